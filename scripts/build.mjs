@@ -1,0 +1,49 @@
+// Bundles the extension and the guard; with --fixtures also the test fixtures and benchmarks.
+// One script so `npm run build`, `npm test` and `npm run bench` always run what the source says.
+import * as esbuild from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const withFixtures = process.argv.includes('--fixtures');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const builds = [
+  esbuild.build({
+    ...common,
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard': 'src/cli/mcp-guard.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+];
+
+if (withFixtures) {
+  rmSync('dist-test', { recursive: true, force: true });
+  const benchEntries = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => join('bench', f));
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: ['test/fixtures/odoo-standin/server.ts', ...benchEntries],
+      outbase: '.',
+      outdir: 'dist-test',
+    }),
+  );
+}
+
+await Promise.all(builds);
