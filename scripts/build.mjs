@@ -3,6 +3,9 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const withFixtures = process.argv.includes('--fixtures');
 const production = process.argv.includes('--production');
@@ -16,6 +19,7 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  define: { MCP_GUARD_VERSION: JSON.stringify(pkg.version) },
 };
 
 const builds = [

@@ -1,0 +1,39 @@
+import { USAGE, UsageError, parseRunArgs } from './args';
+import { runGuard } from './run';
+import { validateFiles } from './validate';
+import { VERSION } from '../guard/version';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runGuard(parseRunArgs(rest));
+    case 'validate':
+      if (rest.length === 0) throw new UsageError('validate needs at least one policy file');
+      return validateFiles(rest, (line) => process.stdout.write(`${line}\n`));
+    case '--version':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mcp-guard: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`mcp-guard: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

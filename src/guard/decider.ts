@@ -1,0 +1,87 @@
+import type { Classification } from './catalog/classify';
+import { evaluatePolicy, entryRule, type PolicyIndex, type PolicyVerdict } from './policy/evaluate';
+import type { Mode } from './policy/model';
+import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
+
+/** The policy in force: a valid one, or the reason there is none (every call then fails closed). */
+export type PolicyState =
+  | { readonly kind: 'valid'; readonly index: PolicyIndex }
+  | { readonly kind: 'invalid'; readonly error: string };
+
+export interface CallFacts {
+  readonly tool: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly classification: Classification;
+}
+
+/** What the guard does with one call, before any approval is asked. */
+export type Verdict =
+  | { readonly kind: 'allow'; readonly rule: string; readonly reason: string; readonly limits: readonly LimitRef[]; readonly policy: PolicyVerdict }
+  | {
+      readonly kind: 'require_approval';
+      readonly rule: string;
+      readonly reason: string;
+      readonly limits: readonly LimitRef[];
+      readonly timeoutMs: number;
+      readonly policy: PolicyVerdict;
+    }
+  | { readonly kind: 'deny'; readonly rule: string; readonly reason: string; readonly policy?: PolicyVerdict }
+  | {
+      readonly kind: 'rate_limited';
+      readonly rule: string;
+      readonly reason: string;
+      readonly retryAfterMs: number;
+      readonly policy: PolicyVerdict;
+    };
+
+export function limitRefs(policy: PolicyVerdict): LimitRef[] {
+  return policy.rateLimited.map((e) => ({ key: entryRule(e), limit: e.rateLimit! }));
+}
+
+export function rateLimitedReason(check: Extract<QuotaCheck, { ok: false }>): string {
+  const seconds = Math.max(0.1, Math.ceil(check.retryAfterMs / 100) / 10);
+  return `Rate limit reached: at most ${check.limit.max} call${check.limit.max === 1 ? '' : 's'} per ${check.limit.windowSeconds} s. Retry in ${seconds} s.`;
+}
+
+export function isLockdownSafe(cls: Classification): boolean {
+  return cls.category === 'Read' && cls.risk === 'low';
+}
+
+/**
+ * Decides a call from the policy, the mode and the rate limits. Pure but for reading the
+ * limiter's counters: nothing is counted here, so a call that is later denied or declined
+ * costs no quota.
+ */
+export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter: RateLimiter): Verdict {
+  if (state.kind === 'invalid') {
+    return { kind: 'deny', rule: 'policy', reason: `The policy file is invalid, so every tool call is blocked until it is fixed: ${state.error}` };
+  }
+  if (state.index.isHidden(call.tool)) {
+    return { kind: 'deny', rule: 'hide', reason: `The policy hides ${call.tool}; it cannot be called through this guard.` };
+  }
+  if (mode === 'lockdown' && !isLockdownSafe(call.classification)) {
+    return {
+      kind: 'deny',
+      rule: 'mode.lockdown',
+      reason: `Lockdown mode blocks every tool that is not Read / low risk; ${call.tool} is ${call.classification.category} / ${call.classification.risk}.`,
+    };
+  }
+  const policy = evaluatePolicy(state.index, call.tool, call.args, call.classification);
+  if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
+  const limits = limitRefs(policy);
+  const quota = limiter.check(limits);
+  if (!quota.ok) {
+    return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
+  }
+  if (policy.action === 'require_approval') {
+    return {
+      kind: 'require_approval',
+      rule: policy.rule,
+      reason: policy.reason,
+      limits,
+      timeoutMs: policy.approvalTimeoutSeconds * 1000,
+      policy,
+    };
+  }
+  return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
+}

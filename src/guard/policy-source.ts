@@ -1,0 +1,122 @@
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { PolicyState } from './decider';
+import { PolicyIndex } from './policy/evaluate';
+import { BUILT_IN_POLICY } from './policy/model';
+import { formatDiagnostic, type PolicyDiagnostic } from './policy/diagnostics';
+import { parsePolicy } from './policy/parse';
+
+export interface PolicyLoad {
+  readonly state: PolicyState;
+  /** Printable `FILE:LINE:COL: severity: message` lines. */
+  readonly problems: readonly string[];
+}
+
+function describeErrors(file: string, diagnostics: readonly PolicyDiagnostic[]): string[] {
+  return diagnostics.map((d) => formatDiagnostic(file, d));
+}
+
+export function loadPolicyFile(file: string): PolicyLoad {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'the file does not exist' : err.message;
+    const line = `${file}:1:1: error: cannot read the policy file: ${why}`;
+    return { state: { kind: 'invalid', error: line }, problems: [line] };
+  }
+  return policyFromText(file, text);
+}
+
+export function policyFromText(file: string, text: string): PolicyLoad {
+  const { policy, diagnostics } = parsePolicy(text);
+  const problems = describeErrors(file, diagnostics);
+  if (!policy) {
+    const errors = problems.filter((p) => p.includes(': error: '));
+    return { state: { kind: 'invalid', error: errors.join('; ') }, problems };
+  }
+  return { state: { kind: 'valid', index: new PolicyIndex(policy) }, problems };
+}
+
+export interface PolicySourceEvents {
+  /** A reload was tried: `applied` false means the last good policy stays in force. */
+  onReload(result: { applied: boolean; problems: readonly string[] }): void;
+}
+
+/**
+ * The policy in force for a guard: loaded at start, then re-read whenever the file changes.
+ * An invalid change keeps the last good policy; an invalid start fails closed.
+ */
+export class PolicySource {
+  private current: PolicyState;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastText: string | undefined;
+
+  constructor(
+    readonly file: string | undefined,
+    private readonly events: PolicySourceEvents,
+    private readonly debounceMs = 50,
+  ) {
+    if (file === undefined) {
+      this.current = { kind: 'valid', index: new PolicyIndex(BUILT_IN_POLICY) };
+      this.initialProblems = [];
+      return;
+    }
+    const load = loadPolicyFile(file);
+    this.current = load.state;
+    this.initialProblems = load.problems;
+    this.lastText = this.readText();
+  }
+
+  readonly initialProblems: readonly string[];
+
+  get state(): PolicyState {
+    return this.current;
+  }
+
+  private readText(): string | undefined {
+    try {
+      return this.file === undefined ? undefined : readFileSync(this.file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Watches the directory, not the file, so editors that save by rename are seen too. */
+  watch(): void {
+    if (this.file === undefined || this.watcher) return;
+    const name = basename(this.file);
+    try {
+      this.watcher = watch(dirname(this.file), { persistent: false }, (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.reload(), this.debounceMs);
+      });
+      this.watcher.on('error', () => {});
+    } catch {
+      // No watcher (e.g. the directory is gone): the policy simply stays as loaded.
+    }
+  }
+
+  reload(): void {
+    if (this.file === undefined) return;
+    const text = this.readText();
+    if (text === undefined) {
+      this.events.onReload({ applied: false, problems: [`${this.file}:1:1: error: the policy file cannot be read; keeping the last policy`] });
+      return;
+    }
+    if (text === this.lastText) return;
+    this.lastText = text;
+    const load = policyFromText(this.file, text);
+    if (load.state.kind === 'valid' || this.current.kind === 'invalid') this.current = load.state;
+    this.events.onReload({ applied: load.state.kind === 'valid', problems: load.problems });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}

@@ -1,0 +1,132 @@
+import type { Classification } from '../catalog/classify';
+import type { RiskClass } from '../catalog/types';
+import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from './model';
+
+type Args = Readonly<Record<string, unknown>>;
+
+/** Where a decision came from, so texts, audit events and explanations can name it. */
+export type RuleSource =
+  | { readonly kind: 'entry'; readonly entry: PolicyEntry }
+  | { readonly kind: 'risk'; readonly risk: RiskClass; readonly builtIn: boolean }
+  | { readonly kind: 'default' };
+
+export interface PolicyVerdict {
+  readonly action: Action;
+  readonly source: RuleSource;
+  /** Human-readable rule name: `tools.NAME`, `risk.CLASS`, `risk.CLASS (built-in)` or `default`. */
+  readonly rule: string;
+  readonly reason: string;
+  /** Entries whose name and conditions matched, in file order. */
+  readonly applicable: readonly PolicyEntry[];
+  /** Applicable entries that carry a rate limit: each counts the call. */
+  readonly rateLimited: readonly PolicyEntry[];
+  readonly approvalTimeoutSeconds: number;
+}
+
+export function entryRule(entry: PolicyEntry): string {
+  return `tools.${entry.key}`;
+}
+
+/** Bound on memoised tool names, so a client inventing names cannot grow memory without limit. */
+const MAX_CACHED_NAMES = 4096;
+
+/**
+ * A policy with its name lookups memoised: evaluation cost does not grow with the number
+ * of entries once a tool name has been seen.
+ */
+export class PolicyIndex {
+  private readonly byName = new Map<string, readonly PolicyEntry[]>();
+  private readonly hidden = new Map<string, boolean>();
+
+  constructor(readonly policy: Policy) {}
+
+  entriesFor(name: string): readonly PolicyEntry[] {
+    let found = this.byName.get(name);
+    if (found === undefined) {
+      found = this.policy.entries.filter((e) => e.pattern.test(name));
+      if (this.byName.size >= MAX_CACHED_NAMES) this.byName.clear();
+      this.byName.set(name, found);
+    }
+    return found;
+  }
+
+  isHidden(name: string): boolean {
+    let found = this.hidden.get(name);
+    if (found === undefined) {
+      found = this.policy.hide.some((p) => p.test(name));
+      if (this.hidden.size >= MAX_CACHED_NAMES) this.hidden.clear();
+      this.hidden.set(name, found);
+    }
+    return found;
+  }
+}
+
+function riskReason(tool: string, cls: Classification, action: Action): string {
+  const what = `${tool} is ${cls.category} / ${cls.risk} risk: ${cls.reason}`;
+  if (action === 'deny') return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools are blocked unless the policy says otherwise.`;
+  if (action === 'require_approval') return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools need approval unless the policy says otherwise.`;
+  return what;
+}
+
+/**
+ * The policy's answer for one call, before modes and rate limits: the strictest action of
+ * the applicable entries; else the risk-class action (the file's, else built-in for
+ * critical and high); else `default`.
+ */
+export function evaluatePolicy(index: PolicyIndex, tool: string, args: Args, cls: Classification): PolicyVerdict {
+  const policy = index.policy;
+  const candidates = index.entriesFor(tool);
+  let applicable: PolicyEntry[] | undefined;
+  let winner: PolicyEntry | undefined;
+  for (const entry of candidates) {
+    if (entry.when.length > 0 && !entry.when.every((c) => c.test(args))) continue;
+    (applicable ??= []).push(entry);
+    if (entry.action !== undefined && (winner === undefined || ACTION_STRICTNESS[entry.action] > ACTION_STRICTNESS[winner.action!])) {
+      winner = entry;
+    }
+  }
+  const applied = applicable ?? [];
+  const rateLimited = applied.filter((e) => e.rateLimit !== undefined);
+  const timeouts = applied.filter((e) => e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined);
+  const approvalTimeoutSeconds =
+    timeouts.length > 0 ? Math.min(...timeouts.map((e) => e.approvalTimeoutSeconds!)) : policy.approvalTimeoutSeconds;
+
+  if (winner !== undefined) {
+    const action = winner.action!;
+    // Among entries with the winning action, the first one that explains itself speaks for it.
+    const explained = applied.find((e) => e.action === action && e.reason !== undefined) ?? winner;
+    const first = applied.find((e) => e.action === action)!;
+    return {
+      action,
+      source: { kind: 'entry', entry: first },
+      rule: entryRule(first),
+      reason: explained.reason ?? `The policy entry ${entryRule(first)} says ${action}.`,
+      applicable: applied,
+      rateLimited,
+      approvalTimeoutSeconds,
+    };
+  }
+  const fileRisk = policy.risk[cls.risk];
+  const builtIn = BUILT_IN_RISK_ACTIONS[cls.risk];
+  const riskAction = fileRisk ?? builtIn;
+  if (riskAction !== undefined) {
+    return {
+      action: riskAction,
+      source: { kind: 'risk', risk: cls.risk, builtIn: fileRisk === undefined },
+      rule: fileRisk === undefined ? `risk.${cls.risk} (built-in)` : `risk.${cls.risk}`,
+      reason: riskReason(tool, cls, riskAction),
+      applicable: applied,
+      rateLimited,
+      approvalTimeoutSeconds,
+    };
+  }
+  return {
+    action: policy.defaultAction,
+    source: { kind: 'default' },
+    rule: 'default',
+    reason: `No entry or risk class decides ${tool} (${cls.category} / ${cls.risk} risk), so the policy's default applies.`,
+    applicable: applied,
+    rateLimited,
+    approvalTimeoutSeconds,
+  };
+}

@@ -1,0 +1,101 @@
+import type { RiskClass } from '../catalog/types';
+
+/** What a policy can tell the guard to do with a call, from most to least permissive. */
+export type Action = 'allow' | 'require_approval' | 'deny';
+export const ACTIONS: readonly Action[] = ['allow', 'deny', 'require_approval'];
+
+/** How strict an action is: the strictest applicable action wins. */
+export const ACTION_STRICTNESS: Readonly<Record<Action, number>> = { allow: 0, require_approval: 1, deny: 2 };
+
+export type Mode = 'enforce' | 'monitor' | 'lockdown';
+export const MODES: readonly Mode[] = ['enforce', 'monitor', 'lockdown'];
+
+export type ConditionOp =
+  | 'eq'
+  | 'neq'
+  | 'in'
+  | 'not_in'
+  | 'lt'
+  | 'lte'
+  | 'gt'
+  | 'gte'
+  | 'regex'
+  | 'contains'
+  | 'exists';
+export const CONDITION_OPS: readonly ConditionOp[] = [
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'regex',
+  'contains',
+  'exists',
+];
+
+/** A tool-name pattern as written in the file: an exact name, or a glob with `*` and `?`. */
+export interface NamePattern {
+  readonly source: string;
+  readonly test: (name: string) => boolean;
+  readonly isGlob: boolean;
+}
+
+export interface Condition {
+  /** As written, e.g. `args.model`. */
+  readonly path: string;
+  /** The dot path below `args`, e.g. `['model']`. */
+  readonly segments: readonly string[];
+  readonly op: ConditionOp;
+  readonly value: unknown;
+  /** Compiled once at load time, so evaluation never builds a RegExp. */
+  readonly test: (args: Readonly<Record<string, unknown>>) => boolean;
+}
+
+export interface RateLimit {
+  readonly max: number;
+  readonly windowSeconds: number;
+}
+
+export interface PolicyEntry {
+  /** The key under `tools:`, also the entry's name in rules and audit events. */
+  readonly key: string;
+  /** Position in the file, for stable ordering. */
+  readonly index: number;
+  readonly pattern: NamePattern;
+  readonly action?: Action;
+  readonly reason?: string;
+  readonly rateLimit?: RateLimit;
+  readonly approvalTimeoutSeconds?: number;
+  readonly when: readonly Condition[];
+}
+
+export interface Policy {
+  readonly version: 1;
+  readonly defaultAction: Action;
+  /** Only the classes the file sets; built-in defaults fill the rest at evaluation. */
+  readonly risk: Readonly<Partial<Record<RiskClass, Action>>>;
+  readonly hide: readonly NamePattern[];
+  readonly entries: readonly PolicyEntry[];
+  readonly approvalTimeoutSeconds: number;
+}
+
+/** Risk classes that have an action of their own even when the file says nothing. */
+export const BUILT_IN_RISK_ACTIONS: Readonly<Partial<Record<RiskClass, Action>>> = {
+  critical: 'deny',
+  high: 'require_approval',
+};
+
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 120;
+
+/** The policy in force when none is configured: built-in risk defaults, everything else allowed. */
+export const BUILT_IN_POLICY: Policy = {
+  version: 1,
+  defaultAction: 'allow',
+  risk: {},
+  hide: [],
+  entries: [],
+  approvalTimeoutSeconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+};
