@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../guard/policy/model';
 
@@ -20,6 +21,13 @@ export const USAGE = `Usage:
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning: message; exit 1 on any error.
   mcp-guard --version | --help`;
+
+/** `uvx odoo-mcp` for `uvx odoo-mcp`; `node server.js` for `/usr/bin/node /x/server.js`. */
+function defaultName(command: string, args: readonly string[]): string {
+  const words = [command, ...args.slice(0, 2)].map((w) => basename(w));
+  const name = words.join(' ');
+  return name.length > 60 ? `${name.slice(0, 57)}...` : name;
+}
 
 /** Parses `run` options; everything after `--` is the upstream command, untouched. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
@@ -46,7 +54,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(values.audit !== undefined ? { audit: values.audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
     mode: mode as Mode,
-    name: values.name ?? command!,
+    name: values.name ?? defaultName(command!, commandArgs),
     command: command!,
     commandArgs,
   };
