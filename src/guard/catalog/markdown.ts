@@ -1,0 +1,8 @@
+import type { Catalog } from './types';
+
+/** The catalog as Markdown table rows (`| tool | category | risk | why |`), for the README. */
+export function catalogTableRows(catalog: Catalog): string {
+  return Object.entries(catalog)
+    .map(([name, e]) => `| \`${name}\` | ${e.category} | ${e.risk} | ${e.reason.replace(/\|/g, '\\|')} |`)
+    .join('\n');
+}
