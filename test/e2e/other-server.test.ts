@@ -30,8 +30,7 @@ describe('guard in front of @modelcontextprotocol/server-everything', function (
     const args = guarded ? [GUARD, 'run', '--policy', policy, '--', process.execPath, EVERYTHING] : [EVERYTHING];
     const client = new Client({ name: 'e2e', version: '1.0.0' }, { capabilities: { sampling: {}, roots: { listChanged: true } } });
     client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-      const first = req.params.messages[0]!.content;
-      sampled.push(first.type === 'text' ? first.text : first.type);
+      sampled.push(JSON.stringify(req.params.messages[0]!.content));
       return { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled reply' } };
     });
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///tmp/root-a', name: 'root-a' }] }));
