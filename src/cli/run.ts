@@ -4,8 +4,11 @@ import { PolicySource } from '../guard/policy-source';
 import { GuardProxy } from '../guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
 import { startUpstream } from '../guard/upstream';
+import { EditorBridgeClient } from '../guard/bridge/bridge-client';
+import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
+import type { Mode } from '../guard/policy/model';
 
 function log(message: string): void {
   process.stderr.write(`[mcp-guard] ${message}\n`);
@@ -43,12 +46,38 @@ export function runGuard(opts: RunOptions): Promise<number> {
       if (finished) return;
       finished = true;
       proxy.shutdown();
+      bridge?.close();
       policy.close();
       await upstream.stop();
       audit.write({ event: 'stop', reason });
       audit.close();
       done(code);
     };
+
+    const bridgeAddress = process.env[BRIDGE_ADDRESS_ENV];
+    const bridgeToken = process.env[BRIDGE_TOKEN_ENV];
+    const bridge: EditorBridgeClient | undefined =
+      bridgeAddress && bridgeToken
+        ? new EditorBridgeClient({
+            address: bridgeAddress,
+            token: bridgeToken,
+            server: opts.name,
+            version: VERSION,
+            mode: (): Mode => proxy.currentMode,
+            onSetMode: (mode) => {
+              log(`mode set to ${mode} from VS Code`);
+              proxy.setMode(mode);
+            },
+            onResetRateLimits: () => {
+              log('rate limits reset from VS Code');
+              proxy.resetRateLimits();
+            },
+            log,
+          })
+        : undefined;
+    // The upstream must not inherit the bridge's token: only the guard may talk to the editor.
+    delete process.env[BRIDGE_TOKEN_ENV];
+    delete process.env[BRIDGE_ADDRESS_ENV];
 
     const upstream = startUpstream(opts.command, opts.commandArgs, {
       onData: (chunk) => proxy.onUpstreamData(chunk),
@@ -74,7 +103,13 @@ export function runGuard(opts: RunOptions): Promise<number> {
       serverName: opts.name,
       auditIncludeArgs: opts.auditIncludeArgs,
       log,
+      approvers: bridge ? [bridge] : [],
+      onDecision: (e) => bridge?.notifyDecision(e),
+      onToolsRead: (names) => bridge?.notifyTools(names),
     });
+    if (bridge) {
+      void bridge.start().then((ok) => log(ok ? 'connected to VS Code for approvals' : 'VS Code is not reachable yet; approvals use MCP elicitation until it is'));
+    }
 
     audit.write({
       event: 'start',

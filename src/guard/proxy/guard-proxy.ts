@@ -44,6 +44,10 @@ export interface GuardProxyOptions {
   readonly log: (message: string) => void;
   /** How long the guard waits for its own requests to the upstream (tools/list). */
   readonly upstreamRequestTimeoutMs?: number;
+  /** Told of every decision, for the editor's status bar. */
+  readonly onDecision?: (event: { tool: string; decision: AuditDecision; rule: string; reason: string }) => void;
+  /** Told whenever the guard has read the upstream's tool list. */
+  readonly onToolsRead?: (names: readonly string[]) => void;
 }
 
 type Kind = 'initialize' | 'tools/list' | 'tools/call' | 'other';
@@ -109,6 +113,8 @@ export class GuardProxy {
   private upBatch: string[] | undefined;
   private downBatch: string[] | undefined;
   private upstreamGone: string | undefined;
+  /** Tools a person allowed "for this session": later approvals for them are not asked again. */
+  private readonly sessionAllowed = new Set<string>();
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
@@ -130,6 +136,11 @@ export class GuardProxy {
     if (mode === this.mode) return;
     this.mode = mode;
     this.opts.audit.write({ event: 'mode_change', mode });
+  }
+
+  /** Forgets every rate-limit count, as if the session had just started. */
+  resetRateLimits(): void {
+    this.opts.limiter.reset();
   }
 
   /** Requests the guard has sent upstream or is still deciding on, not yet answered. */
@@ -358,6 +369,9 @@ export class GuardProxy {
 
   private approveCall(call: CallContext, verdict: Extract<Verdict, { kind: 'require_approval' }>, entries: readonly string[]): void {
     const cls = call.classification!;
+    if (this.sessionAllowed.has(call.tool) && cls.risk !== 'critical') {
+      return this.afterApproval(call, verdict, entries, { outcome: 'approved', by: 'session', scope: 'once' });
+    }
     const held: HeldCall = { call, abort: new AbortController() };
     this.held.set(call.key, held);
     void askApproval(
@@ -394,6 +408,7 @@ export class GuardProxy {
         // Quota may have run out while the person was deciding.
         const quota = this.opts.limiter.tryConsume(verdict.limits);
         if (!quota.ok) return this.block(call, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+        if (result.scope === 'session' && call.classification?.risk !== 'critical') this.sessionAllowed.add(call.tool);
         return this.forwardCall(call, { ...facts, decision: 'approved', reason: verdict.reason });
       }
       case 'cancelled':
@@ -424,6 +439,7 @@ export class GuardProxy {
 
   private audit(call: CallContext, facts: AuditFacts, outcome: UpstreamOutcome): void {
     const cls = call.classification ?? classifyTool(call.tool);
+    this.opts.onDecision?.({ tool: call.tool, decision: facts.decision, rule: facts.rule, reason: facts.reason });
     this.opts.audit.write({
       event: 'decision',
       tool: call.tool,
@@ -592,7 +608,10 @@ export class GuardProxy {
         }
       }
       cursor = typeof result['nextCursor'] === 'string' ? result['nextCursor'] : undefined;
-      if (cursor === undefined) return tools;
+      if (cursor === undefined) {
+        this.opts.onToolsRead?.(tools.map((t) => t.name));
+        return tools;
+      }
     }
     throw new Error('the server kept paging tools/list past 100 pages');
   }

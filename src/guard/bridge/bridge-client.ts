@@ -1,0 +1,209 @@
+import { connect, type Socket } from 'node:net';
+import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
+import { formatArgumentsForDisplay } from '../approval/describe';
+import type { Mode } from '../policy/model';
+import { LineSplitter } from '../proxy/line-splitter';
+import {
+  BRIDGE_PROTOCOL_VERSION,
+  MAX_BRIDGE_MESSAGE,
+  parseEditorMessage,
+  type ApprovalAnswerKind,
+  type DecisionMessage,
+  type GuardToEditor,
+} from './protocol';
+
+export interface BridgeClientOptions {
+  readonly address: string;
+  readonly token: string;
+  readonly server: string;
+  readonly version: string;
+  readonly mode: () => Mode;
+  readonly onSetMode: (mode: Mode) => void;
+  readonly onResetRateLimits: () => void;
+  readonly log: (message: string) => void;
+  /** Delays between reconnection attempts; the last one repeats. */
+  readonly retryDelaysMs?: readonly number[];
+}
+
+interface Pending {
+  readonly resolve: (answer: ApprovalAnswer) => void;
+  readonly allowSession: boolean;
+}
+
+/**
+ * The guard's end of the editor bridge, and the first approver in its chain. While it is
+ * connected, approvals are asked as modal dialogs in VS Code; when the connection drops,
+ * pending approvals are declined and the chain falls back to the next approver.
+ */
+export class EditorBridgeClient implements Approver {
+  readonly name = 'editor';
+  private socket: Socket | undefined;
+  private welcomed = false;
+  private closed = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<string, Pending>();
+  /** Ids that were asked and are no longer pending, so a late answer is reported, not applied. */
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly opts: BridgeClientOptions) {}
+
+  /** Connects; resolves once the editor welcomed the guard, or false when it could not. */
+  start(): Promise<boolean> {
+    return new Promise((resolve) => this.open(resolve));
+  }
+
+  private open(settled?: (ok: boolean) => void): void {
+    if (this.closed) return settled?.(false);
+    const socket = connect(this.opts.address);
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    let size = 0;
+    const lines = new LineSplitter((line) => this.onLine(line, settled));
+    socket.on('connect', () => {
+      this.send({
+        type: 'hello',
+        token: this.opts.token,
+        protocol: BRIDGE_PROTOCOL_VERSION,
+        server: this.opts.server,
+        pid: process.pid,
+        mode: this.opts.mode(),
+        version: this.opts.version,
+      });
+    });
+    socket.on('data', (chunk: string) => {
+      size = chunk.includes('\n') ? chunk.length - chunk.lastIndexOf('\n') : size + chunk.length;
+      if (size > MAX_BRIDGE_MESSAGE) {
+        this.opts.log('the editor bridge sent an oversized message; disconnecting');
+        socket.destroy();
+        return;
+      }
+      lines.push(chunk);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      const wasUp = this.welcomed;
+      this.welcomed = false;
+      if (this.socket === socket) this.socket = undefined;
+      this.failPending('the editor bridge closed before an answer');
+      settled?.(false);
+      settled = undefined;
+      if (wasUp) this.opts.log('lost the editor bridge; approvals fall back to MCP elicitation until it is back');
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    const delays = this.opts.retryDelaysMs ?? [500, 1000, 2000, 5000, 10000];
+    const delay = delays[Math.min(this.attempt, delays.length - 1)]!;
+    this.attempt++;
+    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.retryTimer.unref();
+  }
+
+  private onLine(line: string, settled?: (ok: boolean) => void): void {
+    const msg = parseEditorMessage(line);
+    if (!msg) return;
+    switch (msg.type) {
+      case 'welcome':
+        this.welcomed = true;
+        this.attempt = 0;
+        if (msg.mode !== this.opts.mode()) this.opts.onSetMode(msg.mode);
+        settled?.(true);
+        return;
+      case 'set_mode':
+        if (this.welcomed) this.opts.onSetMode(msg.mode);
+        return;
+      case 'reset_rate_limits':
+        if (this.welcomed) this.opts.onResetRateLimits();
+        return;
+      case 'approval_answer':
+        return this.onAnswer(msg.id, msg.answer);
+    }
+  }
+
+  private onAnswer(id: string, answer: ApprovalAnswerKind): void {
+    const pending = this.pending.get(id);
+    if (!pending || !this.welcomed) {
+      this.send({ type: 'answer_rejected', id, why: this.finished.has(id) ? 'expired' : 'unknown' });
+      return;
+    }
+    this.pending.delete(id);
+    this.remember(id);
+    if (answer === 'deny') pending.resolve({ outcome: 'declined', by: this.name, detail: 'The user denied it in VS Code.' });
+    else pending.resolve({ outcome: 'approved', by: this.name, scope: answer === 'allow_session' && pending.allowSession ? 'session' : 'once' });
+  }
+
+  private remember(id: string): void {
+    this.finished.add(id);
+    if (this.finished.size > 10_000) this.finished.delete(this.finished.values().next().value!);
+  }
+
+  private failPending(detail: string): void {
+    for (const [id, p] of this.pending) {
+      this.remember(id);
+      p.resolve({ outcome: 'declined', by: this.name, detail: `${detail}; denied.` });
+    }
+    this.pending.clear();
+  }
+
+  private send(message: GuardToEditor): boolean {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return false;
+    socket.write(`${JSON.stringify(message)}\n`);
+    return true;
+  }
+
+  isAvailable(): boolean {
+    return this.welcomed && this.socket !== undefined && !this.socket.destroyed;
+  }
+
+  request(req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> {
+    if (!this.isAvailable()) return Promise.resolve({ outcome: 'unavailable', by: this.name, detail: 'not connected' });
+    return new Promise<ApprovalAnswer>((resolve) => {
+      const allowSession = req.risk !== 'critical';
+      this.pending.set(req.callId, { resolve, allowSession });
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (!this.pending.delete(req.callId)) return;
+          this.remember(req.callId);
+          const why = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'cancelled';
+          this.send({ type: 'approval_withdrawn', id: req.callId, why });
+          resolve({ outcome: 'declined', by: this.name, detail: why === 'timeout' ? 'No answer in time.' : 'The call was cancelled.' });
+        },
+        { once: true },
+      );
+      this.send({
+        type: 'approval_request',
+        id: req.callId,
+        server: req.server,
+        tool: req.tool,
+        category: req.category,
+        risk: req.risk,
+        riskReason: req.riskReason,
+        rule: req.rule,
+        reason: req.reason,
+        argsText: formatArgumentsForDisplay(req.args),
+        timeoutMs: req.timeoutMs,
+        allowSession,
+      });
+    });
+  }
+
+  notifyDecision(event: Omit<DecisionMessage, 'type' | 'server' | 'time'>): void {
+    if (this.isAvailable()) this.send({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...event });
+  }
+
+  notifyTools(names: readonly string[]): void {
+    if (this.isAvailable()) this.send({ type: 'tools', server: this.opts.server, names });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.failPending('the guard is stopping');
+    this.socket?.destroy();
+  }
+}

@@ -1,0 +1,129 @@
+import type { RiskClass, ToolCategory } from '../catalog/types';
+import { MODES, type Mode } from '../policy/model';
+
+/**
+ * The editor bridge: a local socket between the VS Code extension (server side) and each
+ * guard process (client side). Newline-delimited JSON; the guard's first message must be a
+ * `hello` with the window's token, or the extension drops the connection.
+ */
+export const BRIDGE_PROTOCOL_VERSION = 1;
+
+/** Where the guard finds the bridge: set by the extension in each server definition's environment. */
+export const BRIDGE_ADDRESS_ENV = 'MCP_GUARD_BRIDGE';
+export const BRIDGE_TOKEN_ENV = 'MCP_GUARD_BRIDGE_TOKEN';
+
+/** The largest message either side accepts; a longer line closes the connection. */
+export const MAX_BRIDGE_MESSAGE = 1024 * 1024;
+
+export type ApprovalAnswerKind = 'allow_once' | 'allow_session' | 'deny';
+
+export interface ApprovalRequestMessage {
+  readonly type: 'approval_request';
+  readonly id: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly category: ToolCategory;
+  readonly risk: RiskClass;
+  readonly riskReason: string;
+  readonly rule: string;
+  readonly reason: string;
+  /** The arguments as a person should read them: indented, secrets hidden, long values cut. */
+  readonly argsText: string;
+  readonly timeoutMs: number;
+  /** Whether "Allow for this session" may be offered (never for critical tools). */
+  readonly allowSession: boolean;
+}
+
+export interface DecisionMessage {
+  readonly type: 'decision';
+  readonly server: string;
+  readonly tool: string;
+  readonly decision: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly time: string;
+}
+
+export type GuardToEditor =
+  | { readonly type: 'hello'; readonly token: string; readonly protocol: number; readonly server: string; readonly pid: number; readonly mode: Mode; readonly version: string }
+  | ApprovalRequestMessage
+  | { readonly type: 'approval_withdrawn'; readonly id: string; readonly why: 'timeout' | 'cancelled' }
+  | { readonly type: 'answer_rejected'; readonly id: string; readonly why: 'expired' | 'unknown' }
+  | DecisionMessage
+  | { readonly type: 'tools'; readonly server: string; readonly names: readonly string[] };
+
+export type EditorToGuard =
+  | { readonly type: 'welcome'; readonly mode: Mode }
+  | { readonly type: 'approval_answer'; readonly id: string; readonly answer: ApprovalAnswerKind }
+  | { readonly type: 'set_mode'; readonly mode: Mode }
+  | { readonly type: 'reset_rate_limits' };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isMode(v: unknown): v is Mode {
+  return typeof v === 'string' && (MODES as readonly string[]).includes(v);
+}
+
+/** Validates what the extension sends; anything unexpected is `undefined` and ignored. */
+export function parseEditorMessage(line: string): EditorToGuard | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(m)) return undefined;
+  switch (m['type']) {
+    case 'welcome':
+      return isMode(m['mode']) ? { type: 'welcome', mode: m['mode'] } : undefined;
+    case 'set_mode':
+      return isMode(m['mode']) ? { type: 'set_mode', mode: m['mode'] } : undefined;
+    case 'reset_rate_limits':
+      return { type: 'reset_rate_limits' };
+    case 'approval_answer': {
+      const answer = m['answer'];
+      if (typeof m['id'] !== 'string' || (answer !== 'allow_once' && answer !== 'allow_session' && answer !== 'deny')) return undefined;
+      return { type: 'approval_answer', id: m['id'], answer };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Validates what a guard sends, so a hostile local process cannot crash the extension. */
+export function parseGuardMessage(line: string): GuardToEditor | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(m) || typeof m['type'] !== 'string') return undefined;
+  const str = (k: string) => typeof m[k] === 'string';
+  switch (m['type']) {
+    case 'hello':
+      return str('token') && str('server') && typeof m['pid'] === 'number' && isMode(m['mode']) && str('version') && typeof m['protocol'] === 'number'
+        ? (m as unknown as GuardToEditor)
+        : undefined;
+    case 'approval_request':
+      return ['id', 'server', 'tool', 'category', 'risk', 'riskReason', 'rule', 'reason', 'argsText'].every(str) &&
+        typeof m['timeoutMs'] === 'number' &&
+        typeof m['allowSession'] === 'boolean'
+        ? (m as unknown as GuardToEditor)
+        : undefined;
+    case 'approval_withdrawn':
+      return str('id') && (m['why'] === 'timeout' || m['why'] === 'cancelled') ? (m as unknown as GuardToEditor) : undefined;
+    case 'answer_rejected':
+      return str('id') && (m['why'] === 'expired' || m['why'] === 'unknown') ? (m as unknown as GuardToEditor) : undefined;
+    case 'decision':
+      return ['server', 'tool', 'decision', 'rule', 'reason', 'time'].every(str) ? (m as unknown as GuardToEditor) : undefined;
+    case 'tools':
+      return str('server') && Array.isArray(m['names']) && (m['names'] as unknown[]).every((n) => typeof n === 'string')
+        ? (m as unknown as GuardToEditor)
+        : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,195 @@
+import { strict as assert } from 'node:assert';
+import { statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { askApproval, type ApprovalRequest } from '../../src/guard/approval/approver';
+import { EditorBridgeClient } from '../../src/guard/bridge/bridge-client';
+import { BridgeServer, type GuardConnection } from '../../src/guard/bridge/bridge-server';
+import type { ApprovalRequestMessage } from '../../src/guard/bridge/protocol';
+import type { Mode } from '../../src/guard/policy/model';
+import { waitFor } from '../support/temp';
+
+function request(id: string, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  return {
+    callId: id,
+    server: 'odoo',
+    tool: 'cancel_async_task',
+    category: 'Destructive',
+    risk: 'critical',
+    riskReason: 'gone for good',
+    rule: 'tools.cancel_async_task',
+    reason: 'irreversible',
+    args: { task_id: 'abc', password: 'hunter2' },
+    timeoutMs: 5000,
+    ...overrides,
+  };
+}
+
+describe('editor bridge over a real socket', () => {
+  let server: BridgeServer;
+  const asked: { conn: GuardConnection; req: ApprovalRequestMessage }[] = [];
+  const withdrawn: string[] = [];
+  const rejected: { id: string; why: string }[] = [];
+  let editorMode: Mode = 'enforce';
+  const clients: EditorBridgeClient[] = [];
+
+  beforeEach(async () => {
+    asked.length = 0;
+    withdrawn.length = 0;
+    rejected.length = 0;
+    editorMode = 'enforce';
+    server = await BridgeServer.start({
+      currentMode: () => editorMode,
+      onApprovalRequest: (conn, req) => asked.push({ conn, req }),
+      onApprovalWithdrawn: (_c, id) => withdrawn.push(id),
+      onAnswerRejected: (_c, id, why) => rejected.push({ id, why }),
+    });
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server.close();
+  });
+
+  function client(token = server.token, onSetMode: (m: Mode) => void = () => {}): EditorBridgeClient {
+    let mode: Mode = 'enforce';
+    const c = new EditorBridgeClient({
+      address: server.address,
+      token,
+      server: 'odoo',
+      version: 'test',
+      mode: () => mode,
+      onSetMode: (m) => {
+        mode = m;
+        onSetMode(m);
+      },
+      onResetRateLimits: () => {},
+      log: () => {},
+      retryDelaysMs: [50],
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it('lives in a directory only this user can enter', function () {
+    if (process.platform === 'win32') this.skip();
+    assert.equal(statSync(dirname(server.address)).mode & 0o777, 0o700);
+  });
+
+  it('refuses a guard with a wrong token', async () => {
+    const c = client('0'.repeat(64));
+    assert.equal(await c.start(), false);
+    assert.equal(c.isAvailable(), false);
+    assert.equal(server.connections.length, 0);
+  });
+
+  it('drops a connection that sends anything before a valid hello', async () => {
+    const socket = connect(server.address);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`${JSON.stringify({ type: 'approval_answer', id: 'x', answer: 'allow_once' })}\n`);
+    await new Promise((r) => socket.once('close', r));
+    assert.equal(server.connections.length, 0);
+  });
+
+  it('carries an approval both ways, with secrets hidden, and takes the editor mode on connect', async () => {
+    editorMode = 'lockdown';
+    const modes: Mode[] = [];
+    const c = client(server.token, (m) => modes.push(m));
+    assert.equal(await c.start(), true);
+    assert.deepEqual(modes, ['lockdown']);
+    const answer = c.request(request('call-1'), new AbortController().signal);
+    await waitFor('the request', () => asked.length === 1);
+    const { conn, req } = asked[0]!;
+    assert.equal(req.tool, 'cancel_async_task');
+    assert.equal(req.allowSession, false, 'never for critical tools');
+    assert.match(req.argsText, /"task_id": "abc"/);
+    assert.ok(!req.argsText.includes('hunter2'));
+    conn.send({ type: 'approval_answer', id: 'call-1', answer: 'allow_once' });
+    assert.deepEqual(await answer, { outcome: 'approved', by: 'editor', scope: 'once' });
+  });
+
+  it('grants "for this session" only for non-critical tools', async () => {
+    const c = client();
+    await c.start();
+    const high = c.request(request('h', { risk: 'high' }), new AbortController().signal);
+    const critical = c.request(request('c'), new AbortController().signal);
+    await waitFor('both requests', () => asked.length === 2);
+    assert.equal(asked[0]!.req.allowSession, true);
+    asked[0]!.conn.send({ type: 'approval_answer', id: 'h', answer: 'allow_session' });
+    asked[1]!.conn.send({ type: 'approval_answer', id: 'c', answer: 'allow_session' });
+    assert.equal(((await high) as { scope: string }).scope, 'session');
+    assert.equal(((await critical) as { scope: string }).scope, 'once');
+  });
+
+  it('denies pending approvals when the editor goes away, then the chain falls back', async () => {
+    const c = client();
+    await c.start();
+    const pending = c.request(request('call-2'), new AbortController().signal);
+    await waitFor('the request', () => asked.length === 1);
+    await server.close();
+    const answer = await pending;
+    assert.equal(answer.outcome, 'declined');
+    await waitFor('the client to notice', () => !c.isAvailable());
+    // With the editor gone, the chain skips it: no other approver here means no approver.
+    const result = await askApproval([c], request('call-3'), new AbortController().signal);
+    assert.equal(result.outcome, 'no_approver');
+    server = await BridgeServer.start({ currentMode: () => 'enforce', onApprovalRequest: () => {} });
+  });
+
+  it('reports an answer after the timeout as expired and a forged or replayed one as refused', async () => {
+    const c = client();
+    await c.start();
+    const result = askApproval([c], request('call-4', { timeoutMs: 150 }), new AbortController().signal);
+    await waitFor('the request', () => asked.length === 1);
+    assert.equal((await result).outcome, 'timeout');
+    await waitFor('the withdrawal', () => withdrawn.includes('call-4'));
+    const conn = asked[0]!.conn;
+    conn.send({ type: 'approval_answer', id: 'call-4', answer: 'allow_once' });
+    conn.send({ type: 'approval_answer', id: 'never-asked', answer: 'allow_once' });
+    await waitFor('both rejections', () => rejected.length === 2);
+    assert.deepEqual(rejected, [
+      { id: 'call-4', why: 'expired' },
+      { id: 'never-asked', why: 'unknown' },
+    ]);
+
+    const second = c.request(request('call-5'), new AbortController().signal);
+    await waitFor('the second request', () => asked.length === 2);
+    conn.send({ type: 'approval_answer', id: 'call-5', answer: 'deny' });
+    assert.equal((await second).outcome, 'declined');
+    conn.send({ type: 'approval_answer', id: 'call-5', answer: 'allow_once' });
+    await waitFor('the replay rejection', () => rejected.length === 3);
+    assert.deepEqual(rejected[2], { id: 'call-5', why: 'expired' });
+  });
+
+  it('keeps requests of several guards apart and in order', async () => {
+    const a = client();
+    const b = client();
+    await Promise.all([a.start(), b.start()]);
+    const answers = ['a1', 'a2', 'b1'].map((id) => (id.startsWith('a') ? a : b).request(request(id, { risk: 'high' }), new AbortController().signal));
+    await waitFor('three requests', () => asked.length === 3);
+    assert.deepEqual(
+      asked.filter((x) => x.req.id.startsWith('a')).map((x) => x.req.id),
+      ['a1', 'a2'],
+    );
+    const byId = new Map(asked.map((x) => [x.req.id, x.conn]));
+    assert.notEqual(byId.get('a1'), byId.get('b1'));
+    // An answer sent on the wrong connection is not applied.
+    byId.get('b1')!.send({ type: 'approval_answer', id: 'a1', answer: 'allow_once' });
+    await waitFor('the refusal', () => rejected.length === 1);
+    byId.get('a1')!.send({ type: 'approval_answer', id: 'a1', answer: 'deny' });
+    byId.get('a2')!.send({ type: 'approval_answer', id: 'a2', answer: 'allow_once' });
+    byId.get('b1')!.send({ type: 'approval_answer', id: 'b1', answer: 'allow_once' });
+    const [a1, a2, b1] = await Promise.all(answers);
+    assert.equal(a1!.outcome, 'declined');
+    assert.equal(a2!.outcome, 'approved');
+    assert.equal(b1!.outcome, 'approved');
+  });
+
+  it('passes mode changes and rate-limit resets to connected guards', async () => {
+    const modes: Mode[] = [];
+    const c = client(server.token, (m) => modes.push(m));
+    await c.start();
+    server.broadcast({ type: 'set_mode', mode: 'monitor' });
+    await waitFor('the mode change', () => modes.includes('monitor'));
+  });
+});
