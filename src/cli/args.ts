@@ -8,6 +8,7 @@ export interface RunOptions {
   readonly policy?: string;
   readonly audit?: string;
   readonly auditIncludeArgs: boolean;
+  readonly approvalTimeoutSeconds?: number;
   readonly mode: Mode;
   readonly name: string;
   readonly command: string;
@@ -16,7 +17,7 @@ export interface RunOptions {
 
 export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
-                [--name NAME] -- COMMAND [ARGS...]
+                [--approval-timeout SECONDS] [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning: message; exit 1 on any error.
@@ -39,6 +40,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       policy: { type: 'string' },
       audit: { type: 'string' },
       'audit-include-args': { type: 'boolean', default: false },
+      'approval-timeout': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
       name: { type: 'string' },
     },
@@ -48,11 +50,17 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
   const mode = values.mode as string;
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  const timeoutText = values['approval-timeout'];
+  const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
+  if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
+    throw new UsageError(`--approval-timeout must be a number of seconds greater than 0, not ${JSON.stringify(timeoutText)}`);
+  }
   const [command, ...commandArgs] = argv.slice(dash + 1);
   return {
     ...(values.policy !== undefined ? { policy: values.policy } : {}),
     ...(values.audit !== undefined ? { audit: values.audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
+    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
     mode: mode as Mode,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,

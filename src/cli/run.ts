@@ -27,6 +27,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
   }
 
   const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
+  const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
   const policy = new PolicySource(policyFile, {
     onReload({ applied, problems }) {
       for (const p of problems) log(p);
@@ -34,7 +35,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       const errors = problems.filter((p) => p.includes(': error: '));
       audit.write({ event: 'policy_reload', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
     },
-  });
+  }, parseOptions);
   for (const p of policy.initialProblems) log(p);
   if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
   if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');

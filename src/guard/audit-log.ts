@@ -7,6 +7,8 @@ export type UpstreamOutcome = 'ok' | 'isError' | 'protocol_error' | 'not_forward
 
 export interface DecisionEvent {
   readonly event: 'decision';
+  /** The guarded server's name (`--name`). */
+  readonly server: string;
   readonly tool: string;
   readonly category: ToolCategory;
   readonly risk: RiskClass;

@@ -4,7 +4,7 @@ import type { PolicyState } from './decider';
 import { PolicyIndex } from './policy/evaluate';
 import { BUILT_IN_POLICY } from './policy/model';
 import { formatDiagnostic, type PolicyDiagnostic } from './policy/diagnostics';
-import { parsePolicy } from './policy/parse';
+import { parsePolicy, type ParseOptions } from './policy/parse';
 
 export interface PolicyLoad {
   readonly state: PolicyState;
@@ -16,7 +16,7 @@ function describeErrors(file: string, diagnostics: readonly PolicyDiagnostic[]):
   return diagnostics.map((d) => formatDiagnostic(file, d));
 }
 
-export function loadPolicyFile(file: string): PolicyLoad {
+export function loadPolicyFile(file: string, options: ParseOptions = {}): PolicyLoad {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -26,11 +26,11 @@ export function loadPolicyFile(file: string): PolicyLoad {
     const line = `${file}:1:1: error: cannot read the policy file: ${why}`;
     return { state: { kind: 'invalid', error: line }, problems: [line] };
   }
-  return policyFromText(file, text);
+  return policyFromText(file, text, options);
 }
 
-export function policyFromText(file: string, text: string): PolicyLoad {
-  const { policy, diagnostics } = parsePolicy(text);
+export function policyFromText(file: string, text: string, options: ParseOptions = {}): PolicyLoad {
+  const { policy, diagnostics } = parsePolicy(text, options);
   const problems = describeErrors(file, diagnostics);
   if (!policy) {
     const errors = problems.filter((p) => p.includes(': error: '));
@@ -57,14 +57,16 @@ export class PolicySource {
   constructor(
     readonly file: string | undefined,
     private readonly events: PolicySourceEvents,
+    private readonly options: ParseOptions = {},
     private readonly debounceMs = 50,
   ) {
     if (file === undefined) {
-      this.current = { kind: 'valid', index: new PolicyIndex(BUILT_IN_POLICY) };
+      const approvalTimeoutSeconds = options.defaultApprovalTimeoutSeconds ?? BUILT_IN_POLICY.approvalTimeoutSeconds;
+      this.current = { kind: 'valid', index: new PolicyIndex({ ...BUILT_IN_POLICY, approvalTimeoutSeconds }) };
       this.initialProblems = [];
       return;
     }
-    const load = loadPolicyFile(file);
+    const load = loadPolicyFile(file, options);
     this.current = load.state;
     this.initialProblems = load.problems;
     this.lastText = this.readText();
@@ -109,7 +111,7 @@ export class PolicySource {
     }
     if (text === this.lastText) return;
     this.lastText = text;
-    const load = policyFromText(this.file, text);
+    const load = policyFromText(this.file, text, this.options);
     if (load.state.kind === 'valid' || this.current.kind === 'invalid') this.current = load.state;
     this.events.onReload({ applied: load.state.kind === 'valid', problems: load.problems });
   }

@@ -1,5 +1,5 @@
 /** Argument names whose values are never shown or logged. */
-const SECRET_NAME = /pass(word|wd|phrase)?$|secret|token|api[_-]?key|apikey|credential|private[_-]?key|authorization|cookie|session[_-]?id/i;
+const SECRET_NAME = /^pass$|passw(or)?d|passphrase|secret|token|api[_-]?key|apikey|credential|private[_-]?key|authorization|cookie|session[_-]?id/i;
 
 export const REDACTED = '‹redacted›';
 

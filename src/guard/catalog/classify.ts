@@ -50,7 +50,8 @@ export function classifyTool(
   const fromHints = classifyFromAnnotations(annotations);
   const known = Object.prototype.hasOwnProperty.call(catalog, name) ? catalog[name] : undefined;
   if (!known) return fromHints;
-  if (annotations && riskRank(fromHints.risk) > riskRank(known.risk)) {
+  // Only an explicit destructive hint raises a catalog class; hints that say nothing do not.
+  if (annotations?.destructiveHint === true && riskRank(fromHints.risk) > riskRank(known.risk)) {
     return {
       category: known.category,
       risk: fromHints.risk,

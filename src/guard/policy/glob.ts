@@ -10,9 +10,9 @@ export function globToRegExp(glob: string): RegExp {
   for (const ch of glob) {
     if (ch === '*') body += '.*';
     else if (ch === '?') body += '.';
-    else body += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+    else body += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${body}$`, 's');
+  return new RegExp(`^${body}$`, 'su');
 }
 
 export function compileNamePattern(source: string): NamePattern {

@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { RISK_CLASSES, type RiskClass } from '../catalog/types';
 import { compileCondition } from './conditions';
 import type { PolicyDiagnostic, Range, Severity } from './diagnostics';
@@ -70,6 +70,7 @@ function keyName(pair: Pair): string | undefined {
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return `the number ${value}`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value === 'string' ? 'the text' : `the ${typeof value}`} ${JSON.stringify(value)}`;
@@ -301,8 +302,8 @@ function checkCondition(c: Checker, node: Node, at: Offsets): Condition | undefi
 
 function checkEntry(c: Checker, key: string, index: number, node: Node | null, keyAt: Offsets): PolicyEntry | undefined {
   if (node === null || (isScalar(node) && node.value === null)) {
-    c.error(keyAt, 'empty-entry', `The entry for ${key} is empty: give it an action, a rate_limit or both`);
-    return undefined;
+    c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} is empty, so it changes nothing: give it an action, a rate_limit or both`);
+    return { key, index, pattern: compileNamePattern(key), when: [] };
   }
   const map = expectMap(c, node, keyAt, `The entry for ${key}`);
   if (!map) return undefined;
@@ -383,7 +384,12 @@ function checkTools(c: Checker, node: Node | null, at: Offsets): PolicyEntry[] {
  * a bad regex, comes back as a diagnostic with its range, and no policy is returned
  * while any error remains.
  */
-export function parsePolicy(text: string): ParseResult {
+export interface ParseOptions {
+  /** The approval timeout when the file sets none at the top level (the guard's --approval-timeout). */
+  readonly defaultApprovalTimeoutSeconds?: number;
+}
+
+export function parsePolicy(text: string, options: ParseOptions = {}): ParseResult {
   const lines = new LineCounter();
   let doc: Document;
   try {
@@ -399,6 +405,16 @@ export function parsePolicy(text: string): ParseResult {
   for (const e of doc.errors) c.error([e.pos[0], e.pos[1]], 'yaml-syntax', e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
   if (doc.errors.length > 0) return { diagnostics: c.diagnostics };
 
+  // Aliases are refused outright: a policy is read by people, and an alias bomb should not
+  // be able to stall the guard or the editor.
+  visit(doc, {
+    Alias(_key, node) {
+      const r = node.range;
+      c.error(r ? [r[0], r[1]] : [0, 0], 'alias', `YAML aliases (*${node.source}) are not supported in a policy file: write the value out`);
+    },
+  });
+  if (c.diagnostics.length > 0) return { diagnostics: c.diagnostics };
+
   const root = doc.contents as Node | null;
   if (root === null || (isScalar(root) && root.value === null)) {
     c.error([0, 0], 'empty-policy', 'The policy file is empty: start it with version: 1');
@@ -412,7 +428,7 @@ export function parsePolicy(text: string): ParseResult {
   let risk: Partial<Record<RiskClass, Action>> = {};
   let hide: NamePattern[] = [];
   let entries: PolicyEntry[] = [];
-  let approvalTimeoutSeconds = DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+  let approvalTimeoutSeconds = options.defaultApprovalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
   let sawVersion = false;
 
   eachKnownKey(c, top, TOP_LEVEL_KEYS, 'at the top level', (key, value, at) => {

@@ -442,6 +442,7 @@ export class GuardProxy {
     this.opts.onDecision?.({ tool: call.tool, decision: facts.decision, rule: facts.rule, reason: facts.reason });
     this.opts.audit.write({
       event: 'decision',
+      server: this.opts.serverName,
       tool: call.tool,
       category: cls.category,
       risk: cls.risk,

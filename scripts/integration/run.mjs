@@ -1,0 +1,161 @@
+// Integration tests in a real VS Code extension host (code-server 4.139.1 = VS Code 1.139.1),
+// headless, on 127.0.0.1 only:
+//   install (idempotent) -> build extension + test bundle -> launch with extensionTestsPath ->
+//   wait for the results file -> print a mocha-like summary ending in "N passed, M failed" -> exit code.
+//
+// Usage: node scripts/integration/run.mjs [--cdp-smoke | --all] [--grep <regex>] [--timeout <seconds>]
+//   (default)     the mocha suites of test/integration/suite in the extension host
+//   --cdp-smoke   instead of the suites: load the extension without tests, drive the workbench over CDP
+//                 (playwright-core), screenshot it to .cache/integration/workbench.png
+//   --all         the suites, then the CDP smoke (counted as one more test)
+// Env: MCP_GUARD_INTEGRATION_TIMEOUT_S (default 180) bounds the wait for the results file.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+import { ROOT, log, onExitCleanup, run } from './common.mjs';
+import { install } from './install.mjs';
+import { TESTS_DIR, launch, lastRunLogs } from './launch.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    'cdp-smoke': { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
+    grep: { type: 'string' },
+    timeout: { type: 'string' },
+  },
+});
+const RESULTS_TIMEOUT_S = Number(opts.timeout ?? process.env.MCP_GUARD_INTEGRATION_TIMEOUT_S ?? 180);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function buildAll() {
+  // The extension itself, as the project's build makes it (no --fixtures: that would wipe dist-test).
+  await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { timeoutMs: 120_000 });
+  const suiteDir = join(ROOT, 'test', 'integration', 'suite');
+  const suites = readdirSync(suiteDir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(suiteDir, f));
+  const out = TESTS_DIR;
+  rmSync(out, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'test', 'integration', 'index.ts'), ...suites],
+    outbase: join(ROOT, 'test', 'integration'),
+    outdir: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    // vscode is the host's; mocha resolves from the repo's node_modules (out/ is inside the repo),
+    // and must be the same instance for index.js and the suites' describe/it globals.
+    external: ['vscode', 'mocha'],
+  });
+}
+
+function printResults(results) {
+  console.log('');
+  console.log(`  VS Code ${results.vscodeVersion} extension host (code-server)`);
+  for (const t of results.tests) {
+    const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✘' : '-';
+    const ms = t.durationMs !== undefined ? ` (${t.durationMs}ms)` : '';
+    console.log(`    ${mark} ${t.title}${ms}`);
+  }
+  if (results.output.length) {
+    console.log('\n  extension host output:');
+    for (const line of results.output) console.log(`    | ${line}`);
+  }
+  results.failures.forEach((f, i) => {
+    console.log(`\n  ${i + 1}) ${f.title}:`);
+    console.log(f.error.replace(/^/gm, '     '));
+  });
+  console.log('');
+}
+
+function closingLine({ passed, failed, pending }) {
+  console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
+}
+
+async function runSuites() {
+  const resultsDir = mkdtempSync(join(tmpdir(), 'mcp-guard-integ-results-'));
+  const resultsFile = join(resultsDir, 'results.json');
+  const removeResultsDir = () => rmSync(resultsDir, { recursive: true, force: true });
+  const unregister = onExitCleanup(removeResultsDir); // also on Ctrl-C
+  const env = {
+    MCP_GUARD_INTEGRATION: '1',
+    MCP_GUARD_INTEGRATION_RESULTS: resultsFile,
+    ...(opts.grep ? { MCP_GUARD_INTEGRATION_GREP: opts.grep } : {}),
+  };
+  let handle;
+  try {
+    const t0 = Date.now();
+    handle = await launch({ withTests: true, env });
+    log(`code-server on ${handle.url.split('/?')[0]}, chromium DevTools on ${handle.cdpPort} (${Date.now() - t0} ms)`);
+    const deadline = Date.now() + RESULTS_TIMEOUT_S * 1000;
+    let hostGoneAt = 0;
+    while (!existsSync(resultsFile)) {
+      for (const [name, child] of [['code-server', handle.codeServer], ['chromium', handle.chromium]]) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before the tests reported\n${handle.diagnostics()}`);
+        }
+      }
+      // The host exits after run() settles; no results file a few seconds later means the tests
+      // module did not load or run() never started (a missing bundle, a throw at import time).
+      if (!hostGoneAt && handle.extensionHostExited()) hostGoneAt = Date.now();
+      if (hostGoneAt && Date.now() - hostGoneAt > 5000) {
+        throw new Error(`the extension host exited without writing results (tests module not loaded?)\n${handle.diagnostics()}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no results file after ${RESULTS_TIMEOUT_S}s (extension not loaded, or the tests hung)\n${handle.diagnostics()}`);
+      }
+      await sleep(250);
+    }
+    log(`results after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    return JSON.parse(readFileSync(resultsFile, 'utf8'));
+  } finally {
+    await handle?.cleanup();
+    removeResultsDir();
+    unregister();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  await install();
+  await buildAll();
+  log(`installed and built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  const counts = { passed: 0, failed: 0, pending: 0 };
+  if (!opts['cdp-smoke']) {
+    const results = await runSuites();
+    printResults(results);
+    counts.passed += results.passed;
+    counts.failed += results.failed;
+    counts.pending += results.pending;
+  }
+  if (opts['cdp-smoke'] || opts.all) {
+    const { cdpSmoke } = await import('./cdp-smoke.mjs');
+    const ok = await cdpSmoke();
+    counts[ok ? 'passed' : 'failed']++;
+    console.log('');
+  }
+  log(`total ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  closingLine(counts);
+  if (counts.failed > 0) return 1;
+  if (counts.passed === 0) {
+    console.error('[integration] no test ran');
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`[integration] FAILED: ${err.stack || err.message}`);
+    console.error(`[integration] logs of the last launch: ${lastRunLogs()}`);
+    process.exit(1);
+  },
+);

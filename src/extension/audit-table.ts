@@ -1,0 +1,70 @@
+/** Turns audit JSON Lines into a readable table of recent decisions, newest first. */
+
+export interface AuditRow {
+  readonly time: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly decision: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly outcome: string;
+  readonly risk: string;
+  readonly argsSha256: string;
+}
+
+export const DECISIONS = ['allowed', 'denied', 'approved', 'declined', 'rate_limited', 'monitored'] as const;
+
+export function parseAuditLines(text: string, limit = 500): AuditRow[] {
+  const rows: AuditRow[] = [];
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0 && rows.length < limit; i--) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (e['event'] !== 'decision') continue;
+    const s = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : '');
+    const decision = s('decision') === 'monitored' && s('would') ? `monitored (would be ${s('would')})` : s('decision');
+    rows.push({
+      time: s('time'),
+      server: s('server'),
+      tool: s('tool'),
+      decision,
+      rule: s('rule'),
+      reason: s('reason'),
+      outcome: s('outcome'),
+      risk: `${s('category')} / ${s('risk')}`,
+      argsSha256: s('args_sha256'),
+    });
+  }
+  return rows;
+}
+
+function cell(text: string, max = 120): string {
+  const one = text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+export function auditMarkdown(rows: readonly AuditRow[], filter: string | undefined, source: string): string {
+  const shown = filter ? rows.filter((r) => r.decision.startsWith(filter)) : rows;
+  const out = [
+    `# MCP Guard: recent decisions${filter ? ` (${filter})` : ''}`,
+    '',
+    `${shown.length} decision${shown.length === 1 ? '' : 's'}, newest first, from \`${source}\`.`,
+    '',
+  ];
+  if (shown.length === 0) {
+    out.push('_No decisions recorded yet._');
+    return `${out.join('\n')}\n`;
+  }
+  out.push('| time | server | tool | risk | decision | rule | reason | outcome |', '|---|---|---|---|---|---|---|---|');
+  for (const r of shown) {
+    const time = r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    out.push(`| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | **${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
+import type { Mode } from '../guard/policy/model';
+import type { GuardedServerConfig } from './settings';
+
+export interface LaunchContext {
+  /** The Node runtime VS Code gives extensions (`process.execPath`; Electron in desktop VS Code). */
+  readonly nodePath: string;
+  /** The bundled `dist/mcp-guard.js`. */
+  readonly guardScript: string;
+  readonly policyPath: string | undefined;
+  readonly auditPath: string | undefined;
+  readonly auditIncludeArguments: boolean;
+  readonly approvalTimeoutSeconds: number;
+  readonly mode: Mode;
+  readonly bridge: { readonly address: string; readonly token: string } | undefined;
+  readonly extensionVersion: string;
+}
+
+export interface GuardLaunch {
+  readonly label: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly env: Record<string, string>;
+  /** Changes whenever what is launched changes, so VS Code offers to restart the server. */
+  readonly version: string;
+}
+
+export function guardedLabel(server: GuardedServerConfig): string {
+  return `${server.name} (guarded)`;
+}
+
+/**
+ * What VS Code runs for one guarded server: our bundled guard under VS Code's own Node, with
+ * the policy, the audit log and the real server's command after `--`.
+ */
+export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext): GuardLaunch {
+  const args = [
+    ctx.guardScript,
+    'run',
+    ...(ctx.policyPath ? ['--policy', ctx.policyPath] : []),
+    ...(ctx.auditPath ? ['--audit', ctx.auditPath] : []),
+    ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
+    '--approval-timeout',
+    String(ctx.approvalTimeoutSeconds),
+    '--mode',
+    ctx.mode,
+    '--name',
+    server.name,
+    '--',
+    server.command,
+    ...server.args,
+  ];
+  const env: Record<string, string> = {
+    ...server.env,
+    // In desktop VS Code execPath is Electron: this makes it behave as plain Node.
+    ELECTRON_RUN_AS_NODE: '1',
+    ...(ctx.bridge ? { [BRIDGE_ADDRESS_ENV]: ctx.bridge.address, [BRIDGE_TOKEN_ENV]: ctx.bridge.token } : {}),
+  };
+  // The mode and the bridge are live (changed over the bridge), so they do not force a restart.
+  const fingerprint = JSON.stringify({
+    v: ctx.extensionVersion,
+    server,
+    policy: ctx.policyPath,
+    audit: ctx.auditPath,
+    args: ctx.auditIncludeArguments,
+    timeout: ctx.approvalTimeoutSeconds,
+  });
+  return {
+    label: guardedLabel(server),
+    command: ctx.nodePath,
+    args,
+    env,
+    version: `${ctx.extensionVersion}+${createHash('sha256').update(fingerprint).digest('hex').slice(0, 12)}`,
+  };
+}

@@ -1,0 +1,67 @@
+import type { CatalogEntry, RiskClass, ToolCategory } from '../catalog/types';
+import { TOOL_CATEGORIES } from '../catalog/types';
+import type { Action } from './model';
+
+export interface StarterTool extends CatalogEntry {
+  readonly name: string;
+}
+
+/** What we suggest for a tool of a risk class when the user has said nothing yet. */
+export function recommendedAction(risk: RiskClass): Action {
+  return risk === 'critical' || risk === 'high' ? 'require_approval' : 'allow';
+}
+
+const CATEGORY_NOTES: Record<ToolCategory, string> = {
+  Read: 'Read: look at data, change nothing',
+  Write: 'Write: create or change data, or state on the server',
+  Destructive: 'Destructive: delete or overwrite data, or end work, with no undo',
+  Execute: 'Execute: run methods or code on the server',
+};
+
+function yamlKey(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+function yamlText(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * A commented policy listing every tool, grouped by category, with its risk and a recommended
+ * action: critical and high-risk tools need approval, the rest are allowed. Valid as written.
+ */
+export function starterPolicy(serverLabel: string, tools: readonly StarterTool[]): string {
+  const out: string[] = [
+    `# MCP Guard policy for ${serverLabel}.`,
+    '# Every tool call the agent makes is decided here before the server sees it.',
+    '# Actions: allow | deny | require_approval. A rate limit: rate_limit: { max: 10, window: 60 }.',
+    '# Check this file with: node dist/mcp-guard.js validate <this file>',
+    'version: 1',
+    '',
+    '# Tools this file does not list (for example new ones after a server upgrade) need approval.',
+    'default: require_approval',
+    '',
+    '# Tools with no entry below are decided by their risk class.',
+    'risk:',
+    '  critical: deny',
+    '  high: require_approval',
+    '',
+    '# Names or globs removed from the agent\'s tool list altogether.',
+    'hide: []',
+    '',
+    'tools:',
+  ];
+  for (const category of TOOL_CATEGORIES) {
+    const group = tools.filter((t) => t.category === category);
+    if (group.length === 0) continue;
+    out.push(`  # ── ${CATEGORY_NOTES[category]} ──`);
+    for (const tool of group) {
+      const action = recommendedAction(tool.risk);
+      out.push(`  ${yamlKey(tool.name)}:  # ${tool.category} · ${tool.risk} risk`);
+      out.push(`    action: ${action}`);
+      out.push(`    reason: ${yamlText(tool.reason)}`);
+    }
+    out.push('');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
