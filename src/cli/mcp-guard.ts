@@ -1,4 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
 import { USAGE, UsageError, parseRunArgs } from './args';
+
+// Almost everything the guard allocates dies with its message. Without this, V8 doubles the
+// young generation under load and the guard's peak memory grows from ~58 MB to ~95 MB
+// (npm run bench); with it, the peak stays under 60 MB at no measurable CPU cost.
+setFlagsFromString('--semi-space-growth-factor=1');
 import { runGuard } from './run';
 import { validateFiles } from './validate';
 import { VERSION } from '../guard/version';

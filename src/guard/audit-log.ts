@@ -38,15 +38,20 @@ export type AuditEvent =
 
 export interface AuditSink {
   write(event: AuditEvent): void;
+  /** Writes out what is buffered; the proxy calls it before answering, so the log leads. */
+  flush(): void;
   close(): void;
 }
 
 /**
- * Append-only JSON Lines. Each event is one `write(2)` on a file opened with O_APPEND, so
- * lines never interleave, even with another process appending to the same file.
+ * Append-only JSON Lines. The events of one turn of the event loop are written together in
+ * one `write(2)` on a file opened with O_APPEND, so whole lines never interleave, even with
+ * another process appending to the same file, and a burst of calls costs one system call.
  */
 export class JsonlAuditLog implements AuditSink {
   private fd: number | undefined;
+  private pending: string[] = [];
+  private scheduled = false;
 
   constructor(
     readonly path: string,
@@ -57,17 +62,33 @@ export class JsonlAuditLog implements AuditSink {
 
   write(event: AuditEvent): void {
     if (this.fd === undefined) return;
+    this.pending.push(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is buffered now; called once per loop turn, and on close. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
     try {
-      writeSync(this.fd, `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+      const bytes = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off);
     } catch (e) {
       this.onError(e as Error);
     }
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 }
 
-export const NO_AUDIT: AuditSink = { write: () => {}, close: () => {} };
+export const NO_AUDIT: AuditSink = { write: () => {}, flush: () => {}, close: () => {} };

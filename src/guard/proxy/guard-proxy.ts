@@ -174,6 +174,8 @@ export class GuardProxy {
       const down = this.downBatch;
       this.upBatch = undefined;
       this.downBatch = undefined;
+      // Decisions reach the log before their answers reach the client.
+      this.opts.audit.flush();
       if (up.length > 0) this.opts.toUpstream(up.join(''));
       if (down.length > 0) this.opts.toClient(down.join(''));
     }
