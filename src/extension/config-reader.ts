@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import { parseServers, type ExtensionSettings } from './settings';
+
+export const SECTION = 'mcpGuard';
+
+/**
+ * Reads the settings. In an untrusted workspace the workspace's own values for the servers and
+ * the policy file are ignored, so a cloned repository cannot change what runs or loosen the guard.
+ */
+export function readSettings(trusted: boolean): { settings: ExtensionSettings; problems: string[] } {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const userOnly = <T>(key: string, fallback: T): T => {
+    if (trusted) return c.get<T>(key, fallback);
+    const i = c.inspect<T>(key);
+    return i?.globalValue ?? i?.defaultValue ?? fallback;
+  };
+  const { servers, problems } = parseServers(userOnly<unknown>('servers', undefined));
+  const timeout = c.get<number>('approvalTimeoutSeconds', 120);
+  return {
+    settings: {
+      servers,
+      policyFile: userOnly('policyFile', '.vscode/mcp-policy.yaml'),
+      approvalTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
+      auditEnabled: c.get<boolean>('audit.enabled', true),
+      auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
+      odoo: {
+        url: c.get<string>('odoo.url', ''),
+        db: c.get<string>('odoo.db', ''),
+        username: c.get<string>('odoo.username', ''),
+      },
+    },
+    problems,
+  };
+}

@@ -1,0 +1,104 @@
+import * as vscode from 'vscode';
+import { BridgeServer, type GuardConnection } from '../guard/bridge/bridge-server';
+import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from '../guard/bridge/protocol';
+import type { Mode } from '../guard/policy/model';
+import { ApprovalQueue } from './approval-queue';
+import { ALLOW_ONCE, ALLOW_SESSION, approvalDialog } from './approval-text';
+import { BLOCKED_DECISIONS } from './status-text';
+
+/**
+ * The window's side of every running guard: serves the bridge, shows approvals one at a time,
+ * and keeps the counts the status bar shows.
+ */
+export class GuardHub implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  blocked = 0;
+  lastDecision: DecisionMessage | undefined;
+  /** Tool names each running guard reported, by server name. */
+  readonly reportedTools = new Map<string, readonly string[]>();
+  private readonly queue: ApprovalQueue;
+
+  private constructor(
+    readonly bridge: BridgeServer,
+    private readonly log: vscode.LogOutputChannel,
+    queue: (hub: GuardHub) => ApprovalQueue,
+  ) {
+    this.queue = queue(this);
+  }
+
+  static async start(mode: () => Mode, log: vscode.LogOutputChannel): Promise<GuardHub> {
+    let hub: GuardHub | undefined;
+    const bridge = await BridgeServer.start({
+      currentMode: mode,
+      onConnect: (conn) => {
+        log.info(`guard for "${conn.server}" connected (pid ${conn.pid}, MCP Guard ${conn.version})`);
+        hub?.changed.fire();
+      },
+      onDisconnect: (conn) => {
+        log.info(`guard for "${conn.server}" disconnected (pid ${conn.pid})`);
+        hub?.queue.withdrawWhere((item) => item.key.startsWith(`${conn.id}:`));
+        hub?.changed.fire();
+      },
+      onApprovalRequest: (conn, req) => hub?.enqueue(conn, req),
+      onApprovalWithdrawn: (conn, id, why) => {
+        log.info(`approval for ${id} on "${conn.server}" withdrawn (${why})`);
+        hub?.queue.withdraw(`${conn.id}:${id}`);
+      },
+      onAnswerRejected: (conn, _id, why) => {
+        if (why === 'expired') {
+          void vscode.window.showWarningMessage(`MCP Guard: that approval for "${conn.server}" had already expired, so the call was denied. Ask the agent to try again.`);
+        }
+      },
+      onDecision: (_conn, d) => hub?.record(d),
+      onTools: (_conn, server, names) => hub?.reportedTools.set(server, names),
+    });
+    hub = new GuardHub(bridge, log, (h) => new ApprovalQueue((req, pos, total) => h.showApproval(req, pos, total)));
+    return hub;
+  }
+
+  get guardCount(): number {
+    return this.bridge.connections.length;
+  }
+
+  private enqueue(conn: GuardConnection, req: ApprovalRequestMessage): void {
+    this.log.info(`approval asked: ${req.tool} on "${conn.server}" (${req.category}, ${req.risk}; rule ${req.rule})`);
+    this.queue.enqueue({
+      key: `${conn.id}:${req.id}`,
+      request: req,
+      answer: (answer: ApprovalAnswerKind) => {
+        this.log.info(`approval answered: ${req.tool} on "${conn.server}": ${answer}`);
+        conn.send({ type: 'approval_answer', id: req.id, answer });
+      },
+    });
+  }
+
+  private async showApproval(req: ApprovalRequestMessage, position: number, total: number): Promise<ApprovalAnswerKind> {
+    const dialog = approvalDialog(req, position, total);
+    const choice = await vscode.window.showWarningMessage(dialog.message, { modal: true, detail: dialog.detail }, ...dialog.buttons);
+    // A dismissal, VS Code's own Cancel, and Deny all deny.
+    return choice === ALLOW_ONCE ? 'allow_once' : choice === ALLOW_SESSION ? 'allow_session' : 'deny';
+  }
+
+  private record(d: DecisionMessage): void {
+    if (BLOCKED_DECISIONS.has(d.decision)) this.blocked++;
+    this.lastDecision = d;
+    const line = `${d.server}: ${d.tool} ${d.decision} by ${d.rule}`;
+    if (BLOCKED_DECISIONS.has(d.decision)) this.log.warn(line);
+    else this.log.info(line);
+    this.changed.fire();
+  }
+
+  setMode(mode: Mode): void {
+    this.bridge.broadcast({ type: 'set_mode', mode });
+  }
+
+  resetRateLimits(): void {
+    this.bridge.broadcast({ type: 'reset_rate_limits' });
+  }
+
+  dispose(): void {
+    void this.bridge.close();
+    this.changed.dispose();
+  }
+}

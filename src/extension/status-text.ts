@@ -1,0 +1,42 @@
+import type { Mode } from '../guard/policy/model';
+
+export interface StatusInput {
+  readonly mode: Mode;
+  readonly blocked: number;
+  readonly trusted: boolean;
+  readonly guards: number;
+  readonly lastDecision?: { readonly tool: string; readonly decision: string; readonly rule: string; readonly time: string };
+  readonly auditProblem?: string;
+}
+
+export interface StatusView {
+  readonly text: string;
+  readonly tooltip: string;
+  /** A theme colour id for the background, or none. */
+  readonly background?: 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground';
+}
+
+const MODE_LABEL: Record<Mode, string> = { enforce: 'Enforce', monitor: 'Monitor only', lockdown: 'Lockdown' };
+
+/** The shield in the status bar: the mode, how many calls were blocked, and the last decision. */
+export function statusView(s: StatusInput): StatusView {
+  const icon = s.mode === 'lockdown' ? '$(lock)' : s.mode === 'monitor' ? '$(eye)' : '$(shield)';
+  const text = `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}${s.trusted ? '' : ' · restricted'}`;
+  const lines = [
+    `MCP Guard: ${MODE_LABEL[s.mode]}`,
+    s.mode === 'monitor' ? 'Monitor only: decisions are logged, nothing is blocked.' : s.mode === 'lockdown' ? 'Lockdown: every tool that is not Read / low risk is denied.' : 'Enforcing the policy.',
+    `${s.guards} guarded server${s.guards === 1 ? '' : 's'} running; ${s.blocked} call${s.blocked === 1 ? '' : 's'} blocked this session.`,
+  ];
+  if (!s.trusted) lines.push('Restricted mode: the workspace policy and workspace servers are ignored; the user policy applies.');
+  if (s.lastDecision) lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
+  if (s.auditProblem) lines.push(`Audit: ${s.auditProblem}`);
+  lines.push('Click for MCP Guard actions.');
+  return {
+    text,
+    tooltip: lines.join('\n'),
+    ...(s.mode === 'monitor' ? { background: 'statusBarItem.warningBackground' as const } : {}),
+    ...(s.mode === 'lockdown' ? { background: 'statusBarItem.errorBackground' as const } : {}),
+  };
+}
+
+export const BLOCKED_DECISIONS: ReadonlySet<string> = new Set(['denied', 'declined', 'rate_limited']);
