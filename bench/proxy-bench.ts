@@ -8,19 +8,29 @@
  * PASSTHROUGH = reference only: a minimal Node stdio pipe (no parsing) in front of the same
  *               stand-in, i.e. what any extra process hop costs on this machine. It splits the
  *               guard's added latency into "an extra hop" and "the guard's own work".
- * All stay up and warm for the whole run; blocks alternate direct, passthrough, guarded, ...
- * so machine noise hits all of them.
+ *
+ * Two sections, each with its own three processes, all up and warm for the whole section;
+ * blocks alternate direct, passthrough, guarded, ... (the first of each round rotating) so
+ * machine noise hits all of them:
+ *   RAW CLIENT  a minimal JSON-RPC client (bench/lib/raw-client.ts). The client costs almost
+ *               nothing, so any extra process hop weighs the most here: the worst case.
+ *   SDK CLIENT  the MCP TypeScript SDK's Client + StdioClientTransport (bench/lib/sdk-client.ts),
+ *               the client configuration of the issue's reference measurement (direct p50
+ *               about 0.14-0.18 ms). The targets are evaluated on this section; the raw-client
+ *               figures are printed next to them.
  *
  * Environment: BENCH_GUARD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags
- * to the guard only (for profiling).
+ * to the guard only (for profiling). BENCH_AUDIT=0 runs the guard without --audit.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
-import { RawClient, childPids, procCpuMs, procStatusKb } from './lib/raw-client';
+import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
-import { median, pool, round, summarize, type Summary } from './lib/stats';
+import { SdkBenchClient } from './lib/sdk-client';
+import { afterInit, figures, figuresJson, makeTarget, runSection, type SectionConfig, type SectionFigures, type Target } from './lib/section';
+import { round, summarize } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const GUARD = join(ROOT, 'dist', 'mcp-guard.js');
@@ -35,16 +45,32 @@ const AUDIT_ON = process.env['BENCH_AUDIT'] !== '0';
 const TOOL = 'health_check';
 const TOOL_ARGS: Record<string, unknown> = {};
 
+/** Raw-client section. */
 const CONFIG = {
   settleMs: 200,
   warmupSequential: 500,
-  warmupPipelined: 4000,
+  warmupPipelined: 20_000,
   sequentialBlocks: 24,
   sequentialPerBlock: 1000,
   pipelinedBlocks: 6,
   pipelinedPerBlock: 20_000,
   depth: 16,
   policyIterations: 1_000_000,
+};
+
+/**
+ * SDK-client section. Pipelined throughput keeps rising over the first ~20,000 calls of a fresh
+ * client + server pair (JIT, heap sizing), hence the long pipelined warm-up; more, smaller
+ * blocks than the raw section, as the SDK client's blocks vary more.
+ */
+const SDK_CONFIG: SectionConfig = {
+  warmupSequential: 500,
+  warmupPipelined: 20_000,
+  sequentialBlocks: 24,
+  sequentialPerBlock: 1000,
+  pipelinedBlocks: 12,
+  pipelinedPerBlock: 10_000,
+  depth: 16,
 };
 
 const TARGETS = {
@@ -90,18 +116,12 @@ process.stdin.on('end', () => child.stdin.end());
 child.on('exit', (code) => process.exit(code ?? 0));
 `;
 
-type Name = 'direct' | 'passthrough' | 'guarded';
+type Mode = 'raw' | 'sdk';
 
-interface Target {
-  readonly name: Name;
-  readonly client: RawClient;
-  /** The server process: the client's child (direct) or the proxy's child. */
-  serverPid?: number;
-  readonly seq: Float64Array[];
-  readonly pipeMs: number[];
-  /** CPU ms used during this target's pipelined blocks. */
-  readonly cpu: { proxy: number; server: number; client: number };
-  readonly rssKb: { afterInit?: number; afterSequential?: number; afterPipelined?: number; serverPeak?: number };
+interface AuditStats {
+  decisions: number;
+  allowed: number;
+  other: number;
 }
 
 function log(line = ''): void {
@@ -112,19 +132,114 @@ function progress(text: string): void {
   process.stderr.write(`[bench] ${text}\n`);
 }
 
-function makeTarget(name: Name, command: string, args: readonly string[]): Target {
-  return { name, client: new RawClient(name, command, args, ROOT), seq: [], pipeMs: [], cpu: { proxy: 0, server: 0, client: 0 }, rssKb: {} };
+/** Every guarded call is one audit decision; all must be `allowed TOOL`. */
+function checkAudit(file: string, guardedCalls: number, label: string, problems: string[]): AuditStats {
+  const stats: AuditStats = { decisions: 0, allowed: 0, other: 0 };
+  if (!AUDIT_ON) return stats;
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.includes('"event":"decision"')) continue;
+      const ev = JSON.parse(line) as { decision?: string; tool?: string };
+      stats.decisions++;
+      if (ev.decision === 'allowed' && ev.tool === TOOL) stats.allowed++;
+      else stats.other++;
+    }
+  } catch (e) {
+    problems.push(`${label}: cannot read the audit log: ${(e as Error).message}`);
+  }
+  if (stats.other > 0) problems.push(`${label}: ${stats.other} audit decision(s) were not "allowed ${TOOL}"`);
+  if (stats.decisions !== guardedCalls) problems.push(`${label}: the audit log has ${stats.decisions} decisions for ${guardedCalls} guarded calls`);
+  return stats;
 }
 
-/** Each round visits every target once; the starting target rotates so none always follows another. */
-function roundOrder<T>(items: readonly T[], round: number): T[] {
-  const k = round % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
+/** Checks the guard's tools/list: TOOL listed, read_field_to_file hidden. */
+function checkListing(names: readonly string[], label: string, problems: string[]): void {
+  const set = new Set(names);
+  if (!set.has(TOOL)) problems.push(`${label}: the guard does not list ${TOOL}`);
+  if (set.has('read_field_to_file')) problems.push(`${label}: the guard did not hide read_field_to_file`);
 }
 
-function proxyPid(t: Target): number | undefined {
-  return t.name === 'direct' ? undefined : t.client.pid;
+function printSection(title: string, targets: readonly Target[], f: SectionFigures, cfg: SectionConfig, cores: number): void {
+  const dRate = f.rate.get('direct')!;
+  log(title);
+  log('-'.repeat(title.length));
+  log(`Sequential round trips (pooled over ${cfg.sequentialBlocks} blocks of ${cfg.sequentialPerBlock.toLocaleString('en-US')} calls per target)`);
+  log(
+    table(
+      ['', 'p50', 'p90', 'p99', 'mean', 'max', 'block p50s: min / median / max'],
+      targets.map((t) => {
+        const s = f.seq.get(t.name)!;
+        const b = summarize(f.blockP50.get(t.name)!);
+        return [t.name, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.mean), ms(s.max, 2), `${b.min.toFixed(3)} / ${b.p50.toFixed(3)} / ${b.max.toFixed(3)} ms`];
+      }),
+    ),
+  );
+  log(`  added by the guard (guarded - direct):      p50 ${ms(f.addedP50)}, p90 ${ms(f.addedP90)}, p99 ${ms(f.addedP99)}, mean ${ms(f.addedMean)}`);
+  log(`  median over rounds of (guarded block p50 - direct block p50): ${ms(f.pairedAddedP50)}`);
+  log(`  of which an extra hop (passthrough - direct): p50 ${ms(f.extraHopP50)}, p99 ${ms(f.extraHopP99)}`);
+  log(`  of which the guard's work (guarded - passthrough): p50 ${ms(f.guardWorkP50)}, p99 ${ms(f.guardWorkP99)}`);
+  log();
+  log(`Pipelined throughput (${cfg.depth} in flight, one client; median of ${cfg.pipelinedBlocks} blocks of ${cfg.pipelinedPerBlock.toLocaleString('en-US')} calls) and CPU per call during those blocks`);
+  log(
+    table(
+      ['', 'calls/s', 'vs direct', 'blocks (calls/s)', 'CPU µs/call: client', 'proxy', 'server', 'total'],
+      targets.map((t) => {
+        const c = f.cpuUsPerCall.get(t.name)!;
+        const r = f.rate.get(t.name)!;
+        return [
+          t.name,
+          Math.round(r).toLocaleString('en-US'),
+          `${((r / dRate) * 100).toFixed(1)} %`,
+          f.callsPerSec.get(t.name)!.map((x) => Math.round(x)).join(' '),
+          c.client.toFixed(1),
+          t.name === 'direct' ? '-' : c.proxy.toFixed(1),
+          c.server.toFixed(1),
+          (c.client + c.proxy + c.server).toFixed(1),
+        ];
+      }),
+    ),
+  );
+  log(`  median over rounds of (guarded block / direct block): ${(f.pairedRatio * 100).toFixed(1)} %`);
+  log(`  (CPU from /proc/PID/stat at 10 ms resolution over ${f.pipelinedCalls.toLocaleString('en-US')} calls per target; ${cores} cores available)`);
+  log();
 }
+
+function printRss(sections: readonly { mode: Mode; targets: readonly Target[] }[]): void {
+  log('Peak RSS (VmHWM)');
+  log(
+    table(
+      ['', 'after init', 'after sequential', 'after pipelined', 'its stand-in'],
+      sections.flatMap(({ mode, targets }) =>
+        targets.map((t) => {
+          const name = `${mode} client, ${t.name}`;
+          return t.name === 'direct'
+            ? [name, '-', '-', '-', mb(t.rssKb.afterPipelined)]
+            : [name, mb(t.rssKb.afterInit), mb(t.rssKb.afterSequential), mb(t.rssKb.afterPipelined), mb(t.rssKb.serverPeak)];
+        }),
+      ),
+    ),
+  );
+  log();
+}
+
+interface Verdict {
+  readonly value: string;
+  readonly ok: boolean | undefined;
+}
+
+interface TargetRow {
+  readonly metric: string;
+  readonly target: string;
+  /** SDK client: the issue's reference client configuration. */
+  readonly reference: Verdict;
+  /** Raw JSON-RPC client: the worst case. */
+  readonly raw: Verdict;
+}
+
+const maxDefined = (...xs: (number | undefined)[]) => {
+  const d = xs.filter((x): x is number => x !== undefined);
+  return d.length ? Math.max(...d) : undefined;
+};
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -133,7 +248,7 @@ async function main(): Promise<number> {
   }
   const tmp = mkdtempSync(join(os.tmpdir(), 'mcp-guard-bench-'));
   const policyFile = join(tmp, 'policy.yaml');
-  const auditFile = join(tmp, 'audit.jsonl');
+  const auditFile: Record<Mode, string> = { raw: join(tmp, 'audit-raw.jsonl'), sdk: join(tmp, 'audit-sdk.jsonl') };
   writeFileSync(policyFile, LATENCY_POLICY);
 
   const cpus = os.cpus();
@@ -145,86 +260,59 @@ async function main(): Promise<number> {
     node: process.version,
     date: new Date().toISOString(),
     loadavg: os.loadavg().map((x) => round(x, 2)),
+    loadavgAtEnd: [] as number[],
   };
 
   const node = process.execPath;
-  const direct = makeTarget('direct', node, [STANDIN]);
-  const passthrough = makeTarget('passthrough', node, ['-e', PASSTHROUGH_SCRIPT, node, STANDIN]);
-  const guarded = makeTarget('guarded', node, [...GUARD_NODE_ARGS, GUARD, 'run', '--policy', policyFile, ...(AUDIT_ON ? ['--audit', auditFile] : []), '--', node, STANDIN]);
-  const targets = [direct, passthrough, guarded];
-  const auditStats = { decisions: 0, allowed: 0, other: 0 };
+  const commands = (mode: Mode) =>
+    [
+      ['direct', [STANDIN]],
+      ['passthrough', ['-e', PASSTHROUGH_SCRIPT, node, STANDIN]],
+      ['guarded', [...GUARD_NODE_ARGS, GUARD, 'run', '--policy', policyFile, ...(AUDIT_ON ? ['--audit', auditFile[mode]] : []), '--', node, STANDIN]],
+    ] as const;
   const problems: string[] = [];
-  const rssNow = (t: Target) => procStatusKb(t.client.pid, 'VmHWM');
 
+  const sectionSeconds = { raw: 0, sdk: 0, policy: 0 };
+  let t0 = Date.now();
+  // ---- raw-client section -----------------------------------------------------------------
+  const raw = commands('raw').map(([name, args]) => makeTarget(name, new RawClient(name, node, args, ROOT)));
+  const rawGuarded = raw.find((t) => t.name === 'guarded')!;
   try {
-    progress('starting the targets and initializing');
-    await Promise.all(targets.map((t) => t.client.initialize(CONFIG.settleMs)));
-    direct.serverPid = direct.client.pid;
-    for (const t of [passthrough, guarded]) t.serverPid = childPids(t.client.pid)[0];
-
-    // Sanity: the guard lists health_check and hides read_field_to_file.
-    const listed = (await guarded.client.request('tools/list')) as { tools?: { name: string }[] };
-    const names = new Set((listed.tools ?? []).map((t) => t.name));
-    if (!names.has(TOOL)) problems.push(`the guard does not list ${TOOL}`);
-    if (names.has('read_field_to_file')) problems.push('the guard did not hide read_field_to_file');
-    for (const t of targets) t.rssKb.afterInit = rssNow(t);
-
-    progress('warming up');
-    for (const t of targets) await t.client.sequential(TOOL, TOOL_ARGS, CONFIG.warmupSequential);
-    for (const t of targets) await t.client.pipelined(TOOL, TOOL_ARGS, CONFIG.warmupPipelined, CONFIG.depth);
-    for (const t of targets) await t.client.sequential(TOOL, TOOL_ARGS, CONFIG.warmupSequential);
-    const warmupFailures = targets.reduce((n, t) => n + t.client.failures, 0);
-    if (warmupFailures > 0) problems.push(`${warmupFailures} call(s) failed during warm-up`);
-
-    progress(`sequential: ${CONFIG.sequentialBlocks} x ${CONFIG.sequentialPerBlock} calls per target, alternating`);
-    for (let b = 0; b < CONFIG.sequentialBlocks; b++) {
-      for (const t of roundOrder(targets, b)) t.seq.push(await t.client.sequential(TOOL, TOOL_ARGS, CONFIG.sequentialPerBlock));
-    }
-    for (const t of targets) t.rssKb.afterSequential = rssNow(t);
-
-    progress(`pipelined: ${CONFIG.pipelinedBlocks} x ${CONFIG.pipelinedPerBlock} calls per target, ${CONFIG.depth} in flight, alternating`);
-    for (let b = 0; b < CONFIG.pipelinedBlocks; b++) {
-      for (const t of roundOrder(targets, b)) {
-        const pPid = proxyPid(t);
-        const p0 = pPid === undefined ? 0 : (procCpuMs(pPid) ?? 0);
-        const s0 = t.serverPid === undefined ? 0 : (procCpuMs(t.serverPid) ?? 0);
-        const c0 = process.cpuUsage();
-        t.pipeMs.push(await t.client.pipelined(TOOL, TOOL_ARGS, CONFIG.pipelinedPerBlock, CONFIG.depth));
-        const c1 = process.cpuUsage(c0);
-        t.cpu.client += (c1.user + c1.system) / 1000;
-        if (pPid !== undefined) t.cpu.proxy += (procCpuMs(pPid) ?? 0) - p0;
-        if (t.serverPid !== undefined) t.cpu.server += (procCpuMs(t.serverPid) ?? 0) - s0;
-      }
-    }
-    for (const t of targets) {
-      t.rssKb.afterPipelined = rssNow(t);
-      if (t.serverPid !== undefined) t.rssKb.serverPeak = procStatusKb(t.serverPid, 'VmHWM');
-    }
+    progress('raw client: starting the targets and initializing');
+    await Promise.all(raw.map((t) => t.client.initialize(CONFIG.settleMs)));
+    const listed = (await rawGuarded.client.request('tools/list')) as { tools?: { name: string }[] };
+    checkListing((listed.tools ?? []).map((t) => t.name), 'raw client', problems);
+    afterInit(raw);
+    await runSection('raw client', raw, CONFIG, TOOL, TOOL_ARGS, progress, problems);
   } catch (e) {
-    problems.push((e as Error).message);
+    problems.push(`raw client: ${(e as Error).message}`);
   } finally {
-    progress('stopping the targets');
-    await Promise.all(targets.map((t) => t.client.close()));
+    progress('raw client: stopping the targets');
+    await Promise.all(raw.map((t) => t.client.close()));
   }
+  const rawAudit = checkAudit(auditFile.raw, rawGuarded.client.calls, 'raw client', problems);
+  sectionSeconds.raw = (Date.now() - t0) / 1000;
+  t0 = Date.now();
 
-  // Every guarded call is one audit decision; all must be `allowed`.
-  if (AUDIT_ON) {
-    try {
-      for (const line of readFileSync(auditFile, 'utf8').split('\n')) {
-        if (!line.includes('"event":"decision"')) continue;
-        const ev = JSON.parse(line) as { decision?: string; tool?: string };
-        auditStats.decisions++;
-        if (ev.decision === 'allowed' && ev.tool === TOOL) auditStats.allowed++;
-        else auditStats.other++;
-      }
-    } catch (e) {
-      problems.push(`cannot read the audit log: ${(e as Error).message}`);
-    }
+  // ---- SDK-client section -----------------------------------------------------------------
+  const sdk = commands('sdk').map(([name, args]) => makeTarget(name, new SdkBenchClient(name, node, args, ROOT)));
+  const sdkGuarded = sdk.find((t) => t.name === 'guarded')!;
+  try {
+    progress('SDK client: starting the targets, initialize + tools/list');
+    const listings = await Promise.all(sdk.map((t) => t.client.connect()));
+    checkListing(listings[sdk.indexOf(sdkGuarded)]!, 'SDK client', problems);
+    await new Promise((r) => setTimeout(r, CONFIG.settleMs));
+    afterInit(sdk);
+    await runSection('SDK client', sdk, SDK_CONFIG, TOOL, TOOL_ARGS, progress, problems);
+  } catch (e) {
+    problems.push(`SDK client: ${(e as Error).message}`);
+  } finally {
+    progress('SDK client: stopping the targets');
+    await Promise.all(sdk.map((t) => t.client.close()));
   }
-  if (auditStats.other > 0) problems.push(`${auditStats.other} audit decision(s) were not "allowed ${TOOL}"`);
-  if (AUDIT_ON && auditStats.decisions !== guarded.client.calls) {
-    problems.push(`the audit log has ${auditStats.decisions} decisions for ${guarded.client.calls} guarded calls`);
-  }
+  const sdkAudit = checkAudit(auditFile.sdk, sdkGuarded.client.calls, 'SDK client', problems);
+  sectionSeconds.sdk = (Date.now() - t0) / 1000;
+  t0 = Date.now();
 
   progress(`policy evaluation: 1,000 entries, ${CONFIG.policyIterations.toLocaleString('en-US')} calls per measurement`);
   let policy: PolicyBenchResult | undefined;
@@ -233,87 +321,36 @@ async function main(): Promise<number> {
   } catch (e) {
     problems.push(`policy benchmark: ${(e as Error).message}`);
   }
+  sectionSeconds.policy = (Date.now() - t0) / 1000;
+  machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
   // ---- figures --------------------------------------------------------------------------
-  const seq = new Map<Name, Summary>(targets.map((t) => [t.name, summarize(pool(t.seq))]));
-  const ds = seq.get('direct')!;
-  const ps = seq.get('passthrough')!;
-  const gs = seq.get('guarded')!;
-  const blockP50 = (t: Target) => t.seq.map((b) => summarize(b).p50);
-  const callsPerSec = (t: Target) => t.pipeMs.map((wall) => (CONFIG.pipelinedPerBlock / wall) * 1000);
-  const rate = new Map<Name, number>(targets.map((t) => [t.name, median(callsPerSec(t))]));
-  const dRate = rate.get('direct')!;
-  const gRate = rate.get('guarded')!;
-  const ratio = gRate / dRate;
-  const addedP50 = gs.p50 - ds.p50;
-  const addedP99 = gs.p99 - ds.p99;
-  const guardKb = guarded.rssKb.afterPipelined;
-  const guardMB = guardKb === undefined ? undefined : guardKb / 1024;
-  const pipelinedCalls = CONFIG.pipelinedBlocks * CONFIG.pipelinedPerBlock;
-  const cpuPerCallUs = (t: Target) => ({
-    client: (t.cpu.client / pipelinedCalls) * 1000,
-    proxy: t.name === 'direct' ? 0 : (t.cpu.proxy / pipelinedCalls) * 1000,
-    server: (t.cpu.server / pipelinedCalls) * 1000,
-  });
-
-  for (const t of targets) {
-    if (t.client.failures > 0) {
-      problems.push(`${t.name}: ${t.client.failures} of ${t.client.calls} calls failed, e.g. ${t.client.failureSamples[0]?.what}`);
+  const rf = figures(raw, CONFIG);
+  const sf = figures(sdk, SDK_CONFIG);
+  const all: Target[] = [...raw, ...sdk];
+  for (const [mode, targets] of [['raw', raw], ['SDK', sdk]] as const) {
+    for (const t of targets) {
+      if (t.client.failures > 0) {
+        problems.push(`${mode} client, ${t.name}: ${t.client.failures} of ${t.client.calls} calls failed, e.g. ${t.client.failureSamples[0]?.what}`);
+      }
     }
   }
-  const totalCalls = targets.reduce((n, t) => n + t.client.calls, 0);
-  const totalFailures = targets.reduce((n, t) => n + t.client.failures, 0);
+  const totalCalls = all.reduce((n, t) => n + t.client.calls, 0);
+  const totalFailures = all.reduce((n, t) => n + t.client.failures, 0);
 
   log('MCP Guard proxy benchmark');
   log('=========================');
-  log(`Machine : ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB RAM, ${machine.os} (load avg at start ${machine.loadavg.join(' ')})`);
+  log(`Machine : ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB RAM, ${machine.os} (load avg at start ${machine.loadavg.join(' ')}, at end ${machine.loadavgAtEnd.join(' ')})`);
   log(`Node    : ${machine.node}`);
   log(`Date    : ${machine.date}`);
-  log(`Call    : tools/call ${TOOL} {} on the Odoo stand-in (raw JSON-RPC over stdio, no SDK client)`);
+  log(`Call    : tools/call ${TOOL} {} on the Odoo stand-in, over stdio`);
   log(`Guarded : mcp-guard run --policy <small policy>${AUDIT_ON ? ' --audit <file> (enforce mode, audit on)' : ' (enforce mode, AUDIT OFF: BENCH_AUDIT=0, not the target configuration)'}${GUARD_NODE_ARGS.length ? `; guard node flags: ${GUARD_NODE_ARGS.join(' ')}` : ''}`);
-  log(`Runs    : sequential ${CONFIG.sequentialBlocks} x ${CONFIG.sequentialPerBlock.toLocaleString('en-US')} calls/target; pipelined ${CONFIG.pipelinedBlocks} x ${CONFIG.pipelinedPerBlock.toLocaleString('en-US')} calls/target at depth ${CONFIG.depth}; blocks alternate direct / passthrough / guarded, the first of each round rotating`);
+  log(`Clients : raw = a minimal JSON-RPC client (no SDK); SDK = @modelcontextprotocol/sdk Client + StdioClientTransport (the reference client)`);
+  log(`Runs    : per section, blocks alternate direct / passthrough / guarded, the first of each round rotating; ${CONFIG.depth} in flight when pipelined`);
   log(`          (passthrough = a bare Node stdio pipe in front of the stand-in: the cost of any extra process hop, for reference)`);
   log();
-  log('Sequential round trips (pooled over blocks)');
-  log(
-    table(
-      ['', 'p50', 'p90', 'p99', 'mean', 'max', 'block p50s: min / median / max'],
-      targets.map((t) => {
-        const s = seq.get(t.name)!;
-        const b = summarize(blockP50(t));
-        return [t.name, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.mean), ms(s.max, 2), `${b.min.toFixed(3)} / ${b.p50.toFixed(3)} / ${b.max.toFixed(3)} ms`];
-      }),
-    ),
-  );
-  const pairedP50 = median(guarded.seq.map((b, i) => summarize(b).p50 - summarize(direct.seq[i]!).p50));
-  log(`  added by the guard (guarded - direct):      p50 ${ms(addedP50)}, p90 ${ms(gs.p90 - ds.p90)}, p99 ${ms(addedP99)}, mean ${ms(gs.mean - ds.mean)}`);
-  log(`  median over rounds of (guarded block p50 - direct block p50): ${ms(pairedP50)}`);
-  log(`  of which an extra hop (passthrough - direct): p50 ${ms(ps.p50 - ds.p50)}, p99 ${ms(ps.p99 - ds.p99)}`);
-  log(`  of which the guard's work (guarded - passthrough): p50 ${ms(gs.p50 - ps.p50)}, p99 ${ms(gs.p99 - ps.p99)}`);
-  log();
-  log(`Pipelined throughput (${CONFIG.depth} in flight, one client; median of blocks) and CPU per call during those blocks`);
-  log(
-    table(
-      ['', 'calls/s', 'vs direct', 'blocks (calls/s)', 'CPU µs/call: client', 'proxy', 'server', 'total'],
-      targets.map((t) => {
-        const c = cpuPerCallUs(t);
-        return [
-          t.name,
-          Math.round(rate.get(t.name)!).toLocaleString('en-US'),
-          `${((rate.get(t.name)! / dRate) * 100).toFixed(1)} %`,
-          callsPerSec(t).map((x) => Math.round(x)).join(' '),
-          c.client.toFixed(1),
-          t.name === 'direct' ? '-' : c.proxy.toFixed(1),
-          c.server.toFixed(1),
-          (c.client + c.proxy + c.server).toFixed(1),
-        ];
-      }),
-    ),
-  );
-  const pairedRatio = median(callsPerSec(guarded).map((g, i) => g / callsPerSec(direct)[i]!));
-  log(`  median over rounds of (guarded block / direct block): ${(pairedRatio * 100).toFixed(1)} %`);
-  log(`  (CPU from /proc/PID/stat at 10 ms resolution over ${pipelinedCalls.toLocaleString('en-US')} calls per target; ${machine.cores} cores available)`);
-  log();
+  printSection('Raw JSON-RPC client (worst case: the client costs almost nothing, so every extra hop shows)', raw, rf, CONFIG, machine.cores);
+  printSection('SDK client (reference: Client + StdioClientTransport from @modelcontextprotocol/sdk)', sdk, sf, SDK_CONFIG, machine.cores);
   if (policy) {
     log(`Policy evaluation in-process (${policy.entries} entries, ${(policy.policyBytes / 1024).toFixed(1)} KB YAML, ${policy.names} rotating names; median of 10 rounds of ${(policy.iterations / 10).toLocaleString('en-US')} calls)`);
     log(
@@ -332,46 +369,40 @@ async function main(): Promise<number> {
     log(`  verdict mix over the rotation: ${Object.entries(policy.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     log();
   }
-  log('Peak RSS (VmHWM)');
-  log(
-    table(
-      ['', 'after init', 'after sequential', 'after pipelined', 'its stand-in'],
-      targets.map((t) =>
-        t.name === 'direct'
-          ? [t.name, '-', '-', '-', mb(t.rssKb.afterPipelined)]
-          : [t.name, mb(t.rssKb.afterInit), mb(t.rssKb.afterSequential), mb(t.rssKb.afterPipelined), mb(t.rssKb.serverPeak)],
-      ),
-    ),
-  );
-  log();
-  log(`Calls checked: ${totalCalls.toLocaleString('en-US')} (incl. warm-up); denied/failed: ${totalFailures} (${((totalFailures / Math.max(1, totalCalls)) * 100).toFixed(3)} %)`);
-  log(`Audit log: ${auditStats.decisions.toLocaleString('en-US')} decisions for ${guarded.client.calls.toLocaleString('en-US')} guarded calls, ${auditStats.allowed.toLocaleString('en-US')} "allowed ${TOOL}"`);
+  printRss([
+    { mode: 'raw', targets: raw },
+    { mode: 'sdk', targets: sdk },
+  ]);
+  log(`Calls checked: ${totalCalls.toLocaleString('en-US')} (incl. warm-up; raw ${raw.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}, SDK ${sdk.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}); denied/failed: ${totalFailures} (${((totalFailures / Math.max(1, totalCalls)) * 100).toFixed(3)} %)`);
+  if (AUDIT_ON) {
+    for (const [label, a, t] of [['raw client', rawAudit, rawGuarded], ['SDK client', sdkAudit, sdkGuarded]] as const) {
+      log(`Audit log (${label}): ${a.decisions.toLocaleString('en-US')} decisions for ${t.client.calls.toLocaleString('en-US')} guarded calls, ${a.allowed.toLocaleString('en-US')} "allowed ${TOOL}"`);
+    }
+  }
   log();
 
-  const rows: { metric: string; value: string; target: string; ok: boolean | undefined }[] = [
-    { metric: 'added latency p50 (guarded - direct)', value: ms(addedP50), target: `<= ${TARGETS.addedP50Ms} ms`, ok: addedP50 <= TARGETS.addedP50Ms },
-    { metric: 'added latency p99 (guarded - direct)', value: ms(addedP99), target: `<= ${TARGETS.addedP99Ms} ms`, ok: addedP99 <= TARGETS.addedP99Ms },
-    {
-      metric: 'pipelined throughput guarded / direct',
-      value: `${(ratio * 100).toFixed(1)} %`,
-      target: `>= ${TARGETS.throughputRatio * 100} %`,
-      ok: ratio >= TARGETS.throughputRatio,
-    },
-    {
-      metric: 'policy evaluation, decide() at 1,000 entries',
-      value: policy ? us(policy.decideNs) : 'n/a',
-      target: `<= ${TARGETS.decideUs} µs`,
-      ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined,
-    },
-    {
-      metric: 'guard peak RSS',
-      value: mb(guardKb),
-      target: `<= ${TARGETS.guardRssMB} MB`,
-      ok: guardMB === undefined ? undefined : guardMB <= TARGETS.guardRssMB,
-    },
+  // ---- targets: evaluated on the SDK client (the reference), raw client alongside ---------
+  const latency = (f: SectionFigures, which: 'addedP50' | 'addedP99', limit: number): Verdict => ({ value: ms(f[which]), ok: f[which] <= limit });
+  const throughput = (f: SectionFigures): Verdict => ({ value: `${(f.ratio * 100).toFixed(1)} %`, ok: f.ratio >= TARGETS.throughputRatio });
+  const rss = (kb: number | undefined): Verdict => ({ value: mb(kb), ok: kb === undefined ? undefined : kb / 1024 <= TARGETS.guardRssMB });
+  const decide: Verdict = { value: policy ? us(policy.decideNs) : 'n/a', ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined };
+  const guardMaxKb = maxDefined(rf.guardKb, sf.guardKb);
+  const rows: TargetRow[] = [
+    { metric: 'added latency p50 (guarded - direct)', target: `<= ${TARGETS.addedP50Ms} ms`, reference: latency(sf, 'addedP50', TARGETS.addedP50Ms), raw: latency(rf, 'addedP50', TARGETS.addedP50Ms) },
+    { metric: 'added latency p99 (guarded - direct)', target: `<= ${TARGETS.addedP99Ms} ms`, reference: latency(sf, 'addedP99', TARGETS.addedP99Ms), raw: latency(rf, 'addedP99', TARGETS.addedP99Ms) },
+    { metric: `pipelined throughput guarded / direct (${CONFIG.depth} in flight)`, target: `>= ${TARGETS.throughputRatio * 100} %`, reference: throughput(sf), raw: throughput(rf) },
+    { metric: 'policy evaluation, decide() at 1,000 entries', target: `<= ${TARGETS.decideUs} µs`, reference: decide, raw: decide },
+    { metric: 'guard peak RSS (reference: max of both guards)', target: `<= ${TARGETS.guardRssMB} MB`, reference: rss(guardMaxKb), raw: rss(rf.guardKb) },
   ];
-  log(`Targets (${machine.cores}-core machine)`);
-  log(table(['metric', 'this run', 'target', ''], rows.map((r) => [r.metric, r.value, r.target, met(r.ok)])));
+  log(`Targets (${machine.cores}-core machine): evaluated on the SDK client (the issue's reference client); raw client shown as the worst case`);
+  log(
+    table(
+      ['metric', 'target', 'SDK client (reference)', '', 'raw client (worst case)', ''],
+      rows.map((r) => [r.metric, r.target, r.reference.value, met(r.reference.ok), r.raw.value, met(r.raw.ok)]),
+    ),
+  );
+  log(`  direct p50: SDK client ${ms(sf.seq.get('direct')!.p50)} (the issue's reference measured 0.14-0.18 ms), raw client ${ms(rf.seq.get('direct')!.p50)}`);
+  log(`  guard peak RSS: SDK-client guard ${mb(sf.guardKb)}, raw-client guard ${mb(rf.guardKb)}; policy evaluation is in-process, the same figure in both columns`);
   log('  (MB = MiB, from /proc VmHWM in kB)');
 
   const valid = problems.length === 0 && totalFailures === 0;
@@ -379,42 +410,43 @@ async function main(): Promise<number> {
     log();
     log('FIGURES INVALID:');
     for (const p of problems) log(`  - ${p}`);
-    for (const t of targets) {
-      const err = t.client.stderr.trim();
-      if (err) log(`  ${t.name} stderr (last lines):\n${err.split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`);
+    for (const [mode, targets] of [['raw', raw], ['SDK', sdk]] as const) {
+      for (const t of targets) {
+        const err = t.client.stderr.trim();
+        if (err) log(`  ${mode} client, ${t.name} stderr (last lines):\n${err.split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`);
+      }
     }
   }
 
+  const rawJson = figuresJson(raw, rf, CONFIG);
+  const sdkJson = figuresJson(sdk, sf, SDK_CONFIG);
   const json = {
     valid,
     problems,
     machine,
-    config: { ...CONFIG, tool: TOOL, audit: AUDIT_ON, guardNodeArgs: GUARD_NODE_ARGS },
+    sectionSeconds,
+    config: { ...CONFIG, sdk: SDK_CONFIG, tool: TOOL, audit: AUDIT_ON, guardNodeArgs: GUARD_NODE_ARGS },
     targets: TARGETS,
-    sequential: {
-      ...Object.fromEntries(targets.map((t) => [t.name, { ...seq.get(t.name)!, blockP50: blockP50(t) }])),
-      addedP50Ms: addedP50,
-      addedP99Ms: addedP99,
-      pairedAddedP50Ms: pairedP50,
-      extraHopP50Ms: ps.p50 - ds.p50,
-      guardWorkP50Ms: gs.p50 - ps.p50,
-    },
-    pipelined: {
-      depth: CONFIG.depth,
-      ...Object.fromEntries(targets.map((t) => [t.name, { callsPerSec: rate.get(t.name), blocks: callsPerSec(t), cpuUsPerCall: cpuPerCallUs(t) }])),
-      ratio,
-      pairedRatio,
-    },
+    // Raw-client section (top level, as before).
+    sequential: rawJson.sequential,
+    pipelined: rawJson.pipelined,
+    rssKb: rawJson.rssKb,
+    calls: { ...rawJson.calls, auditDecisions: rawAudit.decisions },
+    // SDK-client section: the reference client configuration.
+    sdk: { ...sdkJson, calls: { ...sdkJson.calls, auditDecisions: sdkAudit.decisions } },
     policy: policy ?? null,
-    rssKb: Object.fromEntries(targets.map((t) => [t.name, t.rssKb])),
-    calls: { total: totalCalls, failed: totalFailures, auditDecisions: auditStats.decisions },
-    met: Object.fromEntries(rows.map((r) => [r.metric, r.ok ?? null])),
+    guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
+    /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
+    targetsTable: rows,
+    /** Verdicts on the reference (SDK) client, keyed by metric. */
+    met: Object.fromEntries(rows.map((r) => [r.metric, r.reference.ok ?? null])),
+    metRawClient: Object.fromEntries(rows.map((r) => [r.metric, r.raw.ok ?? null])),
   };
   const outDir = join(ROOT, 'bench-results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   log();
-  log(`Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s (raw client ${sectionSeconds.raw.toFixed(1)} s, SDK client ${sectionSeconds.sdk.toFixed(1)} s, policy ${sectionSeconds.policy.toFixed(1)} s)`);
 
   rmSync(tmp, { recursive: true, force: true });
   return valid ? 0 : 1;

@@ -37,7 +37,8 @@ const USER_SETTINGS = {
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
-  'chat.disableAIFeatures': true,
+  // AI features stay on: MCP servers and vscode.lm.tools live behind them.
+  'chat.disableAIFeatures': false,
   'git.enabled': false,
   'window.dialogStyle': 'custom',
 };

@@ -9,7 +9,7 @@
 //                 (playwright-core), screenshot it to .cache/integration/workbench.png
 //   --all         the suites, then the CDP smoke (counted as one more test)
 // Env: MCP_GUARD_INTEGRATION_TIMEOUT_S (default 180) bounds the wait for the results file.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,6 +53,60 @@ async function buildAll() {
     // and must be the same instance for index.js and the suites' describe/it globals.
     external: ['vscode', 'mocha'],
   });
+  // The stand-in Odoo server the guarded definitions run in the tests.
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'test', 'fixtures', 'odoo-standin', 'server.ts')],
+    outfile: join(out, 'standin.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
+}
+
+/** A workspace whose settings run the stand-in behind the guard, with a policy that asks for approval. */
+function makeWorkspace(parent) {
+  const ws = join(parent, 'workspace');
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  const journal = join(ws, 'journal.jsonl');
+  writeFileSync(
+    join(ws, '.vscode', 'settings.json'),
+    JSON.stringify(
+      {
+        'mcpGuard.servers': [
+          {
+            name: 'Odoo',
+            command: process.execPath,
+            args: [join(TESTS_DIR, 'standin.js')],
+            odoo: true,
+            env: { STANDIN_JOURNAL: journal, ODOO_PASSWORD: 'integration-secret', MCP_GUARD_LOG_FILE: join(ws, 'guard.log') },
+          },
+        ],
+        'mcpGuard.odoo.url': 'http://odoo.invalid',
+        'mcpGuard.odoo.db': 'integration',
+        'mcpGuard.odoo.username': 'bot',
+        'chat.mcp.autostart': 'never',
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(ws, '.vscode', 'mcp-policy.yaml'),
+    [
+      'version: 1',
+      'tools:',
+      '  cancel_async_task:',
+      '    action: require_approval',
+      '    reason: Cancelling a background task is irreversible',
+      '    approval_timeout: 30',
+      '  health_check:',
+      '    action: allow',
+      '',
+    ].join('\n'),
+  );
+  return ws;
 }
 
 function printResults(results) {
@@ -88,10 +142,11 @@ async function runSuites() {
     MCP_GUARD_INTEGRATION_RESULTS: resultsFile,
     ...(opts.grep ? { MCP_GUARD_INTEGRATION_GREP: opts.grep } : {}),
   };
+  const workspace = makeWorkspace(resultsDir);
   let handle;
   try {
     const t0 = Date.now();
-    handle = await launch({ withTests: true, env });
+    handle = await launch({ withTests: true, env, workspace });
     log(`code-server on ${handle.url.split('/?')[0]}, chromium DevTools on ${handle.cdpPort} (${Date.now() - t0} ms)`);
     const deadline = Date.now() + RESULTS_TIMEOUT_S * 1000;
     let hostGoneAt = 0;

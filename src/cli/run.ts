@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/audit-log';
 import { PolicySource } from '../guard/policy-source';
@@ -10,8 +11,18 @@ import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
 
+const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
+
+/** Logs go to stderr (VS Code shows them in the server's output) and, if asked, to a file too. */
 function log(message: string): void {
   process.stderr.write(`[mcp-guard] ${message}\n`);
+  if (LOG_FILE) {
+    try {
+      appendFileSync(LOG_FILE, `${new Date().toISOString()} [${process.pid}] ${message}\n`);
+    } catch {
+      // A log file that cannot be written must not stop the guard.
+    }
+  }
 }
 
 /** Runs the guard until the client or the server goes away; resolves with the exit code. */

@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { RiskClass, ToolCategory } from './catalog/types';
 import type { Mode } from './policy/model';
 
@@ -57,6 +58,7 @@ export class JsonlAuditLog implements AuditSink {
     readonly path: string,
     private readonly onError: (error: Error) => void = () => {},
   ) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'a', 0o600);
   }
 

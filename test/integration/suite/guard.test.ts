@@ -1,0 +1,162 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'mcp-guard.mcp-guard';
+const LABEL = 'Odoo (guarded)';
+/** How VS Code names an extension-provided definition: `<extension id, lower case>/<label>`. */
+const DEFINITION_ID = `${EXTENSION_ID}/${LABEL}`;
+
+interface GuardState {
+  mode: string;
+  blocked: number;
+  guards: number;
+  statusText: string;
+  lastDecision?: { tool: string; decision: string; rule: string };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function workspace(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace is open');
+  return folder.uri.fsPath;
+}
+
+function journal(): { tool: string; arguments: Record<string, unknown> }[] {
+  const path = join(workspace(), 'journal.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+function toolNamed(tool: string): vscode.LanguageModelToolInformation | undefined {
+  return vscode.lm.tools.find((t) => t.name.endsWith(`_${tool}`) && t.name.startsWith('mcp_'));
+}
+
+function textOf(result: vscode.LanguageModelToolResult): string {
+  return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : JSON.stringify(p))).join('\n');
+}
+
+async function invoke(tool: string, input: Record<string, unknown>): Promise<{ text: string; threw: boolean }> {
+  const info = toolNamed(tool);
+  assert.ok(info, `${tool} is among vscode.lm.tools (${vscode.lm.tools.map((t) => t.name).join(', ')})`);
+  try {
+    const result = await vscode.lm.invokeTool(info.name, { input, toolInvocationToken: undefined });
+    return { text: textOf(result), threw: false };
+  } catch (e) {
+    return { text: (e as Error).message, threw: true };
+  }
+}
+
+async function state(): Promise<GuardState> {
+  return (await vscode.commands.executeCommand('mcpGuard.state')) as GuardState;
+}
+
+describe('MCP Guard in a real VS Code extension host', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    await ext.activate();
+    // Extension-provided servers start without a trust prompt. The definition reaches the
+    // workbench asynchronously after activation, so starting is retried until it is known.
+    await waitFor(
+      'the guarded tools',
+      async () => {
+        await vscode.commands.executeCommand('workbench.mcp.startServer', DEFINITION_ID, { waitForLiveTools: true });
+        return toolNamed('cancel_async_task');
+      },
+      30_000,
+    ).catch((e: Error) => {
+      const log = join(workspace(), 'guard.log');
+      console.log(existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(0, 40).join('\n') : 'no guard log');
+      console.log(`tools: ${vscode.lm.tools.map((t) => t.name).join(', ')}`);
+      throw e;
+    });
+  });
+
+  it('contributes the guarded Odoo definition and its tools, through the guard', async () => {
+    const names = vscode.lm.tools.filter((t) => t.name.startsWith('mcp_')).map((t) => t.name);
+    console.log(`guarded tools: ${names.length}, e.g. ${names.slice(0, 3).join(', ')}`);
+    assert.ok(names.length >= 40, `${names.length} tools`);
+    const s = await waitFor('the guard to connect to the bridge', async () => ((await state()).guards >= 1 ? state() : undefined));
+    assert.equal(s.mode, 'enforce');
+    assert.match(LABEL, /guarded/);
+  });
+
+  it('lets an allowed call through to the stand-in', async () => {
+    const before = journal().length;
+    const r = await invoke('health_check', {});
+    assert.equal(r.threw, false, r.text);
+    assert.match(r.text, /success/);
+    assert.equal(journal().length, before + 1);
+  });
+
+  it('denies cancel_async_task when the approval dialog cannot be answered, and the task keeps running', async () => {
+    const submitted = await invoke('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
+    const taskId = /"task_id":\s*"([0-9a-f]{12})"/.exec(submitted.text)?.[1];
+    assert.ok(taskId, submitted.text);
+    // Under the test harness VS Code refuses every dialog: the modal resolves as dismissed, which denies.
+    const cancelled = await invoke('cancel_async_task', { task_id: taskId });
+    assert.match(cancelled.text, /MCP Guard did not get approval for the call to cancel_async_task/, cancelled.text);
+    assert.ok(!journal().some((j) => j.tool === 'cancel_async_task'), 'the denied call never reached the server');
+    const status = await invoke('get_async_task', { task_id: taskId });
+    assert.match(status.text, /"status":\s*"running"/);
+    const s = await waitFor('the decision to reach the status bar', async () => {
+      const st = await state();
+      return st.blocked >= 1 ? st : undefined;
+    });
+    assert.equal(s.blocked, 1);
+    assert.match(s.statusText, /1 blocked/);
+  });
+
+  it('switches the running guard to lockdown from the palette command, and back', async () => {
+    await vscode.commands.executeCommand('mcpGuard.switchMode', 'lockdown');
+    assert.equal((await state()).mode, 'lockdown');
+    const before = journal().length;
+    const denied = await waitFor('lockdown to reach the guard', async () => {
+      const r = await invoke('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
+      return /mode\.lockdown/.test(r.text) ? r : undefined;
+    });
+    assert.match(denied.text, /Lockdown mode blocks every tool that is not Read \/ low risk/);
+    assert.equal(journal().length, before, 'nothing reached the server in lockdown');
+    const read = await invoke('health_check', {});
+    assert.match(read.text, /success/);
+    assert.equal(await vscode.commands.executeCommand('mcpGuard.toggleLockdown'), 'enforce');
+    const allowed = await waitFor('enforce to reach the guard', async () => {
+      const r = await invoke('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
+      return /task_id/.test(r.text) ? r : undefined;
+    });
+    assert.match(allowed.text, /running/);
+  });
+
+  it('shows the decisions in the audit view, newest first and filterable', async () => {
+    const all = (await vscode.commands.executeCommand('mcpGuard.showAuditLog', '')) as string;
+    assert.match(all, /\| time \| server \| tool \|/);
+    assert.match(all, /cancel_async_task/);
+    const declined = (await vscode.commands.executeCommand('mcpGuard.showAuditLog', 'declined')) as string;
+    assert.match(declined, /\*\*declined\*\*/);
+    assert.ok(!declined.includes('**allowed**'));
+  });
+
+  it('opens the workspace policy', async () => {
+    const path = (await vscode.commands.executeCommand('mcpGuard.openPolicy')) as string;
+    assert.equal(path, join(workspace(), '.vscode', 'mcp-policy.yaml'));
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, path);
+  });
+});

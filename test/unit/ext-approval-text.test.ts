@@ -1,0 +1,84 @@
+// src/extension/approval-text.ts: the modal's message, detail and buttons.
+import { strict as assert } from 'node:assert';
+import { ALLOW_ONCE, ALLOW_SESSION, DENY, approvalDialog } from '../../src/extension/approval-text';
+import type { ApprovalRequestMessage } from '../../src/guard/bridge/protocol';
+
+const REQ: ApprovalRequestMessage = {
+  type: 'approval_request',
+  id: 'req-7',
+  server: 'Odoo prod',
+  tool: 'execute_approved_write',
+  category: 'Destructive',
+  risk: 'critical',
+  riskReason: 'Can unlink records with no undo.',
+  rule: 'tools.execute_approved_write',
+  reason: 'Writes need a person.',
+  argsText: '{\n  "approval": "abc",\n  "confirm": true\n}',
+  timeoutMs: 90000,
+  allowSession: false,
+};
+
+describe('extension approval-text: approvalDialog', () => {
+  it('button labels', () => {
+    assert.equal(ALLOW_ONCE, 'Allow once');
+    assert.equal(ALLOW_SESSION, 'Allow for this session');
+    assert.equal(DENY, 'Deny');
+  });
+
+  it('message names the tool and server, without a counter when alone', () => {
+    assert.equal(approvalDialog(REQ, 1, 1).message, 'MCP Guard: allow execute_approved_write on Odoo prod?');
+  });
+
+  it('message carries "(position of total)" only when total > 1', () => {
+    assert.equal(approvalDialog(REQ, 1, 3).message, 'MCP Guard: allow execute_approved_write on Odoo prod? (1 of 3)');
+    assert.equal(approvalDialog(REQ, 2, 3).message, 'MCP Guard: allow execute_approved_write on Odoo prod? (2 of 3)');
+    assert.doesNotMatch(approvalDialog(REQ, 1, 1).message, /of/);
+    assert.doesNotMatch(approvalDialog(REQ, 1, 0).message, /\(/);
+  });
+
+  it('detail lists tool, server, category, risk, why, rule, reason, the arguments and the timeout', () => {
+    assert.equal(
+      approvalDialog(REQ, 1, 1).detail,
+      [
+        'Tool: execute_approved_write',
+        'Server: Odoo prod',
+        'Category: Destructive · Risk: critical',
+        'Why this risk: Can unlink records with no undo.',
+        'Rule: tools.execute_approved_write',
+        'Reason: Writes need a person.',
+        '',
+        'Arguments:',
+        '{',
+        '  "approval": "abc",',
+        '  "confirm": true',
+        '}',
+        '',
+        'Without an answer within 90 s the call is denied.',
+      ].join('\n'),
+    );
+  });
+
+  it('the detail does not depend on the counter', () => {
+    assert.equal(approvalDialog(REQ, 2, 5).detail, approvalDialog(REQ, 1, 1).detail);
+  });
+
+  it('rounds the timeout to whole seconds', () => {
+    assert.match(approvalDialog({ ...REQ, timeoutMs: 1499 }, 1, 1).detail, /within 1 s the call is denied\.$/);
+    assert.match(approvalDialog({ ...REQ, timeoutMs: 2500 }, 1, 1).detail, /within 3 s the call is denied\.$/);
+    assert.match(approvalDialog({ ...REQ, timeoutMs: 120000 }, 1, 1).detail, /within 120 s the call is denied\.$/);
+  });
+
+  it('without allowSession: Deny first, then Allow once', () => {
+    assert.deepEqual(approvalDialog(REQ, 1, 1).buttons, ['Deny', 'Allow once']);
+  });
+
+  it('with allowSession: Deny, Allow for this session, Allow once', () => {
+    assert.deepEqual(approvalDialog({ ...REQ, allowSession: true, risk: 'high' }, 1, 1).buttons, ['Deny', 'Allow for this session', 'Allow once']);
+  });
+
+  it('uses the category and risk of the request it is given', () => {
+    const d = approvalDialog({ ...REQ, category: 'Write', risk: 'medium', rule: 'default' }, 1, 1);
+    assert.match(d.detail, /^Category: Write · Risk: medium$/m);
+    assert.match(d.detail, /^Rule: default$/m);
+  });
+});

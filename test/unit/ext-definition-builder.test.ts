@@ -1,0 +1,370 @@
+// src/extension/definition-builder.ts: the command line VS Code runs for a guarded server.
+// The last block spawns the BUILT guard (node scripts/build.mjs --fixtures) with exactly the
+// launch this module builds, to prove the line really starts a working guard.
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRunArgs } from '../../src/cli/args';
+import { buildGuardLaunch, guardedLabel, type LaunchContext } from '../../src/extension/definition-builder';
+import type { GuardedServerConfig } from '../../src/extension/settings';
+import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../../src/guard/bridge/protocol';
+import { ODOO_MCP_CATALOG } from '../../src/guard/catalog/odoo-mcp';
+import { starterPolicy } from '../../src/guard/policy/starter';
+import { GUARD, STANDIN } from '../support/paths';
+import { RawClient, type RawMessage } from '../support/raw-client';
+import { tempDir, waitFor } from '../support/temp';
+
+const SERVER: GuardedServerConfig = {
+  name: 'Odoo',
+  command: 'uvx',
+  args: ['odoo-mcp', '--verbose'],
+  env: { ODOO_URL: 'https://example.test' },
+  odoo: true,
+};
+
+const CTX: LaunchContext = {
+  nodePath: '/opt/vscode/code',
+  guardScript: '/ext/dist/mcp-guard.js',
+  policyPath: '/home/u/.vscode/mcp-policy.yaml',
+  auditPath: '/storage/audit.jsonl',
+  auditIncludeArguments: false,
+  approvalTimeoutSeconds: 90,
+  mode: 'enforce',
+  bridge: { address: '/tmp/mcp-guard-bridge.sock', token: 'tok-123' },
+  extensionVersion: '0.1.0',
+};
+
+function ctx(over: Partial<LaunchContext> = {}): LaunchContext {
+  return { ...CTX, ...over };
+}
+
+describe('extension definition-builder: buildGuardLaunch', () => {
+  it('the bridge env var names are the ones the guard reads', () => {
+    assert.equal(BRIDGE_ADDRESS_ENV, 'MCP_GUARD_BRIDGE');
+    assert.equal(BRIDGE_TOKEN_ENV, 'MCP_GUARD_BRIDGE_TOKEN');
+  });
+
+  it('runs the guard script under the given node with the exact argument order', () => {
+    const launch = buildGuardLaunch(SERVER, CTX);
+    assert.equal(launch.command, '/opt/vscode/code');
+    assert.deepEqual(launch.args, [
+      '/ext/dist/mcp-guard.js',
+      'run',
+      '--policy',
+      '/home/u/.vscode/mcp-policy.yaml',
+      '--audit',
+      '/storage/audit.jsonl',
+      '--approval-timeout',
+      '90',
+      '--mode',
+      'enforce',
+      '--name',
+      'Odoo',
+      '--',
+      'uvx',
+      'odoo-mcp',
+      '--verbose',
+    ]);
+  });
+
+  it('adds --audit-include-args right after the audit path only when auditing with includeArguments', () => {
+    const on = buildGuardLaunch(SERVER, ctx({ auditIncludeArguments: true, mode: 'monitor' }));
+    assert.deepEqual(on.args, [
+      '/ext/dist/mcp-guard.js',
+      'run',
+      '--policy',
+      '/home/u/.vscode/mcp-policy.yaml',
+      '--audit',
+      '/storage/audit.jsonl',
+      '--audit-include-args',
+      '--approval-timeout',
+      '90',
+      '--mode',
+      'monitor',
+      '--name',
+      'Odoo',
+      '--',
+      'uvx',
+      'odoo-mcp',
+      '--verbose',
+    ]);
+    // includeArguments without an audit path: neither --audit nor --audit-include-args
+    const noAudit = buildGuardLaunch(SERVER, ctx({ auditPath: undefined, auditIncludeArguments: true }));
+    assert.equal(noAudit.args.includes('--audit'), false);
+    assert.equal(noAudit.args.includes('--audit-include-args'), false);
+    // audit without includeArguments
+    assert.equal(buildGuardLaunch(SERVER, ctx({ auditIncludeArguments: false })).args.includes('--audit-include-args'), false);
+  });
+
+  it('leaves out --policy when there is no policy path', () => {
+    const launch = buildGuardLaunch(SERVER, ctx({ policyPath: undefined, auditPath: undefined }));
+    assert.deepEqual(launch.args, [
+      '/ext/dist/mcp-guard.js',
+      'run',
+      '--approval-timeout',
+      '90',
+      '--mode',
+      'enforce',
+      '--name',
+      'Odoo',
+      '--',
+      'uvx',
+      'odoo-mcp',
+      '--verbose',
+    ]);
+  });
+
+  it('passes the server command and args after -- untouched, even ones that look like guard options', () => {
+    const server: GuardedServerConfig = { name: 'S', command: 'node', args: ['--mode', 'lockdown', '--', '--policy', 'x'], env: {}, odoo: false };
+    const launch = buildGuardLaunch(server, CTX);
+    const dash = launch.args.indexOf('--');
+    assert.deepEqual(launch.args.slice(dash + 1), ['node', '--mode', 'lockdown', '--', '--policy', 'x']);
+  });
+
+  it('its args parse back with the guard CLI parser to the same settings', () => {
+    const launch = buildGuardLaunch({ ...SERVER, name: 'My Odoo (prod)' }, ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7 }));
+    assert.equal(launch.args[1], 'run');
+    const opts = parseRunArgs(launch.args.slice(2));
+    assert.deepEqual(opts, {
+      policy: '/home/u/.vscode/mcp-policy.yaml',
+      audit: '/storage/audit.jsonl',
+      auditIncludeArgs: true,
+      approvalTimeoutSeconds: 7,
+      mode: 'lockdown',
+      name: 'My Odoo (prod)',
+      command: 'uvx',
+      commandArgs: ['odoo-mcp', '--verbose'],
+    });
+  });
+
+  // BUG: src/extension/definition-builder.ts:52-53 passes the name as a separate argument
+  // (`'--name', server.name`). parseServers (src/extension/settings.ts) accepts any non-blank
+  // name, but a name starting with "-" (e.g. "-prod" or "--") makes the guard's CLI parser
+  // (src/cli/args.ts parseRunArgs, node:util parseArgs strict) throw
+  // "Option '--name' argument is ambiguous" / "argument missing", so the guard never starts.
+  // Expected: the launch round-trips (e.g. by emitting `--name=${server.name}`).
+  it.skip('a server name that starts with "-" still round-trips through the guard CLI', () => {
+    for (const name of ['-prod', '--', '--mode']) {
+      const launch = buildGuardLaunch({ ...SERVER, name }, CTX);
+      const opts = parseRunArgs(launch.args.slice(2));
+      assert.equal(opts.name, name);
+      assert.equal(opts.command, 'uvx');
+      assert.equal(opts.mode, 'enforce');
+    }
+  });
+
+  it('env: ELECTRON_RUN_AS_NODE=1, the bridge address and token, and the server env', () => {
+    const launch = buildGuardLaunch(SERVER, CTX);
+    assert.deepEqual(launch.env, {
+      ODOO_URL: 'https://example.test',
+      ELECTRON_RUN_AS_NODE: '1',
+      MCP_GUARD_BRIDGE: '/tmp/mcp-guard-bridge.sock',
+      MCP_GUARD_BRIDGE_TOKEN: 'tok-123',
+    });
+  });
+
+  it('env without a bridge has no bridge variables', () => {
+    const launch = buildGuardLaunch(SERVER, ctx({ bridge: undefined }));
+    assert.deepEqual(launch.env, { ODOO_URL: 'https://example.test', ELECTRON_RUN_AS_NODE: '1' });
+  });
+
+  it("the server's env cannot override ELECTRON_RUN_AS_NODE or the bridge variables", () => {
+    const server: GuardedServerConfig = {
+      ...SERVER,
+      env: { ELECTRON_RUN_AS_NODE: '0', MCP_GUARD_BRIDGE: '/tmp/evil.sock', MCP_GUARD_BRIDGE_TOKEN: 'stolen', OTHER: 'kept' },
+    };
+    const launch = buildGuardLaunch(server, CTX);
+    assert.equal(launch.env['ELECTRON_RUN_AS_NODE'], '1');
+    assert.equal(launch.env[BRIDGE_ADDRESS_ENV], '/tmp/mcp-guard-bridge.sock');
+    assert.equal(launch.env[BRIDGE_TOKEN_ENV], 'tok-123');
+    assert.equal(launch.env['OTHER'], 'kept');
+    // without a bridge the ELECTRON flag still cannot be overridden
+    assert.equal(buildGuardLaunch(server, ctx({ bridge: undefined })).env['ELECTRON_RUN_AS_NODE'], '1');
+  });
+
+  // BUG (latent: the extension always passes a bridge today): src/extension/definition-builder.ts:63-67
+  // only overwrites the bridge variables when ctx.bridge is set. Without a bridge, a server env of
+  // { MCP_GUARD_BRIDGE: '/tmp/evil.sock', MCP_GUARD_BRIDGE_TOKEN: 'x' } is passed to the guard as is,
+  // and the guard (src/cli/run.ts) connects to that socket as its approver.
+  // Expected: the bridge variables never come from the server's env; actual: they do.
+  it.skip('without a bridge, bridge variables from the server env are not passed on', () => {
+    const server: GuardedServerConfig = { ...SERVER, env: { MCP_GUARD_BRIDGE: '/tmp/evil.sock', MCP_GUARD_BRIDGE_TOKEN: 'x' } };
+    const launch = buildGuardLaunch(server, ctx({ bridge: undefined }));
+    assert.equal(launch.env[BRIDGE_ADDRESS_ENV], undefined);
+    assert.equal(launch.env[BRIDGE_TOKEN_ENV], undefined);
+  });
+
+  it('does not share or mutate the server env object', () => {
+    const env = { A: '1' };
+    const launch = buildGuardLaunch({ ...SERVER, env }, CTX);
+    launch.env['A'] = 'changed';
+    assert.deepEqual(env, { A: '1' });
+  });
+
+  it('labels the definition "NAME (guarded)"', () => {
+    assert.equal(buildGuardLaunch(SERVER, CTX).label, 'Odoo (guarded)');
+    assert.equal(guardedLabel({ ...SERVER, name: 'Everything' }), 'Everything (guarded)');
+  });
+
+  describe('version', () => {
+    const base = buildGuardLaunch(SERVER, CTX).version;
+
+    it('is the extension version plus a 12-hex-digit fingerprint, stable for the same input', () => {
+      assert.match(base, /^0\.1\.0\+[0-9a-f]{12}$/);
+      assert.equal(buildGuardLaunch({ ...SERVER, args: [...SERVER.args], env: { ...SERVER.env } }, { ...CTX }).version, base);
+    });
+
+    const changes: [string, GuardedServerConfig, LaunchContext][] = [
+      ['server name', { ...SERVER, name: 'Odoo 2' }, CTX],
+      ['server command', { ...SERVER, command: 'pipx' }, CTX],
+      ['server args', { ...SERVER, args: ['odoo-mcp'] }, CTX],
+      ['server env', { ...SERVER, env: { ODOO_URL: 'https://other.test' } }, CTX],
+      ['server policyFile', { ...SERVER, policyFile: 'p.yaml' }, CTX],
+      ['server odoo flag', { ...SERVER, odoo: false }, CTX],
+      ['policy path', SERVER, ctx({ policyPath: '/other/policy.yaml' })],
+      ['no policy path', SERVER, ctx({ policyPath: undefined })],
+      ['audit path', SERVER, ctx({ auditPath: '/other/audit.jsonl' })],
+      ['audit off', SERVER, ctx({ auditPath: undefined })],
+      ['audit includeArguments', SERVER, ctx({ auditIncludeArguments: true })],
+      ['approval timeout', SERVER, ctx({ approvalTimeoutSeconds: 91 })],
+      ['extension version', SERVER, ctx({ extensionVersion: '0.2.0' })],
+    ];
+    for (const [what, server, c] of changes) {
+      it(`changes with the ${what}`, () => {
+        assert.notEqual(buildGuardLaunch(server, c).version, base);
+      });
+    }
+
+    it('does not change with the mode or the bridge (both are live)', () => {
+      for (const c of [
+        ctx({ mode: 'monitor' }),
+        ctx({ mode: 'lockdown' }),
+        ctx({ bridge: { address: '/tmp/other.sock', token: 'other' } }),
+        ctx({ bridge: undefined }),
+      ]) {
+        assert.equal(buildGuardLaunch(SERVER, c).version, base);
+      }
+    });
+
+    it('does not change with the node path or guard script location', () => {
+      // Documents current behaviour: these are not part of the fingerprint.
+      assert.equal(buildGuardLaunch(SERVER, ctx({ nodePath: '/other/node', guardScript: '/other/mcp-guard.js' })).version, base);
+    });
+  });
+});
+
+describe('extension definition-builder: the launch really starts a working guard (built bundle)', function () {
+  this.timeout(30000);
+
+  let tmp: { dir: string; cleanup: () => void };
+  let client: RawClient | undefined;
+
+  before(function () {
+    for (const f of [GUARD, STANDIN]) {
+      if (!existsSync(f)) throw new Error(`${f} is missing: run node scripts/build.mjs --fixtures first`);
+    }
+  });
+
+  beforeEach(() => {
+    tmp = tempDir('mcp-guard-ext-launch-');
+  });
+
+  afterEach(async () => {
+    if (client) await client.close();
+    client = undefined;
+    tmp.cleanup();
+  });
+
+  function textOf(m: RawMessage): string {
+    return ((m.result?.content ?? []) as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+  }
+
+  it('allows health_check and denies cancel_async_task, with the server env and audit applied', async () => {
+    const policyPath = join(tmp.dir, 'mcp-policy.yaml');
+    const auditPath = join(tmp.dir, 'audit.jsonl');
+    const journal = join(tmp.dir, 'journal.jsonl');
+    writeFileSync(policyPath, starterPolicy('odoo test', Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e }))));
+    const server: GuardedServerConfig = {
+      name: 'Standin',
+      command: process.execPath,
+      args: [STANDIN],
+      // reaches the upstream only if the launch env is really used
+      env: { STANDIN_JOURNAL: journal },
+      odoo: false,
+    };
+    const launch = buildGuardLaunch(server, {
+      nodePath: process.execPath,
+      guardScript: GUARD,
+      policyPath,
+      auditPath,
+      auditIncludeArguments: false,
+      approvalTimeoutSeconds: 5,
+      mode: 'enforce',
+      bridge: undefined,
+      extensionVersion: '0.0.0-test',
+    });
+    // Exactly the launch's command, args and env: nothing inherited from this process.
+    client = new RawClient(launch.command, launch.args, launch.env);
+
+    const init = await client.initialize();
+    assert.equal(init.error, undefined, JSON.stringify(init.error));
+    assert.equal(typeof init.result?.serverInfo?.name, 'string');
+
+    const ok = await client.request('tools/call', { name: 'health_check', arguments: {} });
+    assert.equal(ok.error, undefined, JSON.stringify(ok.error));
+    assert.notEqual(ok.result?.isError, true, textOf(ok));
+
+    const cancel = await client.request('tools/call', { name: 'cancel_async_task', arguments: { task_id: 'abc' } });
+    assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
+    assert.equal(cancel.result?.isError, true, 'cancel_async_task must be blocked');
+    assert.match(textOf(cancel), /^MCP Guard blocked the call to cancel_async_task \(Destructive, critical risk\) by rule tools\.cancel_async_task\./);
+    assert.match(client.stderr, /guarding "Standin" in enforce mode/);
+
+    // The stand-in saw health_check only: the denied call was never forwarded.
+    const journaled = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).tool);
+    assert.deepEqual(journaled, ['health_check']);
+
+    await client.close();
+    client = undefined;
+    // --audit took effect: both decisions were written.
+    const decisions = await waitFor('audit decisions', () => {
+      if (!existsSync(auditPath)) return undefined;
+      const d = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'decision');
+      return d.length >= 2 ? d : undefined;
+    });
+    assert.deepEqual(
+      decisions.map((d: { tool: string; decision: string; server: string }) => [d.server, d.tool, d.decision]),
+      [
+        ['Standin', 'health_check', 'allowed'],
+        ['Standin', 'cancel_async_task', 'denied'],
+      ],
+    );
+  });
+
+  it('in monitor mode the same launch lets cancel_async_task through (the --mode argument works)', async () => {
+    const journal = join(tmp.dir, 'journal.jsonl');
+    const launch = buildGuardLaunch(
+      { name: 'Standin', command: process.execPath, args: [STANDIN], env: { STANDIN_JOURNAL: journal }, odoo: false },
+      {
+        nodePath: process.execPath,
+        guardScript: GUARD,
+        policyPath: undefined,
+        auditPath: undefined,
+        auditIncludeArguments: false,
+        approvalTimeoutSeconds: 5,
+        mode: 'monitor',
+        bridge: undefined,
+        extensionVersion: '0.0.0-test',
+      },
+    );
+    client = new RawClient(launch.command, launch.args, launch.env);
+    await client.initialize();
+    const cancel = await client.request('tools/call', { name: 'cancel_async_task', arguments: { task_id: 'abc' } });
+    assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
+    assert.doesNotMatch(textOf(cancel), /MCP Guard blocked/);
+    assert.deepEqual(
+      readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).tool),
+      ['cancel_async_task'],
+    );
+  });
+});

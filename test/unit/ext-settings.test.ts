@@ -1,0 +1,155 @@
+// src/extension/settings.ts: turning the raw `mcpGuard.servers` value into valid entries.
+import { strict as assert } from 'node:assert';
+import { DEFAULT_SERVERS, parseServers } from '../../src/extension/settings';
+
+describe('extension settings: parseServers', () => {
+  it('gives the default Odoo server when the setting is undefined or null', () => {
+    for (const raw of [undefined, null]) {
+      const { servers, problems } = parseServers(raw);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(servers, [{ name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true }]);
+    }
+  });
+
+  it('returns a copy of the defaults, not the shared constant', () => {
+    const { servers } = parseServers(undefined);
+    assert.notEqual(servers, DEFAULT_SERVERS);
+    servers.push({ name: 'X', command: 'x', args: [], env: {}, odoo: false });
+    assert.equal(DEFAULT_SERVERS.length, 1);
+  });
+
+  it('an empty list means no servers at all (not the default)', () => {
+    assert.deepEqual(parseServers([]), { servers: [], problems: [] });
+  });
+
+  it('a value that is not a list gives no servers and one problem', () => {
+    for (const raw of [{ name: 'Odoo', command: 'uvx' }, 'uvx odoo-mcp', 42]) {
+      const { servers, problems } = parseServers(raw);
+      assert.deepEqual(servers, []);
+      assert.deepEqual(problems, ['mcpGuard.servers must be a list of servers']);
+    }
+  });
+
+  it('skips entries without a name or a command and names each by index', () => {
+    const { servers, problems } = parseServers([
+      { name: 'NoCommand' },
+      { command: 'node' },
+      { name: '   ', command: 'node' },
+      { name: 'Blank', command: '  ' },
+      null,
+      'a string',
+      { name: 42, command: 'node' },
+      { name: 'Good', command: 'node' },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => s.name),
+      ['Good'],
+    );
+    assert.deepEqual(problems, [
+      'mcpGuard.servers[0] needs a name and a command',
+      'mcpGuard.servers[1] needs a name and a command',
+      'mcpGuard.servers[2] needs a name and a command',
+      'mcpGuard.servers[3] needs a name and a command',
+      'mcpGuard.servers[4] needs a name and a command',
+      'mcpGuard.servers[5] needs a name and a command',
+      'mcpGuard.servers[6] needs a name and a command',
+    ]);
+  });
+
+  it('trims name and command', () => {
+    const { servers } = parseServers([{ name: '  Mine  ', command: '  node  ' }]);
+    assert.equal(servers[0]!.name, 'Mine');
+    assert.equal(servers[0]!.command, 'node');
+  });
+
+  it('keeps the first of two servers with the same name and reports the second', () => {
+    const { servers, problems } = parseServers([
+      { name: 'A', command: 'first' },
+      { name: 'B', command: 'b' },
+      { name: ' A ', command: 'second' },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => [s.name, s.command]),
+      [
+        ['A', 'first'],
+        ['B', 'b'],
+      ],
+    );
+    assert.deepEqual(problems, ['mcpGuard.servers[2]: the name A is used twice; the second is ignored']);
+  });
+
+  it('keeps only string args, and defaults args to []', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'node', args: ['x.js', 3, null, '--flag', { a: 1 }] },
+      { name: 'B', command: 'node', args: 'x.js' },
+      { name: 'C', command: 'node' },
+    ]);
+    assert.deepEqual(servers[0]!.args, ['x.js', '--flag']);
+    assert.deepEqual(servers[1]!.args, []);
+    assert.deepEqual(servers[2]!.args, []);
+  });
+
+  it('keeps only string env values; a non-object env becomes {}', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'node', env: { KEEP: 'yes', EMPTY: '', NUM: 1, BOOL: true, NUL: null, OBJ: {} } },
+      { name: 'B', command: 'node', env: ['X=1'] },
+      { name: 'C', command: 'node', env: 'X=1' },
+      { name: 'D', command: 'node', env: null },
+    ]);
+    assert.deepEqual(servers[0]!.env, { KEEP: 'yes', EMPTY: '' });
+    assert.deepEqual(servers[1]!.env, {});
+    assert.deepEqual(servers[2]!.env, {});
+    assert.deepEqual(servers[3]!.env, {});
+  });
+
+  it('infers odoo from the command or the args, case-insensitively', () => {
+    const { servers } = parseServers([
+      { name: 'ByArgs', command: 'uvx', args: ['odoo-mcp'] },
+      { name: 'ByCommand', command: '/opt/Odoo/bin/server' },
+      { name: 'Neither', command: 'npx', args: ['@modelcontextprotocol/server-everything'] },
+      { name: 'Odoo by name only', command: 'node', args: ['server.js'] },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => [s.name, s.odoo]),
+      [
+        ['ByArgs', true],
+        ['ByCommand', true],
+        ['Neither', false],
+        // the name is not looked at: only the command line
+        ['Odoo by name only', false],
+      ],
+    );
+  });
+
+  it('an explicit odoo boolean wins over the inference; a non-boolean is ignored', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'uvx', args: ['odoo-mcp'], odoo: false },
+      { name: 'B', command: 'node', args: ['mine.js'], odoo: true },
+      { name: 'C', command: 'node', args: ['mine.js'], odoo: 'yes' },
+      { name: 'D', command: 'uvx', args: ['odoo-mcp'], odoo: 0 },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => s.odoo),
+      [false, true, false, true],
+    );
+  });
+
+  it('trims policyFile and leaves it out when blank or not a string', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'node', policyFile: '  policies/a.yaml  ' },
+      { name: 'B', command: 'node', policyFile: '   ' },
+      { name: 'C', command: 'node', policyFile: 7 },
+      { name: 'D', command: 'node' },
+    ]);
+    assert.equal(servers[0]!.policyFile, 'policies/a.yaml');
+    for (const s of servers.slice(1)) assert.equal('policyFile' in s, false, s.name);
+  });
+
+  it('parses a full entry exactly', () => {
+    const { servers, problems } = parseServers([
+      { name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false, extra: 'ignored' },
+    ]);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(servers, [{ name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false }]);
+  });
+});
