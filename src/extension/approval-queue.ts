@@ -56,7 +56,11 @@ export class ApprovalQueue {
       answer = 'deny';
     }
     this.showing = undefined;
-    next.answer(answer);
+    try {
+      next.answer(answer);
+    } catch {
+      // One guard's broken connection must not stop the others' approvals.
+    }
     await this.pump();
   }
 }

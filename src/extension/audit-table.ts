@@ -26,7 +26,7 @@ export function parseAuditLines(text: string, limit = 500): AuditRow[] {
     } catch {
       continue;
     }
-    if (e['event'] !== 'decision') continue;
+    if (e === null || typeof e !== 'object' || e['event'] !== 'decision') continue;
     const s = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : '');
     const decision = s('decision') === 'monitored' && s('would') ? `monitored (would be ${s('would')})` : s('decision');
     rows.push({

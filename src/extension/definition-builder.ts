@@ -45,14 +45,16 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     String(ctx.approvalTimeoutSeconds),
     '--mode',
     ctx.mode,
-    '--name',
-    server.name,
+    // One token, so a name that starts with "-" cannot be read as another option.
+    `--name=${server.name}`,
     '--',
     server.command,
     ...server.args,
   ];
+  const { [BRIDGE_ADDRESS_ENV]: _address, [BRIDGE_TOKEN_ENV]: _token, ...serverEnv } = server.env;
   const env: Record<string, string> = {
-    ...server.env,
+    // Only the extension may point a guard at a bridge.
+    ...serverEnv,
     // In desktop VS Code execPath is Electron: this makes it behave as plain Node.
     ELECTRON_RUN_AS_NODE: '1',
     ...(ctx.bridge ? { [BRIDGE_ADDRESS_ENV]: ctx.bridge.address, [BRIDGE_TOKEN_ENV]: ctx.bridge.token } : {}),

@@ -76,11 +76,7 @@ describe('extension audit-table: parseAuditLines', () => {
     );
   });
 
-  // BUG: src/extension/audit-table.ts:30-35: a line that is valid JSON but `null` passes
-  // JSON.parse, then `e['event']` throws "TypeError: Cannot read properties of null (reading
-  // 'event')", so the whole "recent decisions" view fails instead of skipping the line.
-  // Input: 'null\n' + a decision line. Expected: one row. Actual: throws.
-  it.skip('skips a line that is JSON null', () => {
+  it('skips a line that is JSON null', () => {
     assert.deepEqual(
       parseAuditLines(`null\n${decision({ tool: 'kept' })}\n`).map((r) => r.tool),
       ['kept'],

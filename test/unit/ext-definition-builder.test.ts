@@ -58,8 +58,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       '90',
       '--mode',
       'enforce',
-      '--name',
-      'Odoo',
+      '--name=Odoo',
       '--',
       'uvx',
       'odoo-mcp',
@@ -81,8 +80,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       '90',
       '--mode',
       'monitor',
-      '--name',
-      'Odoo',
+      '--name=Odoo',
       '--',
       'uvx',
       'odoo-mcp',
@@ -105,8 +103,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       '90',
       '--mode',
       'enforce',
-      '--name',
-      'Odoo',
+      '--name=Odoo',
       '--',
       'uvx',
       'odoo-mcp',
@@ -137,13 +134,8 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     });
   });
 
-  // BUG: src/extension/definition-builder.ts:52-53 passes the name as a separate argument
-  // (`'--name', server.name`). parseServers (src/extension/settings.ts) accepts any non-blank
-  // name, but a name starting with "-" (e.g. "-prod" or "--") makes the guard's CLI parser
-  // (src/cli/args.ts parseRunArgs, node:util parseArgs strict) throw
-  // "Option '--name' argument is ambiguous" / "argument missing", so the guard never starts.
-  // Expected: the launch round-trips (e.g. by emitting `--name=${server.name}`).
-  it.skip('a server name that starts with "-" still round-trips through the guard CLI', () => {
+  // A name is one token (--name=NAME), so one starting with "-" is not read as an option.
+  it('a server name that starts with "-" still round-trips through the guard CLI', () => {
     for (const name of ['-prod', '--', '--mode']) {
       const launch = buildGuardLaunch({ ...SERVER, name }, CTX);
       const opts = parseRunArgs(launch.args.slice(2));
@@ -182,12 +174,8 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     assert.equal(buildGuardLaunch(server, ctx({ bridge: undefined })).env['ELECTRON_RUN_AS_NODE'], '1');
   });
 
-  // BUG (latent: the extension always passes a bridge today): src/extension/definition-builder.ts:63-67
-  // only overwrites the bridge variables when ctx.bridge is set. Without a bridge, a server env of
-  // { MCP_GUARD_BRIDGE: '/tmp/evil.sock', MCP_GUARD_BRIDGE_TOKEN: 'x' } is passed to the guard as is,
-  // and the guard (src/cli/run.ts) connects to that socket as its approver.
-  // Expected: the bridge variables never come from the server's env; actual: they do.
-  it.skip('without a bridge, bridge variables from the server env are not passed on', () => {
+  // Only the extension may point a guard at a bridge.
+  it('without a bridge, bridge variables from the server env are not passed on', () => {
     const server: GuardedServerConfig = { ...SERVER, env: { MCP_GUARD_BRIDGE: '/tmp/evil.sock', MCP_GUARD_BRIDGE_TOKEN: 'x' } };
     const launch = buildGuardLaunch(server, ctx({ bridge: undefined }));
     assert.equal(launch.env[BRIDGE_ADDRESS_ENV], undefined);

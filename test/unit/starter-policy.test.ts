@@ -162,14 +162,7 @@ describe('starter policy: tool names and edge cases', () => {
     for (const n of names) assert.equal(evaluatePolicy(index, n, {}, classifyTool(n)).rule, `tools.${n}`, n);
   });
 
-  // BUG: src/guard/policy/starter.ts:21-23 (yamlKey) writes a name bare whenever it matches
-  // /^[A-Za-z_][A-Za-z0-9_.-]*$/, which includes YAML's reserved scalars. A tool named `null`
-  // becomes a null key: parsePolicy reports the error "Each key under tools must be a tool
-  // name or a glob" and the whole starter file is invalid (the guard then blocks every call).
-  // A tool named `False` or `TRUE` becomes the boolean key, read back as "false"/"true", so
-  // the entry silently no longer applies to the real tool. Expected: these names are quoted
-  // and parse back unchanged; actual: as described.
-  it.skip('YAML reserved words (null, true, False, NULL, TRUE) are quoted too', () => {
+  it('YAML reserved words (null, true, False, NULL, TRUE) are quoted too', () => {
     const names = ['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE'];
     const policy = parsed(starterPolicy('x', names.map((n) => entry(n))));
     assert.deepEqual(

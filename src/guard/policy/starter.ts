@@ -19,7 +19,9 @@ const CATEGORY_NOTES: Record<ToolCategory, string> = {
 };
 
 function yamlKey(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) ? name : JSON.stringify(name);
+  // Plain only when YAML would read it back as this very text (not null, a boolean or a number).
+  const plain = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && !/^(null|true|false|yes|no|on|off|y|n|~)$/i.test(name);
+  return plain ? name : JSON.stringify(name);
 }
 
 function yamlText(text: string): string {
