@@ -1,0 +1,37 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../support/paths';
+import { tempDir } from '../support/temp';
+
+const VSCE = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+
+describe('the packaged extension (.vsix)', function () {
+  this.timeout(120_000);
+
+  it('holds only the bundles, the manifest, docs and media, and stays under 2 MB', () => {
+    const listed = execFileSync(process.execPath, [VSCE, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .sort();
+    assert.ok(listed.includes('dist/extension.js'));
+    assert.ok(listed.includes('dist/mcp-guard.js'));
+    assert.ok(listed.includes('package.json'));
+    assert.ok(listed.includes('README.md'));
+    assert.ok(listed.includes('media/icon.png'));
+    const unexpected = listed.filter((f) => !/^(dist\/(extension|mcp-guard)\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE|media\/.+|syntaxes\/.+|schemas\/.+)$/.test(f));
+    assert.deepEqual(unexpected, [], 'no sources, tests, maps or node_modules in the package');
+
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'mcp-guard.vsix');
+      execFileSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--out', out], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+      const size = statSync(out).size;
+      assert.ok(size < 2 * 1024 * 1024, `${size} bytes`);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
