@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { classifyTool } from '../guard/catalog/classify';
+import { explainCall, formatExplanation } from '../guard/policy/explain';
+import { MODES, type Mode } from '../guard/policy/model';
+import { loadPolicyFile } from '../guard/policy-source';
+import { UsageError } from './args';
+
+/**
+ * `mcp-guard explain --policy FILE TOOL ['{"arg": ...}'] [--mode M] [--json]`: what the policy
+ * does with that call and why. Exit 0 with the explanation, 1 when the policy is invalid.
+ */
+export function explainCommand(argv: readonly string[], out: (text: string) => void): number {
+  const { values, positionals } = parseArgs({
+    args: argv as string[],
+    options: {
+      policy: { type: 'string' },
+      mode: { type: 'string', default: 'enforce' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (!values.policy) throw new UsageError('explain needs --policy FILE');
+  const [tool, argsText, ...extra] = positionals;
+  if (!tool) throw new UsageError('explain needs the tool name, e.g. mcp-guard explain --policy p.yaml cancel_async_task \'{"task_id":"abc"}\'');
+  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}: give the arguments as one JSON object`);
+  const mode = values.mode as string;
+  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  let args: Record<string, unknown> = {};
+  if (argsText !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(argsText);
+    } catch (e) {
+      throw new UsageError(`the arguments are not valid JSON: ${(e as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('the arguments must be a JSON object, e.g. \'{"model": "res.partner"}\'');
+    args = parsed as Record<string, unknown>;
+  }
+  const load = loadPolicyFile(values.policy);
+  if (load.state.kind === 'invalid') {
+    for (const p of load.problems) out(p);
+    out('The policy is invalid, so a running guard blocks every tool call.');
+    return 1;
+  }
+  const cls = classifyTool(tool);
+  const e = explainCall(load.state.index, tool, args, cls, mode as Mode);
+  if (values.json) {
+    out(
+      JSON.stringify(
+        {
+          tool: e.tool,
+          decision: e.decision,
+          rule: e.rule,
+          reason: e.reason,
+          category: cls.category,
+          risk: cls.risk,
+          riskReason: cls.reason,
+          applied: e.applied.map((x) => x.key),
+          notMatched: e.notMatched.map((x) => ({ entry: x.entry.key, path: x.failed.condition.path, op: x.failed.condition.op, value: x.failed.condition.value, found: x.failed.found, actual: x.failed.actual })),
+          fallback: e.fallback?.text ?? null,
+          rateLimits: e.rateLimits,
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    out(formatExplanation(e));
+  }
+  return 0;
+}

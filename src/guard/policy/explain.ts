@@ -1,0 +1,131 @@
+import type { Classification } from '../catalog/classify';
+import { resolvePath } from './conditions';
+import { isLockdownSafe } from '../decider';
+import { entryRule, evaluatePolicy, type PolicyIndex, type PolicyVerdict } from './evaluate';
+import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry } from './model';
+
+type Args = Readonly<Record<string, unknown>>;
+
+export type ExplainedDecision = 'allow' | 'deny' | 'require_approval';
+
+export interface FailedCondition {
+  readonly condition: Condition;
+  /** What the arguments hold at the condition's path; `undefined` with `found: false` when absent. */
+  readonly found: boolean;
+  readonly actual: unknown;
+}
+
+export interface Explanation {
+  readonly tool: string;
+  readonly classification: Classification;
+  readonly decision: ExplainedDecision;
+  /** The rule that decided: `tools.KEY`, `risk.CLASS`, `risk.CLASS (built-in)`, `default`, `hide`, `mode.lockdown`. */
+  readonly rule: string;
+  readonly reason: string;
+  /** Entries whose name and conditions matched, in file order. */
+  readonly applied: readonly PolicyEntry[];
+  /** Entries whose name matched but a condition did not, with the first condition that failed. */
+  readonly notMatched: readonly { readonly entry: PolicyEntry; readonly failed: FailedCondition }[];
+  /** When no entry set an action: which fallback decided, and how. */
+  readonly fallback?: { readonly kind: 'risk' | 'default'; readonly text: string };
+  /** Rate limits that count this call (a running guard may refuse it once one is exhausted). */
+  readonly rateLimits: readonly { readonly rule: string; readonly max: number; readonly windowSeconds: number }[];
+  readonly verdict?: PolicyVerdict;
+}
+
+function firstFailed(entry: PolicyEntry, args: Args): FailedCondition | undefined {
+  for (const c of entry.when) {
+    if (!c.test(args)) {
+      const r = resolvePath(args, c.segments);
+      return { condition: c, found: r.found, actual: r.value };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why the policy decides a call the way it does: what decided, every entry that applied, every
+ * entry that matched the name but not its conditions (and which condition failed), and the
+ * fallback used when no entry set an action. Static: rate-limit counters are not consulted.
+ */
+export function explainCall(index: PolicyIndex, tool: string, args: Args, cls: Classification, mode: Mode = 'enforce'): Explanation {
+  const candidates = index.entriesFor(tool);
+  const notMatched = candidates.flatMap((entry) => {
+    const failed = firstFailed(entry, args);
+    return failed ? [{ entry, failed }] : [];
+  });
+  const base = { tool, classification: cls, notMatched };
+  if (index.isHidden(tool)) {
+    return { ...base, decision: 'deny', rule: 'hide', reason: `The policy hides ${tool}; it cannot be called through this guard.`, applied: [], rateLimits: [] };
+  }
+  const verdict = evaluatePolicy(index, tool, args, cls);
+  const rateLimits = verdict.rateLimited.map((e) => ({ rule: entryRule(e), max: e.rateLimit!.max, windowSeconds: e.rateLimit!.windowSeconds }));
+  const common = { ...base, applied: verdict.applicable, rateLimits, verdict };
+  if (mode === 'lockdown' && !isLockdownSafe(cls)) {
+    return {
+      ...common,
+      decision: 'deny',
+      rule: 'mode.lockdown',
+      reason: `Lockdown mode blocks every tool that is not Read / low risk; ${tool} is ${cls.category} / ${cls.risk}.`,
+    };
+  }
+  let fallback: Explanation['fallback'];
+  if (verdict.source.kind === 'risk') {
+    fallback = {
+      kind: 'risk',
+      text: verdict.source.builtIn
+        ? `no entry sets an action, so the built-in default for ${cls.risk}-risk tools applies: ${BUILT_IN_RISK_ACTIONS[cls.risk]}`
+        : `no entry sets an action, so the file's risk.${cls.risk} applies: ${verdict.action}`,
+    };
+  } else if (verdict.source.kind === 'default') {
+    fallback = { kind: 'default', text: `no entry sets an action and ${cls.risk}-risk tools have no risk action, so default applies: ${verdict.action}` };
+  }
+  return { ...common, decision: verdict.action, rule: verdict.rule, reason: verdict.reason, ...(fallback ? { fallback } : {}) };
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export function describeCondition(c: Condition): string {
+  if (c.op === 'exists') return `${c.path} exists${c.value === false ? ': false' : ''}`;
+  return `${c.path} ${c.op} ${show(c.value)}`;
+}
+
+/** One line for denial texts and audit events: `deny by tools.X (entries: a, b)`. */
+export function shortExplanation(e: Explanation): string {
+  const entries = e.applied.map((x) => x.key);
+  return `${e.decision} by ${e.rule}${entries.length ? ` (entries: ${entries.join(', ')})` : ''}`;
+}
+
+/** The human-readable explanation `mcp-guard explain` prints. */
+export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) => string | undefined): string {
+  const at = (entry: PolicyEntry) => {
+    const w = where?.(entry);
+    return w ? ` (${w})` : '';
+  };
+  const lines = [
+    `Decision: ${e.decision}`,
+    `Tool: ${e.tool} — ${e.classification.category} / ${e.classification.risk} risk: ${e.classification.reason}`,
+    `Decided by: ${e.rule} — ${e.reason}`,
+  ];
+  if (e.fallback) lines.push(`Fallback: ${e.fallback.text}`);
+  lines.push('Entries that applied:');
+  if (e.applied.length === 0) lines.push('  (none)');
+  for (const entry of e.applied) {
+    const parts = [entry.action ? `action ${entry.action}` : undefined, entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined].filter(Boolean);
+    lines.push(`  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}${entry.when.length ? ` when ${entry.when.map(describeCondition).join(' and ')}` : ''}`);
+  }
+  lines.push('Entries that matched the name but not the conditions:');
+  if (e.notMatched.length === 0) lines.push('  (none)');
+  for (const { entry, failed } of e.notMatched) {
+    const got = failed.found ? `got ${show(failed.actual)}` : `${failed.condition.path} is not in the arguments`;
+    lines.push(`  ${entryRule(entry)}${at(entry)}: ${describeCondition(failed.condition)} does not hold (${got})`);
+  }
+  if (e.rateLimits.length > 0) {
+    lines.push('Rate limits that count this call:');
+    for (const r of e.rateLimits) lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
+  }
+  return lines.join('\n');
+}
