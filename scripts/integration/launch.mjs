@@ -9,11 +9,13 @@
 //                     the extension host runs the mocha suites and writes the results file.
 // withTests: false -> only extensionDevelopmentPath: the extension is loaded as in a person's
 //                     session; drive the page over CDP (playwright-core connectOverCDP(h.cdpUrl)).
+// extensionDevelopmentPath may be an array: e.g. [repo, test/integration/driver] loads a test-only
+// driver extension next to ours (scripts/integration/modal.mjs); see developmentFolder().
 import { spawn } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CACHE, CHROMIUM, CODE_SERVER_ENTRY, NODE24_BIN, ROOT, killGroupSync, killTree, log, onExitCleanup } from './common.mjs';
 import { isInstalled } from './install.mjs';
 
@@ -112,9 +114,12 @@ function findFiles(dir, re, found = []) {
  * @param {string} [opts.workspace]        folder to open (default: an empty folder in the temp dir)
  * @param {Record<string,string>} [opts.env] extra environment for code-server and so the extension host
  *                                         (wins over the isolated HOME and XDG_* dirs)
- * @param {string} [opts.extensionDevelopmentPath] default: the repo root (the extension manifest)
+ * @param {string|string[]} [opts.extensionDevelopmentPath] default: the repo root (the extension manifest);
+ *                                         several folders load several development extensions (see
+ *                                         developmentFolder())
  * @param {number} [opts.startTimeoutMs]   bound for code-server and chromium to come up (default 90 s)
  * @param {string} [opts.windowSize]       chromium window size (default 1440,900)
+ * @param {string[]} [opts.codeServerArgs] extra code-server arguments (e.g. ['--log', 'trace'])
  * @param {boolean} [opts.openUrl]         chromium opens the workbench at once (default); false: it
  *                                         starts on about:blank and the CDP driver does page.goto(h.url)
  */
@@ -126,6 +131,7 @@ export async function launch({
   startTimeoutMs = 90_000,
   windowSize = '1440,900',
   openUrl = true,
+  codeServerArgs = [],
 } = {}) {
   if (!isInstalled()) throw new Error('integration tools are not installed: run node scripts/integration/install.mjs');
   if (withTests && !existsSync(TESTS_ENTRY)) throw new Error(`${TESTS_ENTRY} is missing: build the integration tests first`);
@@ -139,6 +145,7 @@ export async function launch({
     userData: join(tmpDir, 'user-data'),
     extensions: join(tmpDir, 'extensions'),
     chromiumProfile: join(tmpDir, 'chromium-profile'),
+    tmp: join(tmpDir, 'tmp'),
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
@@ -158,6 +165,9 @@ export async function launch({
     XDG_CONFIG_HOME: dirs.config,
     XDG_DATA_HOME: dirs.data,
     XDG_CACHE_HOME: dirs.cache,
+    // code-server's IPC sockets and what the extension host makes in os.tmpdir() (the guard's
+    // bridge socket dir) are not removed when the process group is killed: keep them in the temp dir.
+    TMPDIR: dirs.tmp,
   };
 
   const handle = {
@@ -228,6 +238,7 @@ export async function launch({
       '--disable-getting-started-override',
       '--ignore-last-opened',
       '--vscode-option', 'enable-smoke-test-driver',
+      ...codeServerArgs,
       workspace,
     ];
     handle.codeServer = spawn(join(NODE24_BIN, 'node'), csArgs, {
@@ -249,7 +260,7 @@ export async function launch({
     // The payload is honoured by a built workbench only with enable-smoke-test-driver.
     const authority = `${HOST}:${handle.port}`;
     const remote = (p) => `vscode-remote://${authority}${resolve(p).split('/').map(encodeURIComponent).join('/')}`;
-    const payload = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
+    const payload = [['extensionDevelopmentPath', remote(developmentFolder(extensionDevelopmentPath, tmpDir))]];
     if (withTests) payload.push(['extensionTestsPath', remote(TESTS_ENTRY)]);
     handle.url = `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
@@ -303,6 +314,26 @@ export async function launch({
     await handle.cleanup();
     throw err;
   }
+}
+
+/**
+ * The one folder the payload names. The web workbench keeps its payload in a Map
+ * (BrowserWorkbenchEnvironmentService: `this.payload = new Map(payload)`), so of several
+ * extensionDevelopmentPath entries only the last survives. But the server scans a development
+ * folder without a package.json as a folder of extensions (scanOneOrMultipleExtensions): several
+ * extensions are loaded from a folder of symlinks to them, made in the launch's temp dir.
+ */
+function developmentFolder(paths, tmpDir) {
+  const list = (Array.isArray(paths) ? paths : [paths]).map((p) => resolve(p));
+  if (list.length === 0) throw new Error('launch(): extensionDevelopmentPath is empty');
+  if (list.length === 1) return list[0];
+  const dir = join(tmpDir, 'development-extensions');
+  mkdirSync(dir, { recursive: true });
+  list.forEach((p, i) => {
+    if (!existsSync(join(p, 'package.json'))) throw new Error(`launch(): ${p} has no package.json`);
+    symlinkSync(p, join(dir, `${i}-${basename(p)}`), 'dir');
+  });
+  return dir;
 }
 
 /** Copies the logs of the last launch to .cache/integration/last-run/ (overwritten each run). */

@@ -3,13 +3,17 @@
 //   install (idempotent) -> build extension + test bundle -> launch with extensionTestsPath ->
 //   wait for the results file -> print a mocha-like summary ending in "N passed, M failed" -> exit code.
 //
-// Usage: node scripts/integration/run.mjs [--cdp-smoke | --all] [--grep <regex>] [--timeout <seconds>]
-//   (default)     the mocha suites of test/integration/suite in the extension host
-//   --cdp-smoke   instead of the suites: load the extension without tests, drive the workbench over CDP
+// Usage: node scripts/integration/run.mjs [--modal | --suites | --cdp-smoke | --all] [--grep <regex>] [--timeout <seconds>]
+//   (default)     the mocha suites of test/integration/suite in the extension host, then the modal
+//                 approval scenario (scripts/integration/modal.mjs: VS Code without tests + the test
+//                 driver extension, dialogs answered over CDP; each of its checks counts as a test)
+//   --modal       only the modal approval scenario
+//   --suites      only the mocha suites
+//   --cdp-smoke   only the CDP smoke: load the extension without tests, drive the workbench over CDP
 //                 (playwright-core), screenshot it to .cache/integration/workbench.png
-//   --all         the suites, then the CDP smoke (counted as one more test)
+//   --all         the suites, the modal scenario, then the CDP smoke (counted as one more test)
 // Env: MCP_GUARD_INTEGRATION_TIMEOUT_S (default 180) bounds the wait for the results file.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,15 +21,28 @@ import * as esbuild from 'esbuild';
 import { ROOT, log, onExitCleanup, run } from './common.mjs';
 import { install } from './install.mjs';
 import { TESTS_DIR, launch, lastRunLogs } from './launch.mjs';
+import { makeWorkspace } from './workspace.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     'cdp-smoke': { type: 'boolean', default: false },
+    modal: { type: 'boolean', default: false },
+    suites: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
     grep: { type: 'string' },
     timeout: { type: 'string' },
   },
 });
+const only = ['modal', 'suites', 'cdp-smoke'].filter((k) => opts[k]);
+if (only.length > 1 || (only.length && opts.all)) {
+  console.error(`[integration] choose one of --modal, --suites, --cdp-smoke, --all (got ${[...only, ...(opts.all ? ['all'] : [])].join(', ')})`);
+  process.exit(2);
+}
+const RUN = {
+  suites: opts.suites || opts.all || only.length === 0,
+  modal: opts.modal || opts.all || only.length === 0,
+  cdpSmoke: opts['cdp-smoke'] || opts.all,
+};
 const RESULTS_TIMEOUT_S = Number(opts.timeout ?? process.env.MCP_GUARD_INTEGRATION_TIMEOUT_S ?? 180);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -63,50 +80,6 @@ async function buildAll() {
     format: 'cjs',
     logLevel: 'warning',
   });
-}
-
-/** A workspace whose settings run the stand-in behind the guard, with a policy that asks for approval. */
-function makeWorkspace(parent) {
-  const ws = join(parent, 'workspace');
-  mkdirSync(join(ws, '.vscode'), { recursive: true });
-  const journal = join(ws, 'journal.jsonl');
-  writeFileSync(
-    join(ws, '.vscode', 'settings.json'),
-    JSON.stringify(
-      {
-        'mcpGuard.servers': [
-          {
-            name: 'Odoo',
-            command: process.execPath,
-            args: [join(TESTS_DIR, 'standin.js')],
-            odoo: true,
-            env: { STANDIN_JOURNAL: journal, ODOO_PASSWORD: 'integration-secret', MCP_GUARD_LOG_FILE: join(ws, 'guard.log') },
-          },
-        ],
-        'mcpGuard.odoo.url': 'http://odoo.invalid',
-        'mcpGuard.odoo.db': 'integration',
-        'mcpGuard.odoo.username': 'bot',
-        'chat.mcp.autostart': 'never',
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(
-    join(ws, '.vscode', 'mcp-policy.yaml'),
-    [
-      'version: 1',
-      'tools:',
-      '  cancel_async_task:',
-      '    action: require_approval',
-      '    reason: Cancelling a background task is irreversible',
-      '    approval_timeout: 30',
-      '  health_check:',
-      '    action: allow',
-      '',
-    ].join('\n'),
-  );
-  return ws;
 }
 
 function printResults(results) {
@@ -183,14 +156,24 @@ async function main() {
   log(`installed and built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   const counts = { passed: 0, failed: 0, pending: 0 };
-  if (!opts['cdp-smoke']) {
+  if (RUN.suites) {
     const results = await runSuites();
     printResults(results);
     counts.passed += results.passed;
     counts.failed += results.failed;
     counts.pending += results.pending;
   }
-  if (opts['cdp-smoke'] || opts.all) {
+  if (RUN.modal) {
+    const { modalApproval } = await import('./modal.mjs');
+    const checks = [];
+    const ok = await modalApproval({ checks });
+    const passed = checks.filter((c) => c.ok).length;
+    counts.passed += passed;
+    counts.failed += checks.length - passed;
+    if (!ok && checks.length === passed) counts.failed++; // no check failed, yet it did not pass: count it
+    console.log('');
+  }
+  if (RUN.cdpSmoke) {
     const { cdpSmoke } = await import('./cdp-smoke.mjs');
     const ok = await cdpSmoke();
     counts[ok ? 'passed' : 'failed']++;

@@ -9,6 +9,10 @@ import { ModeState } from './mode-state';
 import { GuardedServerProvider, PROVIDER_ID, auditPath, ensurePolicyFile, policyFor } from './server-provider';
 import type { OdooSettings } from './settings';
 import { statusView } from './status-text';
+import { LANGUAGE_ID, PolicyLanguage } from './policy-language';
+import { starterPolicyFor, type ReportedTool } from '../guard/language';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const MODE_KEY = 'mcpGuard.mode';
 
@@ -81,6 +85,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     updateStatus();
   };
 
+  const reportedTools = (): ReportedTool[] | undefined => {
+    const names = [...new Set([...hub.reportedTools.values()].flat())];
+    return names.length > 0 ? names.map((name) => ({ name })) : undefined;
+  };
+  const language = new PolicyLanguage(reportedTools);
+  context.subscriptions.push(language, hub.onDidReportTools(() => language.revalidateAll()));
+
   const audit = new AuditDocumentProvider(() => auditPath(context));
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(AUDIT_SCHEME, audit));
 
@@ -109,6 +120,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(policy.path));
     await vscode.window.showTextDocument(doc);
     return policy.path;
+  });
+  register('mcpGuard.createPolicy', async () => {
+    const text = starterPolicyFor(reportedTools());
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const target = folder && vscode.workspace.isTrusted ? join(folder, '.vscode', 'mcp-policy.yaml') : policyFor(context, undefined).path;
+    if (!existsSync(target)) {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text, { flag: 'wx' });
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(target));
+      await vscode.window.showTextDocument(doc);
+      return target;
+    }
+    // Never overwrite a policy: show the starter beside it to copy from.
+    const doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: text });
+    await vscode.window.showTextDocument(doc);
+    void vscode.window.showInformationMessage(`MCP Guard: ${target} already exists, so the starter policy opened in a new editor to copy from.`);
+    return undefined;
   });
   register('mcpGuard.showAuditLog', async (arg?: unknown) => {
     let filter = typeof arg === 'string' ? arg : undefined;

@@ -13,6 +13,9 @@ import { BLOCKED_DECISIONS } from './status-text';
 export class GuardHub implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  readonly toolsChanged = new vscode.EventEmitter<void>();
+  /** A running guard reported the tools its server lists. */
+  readonly onDidReportTools = this.toolsChanged.event;
   blocked = 0;
   lastDecision: DecisionMessage | undefined;
   /** Tool names each running guard reported, by server name. */
@@ -51,7 +54,10 @@ export class GuardHub implements vscode.Disposable {
         }
       },
       onDecision: (_conn, d) => hub?.record(d),
-      onTools: (_conn, server, names) => hub?.reportedTools.set(server, names),
+      onTools: (_conn, server, names) => {
+        hub?.reportedTools.set(server, names);
+        hub?.toolsChanged.fire();
+      },
     });
     hub = new GuardHub(bridge, log, (h) => new ApprovalQueue((req, pos, total) => h.showApproval(req, pos, total)));
     return hub;
@@ -100,5 +106,6 @@ export class GuardHub implements vscode.Disposable {
   dispose(): void {
     void this.bridge.close();
     this.changed.dispose();
+    this.toolsChanged.dispose();
   }
 }

@@ -1,0 +1,123 @@
+// Test-only "driver" extension, loaded next to MCP Guard as a second extensionDevelopmentPath by
+// scripts/integration/modal.mjs (no extensionTestsPath, so VS Code shows its dialogs as it does for
+// a person). On activation it plays an agent: it starts the guarded stand-in server, submits an
+// async task and calls cancel_async_task twice through vscode.lm.invokeTool, while the CDP script
+// answers the dialogs (the first approval Deny, the second Allow once); then chatter_post twice,
+// to see VS Code's own "Run <tool>" confirmation and the guard's one after the other. After each step it appends
+// one JSON line to the file named by MCP_GUARD_DRIVER_RESULTS; without that variable it does nothing.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+
+const DEFINITION_ID = 'mcp-guard.mcp-guard/Odoo (guarded)';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Outcome = {
+  text: string;
+  threw: boolean;
+  ms: number;
+};
+
+function toolNamed(tool: string): vscode.LanguageModelToolInformation | undefined {
+  return vscode.lm.tools.find((t) => t.name.startsWith('mcp_') && t.name.endsWith(`_${tool}`));
+}
+
+function textOf(result: vscode.LanguageModelToolResult): string {
+  return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : JSON.stringify(p))).join('\n');
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+export function activate(): void {
+  const results = process.env.MCP_GUARD_DRIVER_RESULTS;
+  if (!results) return;
+  const started = Date.now();
+  const record = (step: string, data: Record<string, unknown> = {}) => {
+    appendFileSync(results, JSON.stringify({ step, atMs: Date.now() - started, ...data }) + '\n');
+  };
+
+  async function guardState(): Promise<unknown> {
+    try {
+      return await vscode.commands.executeCommand('mcpGuard.state');
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  }
+
+  async function invoke(tool: string, input: Record<string, unknown>): Promise<Outcome> {
+    const info = toolNamed(tool);
+    if (!info) throw new Error(`${tool} is not among vscode.lm.tools`);
+    const t0 = Date.now();
+    try {
+      // No toolInvocationToken: the call comes from an extension, not from a chat request.
+      const result = await vscode.lm.invokeTool(info.name, { input, toolInvocationToken: undefined });
+      return { text: textOf(result), threw: false, ms: Date.now() - t0 };
+    } catch (e) {
+      return { text: errorText(e), threw: true, ms: Date.now() - t0 };
+    }
+  }
+
+  async function scenario(): Promise<void> {
+    record('activated', { vscodeVersion: vscode.version });
+    const guard = vscode.extensions.getExtension('mcp-guard.mcp-guard');
+    if (!guard) throw new Error('mcp-guard.mcp-guard is not loaded');
+    await guard.activate();
+
+    // The definition reaches the workbench asynchronously after activation: retry until its tools are live.
+    const deadline = Date.now() + 60_000;
+    let lastError = '';
+    while (!toolNamed('cancel_async_task')) {
+      if (Date.now() > deadline) throw new Error(`the guarded tools did not appear within 60 s (${lastError})`);
+      try {
+        await vscode.commands.executeCommand('workbench.mcp.startServer', DEFINITION_ID, { waitForLiveTools: true });
+      } catch (e) {
+        lastError = errorText(e);
+      }
+      if (!toolNamed('cancel_async_task')) await sleep(250);
+    }
+    record('started', { tools: vscode.lm.tools.filter((t) => t.name.startsWith('mcp_')).length });
+
+    // For the picture (README): the policy behind the dialog, no Chat view beside it.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    try {
+      await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+      if (folder) {
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(folder.uri.fsPath, '.vscode', 'mcp-policy.yaml')));
+        await vscode.window.showTextDocument(doc, { preview: false });
+      }
+    } catch (e) {
+      record('setup-warning', { error: errorText(e) });
+    }
+
+    const submitted = await invoke('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
+    const taskId = /"task_id":\s*"([^"]+)"/.exec(submitted.text)?.[1];
+    record('submitted', { taskId, ...submitted });
+    if (!taskId) throw new Error(`no task_id in the answer of submit_async_task: ${submitted.text.slice(0, 300)}`);
+
+    for (const round of [1, 2]) {
+      const cancel = await invoke('cancel_async_task', { task_id: taskId });
+      record(`cancel-${round}`, { ...cancel, guard: await guardState() });
+      const status = await invoke('get_async_task', { task_id: taskId });
+      record(`status-${round}`, status);
+    }
+
+    // How VS Code's own confirmation and the guard's combine: chatter_post is declared
+    // readOnlyHint: false upstream, so VS Code asks "Run `chatter_post`?" before it sends the call;
+    // the guard (high risk: approval by default) asks when the call reaches it. The person cancels
+    // VS Code's confirmation the first time, and accepts it but denies the guard the second time.
+    for (const round of [1, 2]) {
+      const post = await invoke('chatter_post', { model: 'res.partner', record_id: 1, body: 'MCP Guard integration test', message_type: 'comment' });
+      record(`post-${round}`, { ...post, guard: await guardState() });
+    }
+  }
+
+  void scenario().then(
+    () => record('done'),
+    (e) => record('done', { error: errorText(e) }),
+  );
+}
+
+export function deactivate(): void {}
