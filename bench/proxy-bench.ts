@@ -268,7 +268,7 @@ async function main(): Promise<number> {
     [
       ['direct', [STANDIN]],
       ['passthrough', ['-e', PASSTHROUGH_SCRIPT, node, STANDIN]],
-      ['guarded', [...GUARD_NODE_ARGS, GUARD, 'run', '--policy', policyFile, ...(AUDIT_ON ? ['--audit', auditFile[mode]] : []), '--', node, STANDIN]],
+      ['guarded', [...GUARD_NODE_ARGS, GUARD, 'run', '--policy', policyFile, ...(AUDIT_ON ? ['--audit', auditFile[mode], '--audit-max-bytes', '0'] : []), '--', node, STANDIN]],
     ] as const;
   const problems: string[] = [];
 

@@ -8,7 +8,17 @@ export interface RunOptions {
   readonly policy?: string;
   readonly audit?: string;
   readonly auditIncludeArgs: boolean;
+  /** Present (true) only with --audit-fail-open. */
+  readonly auditFailOpen?: boolean;
+  /** --audit-max-bytes: rotate the audit file at this size; 0 never. */
+  readonly auditMaxBytes?: number;
   readonly approvalTimeoutSeconds?: number;
+  /** --call-timeout: seconds to wait for the server's answer to a tools/call; 0 waits forever. */
+  readonly callTimeoutSeconds?: number;
+  /** --max-message-bytes: the longest JSON-RPC message accepted from either side. */
+  readonly maxMessageBytes?: number;
+  /** --max-restarts: restarts of a crashed server within 60 s before it stays down; 0 never restarts. */
+  readonly maxRestarts?: number;
   readonly mode: Mode;
   readonly name: string;
   readonly command: string;
@@ -17,7 +27,9 @@ export interface RunOptions {
 
 export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
-                [--approval-timeout SECONDS] [--name NAME] -- COMMAND [ARGS...]
+                [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
+                [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
+                -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning: message; exit 1 on any error.
@@ -30,6 +42,13 @@ function defaultName(command: string, args: readonly string[]): string {
   return name.length > 60 ? `${name.slice(0, 57)}...` : name;
 }
 
+function numberOption(text: string | undefined, flag: string, what: string, ok: (n: number) => boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(n) || !ok(n)) throw new UsageError(`${flag} must be ${what}, not ${JSON.stringify(text)}`);
+  return n;
+}
+
 /** Parses `run` options; everything after `--` is the upstream command, untouched. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const dash = argv.indexOf('--');
@@ -40,7 +59,12 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       policy: { type: 'string' },
       audit: { type: 'string' },
       'audit-include-args': { type: 'boolean', default: false },
+      'audit-fail-open': { type: 'boolean', default: false },
+      'audit-max-bytes': { type: 'string' },
       'approval-timeout': { type: 'string' },
+      'call-timeout': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+      'max-restarts': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
       name: { type: 'string' },
     },
@@ -55,12 +79,21 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
     throw new UsageError(`--approval-timeout must be a number of seconds greater than 0, not ${JSON.stringify(timeoutText)}`);
   }
+  const callTimeoutSeconds = numberOption(values['call-timeout'], '--call-timeout', 'a number of seconds, 0 or more', (n) => n >= 0);
+  const maxMessageBytes = numberOption(values['max-message-bytes'], '--max-message-bytes', 'a whole number of bytes, at least 1024', (n) => Number.isInteger(n) && n >= 1024);
+  const maxRestarts = numberOption(values['max-restarts'], '--max-restarts', 'a whole number, 0 or more', (n) => Number.isInteger(n) && n >= 0);
+  const auditMaxBytes = numberOption(values['audit-max-bytes'], '--audit-max-bytes', 'a whole number of bytes, 0 (never rotate) or at least 1024', (n) => Number.isInteger(n) && (n === 0 || n >= 1024));
   const [command, ...commandArgs] = argv.slice(dash + 1);
   return {
     ...(values.policy !== undefined ? { policy: values.policy } : {}),
     ...(values.audit !== undefined ? { audit: values.audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
+    ...(values['audit-fail-open'] === true ? { auditFailOpen: true } : {}),
+    ...(auditMaxBytes !== undefined ? { auditMaxBytes } : {}),
     ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+    ...(callTimeoutSeconds !== undefined ? { callTimeoutSeconds } : {}),
+    ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+    ...(maxRestarts !== undefined ? { maxRestarts } : {}),
     mode: mode as Mode,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,

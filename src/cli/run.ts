@@ -2,9 +2,9 @@ import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/audit-log';
 import { PolicySource } from '../guard/policy-source';
-import { GuardProxy } from '../guard/proxy/guard-proxy';
+import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
-import { startUpstream } from '../guard/upstream';
+import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/upstream';
 import { EditorBridgeClient } from '../guard/bridge/bridge-client';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
@@ -29,12 +29,17 @@ function log(message: string): void {
 export function runGuard(opts: RunOptions): Promise<number> {
   let audit: AuditSink = NO_AUDIT;
   if (opts.audit !== undefined) {
-    try {
-      audit = new JsonlAuditLog(resolve(opts.audit), (e) => log(`cannot write the audit log ${opts.audit}: ${e.message}`));
-    } catch (e) {
-      log(`cannot open the audit log ${opts.audit}: ${(e as Error).message}. Fix the path or leave out --audit.`);
-      return Promise.resolve(1);
-    }
+    const consequence = opts.auditFailOpen
+      ? 'calls go ahead unaudited (--audit-fail-open)'
+      : 'only Read / low-risk tools are let through until it can (--audit-fail-open lets every call through)';
+    audit = new JsonlAuditLog(resolve(opts.audit), {
+      ...(opts.auditMaxBytes !== undefined ? { maxBytes: opts.auditMaxBytes } : {}),
+      onProblem: (problem, lost) => {
+        if (problem !== undefined) log(`the audit log cannot be written: ${problem}; ${consequence}`);
+        else log(`the audit log can be written again${lost > 0 ? `; ${lost} audit lines were lost meanwhile` : ''}`);
+      },
+      onError: (e) => log(e.message),
+    });
   }
 
   const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
@@ -60,11 +65,26 @@ export function runGuard(opts: RunOptions): Promise<number> {
       proxy.shutdown();
       bridge?.close();
       policy.close();
+      audit.flush();
       await upstream.stop();
       audit.write({ event: 'stop', reason });
       audit.close();
       done(code);
     };
+    // Whatever happens, decisions already made reach the log.
+    process.on('exit', () => audit.close());
+    process.on('uncaughtException', (error) => {
+      log(`internal error: ${error.stack ?? error.message}`);
+      try {
+        proxy.shutdown();
+      } catch {
+        // Already failing; the log is what matters now.
+      }
+      audit.write({ event: 'stop', reason: `internal error: ${error.message}` });
+      audit.close();
+      upstream.killCurrent();
+      process.exit(70);
+    });
 
     const bridgeAddress = process.env[BRIDGE_ADDRESS_ENV];
     const bridgeToken = process.env[BRIDGE_TOKEN_ENV];
@@ -91,16 +111,52 @@ export function runGuard(opts: RunOptions): Promise<number> {
     delete process.env[BRIDGE_TOKEN_ENV];
     delete process.env[BRIDGE_ADDRESS_ENV];
 
-    const upstream = startUpstream(opts.command, opts.commandArgs, {
-      onData: (chunk) => proxy.onUpstreamData(chunk),
-      onEnd: () => proxy.onUpstreamEnd(),
-      onExit: (cause) => {
-        if (finished) return;
-        log(cause);
-        proxy.upstreamExited(cause);
-        void finish(1, cause);
+    const maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    const upstream = new UpstreamSupervisor(
+      { command: opts.command, args: opts.commandArgs, maxRestarts },
+      {
+        onData: (chunk) => proxy.onUpstreamData(chunk),
+        onEnd: () => proxy.onUpstreamEnd(),
+        onExit: ({ cause, restartInMs, restartsInWindow, everReady }) => {
+          if (finished) return;
+          if (!everReady) {
+            // It never came up: a configuration problem, reported as before, by exiting.
+            log(cause);
+            proxy.upstreamExited(cause);
+            void finish(1, cause);
+            return;
+          }
+          if (restartInMs !== undefined) {
+            log(`${cause}; restarting it in ${restartInMs} ms (restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`);
+            audit.write({ event: 'upstream', state: 'exited', cause });
+            proxy.upstreamExited(cause, true);
+            return;
+          }
+          const down =
+            maxRestarts === 0
+              ? `${cause} (restarts are off: --max-restarts 0)`
+              : `${cause}; MCP Guard restarted it ${restartsInWindow} times within ${RESTART_WINDOW_MS / 1000} s and gave up`;
+          log(`${down}. Every request now gets an error; restart the server from the client to try again.`);
+          audit.write({ event: 'upstream', state: 'down', cause: down });
+          proxy.upstreamExited(down);
+        },
+        onRestarted: (pid) => {
+          proxy.upstreamRestarted().then(
+            () => {
+              if (finished) return;
+              upstream.markReady();
+              log(`the server is running again (pid ${pid})`);
+              audit.write({ event: 'upstream', state: 'restarted', ...(pid !== undefined ? { pid } : {}) });
+            },
+            (e: Error) => {
+              if (finished) return;
+              log(`the restarted server failed the handshake: ${e.message}`);
+              upstream.killCurrent();
+            },
+          );
+        },
       },
-    });
+    );
 
     const proxy = new GuardProxy({
       toUpstream: (data) => upstream.write(data),
@@ -114,11 +170,16 @@ export function runGuard(opts: RunOptions): Promise<number> {
       mode: opts.mode,
       serverName: opts.name,
       auditIncludeArgs: opts.auditIncludeArgs,
+      auditFailOpen: opts.auditFailOpen === true,
+      callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,
+      ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       log,
       approvers: bridge ? [bridge] : [],
       onDecision: (e) => bridge?.notifyDecision(e),
       onToolsRead: (names) => bridge?.notifyTools(names),
+      onUpstreamReady: () => upstream.markReady(),
     });
+    upstream.start();
     if (bridge) {
       void bridge.start().then((ok) => log(ok ? 'connected to VS Code for approvals' : 'VS Code is not reachable yet; approvals use MCP elicitation until it is'));
     }

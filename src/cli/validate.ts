@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { formatDiagnostic } from '../guard/policy/diagnostics';
-import { parsePolicy } from '../guard/policy/parse';
+import type { PolicyDiagnostic } from '../guard/policy/diagnostics';
+import { validatePolicyText } from '../guard/language/diagnostics';
 
-/** Prints every problem of every file; exit code 1 when any file has an error. */
+/** `FILE:LINE:COL: error|warning|info: message`, one-based, as compilers print it. */
+export function formatValidateLine(file: string, d: PolicyDiagnostic): string {
+  const severity = d.severity === 'information' ? 'info' : d.severity;
+  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${severity}: ${d.message}`;
+}
+
+/**
+ * Prints every problem of every file (the editor's validator: syntax, schema, tool names, risks,
+ * dead entries); exit code 1 when any file has an error, warnings and infos alone exit 0.
+ */
 export function validateFiles(files: readonly string[], out: (line: string) => void): number {
   let failed = false;
   for (const file of files) {
@@ -15,8 +24,8 @@ export function validateFiles(files: readonly string[], out: (line: string) => v
       failed = true;
       continue;
     }
-    const { diagnostics } = parsePolicy(text);
-    for (const d of diagnostics) out(formatDiagnostic(file, d));
+    const diagnostics = validatePolicyText(text);
+    for (const d of diagnostics) out(formatValidateLine(file, d));
     if (diagnostics.some((d) => d.severity === 'error')) failed = true;
   }
   return failed ? 1 : 0;

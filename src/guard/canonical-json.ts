@@ -1,12 +1,77 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level, so equal arguments always hash alike. */
+/** A piece of output text on the work stack, as opposed to a value still to be written. */
+class Text {
+  constructor(readonly text: string) {}
+}
+
+const OPEN_ARRAY = new Text('[');
+const CLOSE_ARRAY = new Text(']');
+const OPEN_OBJECT = new Text('{');
+const CLOSE_OBJECT = new Text('}');
+const COMMA = new Text(',');
+
+/** Beyond this depth the recursive form hands over to the iterative one. */
+const RECURSION_LIMIT = 64;
+
+class TooDeepForRecursion {}
+const TOO_DEEP_FOR_RECURSION = new TooDeepForRecursion();
+
+/**
+ * JSON with object keys sorted at every level, so equal arguments always hash alike.
+ * Arguments of any depth are safe: the usual shallow ones take a quick recursive path, and
+ * anything nested deeper than 64 levels is done again with an explicit work stack.
+ */
 export function canonicalJson(value: unknown): string {
+  try {
+    return recursive(value, 0);
+  } catch (e) {
+    if (e === TOO_DEEP_FOR_RECURSION) return iterative(value);
+    throw e;
+  }
+}
+
+function recursive(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (depth >= RECURSION_LIMIT) throw TOO_DEEP_FOR_RECURSION;
+  if (Array.isArray(value)) return `[${value.map((v) => recursive(v, depth + 1)).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${recursive(obj[k], depth + 1)}`).join(',')}}`;
+}
+
+function iterative(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const out: string[] = [];
+  const work: unknown[] = [value];
+  while (work.length > 0) {
+    const item = work.pop();
+    if (item instanceof Text) {
+      out.push(item.text);
+    } else if (item === null || typeof item !== 'object') {
+      out.push(JSON.stringify(item) ?? 'null');
+    } else if (Array.isArray(item)) {
+      work.push(CLOSE_ARRAY);
+      for (let i = item.length - 1; i >= 0; i--) {
+        work.push(item[i]);
+        if (i > 0) work.push(COMMA);
+      }
+      work.push(OPEN_ARRAY);
+    } else {
+      const obj = item as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      work.push(CLOSE_OBJECT);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i]!;
+        work.push(obj[k]);
+        work.push(new Text(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`));
+      }
+      work.push(OPEN_OBJECT);
+    }
+  }
+  return out.join('');
 }
 
 export function sha256Hex(text: string): string {

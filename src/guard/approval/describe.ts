@@ -7,9 +7,16 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** A copy with secret-named fields replaced, at any depth. */
+/** What stands for arrays and objects nested deeper than redactSecrets looks. */
+export const TOO_DEEP = '‹nested too deep, not shown›';
+
+/**
+ * A copy with secret-named fields replaced, at any depth: arrays and objects nested deeper
+ * than 32 levels are replaced as a whole (they are not searched, so they are not shown).
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 32) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) ? REDACTED : redactSecrets(v, depth + 1);

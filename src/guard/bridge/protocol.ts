@@ -42,6 +42,8 @@ export interface DecisionMessage {
   readonly rule: string;
   readonly reason: string;
   readonly time: string;
+  /** Set while the guard cannot write its audit log (why); non-read calls are then blocked unless --audit-fail-open. */
+  readonly auditProblem?: string;
 }
 
 export type GuardToEditor =

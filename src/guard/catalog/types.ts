@@ -16,3 +16,39 @@ export interface CatalogEntry {
 }
 
 export type Catalog = Readonly<Record<string, CatalogEntry>>;
+
+/** The part of a JSON Schema that the policy language reads (tool input schemas). */
+export interface JsonSchema {
+  readonly type?: string | readonly string[];
+  readonly title?: string;
+  readonly description?: string;
+  readonly enum?: readonly unknown[];
+  readonly const?: unknown;
+  readonly default?: unknown;
+  readonly anyOf?: readonly JsonSchema[];
+  readonly oneOf?: readonly JsonSchema[];
+  readonly allOf?: readonly JsonSchema[];
+  readonly items?: JsonSchema | readonly JsonSchema[] | boolean;
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean | JsonSchema;
+  readonly [key: string]: unknown;
+}
+
+/** MCP tool annotations as a server lists them (hints only). */
+export interface ToolDefinitionAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+/** One tool as an MCP server lists it in `tools/list`: what the policy language knows of a tool. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly inputSchema?: JsonSchema;
+  readonly annotations?: ToolDefinitionAnnotations;
+}

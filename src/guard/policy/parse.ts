@@ -1,7 +1,7 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { Document, Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml';
 import { RISK_CLASSES, type RiskClass } from '../catalog/types';
 import { compileCondition } from './conditions';
-import type { PolicyDiagnostic, Range, Severity } from './diagnostics';
+import type { PolicyDiagnostic, Position, Range, Severity } from './diagnostics';
 import { compileNamePattern } from './glob';
 import {
   ACTIONS,
@@ -30,18 +30,85 @@ export const CONDITION_KEYS = ['path', 'op', 'value'] as const;
 
 type Offsets = readonly [number, number];
 
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true, merge: false } as const;
+
+/** Line starts of a text, for turning offsets into zero-based line / character positions. */
+export class LineIndex {
+  readonly starts: readonly number[];
+
+  constructor(readonly text: string) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.starts = starts;
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  /** The zero-based line holding `offset` (offsets past the end count as the last line). */
+  lineOf(offset: number): number {
+    const s = this.starts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  position(offset: number): Position {
+    const line = this.lineOf(offset);
+    return { line, character: offset - this.starts[line]! };
+  }
+
+  offsetAt(position: Position): number {
+    if (position.line < 0) return 0;
+    if (position.line >= this.starts.length) return this.text.length;
+    const start = this.starts[position.line]!;
+    const end = position.line + 1 < this.starts.length ? this.starts[position.line + 1]! - 1 : this.text.length;
+    return Math.min(start + Math.max(0, position.character), end);
+  }
+
+  /** The text of one line, without its line break. */
+  line(line: number): string {
+    const start = this.starts[line];
+    if (start === undefined) return '';
+    const next = this.starts[line + 1];
+    const end = next === undefined ? this.text.length : next - 1;
+    return this.text.slice(start, end > start && this.text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+  }
+}
+
+/**
+ * Where the nodes of one parsed YAML text sit in the document: positions are the text's own
+ * (via `lines`) with `lineShift` added to the line. Entries are parsed relative to their first
+ * line (shift 0 for an entry parsed on its own), so their results can be reused when only
+ * their line changes.
+ */
+export interface Locator {
+  readonly lines: LineIndex;
+  readonly lineShift: number;
+}
+
+export function locatorRange(at: Locator, from: number, to: number): Range {
+  const a = at.lines.position(from);
+  const b = at.lines.position(Math.max(from, to));
+  return { start: { line: a.line + at.lineShift, character: a.character }, end: { line: b.line + at.lineShift, character: b.character } };
+}
+
 /** Collects diagnostics with ranges while walking the YAML tree. */
 class Checker {
-  readonly diagnostics: PolicyDiagnostic[] = [];
   constructor(
-    private readonly lines: LineCounter,
+    readonly at: Locator,
     readonly doc: Document,
+    readonly diagnostics: PolicyDiagnostic[],
   ) {}
 
   range(offsets: Offsets): Range {
-    const a = this.lines.linePos(offsets[0]);
-    const b = this.lines.linePos(Math.max(offsets[0], offsets[1]));
-    return { start: { line: a.line - 1, character: a.col - 1 }, end: { line: b.line - 1, character: b.col - 1 } };
+    return locatorRange(this.at, offsets[0], offsets[1]);
   }
 
   report(at: Offsets, severity: Severity, code: string, message: string, suggestion?: string): void {
@@ -52,11 +119,13 @@ class Checker {
     this.report(at, 'error', code, message, suggestion);
   }
 
+  /** The node's plain value: scalars and lists of scalars directly, anything else through the document. */
   toJS(node: Node): unknown {
+    if (isScalar(node)) return node.value;
+    if (isSeq(node) && node.items.every((i) => isScalar(i))) return node.items.map((i) => (i as { value: unknown }).value);
     return node.toJS(this.doc);
   }
 }
-
 function offsetsOf(node: Node | null | undefined, fallback: Offsets): Offsets {
   const r = node?.range;
   return r ? [r[0], r[1]] : fallback;
@@ -81,6 +150,34 @@ function quoteList(words: readonly string[]): string {
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
 
+/** Checks one pair of a mapping: reports a key that is not allowed (with "did you mean"), else hands its value to `visit`. */
+function checkKnownPair(
+  c: Checker,
+  pair: Pair,
+  fallback: Offsets,
+  allowed: readonly string[],
+  where: string,
+  visit: (key: string, value: Node | null, keyAt: Offsets) => void,
+): void {
+  const keyAt = offsetsOf(pair.key as Node, fallback);
+  const key = keyName(pair);
+  if (key === undefined) {
+    c.error(keyAt, 'bad-key', `Keys ${where} must be plain words`);
+    return;
+  }
+  if (!allowed.includes(key)) {
+    const guess = didYouMean(key, allowed);
+    c.error(
+      keyAt,
+      'unknown-key',
+      `Unknown key "${key}" ${where}${guess ? `; did you mean "${guess}"?` : `; expected ${quoteList(allowed)}`}`,
+      guess,
+    );
+    return;
+  }
+  visit(key, (pair.value as Node | null) ?? null, keyAt);
+}
+
 /**
  * Walks a mapping's pairs, reporting keys that are not allowed (with "did you mean")
  * and handing each known key's value node to `visit`.
@@ -92,25 +189,8 @@ function eachKnownKey(
   where: string,
   visit: (key: string, value: Node | null, keyAt: Offsets) => void,
 ): void {
-  for (const pair of map.items) {
-    const keyAt = offsetsOf(pair.key as Node, offsetsOf(map, [0, 0]));
-    const key = keyName(pair);
-    if (key === undefined) {
-      c.error(keyAt, 'bad-key', `Keys ${where} must be plain words`);
-      continue;
-    }
-    if (!allowed.includes(key)) {
-      const guess = didYouMean(key, allowed);
-      c.error(
-        keyAt,
-        'unknown-key',
-        `Unknown key "${key}" ${where}${guess ? `; did you mean "${guess}"?` : `; expected ${quoteList(allowed)}`}`,
-        guess,
-      );
-      continue;
-    }
-    visit(key, (pair.value as Node | null) ?? null, keyAt);
-  }
+  const fallback = offsetsOf(map, [0, 0]);
+  for (const pair of map.items) checkKnownPair(c, pair, fallback, allowed, where, visit);
 }
 
 function expectMap(c: Checker, node: Node | null, at: Offsets, what: string): YAMLMap | undefined {
@@ -361,22 +441,71 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
   };
 }
 
-function checkTools(c: Checker, node: Node | null, at: Offsets): PolicyEntry[] {
-  if (node === null || (isScalar(node) && node.value === null)) return [];
-  const map = expectMap(c, node, at, 'tools');
-  if (!map) return [];
-  const entries: PolicyEntry[] = [];
-  map.items.forEach((pair, index) => {
-    const keyAt = offsetsOf(pair.key as Node, offsetsOf(map, at));
-    const key = keyName(pair);
-    if (key === undefined || key.trim() === '') {
-      c.error(keyAt, 'bad-key', 'Each key under tools must be a tool name or a glob');
-      return;
-    }
-    const entry = checkEntry(c, key, index, (pair.value as Node | null) ?? null, keyAt);
-    if (entry) entries.push(entry);
-  });
-  return entries;
+
+// ───────────────────────────── Entries, units and the two ways of reading a file ─────────────────────────────
+
+/** One entry under `tools` as parsed and checked. An incremental parse reuses it as is while its text is unchanged. */
+export interface EntryRecord {
+  /** The entry's own text, when it was parsed on its own (the incremental cache key). */
+  readonly text?: string;
+  readonly pair: Pair;
+  /** Positions of `pair`'s nodes relative to the entry's first line (line 0 is the key's line). */
+  readonly at: Locator;
+  /** The key as text; absent when it is not a plain word (then `diagnostics` says so). */
+  readonly key?: string;
+  /** The entry, when it validated (with the `index` it had when first parsed). */
+  readonly entry?: PolicyEntry;
+  /** This entry's diagnostics, lines relative to its first line. */
+  readonly diagnostics: readonly PolicyDiagnostic[];
+  /** The last line (relative, inclusive) holding the entry's key or value. */
+  readonly lastLine: number;
+}
+
+/** An entry at its place in one version of the file. */
+export interface EntryUnit {
+  readonly record: EntryRecord;
+  /** Position under tools, counting every key (as `PolicyEntry.index`). */
+  readonly index: number;
+  /** Document line of the key (the record's line 0). */
+  readonly line: number;
+  /** First document line after the entry's text (its trailing comments and blank lines belong to it). */
+  readonly endLine: number;
+  /** The validated entry, with this position's index. */
+  readonly entry?: PolicyEntry;
+}
+
+/** One top-level key with its value. */
+export interface TopUnit {
+  readonly key?: string;
+  readonly doc: Document;
+  readonly pair: Pair;
+  /** Positions of `pair`'s nodes in the document. */
+  readonly at: Locator;
+  /** Document line of the key. */
+  readonly line: number;
+  /** First document line after this key's text. */
+  readonly endLine: number;
+}
+
+/** Everything a parse learned, for editors: `parsePolicy` plus the YAML nodes with their places. */
+export interface DetailedParseResult extends ParseResult {
+  readonly text: string;
+  readonly lines: LineIndex;
+  /** How the text was read: one top-level key and one entry at a time (the fast, incremental path), or whole. */
+  readonly strategy: 'segments' | 'whole';
+  /** False after YAML syntax errors or aliases; the units are then YAML's best effort and nothing is validated. */
+  readonly yamlOk: boolean;
+  readonly top: readonly TopUnit[];
+  readonly entries: readonly EntryUnit[];
+  /** Column of the keys under tools, when they are written in block style. */
+  readonly entryIndent?: number;
+  /**
+   * The policy made of every part that validated, even when other parts have errors (for hovers and
+   * warnings while the file is being edited). Absent after YAML syntax errors or when the root is no mapping.
+   */
+  readonly partial?: Policy;
+  /** Entry records by their text, for the next incremental parse. */
+  readonly cache: ReadonlyMap<string, EntryRecord>;
 }
 
 /**
@@ -387,23 +516,255 @@ function checkTools(c: Checker, node: Node | null, at: Offsets): PolicyEntry[] {
 export interface ParseOptions {
   /** The approval timeout when the file sets none at the top level (the guard's --approval-timeout). */
   readonly defaultApprovalTimeoutSeconds?: number;
+  /**
+   * `auto` (default) reads the file one top-level key and one tools entry at a time when its layout
+   * allows, which gives the very same result as reading it whole, faster, and lets an incremental parse
+   * reuse unchanged entries; `whole` always reads it as one YAML document (for tests and comparisons).
+   */
+  readonly strategy?: 'auto' | 'whole';
 }
 
 export function parsePolicy(text: string, options: ParseOptions = {}): ParseResult {
-  const lines = new LineCounter();
+  const r = parsePolicyDetailed(text, options);
+  return r.policy ? { policy: r.policy, diagnostics: r.diagnostics } : { diagnostics: r.diagnostics };
+}
+
+/**
+ * `parsePolicy` with the YAML nodes and their places, for editors. Pass the previous result of the
+ * same document as `previous` to reuse every entry whose text did not change: the result is the same
+ * as without it, only faster.
+ */
+export function parsePolicyDetailed(text: string, options: ParseOptions = {}, previous?: DetailedParseResult): DetailedParseResult {
+  const lines = new LineIndex(text);
+  if (options.strategy !== 'whole') {
+    const seg = segmentPolicy(lines);
+    if (seg) {
+      const r = parseSegments(lines, seg, options, previous?.cache);
+      if (r) return r;
+    }
+  }
+  return parseWhole(lines, options);
+}
+
+interface TopState {
+  version: 1 | undefined;
+  sawVersion: boolean;
+  defaultAction: Action;
+  risk: Partial<Record<RiskClass, Action>>;
+  hide: NamePattern[];
+  entries: PolicyEntry[];
+  units: EntryUnit[];
+  approvalTimeoutSeconds: number;
+}
+
+function newTopState(options: ParseOptions): TopState {
+  return {
+    version: undefined,
+    sawVersion: false,
+    defaultAction: 'allow',
+    risk: {},
+    hide: [],
+    entries: [],
+    units: [],
+    approvalTimeoutSeconds: options.defaultApprovalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  };
+}
+
+type ToolsHandler = (c: Checker, value: Node | null, at: Offsets) => void;
+
+function checkTopPair(c: Checker, pair: Pair, fallback: Offsets, s: TopState, tools: ToolsHandler): void {
+  checkKnownPair(c, pair, fallback, TOP_LEVEL_KEYS, 'at the top level', (key, value, at) => {
+    switch (key) {
+      case 'version': {
+        s.sawVersion = true;
+        const v = isScalar(value) ? value.value : value ? c.toJS(value) : null;
+        if (v === 1) s.version = 1;
+        else c.error(offsetsOf(value, at), 'bad-version', `Unsupported version ${describe(v)}: this guard reads policy version 1`);
+        break;
+      }
+      case 'default':
+        s.defaultAction = expectEnum(c, value, at, ACTIONS, 'default', 'bad-action') ?? s.defaultAction;
+        break;
+      case 'risk':
+        s.risk = checkRisk(c, value, at);
+        break;
+      case 'hide':
+        s.hide = checkNamePatterns(c, value, at);
+        break;
+      case 'tools':
+        tools(c, value, at);
+        break;
+      case 'approval_timeout':
+        s.approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false) ?? s.approvalTimeoutSeconds;
+        break;
+    }
+  });
+}
+
+function shiftRange(r: Range, by: number): Range {
+  return by === 0
+    ? r
+    : { start: { line: r.start.line + by, character: r.start.character }, end: { line: r.end.line + by, character: r.end.character } };
+}
+
+export function shiftDiagnostic(d: PolicyDiagnostic, by: number): PolicyDiagnostic {
+  return by === 0 ? d : { ...d, range: shiftRange(d.range, by) };
+}
+
+function isNullNode(node: Node | null): boolean {
+  return node === null || (isScalar(node) && node.value === null);
+}
+
+/** Checks one entry on its own: its diagnostics relative to `at` (line 0 = the key's line). */
+function entryRecord(doc: Document, pair: Pair, at: Locator, fallback: Offsets, index: number, text: string | undefined, validate: boolean): EntryRecord {
+  const diagnostics: PolicyDiagnostic[] = [];
+  const c = new Checker(at, doc, diagnostics);
+  const keyAt = offsetsOf(pair.key as Node, fallback);
+  const key = keyName(pair);
+  let entry: PolicyEntry | undefined;
+  if (validate) {
+    if (key === undefined || key.trim() === '') c.error(keyAt, 'bad-key', 'Each key under tools must be a tool name or a glob');
+    else entry = checkEntry(c, key, index, (pair.value as Node | null) ?? null, keyAt);
+  }
+  const value = pair.value as Node | null;
+  const end = value?.range && value.range[1] > value.range[0] ? value.range[1] - 1 : keyAt[0];
+  return {
+    ...(text !== undefined ? { text } : {}),
+    pair,
+    at,
+    ...(key !== undefined ? { key } : {}),
+    ...(entry ? { entry } : {}),
+    diagnostics,
+    lastLine: at.lines.lineOf(Math.max(keyAt[0], end)) + at.lineShift,
+  };
+}
+
+function unitOf(record: EntryRecord, index: number, line: number, endLine: number): EntryUnit {
+  const e = record.entry;
+  const entry = e === undefined ? undefined : e.index === index ? e : { ...e, index };
+  return { record, index, line, endLine, ...(entry ? { entry } : {}) };
+}
+
+/** Entries of a tools mapping read within a larger text (`lines` is that text's, `shift` its first document line). */
+function toolsFromMap(c: Checker | undefined, doc: Document, map: YAMLMap, lines: LineIndex, shift: number, endLine: number, validate: boolean): EntryUnit[] {
+  const fallback = offsetsOf(map, [0, 0]);
+  const units: EntryUnit[] = [];
+  const keyLines = map.items.map((pair) => lines.lineOf(offsetsOf(pair.key as Node, fallback)[0]));
+  map.items.forEach((pair, index) => {
+    const keyLine = keyLines[index]!;
+    const record = entryRecord(doc, pair, { lines, lineShift: -keyLine }, fallback, index, undefined, validate);
+    let next = endLine;
+    for (let j = index + 1; j < keyLines.length; j++) {
+      if (keyLines[j]! > keyLine) {
+        next = keyLines[j]! + shift;
+        break;
+      }
+    }
+    units.push(unitOf(record, index, keyLine + shift, Math.max(next, keyLine + shift + 1)));
+  });
+  if (c) for (const u of units) for (const d of u.record.diagnostics) c.diagnostics.push(shiftDiagnostic(d, u.line));
+  return units;
+}
+
+function finish(
+  lines: LineIndex,
+  strategy: 'segments' | 'whole',
+  diagnostics: PolicyDiagnostic[],
+  s: TopState,
+  top: TopUnit[],
+  entryIndent: number | undefined,
+  cache: ReadonlyMap<string, EntryRecord>,
+): DetailedParseResult {
+  const partial: Policy = {
+    version: 1,
+    defaultAction: s.defaultAction,
+    risk: s.risk,
+    hide: s.hide,
+    entries: s.entries,
+    approvalTimeoutSeconds: s.approvalTimeoutSeconds,
+  };
+  const ok = s.version !== undefined && !diagnostics.some((d) => d.severity === 'error');
+  return {
+    ...(ok ? { policy: partial } : {}),
+    diagnostics,
+    text: lines.text,
+    lines,
+    strategy,
+    yamlOk: true,
+    top,
+    entries: s.units,
+    ...(entryIndent !== undefined ? { entryIndent } : {}),
+    partial,
+    cache,
+  };
+}
+
+const EMPTY_CACHE: ReadonlyMap<string, EntryRecord> = new Map();
+
+function hasAlias(doc: Document): boolean {
+  let found = false;
+  visit(doc, {
+    Alias() {
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** Cheap test before walking a tree for aliases: a `*` that starts a token. */
+const MAYBE_ALIAS = /(?:^|[\s[\]{},:])\*[^\s,[\]{}]/;
+
+/** The file read as one YAML document: the reference behaviour, used whenever the layout is unusual. */
+function parseWhole(lines: LineIndex, options: ParseOptions): DetailedParseResult {
+  const text = lines.text;
+  const atDoc: Locator = { lines, lineShift: 0 };
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: false });
+    doc = parseDocument(text, YAML_OPTIONS);
   } catch (e) {
     return {
       diagnostics: [
         { severity: 'error', code: 'yaml-syntax', message: `Cannot read the file as YAML: ${(e as Error).message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
       ],
+      text,
+      lines,
+      strategy: 'whole',
+      yamlOk: false,
+      top: [],
+      entries: [],
+      cache: EMPTY_CACHE,
     };
   }
-  const c = new Checker(lines, doc);
+  const diagnostics: PolicyDiagnostic[] = [];
+  const c = new Checker(atDoc, doc, diagnostics);
+  const root = doc.contents as Node | null;
+  const topUnits = (): TopUnit[] => {
+    if (!isMap(root)) return [];
+    const fallback = offsetsOf(root, [0, 0]);
+    const keyLines = root.items.map((p) => lines.lineOf(offsetsOf(p.key as Node, fallback)[0]));
+    return root.items.map((pair, i) => {
+      const key = keyName(pair);
+      return {
+        ...(key !== undefined ? { key } : {}),
+        doc,
+        pair,
+        at: atDoc,
+        line: keyLines[i]!,
+        endLine: Math.max(keyLines[i]! + 1, keyLines[i + 1] ?? lines.lineCount),
+      };
+    });
+  };
+  const broken = (): DetailedParseResult => {
+    const top = topUnits();
+    const tools = top.find((u) => u.key === 'tools');
+    const value = tools?.pair.value as Node | null | undefined;
+    const entries = tools && isMap(value) ? toolsFromMap(undefined, doc, value, lines, 0, tools.endLine, false) : [];
+    return { diagnostics, text, lines, strategy: 'whole', yamlOk: false, top, entries, cache: EMPTY_CACHE };
+  };
+
   for (const e of doc.errors) c.error([e.pos[0], e.pos[1]], 'yaml-syntax', e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
-  if (doc.errors.length > 0) return { diagnostics: c.diagnostics };
+  if (doc.errors.length > 0) return broken();
 
   // Aliases are refused outright: a policy is read by people, and an alias bomb should not
   // be able to stall the guard or the editor.
@@ -413,55 +774,345 @@ export function parsePolicy(text: string, options: ParseOptions = {}): ParseResu
       c.error(r ? [r[0], r[1]] : [0, 0], 'alias', `YAML aliases (*${node.source}) are not supported in a policy file: write the value out`);
     },
   });
-  if (c.diagnostics.length > 0) return { diagnostics: c.diagnostics };
+  if (diagnostics.length > 0) return broken();
 
-  const root = doc.contents as Node | null;
+  const s = newTopState(options);
+  const none = (): DetailedParseResult => ({ diagnostics, text, lines, strategy: 'whole', yamlOk: true, top: [], entries: [], cache: EMPTY_CACHE });
   if (root === null || (isScalar(root) && root.value === null)) {
     c.error([0, 0], 'empty-policy', 'The policy file is empty: start it with version: 1');
-    return { diagnostics: c.diagnostics };
+    return none();
   }
-  const top = expectMap(c, root, [0, 0], 'A policy file');
-  if (!top) return { diagnostics: c.diagnostics };
+  const map = expectMap(c, root, [0, 0], 'A policy file');
+  if (!map) return none();
 
-  let version: 1 | undefined;
-  let defaultAction: Action = 'allow';
-  let risk: Partial<Record<RiskClass, Action>> = {};
-  let hide: NamePattern[] = [];
-  let entries: PolicyEntry[] = [];
-  let approvalTimeoutSeconds = options.defaultApprovalTimeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
-  let sawVersion = false;
-
-  eachKnownKey(c, top, TOP_LEVEL_KEYS, 'at the top level', (key, value, at) => {
-    switch (key) {
-      case 'version': {
-        sawVersion = true;
-        const v = isScalar(value) ? value.value : value ? c.toJS(value) : null;
-        if (v === 1) version = 1;
-        else c.error(offsetsOf(value, at), 'bad-version', `Unsupported version ${describe(v)}: this guard reads policy version 1`);
-        break;
+  const top = topUnits();
+  const fallback = offsetsOf(map, [0, 0]);
+  let entryIndent: number | undefined;
+  map.items.forEach((pair, i) => {
+    checkTopPair(c, pair, fallback, s, (tc, value, at) => {
+      if (isNullNode(value)) return;
+      const tools = expectMap(tc, value, at, 'tools');
+      if (!tools) return;
+      if (!tools.flow && tools.items.length > 0) {
+        const k = offsetsOf(tools.items[0]!.key as Node, fallback)[0];
+        entryIndent = k - lines.starts[lines.lineOf(k)]!;
       }
-      case 'default':
-        defaultAction = expectEnum(c, value, at, ACTIONS, 'default', 'bad-action') ?? defaultAction;
-        break;
-      case 'risk':
-        risk = checkRisk(c, value, at);
-        break;
-      case 'hide':
-        hide = checkNamePatterns(c, value, at);
-        break;
-      case 'tools':
-        entries = checkTools(c, value, at);
-        break;
-      case 'approval_timeout':
-        approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false) ?? approvalTimeoutSeconds;
-        break;
-    }
+      s.units = toolsFromMap(tc, doc, tools, lines, 0, top[i]!.endLine, true);
+      s.entries = s.units.flatMap((u) => (u.entry ? [u.entry] : []));
+    });
   });
-  if (!sawVersion) c.error(offsetsOf(top.items[0]?.key as Node, [0, 0]), 'missing-version', 'Missing version: add version: 1 as the first line');
+  if (!s.sawVersion) c.error(offsetsOf(map.items[0]?.key as Node, [0, 0]), 'missing-version', 'Missing version: add version: 1 as the first line');
+  return finish(lines, 'whole', diagnostics, s, top, entryIndent, EMPTY_CACHE);
+}
 
-  if (c.diagnostics.some((d) => d.severity === 'error') || version === undefined) return { diagnostics: c.diagnostics };
-  return {
-    policy: { version, defaultAction, risk, hide, entries, approvalTimeoutSeconds },
-    diagnostics: c.diagnostics,
-  };
+// ── Reading one top-level key and one entry at a time ──
+//
+// A policy is a mapping whose keys start in column 0, and `tools` a mapping whose keys share one
+// indentation. Each such key starts a piece that YAML reads the same way on its own as within the
+// file, because block structure depends only on columns. The fast path splits the text at those
+// lines, reads each piece on its own (reusing unchanged entries from the previous parse), and checks
+// that every piece is exactly one key with its value, with no YAML error, no alias and no repeated
+// key. Anything else (a syntax error, flow style across lines, document markers, directives, tabs,
+// complex keys...) falls back to reading the whole file, so messages and ranges are always the ones
+// of the whole-file reading.
+
+interface Segments {
+  /** Top-level pieces: lines [start, end), the key on `keyLine`. */
+  readonly tops: readonly { readonly start: number; readonly keyLine: number; readonly end: number }[];
+  /** The `tools:` piece split into entries, when it is written as a block with one key per entry. */
+  readonly tools?: { readonly top: number; readonly indent: number; readonly starts: readonly number[] };
+}
+
+const enum Ch {
+  Tab = 9,
+  Lf = 10,
+  Cr = 13,
+  Space = 32,
+  Hash = 35,
+  Minus = 45,
+}
+
+/** Characters that may not start a plain key line in the fast path (indicators, anchors, tags, flow, block scalars). */
+const NOT_A_KEY_START = new Set('-?:{}[],&!*|>%@`#'.split('').map((ch) => ch.charCodeAt(0)));
+
+function isLineEnd(c: number): boolean {
+  return Number.isNaN(c) || c === Ch.Lf || c === Ch.Cr;
+}
+
+function isBlankFrom(text: string, i: number): boolean {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (isLineEnd(c)) return true;
+    if (c !== Ch.Space && c !== Ch.Tab) return false;
+    i++;
+  }
+}
+
+function segmentPolicy(lines: LineIndex): Segments | undefined {
+  const text = lines.text;
+  const starts = lines.starts;
+  const n = starts.length;
+  if (text.charCodeAt(0) === 0xfeff) return undefined;
+  const keyLines: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = starts[i]!;
+    const c = text.charCodeAt(s);
+    if (isLineEnd(c) || c === Ch.Hash) continue;
+    if (c === Ch.Space || c === Ch.Tab) {
+      if (keyLines.length === 0 && !isBlankFrom(text, s)) {
+        // Indented content before the first key: unless it is a comment, leave it to the whole reading.
+        let j = s;
+        while (text.charCodeAt(j) === Ch.Space || text.charCodeAt(j) === Ch.Tab) j++;
+        if (text.charCodeAt(j) !== Ch.Hash) return undefined;
+      }
+      continue;
+    }
+    if (c === Ch.Minus) {
+      const d = text.charCodeAt(s + 1);
+      if (isLineEnd(d) || d === Ch.Space || d === Ch.Tab) {
+        if (keyLines.length === 0) return undefined;
+        continue; // a sequence item of the previous key, e.g. hide:\n- a
+      }
+      if (text.startsWith('---', s)) return undefined;
+    }
+    if (text.startsWith('...', s)) return undefined;
+    if (NOT_A_KEY_START.has(c)) return undefined;
+    keyLines.push(i);
+  }
+  if (keyLines.length === 0) return undefined;
+  const tops = keyLines.map((k, j) => ({ start: j === 0 ? 0 : k, keyLine: k, end: keyLines[j + 1] ?? n }));
+  let tools: Segments['tools'];
+  for (let j = 0; j < tops.length; j++) {
+    const t = tops[j]!;
+    if (!/^tools:[ \t]*(#.*)?$/.test(lines.line(t.keyLine))) continue;
+    tools = splitTools(text, starts, t.keyLine + 1, t.end, j);
+    break;
+  }
+  return tools ? { tops, tools } : { tops };
+}
+
+/** The lines starting each entry of a block `tools` mapping, or undefined to read it as one piece. */
+function splitTools(text: string, starts: readonly number[], from: number, to: number, top: number): Segments['tools'] {
+  let indent = -1;
+  const entryStarts: number[] = [];
+  for (let i = from; i < to; i++) {
+    const s = starts[i]!;
+    let sp = 0;
+    while (text.charCodeAt(s + sp) === Ch.Space) sp++;
+    const c = text.charCodeAt(s + sp);
+    if (isLineEnd(c) || c === Ch.Hash) continue;
+    if (c === Ch.Tab) {
+      if (isBlankFrom(text, s + sp)) continue;
+      return undefined;
+    }
+    if (sp === 0) return undefined;
+    if (indent < 0) {
+      if (NOT_A_KEY_START.has(c)) return undefined;
+      indent = sp;
+      entryStarts.push(i);
+      continue;
+    }
+    if (sp > indent) continue;
+    if (sp < indent) return undefined;
+    if (c === Ch.Minus) {
+      const d = text.charCodeAt(s + sp + 1);
+      if (isLineEnd(d) || d === Ch.Space || d === Ch.Tab) continue; // a sequence as the previous entry's value
+    }
+    if (NOT_A_KEY_START.has(c)) return undefined;
+    entryStarts.push(i);
+  }
+  return entryStarts.length > 0 ? { top, indent, starts: entryStarts } : undefined;
+}
+
+interface Piece {
+  readonly doc: Document;
+  readonly pair: Pair;
+  readonly key: string;
+  readonly lines: LineIndex;
+}
+
+/** Reads one piece; undefined unless it is exactly one plain-text key at (keyLine, keyColumn) with its value, without errors or aliases. */
+function readPiece(text: string, keyLine: number, keyColumn: number): Piece | undefined {
+  const doc = parseDocument(text, YAML_OPTIONS);
+  if (doc.errors.length > 0) return undefined;
+  const root = doc.contents;
+  if (!isMap(root) || root.items.length !== 1) return undefined;
+  const pair = root.items[0]!;
+  const key = pair.key;
+  if (!isScalar(key) || typeof key.value !== 'string' || !key.range) return undefined;
+  const lines = new LineIndex(text);
+  if (key.range[0] !== (lines.starts[keyLine] ?? -1) + keyColumn) return undefined;
+  if (MAYBE_ALIAS.test(text) && hasAlias(doc)) return undefined;
+  return { doc, pair, key: key.value, lines };
+}
+
+// ── The commonest entries without the YAML library ──
+//
+// Most entries are a key and a few `key: scalar` lines (action, reason, approval_timeout). Those are
+// read here directly into the same YAML nodes (values, types and ranges) the library would build;
+// anything else — flow collections, nesting, block scalars, escapes, comments inside quotes, tabs,
+// CR, numbers other than plain digits, words YAML reads as null or booleans — goes to the library.
+
+const FAST_ENTRY_KEY = /^([A-Za-z_][A-Za-z0-9_.*?-]*|"[A-Za-z0-9_.*?-]+")(:)( +#.*)? *$/;
+const FAST_BODY_LINE = /^( +)([A-Za-z_][A-Za-z0-9_-]*):( +)(.*?)( +#.*)? *$/;
+const YAML_WORDS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+/** Printable text without YAML indicators that matter in a value, quotes, escapes or odd line breaks. */
+const FAST_PLAIN = /^[A-Za-z_][^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff#:{}[\],"'`\\]*$/;
+const FAST_QUOTED = /^(["'])[^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff"'\\]*\1$/;
+
+let fastDoc: Document | undefined;
+
+function fastScalar(raw: string, start: number, nodeEnd: number): Scalar | undefined {
+  let value: unknown;
+  let type: Scalar.Type;
+  const c = raw.charCodeAt(0);
+  if (c === 34 /* " */ || c === 39 /* ' */) {
+    if (!FAST_QUOTED.test(raw)) return undefined;
+    value = raw.slice(1, -1);
+    type = c === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
+  } else if (/^[0-9]{1,15}$/.test(raw)) {
+    value = Number(raw);
+    type = 'PLAIN';
+  } else if (FAST_PLAIN.test(raw) && !YAML_WORDS.test(raw) && !/\s$/.test(raw)) {
+    value = raw;
+    type = 'PLAIN';
+  } else return undefined;
+  const node = new Scalar(value);
+  node.type = type;
+  node.range = [start, start + raw.length, nodeEnd];
+  return node;
+}
+
+/** An entry of the simple kind read without the YAML library, or undefined to let the library read it. */
+function fastEntryPiece(text: string, indent: number): Piece | undefined {
+  if (text.includes('\r') || text.includes('\t')) return undefined;
+  const lines = new LineIndex(text);
+  const starts = lines.starts;
+  const first = lines.line(0);
+  if (first.length <= indent || first.charCodeAt(indent) === 32) return undefined;
+  const km = FAST_ENTRY_KEY.exec(first.slice(indent));
+  if (!km) return undefined;
+  const rawKey = km[1]!;
+  const quoted = rawKey.charCodeAt(0) === 34;
+  const keyValue = quoted ? rawKey.slice(1, -1) : rawKey;
+  if (!quoted && YAML_WORDS.test(keyValue)) return undefined;
+  const keyNode = new Scalar(keyValue);
+  keyNode.type = quoted ? 'QUOTE_DOUBLE' : 'PLAIN';
+  keyNode.range = [indent, indent + rawKey.length, indent + rawKey.length];
+
+  const inner = new YAMLMap();
+  const seen = new Set<string>();
+  let bodyIndent = -1;
+  let firstKeyAt = -1;
+  let contentEnd = -1;
+  for (let l = 1; l < starts.length; l++) {
+    const line = lines.line(l);
+    const trimmed = line.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const m = FAST_BODY_LINE.exec(line);
+    if (!m) return undefined;
+    const ind = m[1]!.length;
+    if (bodyIndent < 0) {
+      if (ind <= indent) return undefined;
+      bodyIndent = ind;
+    } else if (ind !== bodyIndent) return undefined;
+    const name = m[2]!;
+    if (seen.has(name) || YAML_WORDS.test(name)) return undefined;
+    seen.add(name);
+    const lineStart = starts[l]!;
+    const keyAt = lineStart + ind;
+    const nextLine = starts[l + 1] ?? text.length;
+    const k = new Scalar(name);
+    k.type = 'PLAIN';
+    k.range = [keyAt, keyAt + name.length, keyAt + name.length];
+    const valueAt = keyAt + name.length + 1 + m[3]!.length;
+    const v = fastScalar(m[4]!, valueAt, nextLine);
+    if (!v) return undefined;
+    inner.items.push(new Pair(k, v));
+    if (firstKeyAt < 0) firstKeyAt = keyAt;
+    contentEnd = nextLine;
+  }
+  if (firstKeyAt < 0) return undefined;
+  inner.range = [firstKeyAt, contentEnd, contentEnd];
+  const pair = new Pair(keyNode, inner);
+  const root = new YAMLMap();
+  root.items.push(pair);
+  root.range = [indent, contentEnd, contentEnd];
+  const doc = (fastDoc ??= new Document());
+  return { doc, pair, key: keyValue, lines };
+}
+
+function sliceLines(lines: LineIndex, from: number, to: number): string {
+  const s = lines.starts;
+  return lines.text.slice(s[from] ?? lines.text.length, s[to] ?? lines.text.length);
+}
+
+function parseSegments(lines: LineIndex, seg: Segments, options: ParseOptions, previous: ReadonlyMap<string, EntryRecord> | undefined): DetailedParseResult | undefined {
+  const sub = seg.tools;
+  const pieces: { piece: Piece; start: number; line: number; end: number }[] = [];
+  const topKeys = new Set<string>();
+  for (let j = 0; j < seg.tops.length; j++) {
+    const t = seg.tops[j]!;
+    const pieceEnd = sub && sub.top === j ? sub.starts[0]! : t.end;
+    const piece = readPiece(sliceLines(lines, t.start, pieceEnd), t.keyLine - t.start, 0);
+    if (!piece || topKeys.has(piece.key)) return undefined;
+    topKeys.add(piece.key);
+    if (sub && sub.top === j && !isNullNode((piece.pair.value as Node | null) ?? null)) return undefined;
+    pieces.push({ piece, start: t.start, line: t.keyLine, end: t.end });
+  }
+
+  const cache = new Map<string, EntryRecord>();
+  const units: EntryUnit[] = [];
+  if (sub) {
+    const entryKeys = new Set<string>();
+    const toolsEnd = seg.tops[sub.top]!.end;
+    for (let j = 0; j < sub.starts.length; j++) {
+      const start = sub.starts[j]!;
+      const end = sub.starts[j + 1] ?? toolsEnd;
+      // The next entry's indentation is part of this piece: YAML ends some nodes (an empty sequence
+      // item, say) at the next token, and so must the piece to give the same ranges.
+      const text = sliceLines(lines, start, end) + (j + 1 < sub.starts.length ? ' '.repeat(sub.indent) : '');
+      let record = previous?.get(text);
+      if (!record) {
+        const piece = fastEntryPiece(text, sub.indent) ?? readPiece(text, 0, sub.indent);
+        if (!piece) return undefined;
+        record = entryRecord(piece.doc, piece.pair, { lines: piece.lines, lineShift: 0 }, [0, 0], j, text, true);
+      }
+      if (entryKeys.has(record.key!)) return undefined;
+      entryKeys.add(record.key!);
+      cache.set(text, record);
+      units.push(unitOf(record, j, start, end));
+    }
+  }
+
+  const diagnostics: PolicyDiagnostic[] = [];
+  const s = newTopState(options);
+  const top: TopUnit[] = [];
+  let first: Checker | undefined;
+  let entryIndent = sub?.indent;
+  for (let j = 0; j < pieces.length; j++) {
+    const { piece, start, line, end } = pieces[j]!;
+    const at: Locator = { lines: piece.lines, lineShift: start };
+    const c = new Checker(at, piece.doc, diagnostics);
+    first ??= c;
+    top.push({ key: piece.key, doc: piece.doc, pair: piece.pair, at, line, endLine: end });
+    checkTopPair(c, piece.pair, offsetsOf(piece.doc.contents as Node, [0, 0]), s, (tc, value, keyAt) => {
+      if (sub && sub.top === j) {
+        for (const u of units) for (const d of u.record.diagnostics) diagnostics.push(shiftDiagnostic(d, u.line));
+        s.units = units;
+      } else {
+        if (isNullNode(value)) return;
+        const tools = expectMap(tc, value, keyAt, 'tools');
+        if (!tools) return;
+        if (!tools.flow && tools.items.length > 0) {
+          const k = offsetsOf(tools.items[0]!.key as Node, [0, 0])[0];
+          entryIndent = k - piece.lines.starts[piece.lines.lineOf(k)]!;
+        }
+        s.units = toolsFromMap(tc, piece.doc, tools, piece.lines, start, end, true);
+      }
+      s.entries = s.units.flatMap((u) => (u.entry ? [u.entry] : []));
+    });
+  }
+  if (!s.sawVersion && first) first.error(offsetsOf(pieces[0]!.piece.pair.key as Node, [0, 0]), 'missing-version', 'Missing version: add version: 1 as the first line');
+  return finish(lines, 'segments', diagnostics, s, top, entryIndent, cache);
 }

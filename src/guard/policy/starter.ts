@@ -1,4 +1,6 @@
-import type { CatalogEntry, RiskClass, ToolCategory } from '../catalog/types';
+import { classifyTool } from '../catalog/classify';
+import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../catalog/odoo-mcp';
+import type { Catalog, CatalogEntry, RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { TOOL_CATEGORIES } from '../catalog/types';
 import type { Action } from './model';
 
@@ -66,4 +68,31 @@ export function starterPolicy(serverLabel: string, tools: readonly StarterTool[]
     out.push('');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * The tools a starter policy lists: the catalog's, or a live tool list (the running guard's report of
+ * the server's `tools/list`), each classified from the catalog when it knows the tool (annotations may
+ * raise its risk) and from its annotations otherwise. Duplicate names are listed once.
+ */
+export function starterTools(reported?: readonly ToolDefinition[], catalog: Catalog = ODOO_MCP_CATALOG): StarterTool[] {
+  if (reported === undefined) return Object.entries(catalog).map(([name, e]) => ({ name, category: e.category, risk: e.risk, reason: e.reason }));
+  const seen = new Set<string>();
+  const out: StarterTool[] = [];
+  for (const t of reported) {
+    if (!t || typeof t.name !== 'string' || seen.has(t.name)) continue;
+    seen.add(t.name);
+    const c = classifyTool(t.name, t.annotations, catalog);
+    out.push({ name: t.name, category: c.category, risk: c.risk, reason: c.reason });
+  }
+  return out;
+}
+
+/**
+ * The commented starter policy for the catalog (no list) or for a live tool list, grouped by category
+ * with each tool's risk and recommended action. `serverLabel` defaults to the Odoo MCP server.
+ */
+export function starterPolicyFor(reported?: readonly ToolDefinition[], serverLabel?: string, catalog: Catalog = ODOO_MCP_CATALOG): string {
+  const label = serverLabel ?? (reported === undefined && catalog === ODOO_MCP_CATALOG ? `the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})` : 'this MCP server');
+  return starterPolicy(label, starterTools(reported, catalog));
 }

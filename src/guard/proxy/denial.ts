@@ -1,6 +1,15 @@
 import type { Classification } from '../catalog/classify';
 
-export type BlockKind = 'denied' | 'rate_limited' | 'declined' | 'no_approver' | 'timeout' | 'unknown_tool' | 'invalid_policy';
+export type BlockKind =
+  | 'denied'
+  | 'rate_limited'
+  | 'declined'
+  | 'no_approver'
+  | 'timeout'
+  | 'unknown_tool'
+  | 'invalid_policy'
+  | 'audit_unwritable'
+  | 'malformed';
 
 const NEXT_STEP: Record<BlockKind, string> = {
   denied: 'Do not retry this call; if it is needed, ask the user to change the MCP Guard policy.',
@@ -10,6 +19,8 @@ const NEXT_STEP: Record<BlockKind, string> = {
   no_approver: 'It needs a person to approve it, and none could be asked.',
   unknown_tool: 'Call tools/list and use one of the tools it returns.',
   invalid_policy: 'Ask the user to fix the MCP Guard policy file.',
+  audit_unwritable: 'Read-only tools still work; ask the user to fix the audit log (disk space, permissions).',
+  malformed: 'Send the call again with simpler arguments.',
 };
 
 /**

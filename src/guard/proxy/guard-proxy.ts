@@ -3,28 +3,33 @@ import { askApproval, type ApprovalResult, type Approver } from '../approval/app
 import { redactSecrets } from '../approval/describe';
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import type { AuditDecision, AuditSink, UpstreamOutcome } from '../audit-log';
-import { argumentsDigest } from '../canonical-json';
+import { argumentsDigest, canonicalJson } from '../canonical-json';
 import { classifyTool, type Classification } from '../catalog/classify';
-import { decide, rateLimitedReason, type PolicyState, type Verdict } from '../decider';
+import { decide, isLockdownSafe, rateLimitedReason, type PolicyState, type Verdict } from '../decider';
 import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
 import { denialText, type BlockKind } from './denial';
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   INVALID_PARAMS,
   INVALID_REQUEST,
+  MAX_JSON_DEPTH,
   PARSE_ERROR,
+  TopLevelIdScanner,
   UPSTREAM_ERROR,
   errorLine,
   idKey,
   isPlainObject,
   isValidId,
+  mayNestDeeperThan,
+  nestsDeeperThan,
   notificationLine,
   requestLine,
   resultLine,
   type JsonRpcId,
   type JsonRpcMessage,
 } from './jsonrpc';
-import { LineSplitter } from './line-splitter';
+import { LineSplitter, type OversizeSink } from './line-splitter';
 import { ToolRegistry, type ListedTool } from './tool-registry';
 
 export interface GuardProxyOptions {
@@ -44,10 +49,36 @@ export interface GuardProxyOptions {
   readonly log: (message: string) => void;
   /** How long the guard waits for its own requests to the upstream (tools/list). */
   readonly upstreamRequestTimeoutMs?: number;
+  /**
+   * Seconds (as ms) the guard waits for the upstream's answer to a forwarded tools/call
+   * before answering the client itself and cancelling the call upstream; 0 waits forever.
+   */
+  readonly callTimeoutMs?: number;
+  /** The longest message accepted from either side, in UTF-8 bytes (`--max-message-bytes`). */
+  readonly maxMessageBytes?: number;
+  /** Forward calls that are not Read / low risk even while the audit log cannot be written. */
+  readonly auditFailOpen?: boolean;
   /** Told of every decision, for the editor's status bar. */
-  readonly onDecision?: (event: { tool: string; decision: AuditDecision; rule: string; reason: string }) => void;
+  readonly onDecision?: (event: { tool: string; decision: AuditDecision; rule: string; reason: string; auditProblem?: string }) => void;
   /** Told whenever the guard has read the upstream's tool list. */
   readonly onToolsRead?: (names: readonly string[]) => void;
+  /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
+  readonly onUpstreamReady?: () => void;
+}
+
+/** The default for `--call-timeout`, in seconds. */
+export const DEFAULT_CALL_TIMEOUT_SECONDS = 60;
+/** Client messages held while the upstream restarts; more are refused. */
+export const MAX_QUEUED_WHILE_RESTARTING = 1000;
+/** Ids of calls the guard stopped waiting for, remembered so a late answer is dropped. */
+const MAX_ABANDONED_IDS = 10_000;
+
+type UpstreamState = 'up' | 'restarting' | 'down';
+
+interface QueuedLine {
+  readonly key: string | undefined;
+  /** Cleared when the request is withdrawn (timed out, cancelled) before it could be sent. */
+  line: string | undefined;
 }
 
 type Kind = 'initialize' | 'tools/list' | 'tools/call' | 'other';
@@ -108,16 +139,44 @@ export class GuardProxy {
   private nextOwnId = 1;
   private readonly tools: ToolRegistry;
   private readonly approvers: readonly Approver[];
-  private readonly clientLines = new LineSplitter((line) => this.onClientLine(line));
-  private readonly upstreamLines = new LineSplitter((line) => this.onUpstreamLine(line));
+  private readonly clientLines: LineSplitter;
+  private readonly upstreamLines: LineSplitter;
   private upBatch: string[] | undefined;
   private downBatch: string[] | undefined;
   private upstreamGone: string | undefined;
+  private upstreamState: UpstreamState = 'up';
+  /** Client lines held while the upstream restarts, sent in order once it is back. */
+  private queue: QueuedLine[] = [];
+  private readonly queuedByKey = new Map<string, QueuedLine>();
+  private readonly upWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Forwarded tools/call deadlines, in insertion order (= deadline order: one timeout for all). */
+  private readonly deadlines = new Map<string, number>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Calls the guard answered itself (timeout, client cancel) whose upstream answer may still come. */
+  private readonly abandoned = new Set<string>();
+  /** Requests from the upstream to the client not yet answered. */
+  private readonly upstreamPending = new Set<string>();
+  /** The client's initialize params and whether it sent notifications/initialized: replayed after a restart. */
+  private initializeParams: Record<string, unknown> | undefined;
+  private initializeSeen = false;
+  private initializedSent = false;
+  private readonly callTimeoutMs: number;
+  private readonly maxMessageBytes: number;
   /** Tools a person allowed "for this session": later approvals for them are not asked again. */
   private readonly sessionAllowed = new Set<string>();
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
+    this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_SECONDS * 1000;
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.clientLines = new LineSplitter((line) => this.onClientLine(line), {
+      maxLineBytes: this.maxMessageBytes,
+      onOversize: () => this.clientOversize(),
+    });
+    this.upstreamLines = new LineSplitter((line) => this.onUpstreamLine(line), {
+      maxLineBytes: this.maxMessageBytes,
+      onOversize: () => this.upstreamOversize(),
+    });
     this.tools = new ToolRegistry(() => this.fetchUpstreamTools());
     this.approvers = [
       ...(opts.approvers ?? []),
@@ -146,6 +205,11 @@ export class GuardProxy {
   /** Requests the guard has sent upstream or is still deciding on, not yet answered. */
   get inFlight(): number {
     return this.forwarded.size + this.held.size;
+  }
+
+  /** `up`, `restarting` (client requests wait) or `down` (every request gets an error). */
+  get upstreamStatus(): UpstreamState {
+    return this.upstreamState;
   }
 
   /** Tool names the upstream listed, as last read by the guard. */
@@ -181,10 +245,35 @@ export class GuardProxy {
     }
   }
 
-  private sendUp(line: string): void {
-    if (this.upstreamGone !== undefined) return;
+  /**
+   * Sends a line upstream, or holds it while the upstream restarts (false when it cannot:
+   * the upstream is down for good, or too much is already waiting).
+   */
+  private sendUp(line: string, key?: string): boolean {
+    if (this.upstreamState === 'up') {
+      this.sendUpNow(line);
+      return true;
+    }
+    if (this.upstreamState === 'down' || this.queue.length >= MAX_QUEUED_WHILE_RESTARTING) return false;
+    const queued: QueuedLine = { key, line };
+    this.queue.push(queued);
+    if (key !== undefined) this.queuedByKey.set(key, queued);
+    return true;
+  }
+
+  /** Sends a line upstream now, past the restart queue (the guard's own handshake). */
+  private sendUpNow(line: string): void {
     if (this.upBatch) this.upBatch.push(line, '\n');
     else this.opts.toUpstream(`${line}\n`);
+  }
+
+  /** Takes a request out of the restart queue; true if it was there (so it was never sent). */
+  private unqueue(key: string): boolean {
+    const queued = this.queuedByKey.get(key);
+    if (!queued) return false;
+    this.queuedByKey.delete(key);
+    queued.line = undefined;
+    return true;
   }
 
   private sendDown(line: string): void {
@@ -203,17 +292,22 @@ export class GuardProxy {
       this.sendDown(errorLine(null, PARSE_ERROR, 'Parse error: the message is not valid JSON'));
       return;
     }
+    // Only a long line can nest deep enough to matter, so small messages skip the walk.
+    const deep = mayNestDeeperThan(line.length, MAX_JSON_DEPTH) && nestsDeeperThan(msg, MAX_JSON_DEPTH + (Array.isArray(msg) ? 1 : 0));
     if (Array.isArray(msg)) {
       // JSON-RPC batches (MCP 2025-03-26): each element is handled as if sent alone, so
       // a tools/call inside a batch is decided like any other.
       if (msg.length === 0) this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: empty batch'));
-      for (const m of msg) this.onClientMessage(m, JSON.stringify(m));
+      for (const m of msg) {
+        const tooDeep = deep && nestsDeeperThan(m, MAX_JSON_DEPTH);
+        this.onClientMessage(m, tooDeep ? '' : JSON.stringify(m), tooDeep);
+      }
       return;
     }
-    this.onClientMessage(msg, line);
+    this.onClientMessage(msg, line, deep);
   }
 
-  private onClientMessage(raw: unknown, line: string): void {
+  private onClientMessage(raw: unknown, line: string, tooDeep: boolean): void {
     if (!isPlainObject(raw)) {
       this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: a message must be a JSON object'));
       return;
@@ -221,86 +315,167 @@ export class GuardProxy {
     const msg = raw as JsonRpcMessage;
     const { method } = msg;
     if (typeof method === 'string') {
-      if (!('id' in msg)) return this.onClientNotification(method, msg, line);
+      if (!('id' in msg)) {
+        if (tooDeep) return this.opts.log(`dropped a client notification ${JSON.stringify(method.slice(0, 80))} nested deeper than ${MAX_JSON_DEPTH} levels`);
+        return this.onClientNotification(method, msg, line);
+      }
       if (!isValidId(msg.id)) {
         this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: id must be a string or a number'));
         return;
       }
-      return this.onClientRequest(msg.id, method, msg, line);
+      return this.onClientRequest(msg.id, method, msg, line, tooDeep);
     }
     if ('id' in msg && ('result' in msg || 'error' in msg)) {
       if (isValidId(msg.id)) {
-        const own = this.ownToClient.get(idKey(msg.id));
+        const key = idKey(msg.id);
+        const own = this.ownToClient.get(key);
         if (own) {
-          this.ownToClient.delete(idKey(msg.id));
+          this.ownToClient.delete(key);
           if ('error' in msg) own.reject(new RemoteError(describeRpcError(msg.error)));
           else own.resolve(msg.result);
           return;
         }
+        // Only answers to what the (current) upstream asked go up: an answer to a request of
+        // a server process that has since died must not reach its replacement.
+        if (!this.upstreamPending.delete(key)) {
+          this.opts.log(`dropped a response from the client to an unknown request id ${JSON.stringify(msg.id)}`);
+          return;
+        }
       }
-      this.sendUp(line);
+      if (tooDeep) return this.opts.log(`dropped a response from the client nested deeper than ${MAX_JSON_DEPTH} levels`);
+      this.sendUp(unambiguous(msg, line));
       return;
     }
     this.sendDown(errorLine(isValidId(msg.id) ? msg.id : null, INVALID_REQUEST, 'Invalid request: no method, result or error'));
   }
 
   private onClientNotification(method: string, msg: JsonRpcMessage, line: string): void {
+    if (method === 'tools/call') {
+      // A call without an id is no request: it is never decided, so it is never forwarded.
+      this.opts.log('dropped a tools/call without an id (a notification cannot be decided or answered)');
+      return;
+    }
     if (method === 'notifications/cancelled' && isPlainObject(msg.params) && isValidId(msg.params['requestId'])) {
-      const held = this.held.get(idKey(msg.params['requestId']));
+      const key = idKey(msg.params['requestId']);
+      const held = this.held.get(key);
       if (held) {
         // The upstream never saw this call: stop asking and answer nothing, as the spec asks.
         held.abort.abort(new Error('cancelled'));
         return;
       }
+      const request = this.forwarded.get(key);
+      if (request) {
+        // The client expects no answer: the request is done, and a late one is dropped.
+        this.forwarded.delete(key);
+        this.deadlines.delete(key);
+        const neverSent = this.unqueue(key);
+        if (request.kind === 'tools/call') this.audit(request.call!, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
+        if (neverSent) return;
+        this.abandon(key);
+      }
     }
-    this.sendUp(line);
-    if (method === 'notifications/initialized') void this.tools.refresh();
+    this.sendUp(unambiguous(msg, line));
+    if (method === 'notifications/initialized') {
+      this.initializedSent = true;
+      void this.tools.refresh();
+    }
   }
 
-  private onClientRequest(id: JsonRpcId, method: string, msg: JsonRpcMessage, line: string): void {
+  private onClientRequest(id: JsonRpcId, method: string, msg: JsonRpcMessage, line: string, tooDeep: boolean): void {
     const key = idKey(id);
     if (this.forwarded.has(key) || this.held.has(key)) {
       this.sendDown(errorLine(id, INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} is already in use by a request that has not been answered`));
+      return;
+    }
+    if (this.abandoned.has(key)) {
+      this.sendDown(
+        errorLine(id, INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, and the server may still answer it; use a new id`),
+      );
       return;
     }
     if (this.upstreamGone !== undefined) {
       this.sendDown(errorLine(id, UPSTREAM_ERROR, `The MCP server behind MCP Guard is not running: ${this.upstreamGone}`));
       return;
     }
+    if (tooDeep && method !== 'tools/call') {
+      this.sendDown(errorLine(id, INVALID_REQUEST, `Invalid request: the message nests deeper than ${MAX_JSON_DEPTH} levels, more than MCP Guard accepts`));
+      return;
+    }
     switch (method) {
       case 'tools/call':
-        return this.onToolsCall(id, key, msg);
+        if (!this.initializeSeen) {
+          this.sendDown(errorLine(id, INVALID_REQUEST, 'Invalid request: tools/call before initialize. MCP Guard forwards no tool call before the session is initialized'));
+          return;
+        }
+        return this.onToolsCall(id, key, msg, tooDeep);
       case 'initialize':
         if (isPlainObject(msg.params) && isPlainObject(msg.params['capabilities'])) {
           this.clientCapabilities = msg.params['capabilities'];
         }
-        this.forward(key, { kind: 'initialize', method }, line);
+        this.initializeSeen = true;
+        this.initializeParams = isPlainObject(msg.params) ? msg.params : {};
+        this.forward(key, { kind: 'initialize', method }, unambiguous(msg, line));
         return;
       case 'tools/list':
-        this.forward(key, { kind: 'tools/list', method }, line);
+        this.forward(key, { kind: 'tools/list', method }, unambiguous(msg, line));
         return;
       default:
-        this.forward(key, { kind: 'other', method }, line);
+        this.forward(key, { kind: 'other', method }, unambiguous(msg, line));
     }
   }
 
-  private forward(key: string, request: ForwardedRequest, line: string): void {
+  /** Sends a request upstream and remembers it until answered; false (and answered with an error) if it cannot go. */
+  private forward(key: string, request: ForwardedRequest, line: string): boolean {
     this.forwarded.set(key, request);
-    this.sendUp(line);
+    if (this.sendUp(line, key)) return true;
+    this.forwarded.delete(key);
+    const why =
+      this.upstreamState === 'down'
+        ? `the MCP server is not running (${this.upstreamGone})`
+        : `the MCP server is restarting and ${MAX_QUEUED_WHILE_RESTARTING} messages are already waiting for it`;
+    if (request.kind === 'tools/call') {
+      const call = request.call!;
+      this.sendDown(resultLine(call.id, errorResult(`MCP Guard could not send the call to ${call.tool}: ${why}. The call did not run.`)));
+      this.audit(call, request.audit!, 'not_forwarded');
+    } else {
+      this.sendDown(errorLine(idFromKey(key), UPSTREAM_ERROR, `MCP Guard could not send ${request.method}: ${why}`));
+    }
+    return false;
+  }
+
+  /** Remembers a forwarded request the guard stopped waiting for: its late answer is dropped. */
+  private abandon(key: string): void {
+    if (this.abandoned.size >= MAX_ABANDONED_IDS) {
+      const oldest = this.abandoned.values().next().value;
+      if (oldest !== undefined) this.abandoned.delete(oldest);
+    }
+    this.abandoned.add(key);
   }
 
   // ---- tools/call --------------------------------------------------------------------
 
-  private onToolsCall(id: JsonRpcId, key: string, msg: JsonRpcMessage): void {
+  private onToolsCall(id: JsonRpcId, key: string, msg: JsonRpcMessage, tooDeep: boolean): void {
     const params = msg.params;
     if (!isPlainObject(params) || typeof params['name'] !== 'string' || params['name'] === '') {
       this.sendDown(errorLine(id, INVALID_PARAMS, 'Invalid params: tools/call needs params.name, the tool name as a string'));
       return;
     }
-    const args = params['arguments'] ?? {};
+    // Absent arguments are none; any other non-object (null included) is refused.
+    const args = params['arguments'] === undefined ? {} : params['arguments'];
     if (!isPlainObject(args)) {
       this.sendDown(errorLine(id, INVALID_PARAMS, 'Invalid params: tools/call arguments must be a JSON object'));
       return;
+    }
+    if (tooDeep) {
+      // Nothing recursive may touch it (re-serialising it would overflow the stack), and what
+      // the guard cannot inspect it does not forward.
+      const call: CallContext = { id, key, tool: params['name'], args, line: '', receivedAt: this.opts.clock(), classification: classifyTool(params['name']) };
+      return this.block(call, 'malformed', {
+        decision: 'denied',
+        rule: 'arguments',
+        reason: `The call nests deeper than ${MAX_JSON_DEPTH} levels; MCP Guard does not forward what it cannot inspect.`,
+        entries: [],
+      });
     }
     const call: CallContext = {
       id,
@@ -350,6 +525,10 @@ export class GuardProxy {
     const verdict = decide(this.opts.policy.state, this.mode, { tool: call.tool, args: call.args, classification: cls }, this.opts.limiter);
     const entries = verdict.policy ? verdict.policy.applicable.map((e) => e.key) : [];
 
+    if (verdict.kind === 'allow' || verdict.kind === 'require_approval' || this.mode === 'monitor') {
+      const unaudited = this.auditGate(call);
+      if (unaudited !== undefined) return this.block(call, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
+    }
     if (this.mode === 'monitor') {
       const would = WOULD[verdict.kind];
       if (verdict.kind === 'allow' || verdict.kind === 'require_approval') this.opts.limiter.tryConsume(verdict.limits);
@@ -407,6 +586,9 @@ export class GuardProxy {
     const facts = { rule: verdict.rule, entries, approver: result.by };
     switch (result.outcome) {
       case 'approved': {
+        // The audit log may have failed while the person was deciding.
+        const unaudited = this.auditGate(call);
+        if (unaudited !== undefined) return this.block(call, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
         // Quota may have run out while the person was deciding.
         const quota = this.opts.limiter.tryConsume(verdict.limits);
         if (!quota.ok) return this.block(call, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
@@ -425,13 +607,80 @@ export class GuardProxy {
     }
   }
 
+  /**
+   * Why a call that is not Read / low risk may not go ahead now: the audit log cannot be
+   * written (and the guard does not run with --audit-fail-open). Undefined when it may.
+   */
+  private auditGate(call: CallContext): string | undefined {
+    if (this.opts.auditFailOpen) return undefined;
+    const problem = this.opts.audit.problem;
+    if (problem === undefined || isLockdownSafe(call.classification ?? classifyTool(call.tool))) return undefined;
+    return `MCP Guard cannot write its audit log (${problem}), so it lets only Read / low-risk tools through until the log can be written again.`;
+  }
+
   private forwardCall(call: CallContext, facts: AuditFacts): void {
     if (this.upstreamGone !== undefined) {
       this.sendDown(resultLine(call.id, errorResult(`MCP Guard could not send the call to ${call.tool}: the MCP server is not running (${this.upstreamGone}).`)));
-      this.audit(call, facts, 'no_response');
+      this.audit(call, facts, 'not_forwarded');
       return;
     }
-    this.forward(call.key, { kind: 'tools/call', method: 'tools/call', call, audit: facts }, call.line);
+    if (this.forward(call.key, { kind: 'tools/call', method: 'tools/call', call, audit: facts }, call.line)) this.trackDeadline(call.key);
+  }
+
+  // ---- per-call timeout ----------------------------------------------------------------
+
+  private trackDeadline(key: string): void {
+    if (this.callTimeoutMs <= 0) return;
+    this.deadlines.set(key, this.opts.clock() + this.callTimeoutMs);
+    if (this.deadlineTimer === undefined) this.armDeadlineTimer(this.callTimeoutMs);
+  }
+
+  private armDeadlineTimer(delayMs: number): void {
+    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(1, Math.ceil(delayMs)));
+    this.deadlineTimer.unref();
+  }
+
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    const now = this.opts.clock();
+    const expired: string[] = [];
+    for (const [key, at] of this.deadlines) {
+      if (at > now) {
+        this.armDeadlineTimer(at - now);
+        break;
+      }
+      expired.push(key);
+    }
+    if (expired.length > 0) this.batched(() => expired.forEach((key) => this.timeOut(key)));
+  }
+
+  /** No answer in time: the client gets an error result, the upstream a cancellation. */
+  private timeOut(key: string): void {
+    this.deadlines.delete(key);
+    const request = this.forwarded.get(key);
+    if (!request || request.kind !== 'tools/call') return;
+    this.forwarded.delete(key);
+    const call = request.call!;
+    const seconds = this.callTimeoutMs / 1000;
+    if (this.unqueue(key)) {
+      this.sendDown(
+        resultLine(call.id, errorResult(`MCP Guard could not send the call to ${call.tool} within ${seconds} s (--call-timeout): the MCP server is restarting. The call did not run.`)),
+      );
+      this.audit(call, request.audit!, 'not_forwarded');
+      return;
+    }
+    this.abandon(key);
+    this.sendUp(notificationLine('notifications/cancelled', { requestId: call.id, reason: `MCP Guard: no answer within ${seconds} s` }));
+    this.sendDown(
+      resultLine(
+        call.id,
+        errorResult(
+          `MCP Guard stopped waiting for the answer to ${call.tool}: the MCP server did not answer within ${seconds} s (--call-timeout). ` +
+            'MCP Guard asked the server to cancel the call; it may or may not have run.',
+        ),
+      ),
+    );
+    this.audit(call, request.audit!, 'timeout');
   }
 
   private block(call: CallContext, kind: BlockKind, facts: AuditFacts): void {
@@ -441,7 +690,8 @@ export class GuardProxy {
 
   private audit(call: CallContext, facts: AuditFacts, outcome: UpstreamOutcome): void {
     const cls = call.classification ?? classifyTool(call.tool);
-    this.opts.onDecision?.({ tool: call.tool, decision: facts.decision, rule: facts.rule, reason: facts.reason });
+    const auditProblem = this.opts.audit.problem;
+    this.opts.onDecision?.({ tool: call.tool, decision: facts.decision, rule: facts.rule, reason: facts.reason, ...(auditProblem !== undefined ? { auditProblem } : {}) });
     this.opts.audit.write({
       event: 'decision',
       server: this.opts.serverName,
@@ -474,10 +724,71 @@ export class GuardProxy {
       return;
     }
     if (Array.isArray(msg)) {
-      for (const m of msg) this.onUpstreamMessage(m, JSON.stringify(m));
+      for (const m of msg) {
+        const text = stringifyOrUndefined(m);
+        if (text === undefined) this.onUnreadableUpstreamMessage(m);
+        else this.onUpstreamMessage(m, text);
+      }
       return;
     }
     this.onUpstreamMessage(msg, line);
+  }
+
+  /** A batch element from the upstream too deep to re-serialise: dropped, and its request answered. */
+  private onUnreadableUpstreamMessage(m: unknown): void {
+    this.opts.log(`dropped a message from the server nested too deep to pass on`);
+    const id = isPlainObject(m) && !('method' in m) && isValidId(m['id']) ? m['id'] : undefined;
+    if (id !== undefined) this.failForwarded(id, 'its answer was nested too deep to pass on');
+  }
+
+  /** The upstream's answer to a request cannot be passed on: the client gets an error instead. */
+  private failForwarded(id: JsonRpcId, why: string): void {
+    const key = idKey(id);
+    const own = this.ownToUpstream.get(key);
+    if (own) {
+      this.ownToUpstream.delete(key);
+      own.reject(new Error(`the server's answer could not be read: ${why}`));
+      return;
+    }
+    const request = this.forwarded.get(key);
+    if (!request) return;
+    this.forwarded.delete(key);
+    this.deadlines.delete(key);
+    if (request.kind === 'tools/call') {
+      const call = request.call!;
+      this.sendDown(resultLine(call.id, errorResult(`MCP Guard dropped the MCP server's answer to ${call.tool}: ${why}. The call may have run.`)));
+      this.audit(call, request.audit!, 'protocol_error');
+    } else {
+      this.sendDown(errorLine(id, UPSTREAM_ERROR, `MCP Guard dropped the MCP server's answer to ${request.method}: ${why}`));
+    }
+  }
+
+  private clientOversize(): OversizeSink {
+    const scanner = new TopLevelIdScanner();
+    return {
+      feed: (text) => scanner.feed(text),
+      end: (bytes) => {
+        let id = scanner.id();
+        // Never answer for a request that is still in flight: it gets its own answer.
+        if (id !== null && (this.forwarded.has(idKey(id)) || this.held.has(idKey(id)))) id = null;
+        this.opts.log(`discarded a client message of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+        this.sendDown(
+          errorLine(id, INVALID_REQUEST, `Invalid request: the message is ${bytes} bytes, over MCP Guard's limit of ${this.maxMessageBytes} bytes (--max-message-bytes); it was discarded`),
+        );
+      },
+    };
+  }
+
+  private upstreamOversize(): OversizeSink {
+    const scanner = new TopLevelIdScanner();
+    return {
+      feed: (text) => scanner.feed(text),
+      end: (bytes) => {
+        this.opts.log(`discarded a message from the server of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+        const id = scanner.id();
+        if (id !== null && !scanner.hasMethod) this.failForwarded(id, `it was ${bytes} bytes, over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+      },
+    };
   }
 
   private onUpstreamMessage(raw: unknown, line: string): void {
@@ -488,6 +799,7 @@ export class GuardProxy {
     const msg = raw as JsonRpcMessage;
     if (typeof msg.method === 'string') {
       if (msg.method === 'notifications/tools/list_changed') this.tools.markStale();
+      else if ('id' in msg && isValidId(msg.id)) this.upstreamPending.add(idKey(msg.id));
       this.sendDown(line);
       return;
     }
@@ -505,10 +817,12 @@ export class GuardProxy {
     }
     const request = this.forwarded.get(key);
     if (!request) {
-      this.opts.log(`ignored a response from the server to an unknown request id ${JSON.stringify(msg.id)}`);
+      if (this.abandoned.delete(key)) this.opts.log(`dropped a late answer from the server to request id ${JSON.stringify(msg.id)}: MCP Guard had already answered it`);
+      else this.opts.log(`ignored a response from the server to an unknown request id ${JSON.stringify(msg.id)}`);
       return;
     }
     this.forwarded.delete(key);
+    if (request.kind === 'tools/call') this.deadlines.delete(key);
     switch (request.kind) {
       case 'tools/call': {
         const result = msg.result;
@@ -523,6 +837,7 @@ export class GuardProxy {
       case 'initialize':
         if (isPlainObject(msg.result) && isPlainObject(msg.result['capabilities'])) this.upstreamCapabilities = msg.result['capabilities'];
         this.sendDown(line);
+        if ('result' in msg) this.opts.onUpstreamReady?.();
         return;
       case 'other':
         this.sendDown(line);
@@ -537,8 +852,13 @@ export class GuardProxy {
     if (!isPlainObject(result) || !Array.isArray(result['tools'])) return line;
     const tools = result['tools'] as unknown[];
     const visible = tools.filter((t) => !(isPlainObject(t) && typeof t['name'] === 'string' && state.index.isHidden(t['name'])));
-    if (visible.length === tools.length) return line;
-    return JSON.stringify({ ...msg, result: { ...result, tools: visible } });
+    // Re-serialised even when nothing was removed: the client must read exactly the list the
+    // guard filtered (duplicate keys could make another parser read a different one). Fails
+    // closed: a list that cannot be re-serialised is not passed on.
+    return (
+      stringifyOrUndefined({ ...msg, result: { ...result, tools: visible } }) ??
+      errorLine(msg.id as JsonRpcId, UPSTREAM_ERROR, 'MCP Guard could not pass on the tool list: it is nested too deep to filter')
+    );
   }
 
   // ---- the guard's own requests -------------------------------------------------------
@@ -572,7 +892,7 @@ export class GuardProxy {
     });
   }
 
-  private requestUpstream(method: string, params: Record<string, unknown> | undefined): Promise<unknown> {
+  private requestUpstream(method: string, params: Record<string, unknown> | undefined, direct = false): Promise<unknown> {
     const id = this.ownId();
     const key = idKey(id);
     const timeoutMs = this.opts.upstreamRequestTimeoutMs ?? 10_000;
@@ -580,7 +900,9 @@ export class GuardProxy {
       if (this.upstreamGone !== undefined) return reject(new Error(`the server is not running (${this.upstreamGone})`));
       const timer = setTimeout(() => {
         if (this.ownToUpstream.delete(key)) {
-          this.sendUp(notificationLine('notifications/cancelled', { requestId: id, reason: 'timeout' }));
+          const cancel = notificationLine('notifications/cancelled', { requestId: id, reason: 'timeout' });
+          if (direct) this.sendUpNow(cancel);
+          else this.sendUp(cancel);
           reject(new Error(`the server did not answer ${method} within ${timeoutMs / 1000} s`));
         }
       }, timeoutMs);
@@ -594,11 +916,43 @@ export class GuardProxy {
           reject(e);
         },
       });
-      this.sendUp(requestLine(id, method, params));
+      const line = requestLine(id, method, params);
+      if (direct) this.sendUpNow(line);
+      else if (!this.sendUp(line)) {
+        this.ownToUpstream.delete(key);
+        clearTimeout(timer);
+        reject(new Error(`the server is not running (${this.upstreamGone ?? 'restarting'})`));
+      }
+    });
+  }
+
+  /** Resolves when the upstream is up (at once, usually); rejects when it is down or does not come back in time. */
+  private whenUp(): Promise<void> {
+    if (this.upstreamState === 'up') return Promise.resolve();
+    if (this.upstreamState === 'down') return Promise.reject(new Error(`the server is not running (${this.upstreamGone})`));
+    const timeoutMs = this.opts.upstreamRequestTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.upWaiters.indexOf(waiter);
+        if (i !== -1) this.upWaiters.splice(i, 1);
+        reject(new Error(`the server is restarting and was not back within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.upWaiters.push(waiter);
     });
   }
 
   private async fetchUpstreamTools(): Promise<ListedTool[]> {
+    await this.whenUp();
     if (this.upstreamCapabilities !== undefined && !isPlainObject(this.upstreamCapabilities['tools'])) return [];
     const tools: ListedTool[] = [];
     let cursor: string | undefined;
@@ -630,34 +984,116 @@ export class GuardProxy {
   }
 
   /**
-   * The upstream is gone: every request it will now never answer gets an answer from the
-   * guard, and calls still waiting for a decision are refused.
+   * The upstream process is gone: every request it will now never answer gets an answer
+   * from the guard at once (a call that was sent "may or may not have run"; one still
+   * waiting in the restart queue "did not run"). With `restarting`, client requests wait
+   * for the replacement (see `upstreamRestarted`); without, the upstream is down for good
+   * and every later request gets an error naming `cause`.
    */
-  upstreamExited(cause: string): void {
-    this.upstreamGone = cause;
+  upstreamExited(cause: string, restarting = false): void {
     this.batched(() => {
+      // A line the dead process left half-written is not joined to the next process's output.
+      this.upstreamLines.end();
+      this.upstreamState = restarting ? 'restarting' : 'down';
+      if (!restarting) this.upstreamGone = cause;
+      const again = restarting ? ' MCP Guard is restarting the server.' : '';
       for (const [key, request] of this.forwarded) {
         this.forwarded.delete(key);
+        const neverSent = this.queuedByKey.has(key);
         if (request.kind === 'tools/call') {
           const call = request.call!;
-          this.sendDown(resultLine(call.id, errorResult(`MCP Guard: the MCP server stopped before answering the call to ${call.tool} (${cause}). The call may or may not have run.`)));
-          this.audit(call, request.audit!, 'no_response');
+          const text = neverSent
+            ? `MCP Guard could not send the call to ${call.tool}: the MCP server stopped (${cause}). The call did not run.${again}`
+            : `MCP Guard: the MCP server stopped before answering the call to ${call.tool} (${cause}). The call may or may not have run.${again}`;
+          this.sendDown(resultLine(call.id, errorResult(text)));
+          this.audit(call, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
         } else {
           this.sendDown(errorLine(idFromKey(key), UPSTREAM_ERROR, `The MCP server behind MCP Guard stopped before answering ${request.method}: ${cause}`));
         }
       }
+      this.queue = [];
+      this.queuedByKey.clear();
+      this.deadlines.clear();
+      // The new process never saw these ids: nothing late can come for them.
+      this.abandoned.clear();
       for (const [, own] of this.ownToUpstream) own.reject(new Error(`the server stopped (${cause})`));
       this.ownToUpstream.clear();
+      // What the dead process asked the client can no longer be answered.
+      for (const key of this.upstreamPending) {
+        this.sendDown(notificationLine('notifications/cancelled', { requestId: idFromKey(key), reason: `the MCP server stopped (${cause})` }));
+      }
+      this.upstreamPending.clear();
+      this.tools.markStale();
+      if (!restarting) for (const w of this.upWaiters.splice(0)) w.reject(new Error(`the server is not running (${cause})`));
     });
+  }
+
+  /**
+   * A replacement upstream process was started: the guard initializes it with the client's
+   * own initialize params (the answer is the guard's, not passed on) and its
+   * notifications/initialized, then sends what waited and re-reads the tool list. Rejects
+   * when the handshake fails; the caller then kills the process.
+   */
+  async upstreamRestarted(): Promise<void> {
+    if (this.upstreamState !== 'restarting') return;
+    if (this.initializeParams !== undefined) {
+      const result = await this.requestUpstream('initialize', this.initializeParams, true);
+      if (!isPlainObject(result)) throw new Error('the server answered initialize without a result object');
+      const capabilities = isPlainObject(result['capabilities']) ? result['capabilities'] : {};
+      if (this.upstreamCapabilities !== undefined && canonicalJson(capabilities) !== canonicalJson(this.upstreamCapabilities)) {
+        this.opts.log('the restarted server declares other capabilities than the first one; the client still knows the first ones');
+      }
+      this.upstreamCapabilities = capabilities;
+      if (this.upstreamState !== 'restarting') return;
+      if (this.initializedSent) this.sendUpNow(notificationLine('notifications/initialized'));
+    }
+    this.batched(() => {
+      this.upstreamState = 'up';
+      const queued = this.queue;
+      this.queue = [];
+      this.queuedByKey.clear();
+      for (const q of queued) if (q.line !== undefined) this.sendUpNow(q.line);
+    });
+    for (const w of this.upWaiters.splice(0)) w.resolve();
+    void this.tools.refresh();
   }
 
   /** The client is gone: audit what will never be answered and stop waiting on approvals. */
   shutdown(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     for (const [, held] of this.held) held.abort.abort(new Error('shutdown'));
     for (const [key, request] of this.forwarded) {
       this.forwarded.delete(key);
-      if (request.kind === 'tools/call') this.audit(request.call!, request.audit!, 'no_response');
+      if (request.kind === 'tools/call') this.audit(request.call!, request.audit!, this.queuedByKey.has(key) ? 'not_forwarded' : 'no_response');
     }
+    this.queue = [];
+    this.queuedByKey.clear();
+    this.deadlines.clear();
+  }
+}
+
+/**
+ * The text to forward for a client message the guard passes on unchanged: its own bytes,
+ * unless another JSON parser could read them as a different message. Duplicate keys are
+ * the risk (`{"method":"tools/call","method":"ping"}` is a ping to JSON.parse, which keeps
+ * the last, but a tools/call to a parser that keeps the first): so when `"method"` appears
+ * twice, or a `\u` escape could spell a key, the guard sends its own serialisation of what
+ * it parsed and decided on. (Lines that pass the depth check are safe to stringify.)
+ */
+function unambiguous(msg: unknown, line: string): string {
+  const first = line.indexOf('"method"');
+  if (line.indexOf('\\u') === -1 && (first === -1 || line.indexOf('"method"', first + 8) === -1)) return line;
+  return JSON.stringify(msg);
+}
+
+/** JSON text of a value, or undefined when it nests too deep for JSON.stringify. */
+function stringifyOrUndefined(value: unknown): string | undefined {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH * 2)) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,404 @@
+/**
+ * A policy file parsed once into a reusable `PolicyDocument`: the text, its line index, the
+ * parse result (diagnostics, the policy, the YAML nodes of every top-level key and entry), and
+ * outlines of the keys and values with their ranges, built on demand.
+ *
+ * Incremental: `analyzePolicy(text, previous)` reuses every tools entry whose text did not
+ * change (its YAML nodes, checks, outline and per-entry diagnostics), so a keystroke in a
+ * 1,000-entry file re-reads one entry. The result is always the same as without `previous`.
+ */
+import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
+import type { Position, Range } from '../policy/diagnostics';
+import type { Policy } from '../policy/model';
+import {
+  locatorRange,
+  parsePolicyDetailed,
+  type DetailedParseResult,
+  type EntryRecord,
+  type EntryUnit,
+  type LineIndex,
+  type Locator,
+  type TopUnit,
+} from '../policy/parse';
+
+export interface PolicyDocument {
+  readonly text: string;
+  readonly lines: LineIndex;
+  readonly parse: DetailedParseResult;
+  /** The policy the guard would load from this text; absent while the file has errors. */
+  readonly policy?: Policy;
+  /** Every part that validated, even with errors elsewhere (hovers use it while the file is being edited). */
+  readonly partial?: Policy;
+  readonly top: readonly TopUnit[];
+  /** The entries under tools, in file order. */
+  readonly entries: readonly EntryUnit[];
+}
+
+/** Parses a policy text into a document; `previous` (the same file before an edit) only makes it faster. */
+export function analyzePolicy(text: string, previous?: PolicyDocument): PolicyDocument {
+  const parse = parsePolicyDetailed(text, {}, previous?.parse);
+  return {
+    text,
+    lines: parse.lines,
+    parse,
+    ...(parse.policy ? { policy: parse.policy } : {}),
+    ...(parse.partial ? { partial: parse.partial } : {}),
+    top: parse.top,
+    entries: parse.entries,
+  };
+}
+
+let lastText: string | undefined;
+let lastDoc: PolicyDocument | undefined;
+
+/** A document for a text or a document; the last text analysed is remembered, so repeated calls with the same text parse once. */
+export function asDocument(documentOrText: PolicyDocument | string): PolicyDocument {
+  if (typeof documentOrText !== 'string') return documentOrText;
+  if (lastDoc && lastText === documentOrText) return lastDoc;
+  const doc = analyzePolicy(documentOrText, lastDoc);
+  lastText = documentOrText;
+  lastDoc = doc;
+  return doc;
+}
+
+// ───────────────────────────── outlines ─────────────────────────────
+
+/** Where a key sits: at the top, in an entry, in a rate_limit, in a condition, or under risk (a risk class). */
+export type KeyScope = 'top' | 'entry' | 'rate_limit' | 'condition' | 'risk';
+
+export interface OutlineKey {
+  readonly kind: 'key';
+  readonly scope: KeyScope;
+  readonly name: string;
+  readonly range: Range;
+}
+
+export interface OutlineValue {
+  readonly kind: 'value';
+  /** The scope of the key this value belongs to. */
+  readonly scope: KeyScope;
+  readonly key: string;
+  /** The scalar's value (`undefined` for a collection). */
+  readonly value: unknown;
+  readonly range: Range;
+}
+
+/** A tool name or glob: an entry's key, or an item of hide. */
+export interface OutlineTool {
+  readonly kind: 'tool';
+  readonly name: string;
+  readonly range: Range;
+  readonly where: 'entry' | 'hide';
+}
+
+export type OutlineRef = OutlineKey | OutlineValue | OutlineTool;
+
+export interface ScalarAt {
+  readonly value: unknown;
+  readonly range: Range;
+}
+
+export interface ConditionOutline {
+  readonly range: Range;
+  readonly path?: ScalarAt;
+  readonly op?: ScalarAt;
+  readonly value?: ScalarAt;
+}
+
+export interface EntryOutline {
+  readonly key?: string;
+  readonly keyRange: Range;
+  /** The entry's value is a block mapping (each key on its own line). */
+  readonly block: boolean;
+  readonly action?: ScalarAt & { readonly keyRange: Range };
+  readonly rateLimit?: { readonly keyRange: Range; readonly range: Range };
+  readonly conditions: readonly ConditionOutline[];
+  /** Every key, value and the tool name, in file order. */
+  readonly refs: readonly OutlineRef[];
+  /** The key's line and the last line holding the entry's value (trailing comments and blank lines excluded). */
+  readonly firstLine: number;
+  readonly lastLine: number;
+}
+
+function rangeOf(at: Locator, node: Node | null | undefined): Range | undefined {
+  const r = node?.range;
+  return r ? locatorRange(at, r[0], r[1]) : undefined;
+}
+
+function keyText(pair: Pair): string | undefined {
+  return isScalar(pair.key) && pair.key.value !== null && typeof pair.key.value !== 'object' ? String(pair.key.value) : undefined;
+}
+
+function scalarAt(at: Locator, node: unknown): ScalarAt | undefined {
+  if (!isScalar(node)) return undefined;
+  const range = rangeOf(at, node);
+  return range ? { value: node.value, range } : undefined;
+}
+
+/** Keys and values of a mapping, with `onPair` for nested structure. */
+function mapRefs(at: Locator, node: unknown, scope: KeyScope, refs: OutlineRef[], onPair?: (key: string, value: unknown) => void): void {
+  if (!isMap(node)) return;
+  for (const pair of node.items) {
+    const name = keyText(pair);
+    const keyRange = rangeOf(at, pair.key as Node);
+    if (name !== undefined && keyRange) refs.push({ kind: 'key', scope, name, range: keyRange });
+    if (name === undefined) continue;
+    const v = pair.value;
+    const valueRange = rangeOf(at, v as Node);
+    if (valueRange && (isScalar(v) || !onPair)) refs.push({ kind: 'value', scope, key: name, value: isScalar(v) ? v.value : undefined, range: valueRange });
+    onPair?.(name, v);
+  }
+}
+
+function buildEntryOutline(record: EntryRecord): EntryOutline {
+  const at = record.at;
+  const pair = record.pair;
+  const refs: OutlineRef[] = [];
+  const keyRange = rangeOf(at, pair.key as Node) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  if (record.key !== undefined) refs.push({ kind: 'tool', name: record.key, range: keyRange, where: 'entry' });
+  const conditions: ConditionOutline[] = [];
+  let action: EntryOutline['action'];
+  let rateLimit: EntryOutline['rateLimit'];
+  const value = pair.value;
+  mapRefs(at, value, 'entry', refs, (key, v) => {
+    const scalar = scalarAt(at, v);
+    if (key === 'action' && scalar) {
+      const actionPair = (value as { items: Pair[] }).items.find((p) => keyText(p) === 'action');
+      action = { ...scalar, keyRange: rangeOf(at, actionPair?.key as Node) ?? scalar.range };
+    } else if (key === 'rate_limit') {
+      const rlPair = (value as { items: Pair[] }).items.find((p) => keyText(p) === 'rate_limit');
+      const range = rangeOf(at, v as Node);
+      const kr = rangeOf(at, rlPair?.key as Node);
+      if (range && kr) rateLimit = { keyRange: kr, range };
+      if (isMap(v)) mapRefs(at, v, 'rate_limit', refs);
+      else if (range) refs.push({ kind: 'value', scope: 'entry', key, value: scalar?.value, range });
+    } else if (key === 'when') {
+      if (!isSeq(v)) return;
+      for (const item of v.items) {
+        const range = rangeOf(at, item as Node);
+        if (!range) continue;
+        const cond: { range: Range; path?: ScalarAt; op?: ScalarAt; value?: ScalarAt } = { range };
+        if (isMap(item)) {
+          for (const p of item.items) {
+            const k = keyText(p);
+            const s = scalarAt(at, p.value);
+            if (k === 'path' && s) cond.path = s;
+            else if (k === 'op' && s) cond.op = s;
+            else if (k === 'value') {
+              const r = rangeOf(at, p.value as Node);
+              if (r) cond.value = { value: s?.value, range: r };
+            }
+          }
+        }
+        conditions.push(cond);
+        mapRefs(at, item, 'condition', refs);
+      }
+    } else if (!isScalar(v)) {
+      const range = rangeOf(at, v as Node);
+      if (range) refs.push({ kind: 'value', scope: 'entry', key, value: undefined, range });
+    }
+  });
+  return {
+    ...(record.key !== undefined ? { key: record.key } : {}),
+    keyRange,
+    block: isMap(value) && !value.flow,
+    ...(action ? { action } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    conditions,
+    refs,
+    firstLine: keyRange.start.line,
+    lastLine: record.lastLine,
+  };
+}
+
+const relativeOutlines = new WeakMap<EntryRecord, EntryOutline>();
+
+function shift(r: Range, by: number): Range {
+  return { start: { line: r.start.line + by, character: r.start.character }, end: { line: r.end.line + by, character: r.end.character } };
+}
+
+function shiftScalar<T extends ScalarAt>(s: T | undefined, by: number): T | undefined {
+  return s ? { ...s, range: shift(s.range, by) } : undefined;
+}
+
+/** The entry's outline relative to its key's line (line 0), computed once per entry text. */
+export function relativeEntryOutline(record: EntryRecord): EntryOutline {
+  let rel = relativeOutlines.get(record);
+  if (!rel) {
+    rel = buildEntryOutline(record);
+    relativeOutlines.set(record, rel);
+  }
+  return rel;
+}
+
+/** The entry's keys and values with their document ranges (computed once per entry text). */
+export function entryOutline(unit: EntryUnit): EntryOutline {
+  const rel = relativeEntryOutline(unit.record);
+  const by = unit.line;
+  if (by === 0) return rel;
+  const action = rel.action ? { ...rel.action, range: shift(rel.action.range, by), keyRange: shift(rel.action.keyRange, by) } : undefined;
+  return {
+    ...(rel.key !== undefined ? { key: rel.key } : {}),
+    keyRange: shift(rel.keyRange, by),
+    block: rel.block,
+    ...(action ? { action } : {}),
+    ...(rel.rateLimit ? { rateLimit: { keyRange: shift(rel.rateLimit.keyRange, by), range: shift(rel.rateLimit.range, by) } } : {}),
+    conditions: rel.conditions.map((c) => {
+      const path = shiftScalar(c.path, by);
+      const op = shiftScalar(c.op, by);
+      const value = shiftScalar(c.value, by);
+      return { range: shift(c.range, by), ...(path ? { path } : {}), ...(op ? { op } : {}), ...(value ? { value } : {}) };
+    }),
+    refs: rel.refs.map((r) => ({ ...r, range: shift(r.range, by) })),
+    firstLine: rel.firstLine + by,
+    lastLine: rel.lastLine + by,
+  };
+}
+
+/** Only the key range of an entry, without building its outline. */
+export function entryKeyRange(unit: Pick<EntryUnit, 'record' | 'line'>): Range {
+  const r = (unit.record.pair.key as Node | null)?.range;
+  if (!r) return { start: { line: unit.line, character: 0 }, end: { line: unit.line, character: 0 } };
+  return shift(locatorRange(unit.record.at, r[0], r[1]), unit.line);
+}
+
+export interface TopOutline {
+  readonly refs: readonly OutlineRef[];
+  readonly keys: ReadonlyMap<string, { readonly keyRange: Range; readonly unit: TopUnit }>;
+  readonly default?: ScalarAt;
+  readonly risk: readonly (ScalarAt & { readonly riskClass: string; readonly keyRange: Range })[];
+  readonly hide: readonly (ScalarAt & { readonly name: string })[];
+}
+
+const topOutlines = new WeakMap<PolicyDocument, TopOutline>();
+
+/** The top-level keys and values (everything but the entries' insides), with document ranges. */
+export function topOutline(doc: PolicyDocument): TopOutline {
+  const memo = topOutlines.get(doc);
+  if (memo) return memo;
+  const refs: OutlineRef[] = [];
+  const keys = new Map<string, { keyRange: Range; unit: TopUnit }>();
+  let def: ScalarAt | undefined;
+  const risk: (ScalarAt & { riskClass: string; keyRange: Range })[] = [];
+  const hide: (ScalarAt & { name: string })[] = [];
+  for (const unit of doc.top) {
+    const at = unit.at;
+    const name = keyText(unit.pair);
+    const keyRange = rangeOf(at, unit.pair.key as Node);
+    if (name === undefined || !keyRange) continue;
+    if (!keys.has(name)) keys.set(name, { keyRange, unit });
+    refs.push({ kind: 'key', scope: 'top', name, range: keyRange });
+    const v = unit.pair.value;
+    const s = scalarAt(at, v);
+    if (name === 'risk') {
+      if (isMap(v)) {
+        for (const p of v.items) {
+          const cls = keyText(p);
+          const kr = rangeOf(at, p.key as Node);
+          if (cls === undefined || !kr) continue;
+          refs.push({ kind: 'key', scope: 'risk', name: cls, range: kr });
+          const cv = scalarAt(at, p.value);
+          if (cv) {
+            refs.push({ kind: 'value', scope: 'risk', key: cls, value: cv.value, range: cv.range });
+            risk.push({ ...cv, riskClass: cls, keyRange: kr });
+          }
+        }
+      }
+    } else if (name === 'hide') {
+      if (isSeq(v)) {
+        for (const item of v.items) {
+          const iv = scalarAt(at, item);
+          if (iv && typeof iv.value === 'string') {
+            refs.push({ kind: 'tool', name: iv.value, range: iv.range, where: 'hide' });
+            hide.push({ ...iv, name: iv.value });
+          }
+        }
+      }
+    } else if (name !== 'tools' && s) {
+      refs.push({ kind: 'value', scope: 'top', key: name, value: s.value, range: s.range });
+      if (name === 'default') def = s;
+    }
+  }
+  const outline: TopOutline = { refs, keys, ...(def ? { default: def } : {}), risk, hide };
+  topOutlines.set(doc, outline);
+  return outline;
+}
+
+/** The entry whose lines hold `line` (its trailing comments included), by binary search. */
+export function entryAtLine(doc: PolicyDocument, line: number): EntryUnit | undefined {
+  const entries = doc.entries;
+  let lo = 0;
+  let hi = entries.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid]!.line <= line) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found < 0) return undefined;
+  // Flow-style entries can share a line: take the last one starting on it or before, then check.
+  const unit = entries[found]!;
+  return line < unit.endLine ? unit : undefined;
+}
+
+export function contains(range: Range, p: Position): boolean {
+  const afterStart = p.line > range.start.line || (p.line === range.start.line && p.character >= range.start.character);
+  const beforeEnd = p.line < range.end.line || (p.line === range.end.line && p.character <= range.end.character);
+  return afterStart && beforeEnd;
+}
+
+function smallest(refs: readonly OutlineRef[], p: Position): OutlineRef | undefined {
+  let best: OutlineRef | undefined;
+  for (const r of refs) {
+    if (!contains(r.range, p)) continue;
+    if (!best || sizeOf(r.range) < sizeOf(best.range)) best = r;
+  }
+  return best;
+}
+
+function sizeOf(r: Range): number {
+  return (r.end.line - r.start.line) * 1e6 + (r.end.character - r.start.character);
+}
+
+export interface RefAt {
+  readonly ref: OutlineRef;
+  /** The entry holding it, when inside tools. */
+  readonly entry?: EntryUnit;
+}
+
+/** The key, value or tool name at a position (the innermost one). */
+export function refAt(doc: PolicyDocument, p: Position): RefAt | undefined {
+  const candidates: { ref: OutlineRef; entry?: EntryUnit }[] = [];
+  for (const unit of doc.entries.length > 0 ? entriesNear(doc, p.line) : []) {
+    const ref = smallest(entryOutline(unit).refs, p);
+    if (ref) candidates.push({ ref, entry: unit });
+  }
+  const top = smallest(topOutline(doc).refs, p);
+  if (top) candidates.push({ ref: top });
+  let best: RefAt | undefined;
+  for (const c of candidates) if (!best || sizeOf(c.ref.range) < sizeOf(best.ref.range)) best = c;
+  return best;
+}
+
+/** Entries that may hold a position on `line`: the one starting at or before it, and others starting on the same line (flow style). */
+function entriesNear(doc: PolicyDocument, line: number): EntryUnit[] {
+  const entries = doc.entries;
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid]!.line <= line) lo = mid + 1;
+    else hi = mid;
+  }
+  // entries[0, lo) start at or before `line`; only the last few can reach it (flow-style entries share lines).
+  const out: EntryUnit[] = [];
+  for (let i = lo - 1; i >= 0; i--) {
+    const u = entries[i]!;
+    if (line < u.endLine || u.line === line) out.push(u);
+    if (u.line < line && out.length > 0) break;
+    if (u.line < line && line >= u.endLine) break;
+  }
+  return out.reverse();
+}
