@@ -32,7 +32,10 @@ export const USAGE = `Usage:
                 -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
   mcp-guard validate FILE...
-      Check policy files; print FILE:LINE:COL: error|warning: message; exit 1 on any error.
+      Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
+  mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
+      Tell what the policy does with that call and why: the decision, the entries that applied,
+      those whose conditions failed, and the fallback used.
   mcp-guard --version | --help`;
 
 /** `uvx odoo-mcp` for `uvx odoo-mcp`; `node server.js` for `/usr/bin/node /x/server.js`. */

@@ -68,6 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       trusted: vscode.workspace.isTrusted,
       guards: hub.guardCount,
       ...(hub.lastDecision ? { lastDecision: hub.lastDecision } : {}),
+      ...(hub.auditProblem ? { auditProblem: hub.auditProblem } : {}),
     });
     status.text = view.text;
     status.tooltip = view.tooltip;

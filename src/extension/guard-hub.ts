@@ -18,6 +18,8 @@ export class GuardHub implements vscode.Disposable {
   readonly onDidReportTools = this.toolsChanged.event;
   blocked = 0;
   lastDecision: DecisionMessage | undefined;
+  /** Set while a guard reports that its audit log cannot be written. */
+  auditProblem: string | undefined;
   /** Tool names each running guard reported, by server name. */
   readonly reportedTools = new Map<string, readonly string[]>();
   private readonly queue: ApprovalQueue;
@@ -89,6 +91,13 @@ export class GuardHub implements vscode.Disposable {
   private record(d: DecisionMessage): void {
     if (BLOCKED_DECISIONS.has(d.decision)) this.blocked++;
     this.lastDecision = d;
+    if (d.auditProblem !== this.auditProblem) {
+      this.auditProblem = d.auditProblem;
+      if (d.auditProblem) {
+        this.log.error(`audit log problem on "${d.server}": ${d.auditProblem}`);
+        void vscode.window.showWarningMessage(`MCP Guard cannot write its audit log for "${d.server}": ${d.auditProblem}. Until it can, only Read / low-risk tools go through.`);
+      }
+    }
     const line = `${d.server}: ${d.tool} ${d.decision} by ${d.rule}`;
     if (BLOCKED_DECISIONS.has(d.decision)) this.log.warn(line);
     else this.log.info(line);

@@ -21,7 +21,7 @@ const MODE_LABEL: Record<Mode, string> = { enforce: 'Enforce', monitor: 'Monitor
 /** The shield in the status bar: the mode, how many calls were blocked, and the last decision. */
 export function statusView(s: StatusInput): StatusView {
   const icon = s.mode === 'lockdown' ? '$(lock)' : s.mode === 'monitor' ? '$(eye)' : '$(shield)';
-  const text = `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}${s.trusted ? '' : ' · restricted'}`;
+  const text = `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}`;
   const lines = [
     `MCP Guard: ${MODE_LABEL[s.mode]}`,
     s.mode === 'monitor' ? 'Monitor only: decisions are logged, nothing is blocked.' : s.mode === 'lockdown' ? 'Lockdown: every tool that is not Read / low risk is denied.' : 'Enforcing the policy.',
@@ -35,7 +35,7 @@ export function statusView(s: StatusInput): StatusView {
     text,
     tooltip: lines.join('\n'),
     ...(s.mode === 'monitor' ? { background: 'statusBarItem.warningBackground' as const } : {}),
-    ...(s.mode === 'lockdown' ? { background: 'statusBarItem.errorBackground' as const } : {}),
+    ...(s.mode === 'lockdown' || s.auditProblem ? { background: 'statusBarItem.errorBackground' as const } : {}),
   };
 }
 

@@ -79,3 +79,12 @@ describe('extension status-text: statusView', () => {
     for (const d of ['allowed', 'approved', 'monitored']) assert.equal(BLOCKED_DECISIONS.has(d), false, d);
   });
 });
+
+describe('status text when the audit log cannot be written', () => {
+  it('shows a warning marker, the error colour and the problem in the tooltip', () => {
+    const v = statusView({ mode: 'enforce', blocked: 0, trusted: true, guards: 1, auditProblem: 'ENOSPC: no space left on device' });
+    assert.match(v.text, /\$\(warning\) audit/);
+    assert.equal(v.background, 'statusBarItem.errorBackground');
+    assert.match(v.tooltip, /Audit: ENOSPC/);
+  });
+});
