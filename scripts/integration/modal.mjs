@@ -37,7 +37,9 @@ import { STANDIN, makeWorkspace, readJournal } from './workspace.mjs';
 export const DRIVER_DIR = join(ROOT, 'test', 'integration', 'driver');
 export const DRIVER_ENTRY = join(DRIVER_DIR, 'out', 'driver.js');
 /** Committed: the README shows it. Rewritten only when the dialog it shows passed its checks. */
-export const SCREENSHOT = join(ROOT, 'media', 'approval-dialog.png');
+// Test runs keep their pictures in .cache; MCP_GUARD_UPDATE_SCREENSHOTS=1 refreshes the README's.
+const PICTURES = process.env.MCP_GUARD_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'media') : CACHE;
+export const SCREENSHOT = join(PICTURES, 'approval-dialog.png');
 /** What the page looked like when something went wrong (not committed). */
 export const FAILURE_SCREENSHOT = join(CACHE, 'modal-failure.png');
 
