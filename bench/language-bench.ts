@@ -164,7 +164,7 @@ export function runLanguageBench(): LanguageBenchResult {
   for (const d of firstDiagnostics) counts[d.code] = (counts[d.code] ?? 0) + 1;
   if (!counts['unknown-tool'] || !counts['unmatched-glob']) throw new Error(`expected unknown-tool and unmatched-glob warnings, got ${JSON.stringify(counts)}`);
 
-  const full = timeIt(25, 5, () => policyDiagnostics(analyzePolicy(text), index).length);
+  const full = timeIt(40, 20, () => policyDiagnostics(analyzePolicy(text), index).length);
 
   // Incremental: type "abcdefghij…" into the reason of an entry in the middle, one character per keystroke.
   const anchor = 'reason: "Entry 500 says';

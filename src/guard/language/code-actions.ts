@@ -4,14 +4,14 @@
  * for a tool the server reported that the catalog does not know and no entry names; remove a dead
  * entry (its lines) or a dead action.
  */
+import { isMap, type Node } from 'yaml';
 import type { PolicyDiagnostic, Position, Range } from '../policy/diagnostics';
+import type { EntryUnit } from '../policy/parse';
 import { recommendedAction } from '../policy/starter';
 import { asDocument, entryAtLine, entryKeyRange, entryOutline, topOutline, type PolicyDocument } from './analyze';
 import { yamlName } from './completion';
 import { policyDiagnostics } from './diagnostics';
 import { toolIndexOf, type KnownTool, type ToolSource } from './tool-index';
-import type { EntryUnit } from '../policy/parse';
-import { isMap, type Node } from 'yaml';
 
 export interface TextEdit {
   readonly range: Range;
@@ -131,7 +131,13 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
     const span = { start: toolsKey.unit.at.lines.position(r[0]), end: toolsKey.unit.at.lines.position(r[1]) };
     const shiftLine = toolsKey.unit.at.lineShift;
     const range: Range = { start: { line: span.start.line + shiftLine, character: span.start.character }, end: { line: span.end.line + shiftLine, character: span.end.character } };
-    if (value.items.length === 0) return { range, newText: `\n${block(2, 4).replace(/\n$/, '')}` };
+    if (value.items.length === 0) {
+      // `tools: {}` becomes `tools:` and a block (no space left after the colon).
+      const keyEnd = toolsKey.keyRange.end;
+      const colon = keyEnd.line === range.start.line ? lines.line(keyEnd.line).indexOf(':', keyEnd.character) : -1;
+      const start = colon >= 0 ? { line: keyEnd.line, character: colon + 1 } : range.start;
+      return { range: { start, end: range.end }, newText: `\n${block(2, 4).replace(/\n$/, '')}` };
+    }
     // `{ a: …, b: … }`: add before the closing brace.
     const closing = { line: range.end.line, character: range.end.character - 1 };
     const flowText = tools.map((t) => `, ${yamlName(t.name)}: { action: ${recommendedAction(t.classification.risk)} }`).join('');

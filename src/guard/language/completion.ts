@@ -61,6 +61,11 @@ function indentUnit(doc: PolicyDocument): number {
 /** Keys already present at `column` under the parent on `parentLine` (-1: the top level), but not on `skipLine`. */
 function siblingKeys(lines: LineIndex, parentLine: number, column: number, skipLine: number): Set<string> {
   const keys = new Set<string>();
+  // A list item's first key sits on the parent's own line: `- path: …`.
+  if (parentLine >= 0 && parentLine !== skipLine) {
+    const m = /^( *)- +("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{}[\],-][^#]*?)[ \t]*:(?=[ \t]|$)/.exec(lines.line(parentLine));
+    if (m && m[0].indexOf(m[2]!) === column) keys.add(unquote(m[2]!.trim()));
+  }
   for (let l = parentLine + 1; l < lines.lineCount; l++) {
     const text = lines.line(l);
     let indent = 0;
@@ -77,8 +82,9 @@ function siblingKeys(lines: LineIndex, parentLine: number, column: number, skipL
 
 function keyItems(ctx: CursorContext, docs: Readonly<Record<string, KeyDoc>>, keys: readonly string[], exclude: Set<string>, snippets: Readonly<Record<string, string>>): PolicyCompletionItem[] {
   return keys
-    .filter((k) => !exclude.has(k))
-    .map((k, i) => {
+    .map((k, i) => [k, i] as const)
+    .filter(([k]) => !exclude.has(k))
+    .map(([k, i]) => {
       const d = docs[k];
       const snippet = snippets[k];
       const useSnippet = snippet !== undefined && !ctx.colonFollows && !ctx.flow;

@@ -113,13 +113,15 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
 
 interface Dominator {
   readonly entry: PolicyEntry;
+  /** The glob's literal start: a key it covers starts with it. */
+  readonly prefix: string;
 }
 
 /** Unconditional entries with a stricter action than `action` whose key covers `key`. */
 function strictCover(key: string, action: Action, dominators: readonly Dominator[]): PolicyEntry | undefined {
   for (const d of dominators) {
     const e = d.entry;
-    if (e.key === key || ACTION_STRICTNESS[e.action!] <= ACTION_STRICTNESS[action]) continue;
+    if (!key.startsWith(d.prefix) || e.key === key || ACTION_STRICTNESS[e.action!] <= ACTION_STRICTNESS[action]) continue;
     if (isGlobKey(key) ? globCovers(e.key, key) : e.pattern.test(key)) return e;
   }
   return undefined;
@@ -183,12 +185,13 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
   const dominators: Dominator[] = [];
   for (const u of units) {
     const e = u.entry;
-    if (e.when.length === 0 && e.pattern.isGlob && (e.action === 'deny' || e.action === 'require_approval')) dominators.push({ entry: e });
+    if (e.when.length === 0 && e.pattern.isGlob && (e.action === 'deny' || e.action === 'require_approval')) dominators.push({ entry: e, prefix: e.key.slice(0, e.key.search(/[*?]/)) });
   }
 
-  // dead entries (only on a file without errors: an entry with an error is missing from the policy)
+  // dead entries (also while other parts have errors: an entry with an error is missing from the
+  // policy, which can hide a dead entry but never make one up)
   const dead = new Set<PolicyEntry>();
-  if (clean) {
+  {
     for (const u of units) {
       const e = u.entry;
       const hider = hiddenBy(policy, e.key);

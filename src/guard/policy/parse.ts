@@ -441,7 +441,6 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
   };
 }
 
-
 // ───────────────────────────── Entries, units and the two ways of reading a file ─────────────────────────────
 
 /** One entry under `tools` as parsed and checked. An incremental parse reuses it as is while its text is unchanged. */
@@ -508,11 +507,6 @@ export interface DetailedParseResult extends ParseResult {
   readonly cache: ReadonlyMap<string, EntryRecord>;
 }
 
-/**
- * Parses and validates a policy file. Never throws: every problem, from YAML syntax to
- * a bad regex, comes back as a diagnostic with its range, and no policy is returned
- * while any error remains.
- */
 export interface ParseOptions {
   /** The approval timeout when the file sets none at the top level (the guard's --approval-timeout). */
   readonly defaultApprovalTimeoutSeconds?: number;
@@ -524,6 +518,11 @@ export interface ParseOptions {
   readonly strategy?: 'auto' | 'whole';
 }
 
+/**
+ * Parses and validates a policy file. Never throws: every problem, from YAML syntax to
+ * a bad regex, comes back as a diagnostic with its range, and no policy is returned
+ * while any error remains.
+ */
 export function parsePolicy(text: string, options: ParseOptions = {}): ParseResult {
   const r = parsePolicyDetailed(text, options);
   return r.policy ? { policy: r.policy, diagnostics: r.diagnostics } : { diagnostics: r.diagnostics };
@@ -958,7 +957,9 @@ const FAST_BODY_LINE = /^( +)([A-Za-z_][A-Za-z0-9_-]*):( +)(.*?)( +#.*)? *$/;
 const YAML_WORDS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 /** Printable text without YAML indicators that matter in a value, quotes, escapes or odd line breaks. */
 const FAST_PLAIN = /^[A-Za-z_][^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff#:{}[\],"'`\\]*$/;
-const FAST_QUOTED = /^(["'])[^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff"'\\]*\1$/;
+const FAST_DOUBLE_QUOTED = /^"[^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff"\\]*"$/;
+const FAST_SINGLE_QUOTED = /^'[^\u0000-\u001f\u007f-\u00a0\u2028\u2029\ufeff']*'$/;
+const FAST_FLOW_ITEM = /^( *)([A-Za-z_][A-Za-z0-9_-]*): +([^ '"](?:.*[^ ])?)( *)$/;
 
 let fastDoc: Document | undefined;
 
@@ -967,7 +968,7 @@ function fastScalar(raw: string, start: number, nodeEnd: number): Scalar | undef
   let type: Scalar.Type;
   const c = raw.charCodeAt(0);
   if (c === 34 /* " */ || c === 39 /* ' */) {
-    if (!FAST_QUOTED.test(raw)) return undefined;
+    if (!(c === 34 ? FAST_DOUBLE_QUOTED : FAST_SINGLE_QUOTED).test(raw)) return undefined;
     value = raw.slice(1, -1);
     type = c === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
   } else if (/^[0-9]{1,15}$/.test(raw)) {
@@ -981,6 +982,34 @@ function fastScalar(raw: string, start: number, nodeEnd: number): Scalar | undef
   node.type = type;
   node.range = [start, start + raw.length, nodeEnd];
   return node;
+}
+
+/** A one-line flow mapping of `key: plain` pairs, e.g. `{ max: 10, window: 60 }`. */
+function fastFlowMap(raw: string, start: number, nodeEnd: number): YAMLMap | undefined {
+  const fm = /^\{( *)(.*?)( *)\}$/.exec(raw);
+  if (!fm || fm[2] === '') return undefined;
+  const map = new YAMLMap();
+  map.flow = true;
+  map.range = [start, start + raw.length, nodeEnd];
+  const seen = new Set<string>();
+  let pos = start + 1 + fm[1]!.length;
+  for (const part of fm[2]!.split(',')) {
+    const m = FAST_FLOW_ITEM.exec(part);
+    if (!m) return undefined;
+    const name = m[2]!;
+    if (seen.has(name) || YAML_WORDS.test(name)) return undefined;
+    seen.add(name);
+    const keyAt = pos + m[1]!.length;
+    const k = new Scalar(name);
+    k.type = 'PLAIN';
+    k.range = [keyAt, keyAt + name.length, keyAt + name.length];
+    const valueAt = keyAt + name.length + 1 + (part.length - m[1]!.length - name.length - 1 - m[3]!.length - m[4]!.length);
+    const v = fastScalar(m[3]!, valueAt, valueAt + m[3]!.length);
+    if (!v) return undefined;
+    map.items.push(new Pair(k, v));
+    pos += part.length + 1;
+  }
+  return map;
 }
 
 /** An entry of the simple kind read without the YAML library, or undefined to let the library read it. */
@@ -1026,7 +1055,7 @@ function fastEntryPiece(text: string, indent: number): Piece | undefined {
     k.type = 'PLAIN';
     k.range = [keyAt, keyAt + name.length, keyAt + name.length];
     const valueAt = keyAt + name.length + 1 + m[3]!.length;
-    const v = fastScalar(m[4]!, valueAt, nextLine);
+    const v = m[4]!.charCodeAt(0) === 123 /* { */ ? fastFlowMap(m[4]!, valueAt, nextLine) : fastScalar(m[4]!, valueAt, nextLine);
     if (!v) return undefined;
     inner.items.push(new Pair(k, v));
     if (firstKeyAt < 0) firstKeyAt = keyAt;
