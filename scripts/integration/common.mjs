@@ -24,8 +24,12 @@ export function log(...args) {
 
 /** Environment with Node 24 first on PATH, for installing and running code-server only. */
 export function node24Env(base = process.env) {
+  // Under `npm test` the outer npm's settings arrive as npm_* variables; npm would read them as its
+  // own config (code-server's install script checks npm_config_user_agent for "node/v24"), so the
+  // nested install starts from a clean npm environment.
+  const clean = Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
   return {
-    ...base,
+    ...clean,
     PATH: `${NODE24_BIN}:${base.PATH || '/usr/local/bin:/usr/bin:/bin'}`,
     npm_config_nodedir: NODE24_ROOT,
   };
