@@ -1,5 +1,5 @@
 import type { Classification } from './catalog/classify';
-import { evaluatePolicy, entryRule, type PolicyIndex, type PolicyVerdict } from './policy/evaluate';
+import { evaluatePolicy, evaluateResource, entryRule, resourceRule, type PolicyIndex, type PolicyVerdict, type ResourceVerdict } from './policy/evaluate';
 import type { Mode } from './policy/model';
 import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
 
@@ -82,6 +82,48 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
       timeoutMs: policy.approvalTimeoutSeconds * 1000,
       policy,
     };
+  }
+  return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
+}
+
+/** What the guard does with one `resources/read` or `resources/subscribe`, before any approval is asked. */
+export type ResourceDecision =
+  | { readonly kind: 'allow'; readonly rule: string; readonly reason: string; readonly limits: readonly LimitRef[]; readonly policy: ResourceVerdict }
+  | {
+      readonly kind: 'require_approval';
+      readonly rule: string;
+      readonly reason: string;
+      readonly limits: readonly LimitRef[];
+      readonly timeoutMs: number;
+      readonly policy: ResourceVerdict;
+    }
+  | { readonly kind: 'deny'; readonly rule: string; readonly reason: string; readonly policy?: ResourceVerdict }
+  | { readonly kind: 'rate_limited'; readonly rule: string; readonly reason: string; readonly retryAfterMs: number; readonly policy: ResourceVerdict };
+
+export function resourceLimitRefs(policy: ResourceVerdict): LimitRef[] {
+  return policy.rateLimited.map((e) => ({ key: resourceRule(e), limit: e.rateLimit! }));
+}
+
+/**
+ * Decides a resource read (or subscribe) of `uri`: an invalid policy blocks it; a `hide` item
+ * matching the URI blocks it; else the resource entries (strictest wins) or `default`. Lockdown
+ * mode does not block it (a read), and there is no risk class. Nothing is counted here. Reasons
+ * never contain the URI.
+ */
+export function decideResource(state: PolicyState, _mode: Mode, uri: string, limiter: RateLimiter): ResourceDecision {
+  if (state.kind === 'invalid') {
+    return { kind: 'deny', rule: 'policy', reason: `The policy file is invalid, so every resource read is blocked until it is fixed: ${state.error}` };
+  }
+  if (state.index.isHidden(uri)) {
+    return { kind: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.' };
+  }
+  const policy = evaluateResource(state.index, uri);
+  if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
+  const limits = resourceLimitRefs(policy);
+  const quota = limiter.check(limits);
+  if (!quota.ok) return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
+  if (policy.action === 'require_approval') {
+    return { kind: 'require_approval', rule: policy.rule, reason: policy.reason, limits, timeoutMs: policy.approvalTimeoutSeconds * 1000, policy };
   }
   return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
 }

@@ -70,8 +70,8 @@ describe('language completion: where the cursor is (text and indentation only)',
 describe('language completion: items', () => {
   it('top-level keys not yet present, as snippets', () => {
     const items = complete(18, 0);
-    assert.deepEqual(labels(items), ['approval_timeout']);
-    assert.deepEqual(items[0], {
+    assert.deepEqual(labels(items), ['resources', 'approval_timeout']);
+    assert.deepEqual(items[1], {
       label: 'approval_timeout',
       kind: 'Property',
       detail: 'seconds (> 0), default 120',
@@ -79,10 +79,10 @@ describe('language completion: items', () => {
       insertText: 'approval_timeout: ${1:120}',
       isSnippet: true,
       range: { start: { line: 18, character: 0 }, end: { line: 18, character: 0 } },
-      sortText: '005',
+      sortText: '006',
     });
     const fresh = policyCompletions('', { line: 0, character: 0 });
-    assert.deepEqual(labels(fresh), ['version', 'default', 'risk', 'hide', 'tools', 'approval_timeout']);
+    assert.deepEqual(labels(fresh), ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout']);
     assert.equal(fresh.find((i) => i.label === 'tools')!.insertText, 'tools:\n  ${1:tool_name}:\n    action: ${2|allow,deny,require_approval|}');
     assert.equal(fresh.find((i) => i.label === 'tools')!.insertTextMode, 'asIs');
   });

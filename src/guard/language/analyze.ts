@@ -64,7 +64,7 @@ export function asDocument(documentOrText: PolicyDocument | string): PolicyDocum
 // ───────────────────────────── outlines ─────────────────────────────
 
 /** Where a key sits: at the top, in an entry, in a rate_limit, in a condition, or under risk (a risk class). */
-export type KeyScope = 'top' | 'entry' | 'rate_limit' | 'condition' | 'risk';
+export type KeyScope = 'top' | 'entry' | 'rate_limit' | 'condition' | 'risk' | 'resource_entry';
 
 export interface OutlineKey {
   readonly kind: 'key';
@@ -91,7 +91,14 @@ export interface OutlineTool {
   readonly where: 'entry' | 'hide';
 }
 
-export type OutlineRef = OutlineKey | OutlineValue | OutlineTool;
+/** A resource URI or URI glob: a key under resources. */
+export interface OutlineResource {
+  readonly kind: 'resource';
+  readonly name: string;
+  readonly range: Range;
+}
+
+export type OutlineRef = OutlineKey | OutlineValue | OutlineTool | OutlineResource;
 
 export interface ScalarAt {
   readonly value: unknown;
@@ -312,6 +319,22 @@ export function topOutline(doc: PolicyDocument): TopOutline {
             refs.push({ kind: 'tool', name: iv.value, range: iv.range, where: 'hide' });
             hide.push({ ...iv, name: iv.value });
           }
+        }
+      }
+    } else if (name === 'resources') {
+      if (isMap(v)) {
+        for (const p of v.items) {
+          const uri = keyText(p);
+          const kr = rangeOf(at, p.key as Node);
+          if (uri === undefined || !kr) continue;
+          refs.push({ kind: 'resource', name: uri, range: kr });
+          mapRefs(at, p.value, 'resource_entry', refs, (key, ev) => {
+            if (key === 'rate_limit' && isMap(ev)) mapRefs(at, ev, 'rate_limit', refs);
+            else if (!isScalar(ev)) {
+              const range = rangeOf(at, ev as Node);
+              if (range) refs.push({ kind: 'value', scope: 'resource_entry', key, value: undefined, range });
+            }
+          });
         }
       }
     } else if (name !== 'tools' && s) {

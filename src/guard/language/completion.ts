@@ -10,11 +10,11 @@ import { RISK_CLASSES } from '../catalog/types';
 import type { Position, Range } from '../policy/diagnostics';
 import { isGlob } from '../policy/glob';
 import { ACTIONS, CONDITION_OPS } from '../policy/model';
-import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, TOP_LEVEL_KEYS, type LineIndex } from '../policy/parse';
+import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS, TOP_LEVEL_KEYS, type LineIndex } from '../policy/parse';
 import { recommendedAction } from '../policy/starter';
 import { asDocument, type PolicyDocument } from './analyze';
 import { cursorContext, unquote, type CursorContext } from './context';
-import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
+import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
 import { toolIndexOf, type KnownTool, type ToolSource } from './tool-index';
 
 /** Kinds named as VS Code's `CompletionItemKind` members, for a one-to-one mapping. */
@@ -227,6 +227,7 @@ export function policyCompletions(document: PolicyDocument | string, position: P
         risk: `risk:\n${pad}\${1|${choice(['critical', 'high', 'medium', 'low'])}|}: \${2|${choice(['deny', 'require_approval', 'allow'])}|}`,
         hide: 'hide: [$1]',
         tools: `tools:\n${pad}\${1:tool_name}:\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
+        resources: `resources:\n${pad}"\${1:odoo://record/*}":\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
         approval_timeout: 'approval_timeout: ${1:120}',
       };
       return keyItems(ctx, TOP_LEVEL_DOCS, TOP_LEVEL_KEYS, exclude, snippets);
@@ -251,6 +252,16 @@ export function policyCompletions(document: PolicyDocument | string, position: P
       };
       return keyItems(ctx, ENTRY_KEY_DOCS, ENTRY_KEYS, exclude, snippets);
     }
+    if (depth === 2 && path[0] === 'resources') {
+      const snippets: Record<string, string> = {
+        action: `action: \${1|${choice(ACTIONS)}|}`,
+        reason: 'reason: ${1}',
+        rate_limit: 'rate_limit: { max: ${1:10}, window: ${2:60} }',
+        approval_timeout: 'approval_timeout: ${1:60}',
+      };
+      return keyItems(ctx, RESOURCE_ENTRY_KEY_DOCS, RESOURCE_ENTRY_KEYS, exclude, snippets);
+    }
+    if (depth === 3 && path[0] === 'resources' && path[2] === 'rate_limit') return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
     if (depth === 3 && path[0] === 'tools' && path[2] === 'rate_limit') return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
     if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') return keyItems(ctx, CONDITION_KEY_DOCS, CONDITION_KEYS, exclude, {});
     return [];
@@ -267,6 +278,7 @@ export function policyCompletions(document: PolicyDocument | string, position: P
   if (depth === 0 && key === 'default') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 0 && key === 'version') return [{ label: '1', kind: 'Value', detail: 'policy format version', insertText: `${prefix}1`, range: ctx.range }];
   if (depth === 1 && path[0] === 'risk' && (RISK_CLASSES as readonly string[]).includes(key)) return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
+  if (depth === 2 && path[0] === 'resources' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 2 && path[0] === 'tools' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') {
     if (key === 'op') return enumItems(ctx, CONDITION_OPS, OP_DOCS, 'EnumMember', prefix);

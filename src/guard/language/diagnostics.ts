@@ -156,6 +156,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
 
   // hide items
   for (const item of top.hide) {
+    // A resource URI or URI glob (tool names have no `:`): resources are dynamic, so nothing to check it against.
+    if (item.name.includes(':')) continue;
     if (index.matching(item.name).length > 0) continue;
     if (isGlobKey(item.name)) out.push(diag('warning', 'unmatched-glob', `The glob "${item.name}" in hide matches no tool ${knownWhere(index)}`, item.range));
     else {

@@ -30,6 +30,10 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'entries by tool name or glob',
     doc: 'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`.',
   },
+  resources: {
+    detail: 'entries by resource URI or URI glob',
+    doc: 'A map from a resource URI or URI glob (`*` any run of characters, `/` included; `?` one character), e.g. `"odoo://record/*"`, to an entry: `action`, `reason`, `rate_limit`, `approval_timeout` (no `when`). It decides `resources/read` and `resources/subscribe`, so reading records through a resource cannot bypass a tool rule. The strictest matching action wins; with none, `default` decides (resources have no risk class). `hide` also matches resource URIs.',
+  },
   approval_timeout: {
     detail: 'seconds (> 0), default 120',
     doc: 'Seconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.',
@@ -51,6 +55,19 @@ export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'list of { path, op, value }',
     doc: 'Conditions on the call\'s arguments; the entry applies only when all of them hold. Each is `{ path: args.…, op: …, value: … }`.',
   },
+};
+
+export const RESOURCE_ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
+  action: {
+    detail: 'allow | deny | require_approval',
+    doc: 'What this entry does with a read of a resource its URI glob matches. When several entries match, the strictest wins: `deny` > `require_approval` > `allow`; with none, `default` decides.',
+  },
+  reason: { detail: 'text', doc: 'Why: shown to the agent when a read is blocked, to the person asked to approve, and written to the audit log.' },
+  rate_limit: {
+    detail: '{ max: N, window: SECONDS }',
+    doc: 'At most `max` reads in any `window` seconds (a sliding window), per guard session, shared by every resource this key matches (rule `resources.KEY`). Blocked, declined and rate-limited reads use no quota.',
+  },
+  approval_timeout: { detail: 'seconds (> 0)', doc: "Seconds to wait for an approval of a read this entry decides `require_approval`; overrides the file's `approval_timeout`." },
 };
 
 export const RATE_LIMIT_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {

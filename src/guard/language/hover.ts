@@ -5,11 +5,11 @@
  * parameter's schema.
  */
 import type { Position, Range } from '../policy/diagnostics';
-import { PolicyIndex, evaluatePolicy } from '../policy/evaluate';
+import { PolicyIndex, evaluatePolicy, evaluateResource } from '../policy/evaluate';
 import { isGlob } from '../policy/glob';
 import type { Condition, Policy } from '../policy/model';
 import { asDocument, refAt, type KeyScope, type OutlineValue, type PolicyDocument } from './analyze';
-import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
+import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
 
 export interface PolicyHover {
@@ -126,6 +126,36 @@ function globMarkdown(name: string, index: ToolIndex, where: 'entry' | 'hide'): 
   return `${head}\n\nMatches ${tools.length === 1 ? '1 known tool' : `${tools.length} known tools`}:\n${shown.join('\n')}`;
 }
 
+/** A resource URI or glob under resources (or a URI in hide): what it matches and this policy's decision for it. */
+function resourceMarkdown(doc: PolicyDocument, name: string, where: 'resources' | 'hide'): string {
+  const kind = isGlob(name) ? 'URI glob' : 'URI';
+  const parts = [
+    `**Resource ${kind} ${code(name)}**${where === 'hide' ? ' in hide' : ''}`,
+    `${isGlob(name) ? `${'`*`'} matches any run of characters, ${'`/`'} included; ${'`?`'} one character. ` : ''}Decides ${code('resources/read')} and ${code('resources/subscribe')} of the URIs it matches (resources are dynamic, so a glob matching no listed resource is fine).`,
+  ];
+  const policy = doc.policy ?? doc.partial;
+  if (policy) {
+    const note = doc.policy !== undefined ? '' : ' *(from the parts of the file that validate; while it has errors, the guard blocks every read)*';
+    const hider = policy.hide.find((h) => h.test(name));
+    if (hider) parts.push(`**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from resources/list and a read is blocked (rule ${code('hide')}).${note}`);
+    else {
+      const v = evaluateResource(new PolicyIndex(policy), name);
+      const lines = [`**This policy:** ${code(v.action)} by ${code(v.rule)}${isGlob(name) ? ' (for the URIs this glob matches, unless another entry matches some of them)' : ''}${note}`];
+      if (v.rule !== 'default' && v.reason) lines.push(`Reason: ${v.reason}`);
+      if (v.rule === 'default') lines.push('No resource entry with an action matches, so `default` decides (resources have no risk class).');
+      parts.push(lines.join('  \n'));
+      if (v.action === 'require_approval') parts.push(`Approval timeout: ${v.approvalTimeoutSeconds} s.`);
+      for (const e of v.rateLimited) parts.push(`Rate limit: at most ${e.rateLimit!.max} reads in any ${e.rateLimit!.windowSeconds} s (${code(`resources.${e.key}`)}).`);
+    }
+  }
+  return parts.join('\n\n');
+}
+
+/** Tool names never contain `:`; a hide item that does is a resource URI or URI glob. */
+function looksLikeUri(name: string): boolean {
+  return name.includes(':');
+}
+
 function keyDocMarkdown(name: string, d: KeyDoc | undefined, where: string): string | undefined {
   return d ? `**${code(name)}** ${where}: ${d.detail}\n\n${d.doc}` : undefined;
 }
@@ -161,7 +191,7 @@ function pathMarkdown(path: string, key: string | undefined, index: ToolIndex): 
 function valueMarkdown(ref: OutlineValue, entryKey: string | undefined, index: ToolIndex): string | undefined {
   const v = ref.value;
   const action = typeof v === 'string' && Object.prototype.hasOwnProperty.call(ACTION_DOCS, v) ? ACTION_DOCS[v as keyof typeof ACTION_DOCS] : undefined;
-  if ((ref.scope === 'top' && ref.key === 'default') || ref.scope === 'risk' || (ref.scope === 'entry' && ref.key === 'action')) {
+  if ((ref.scope === 'top' && ref.key === 'default') || ref.scope === 'risk' || ((ref.scope === 'entry' || ref.scope === 'resource_entry') && ref.key === 'action')) {
     if (action) return `**${code(String(v))}** — ${action.detail}\n\n${action.doc}`;
   }
   if (ref.scope === 'condition' && ref.key === 'op' && typeof v === 'string' && Object.prototype.hasOwnProperty.call(OP_DOCS, v)) {
@@ -184,6 +214,8 @@ function keyMarkdown(scope: KeyScope, name: string): string | undefined {
       return keyDocMarkdown(name, CONDITION_KEY_DOCS[name], 'in a condition');
     case 'risk':
       return keyDocMarkdown(name, (RISK_CLASS_DOCS as Record<string, KeyDoc>)[name], 'risk class');
+    case 'resource_entry':
+      return keyDocMarkdown(name, RESOURCE_ENTRY_KEY_DOCS[name], 'in a resource entry');
   }
 }
 
@@ -195,7 +227,9 @@ export function policyHover(document: PolicyDocument | string, position: Positio
   const index = toolIndexOf(tools);
   const ref = hit.ref;
   let contents: string | undefined;
-  if (ref.kind === 'tool') {
+  if (ref.kind === 'resource') contents = resourceMarkdown(doc, ref.name, 'resources');
+  else if (ref.kind === 'tool' && ref.where === 'hide' && looksLikeUri(ref.name)) contents = resourceMarkdown(doc, ref.name, 'hide');
+  else if (ref.kind === 'tool') {
     if (isGlob(ref.name)) contents = globMarkdown(ref.name, index, ref.where);
     else {
       const t = index.get(ref.name);

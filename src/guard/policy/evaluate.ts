@@ -1,6 +1,6 @@
 import type { Classification } from '../catalog/classify';
 import type { RiskClass } from '../catalog/types';
-import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from './model';
+import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry, type ResourceEntry } from './model';
 
 type Args = Readonly<Record<string, unknown>>;
 
@@ -37,8 +37,20 @@ const MAX_CACHED_NAMES = 4096;
 export class PolicyIndex {
   private readonly byName = new Map<string, readonly PolicyEntry[]>();
   private readonly hidden = new Map<string, boolean>();
+  private readonly byUri = new Map<string, readonly ResourceEntry[]>();
 
   constructor(readonly policy: Policy) {}
+
+  /** Resource entries whose URI glob matches `uri`, in file order. */
+  resourcesFor(uri: string): readonly ResourceEntry[] {
+    let found = this.byUri.get(uri);
+    if (found === undefined) {
+      found = (this.policy.resources ?? []).filter((e) => e.pattern.test(uri));
+      if (this.byUri.size >= MAX_CACHED_NAMES) this.byUri.clear();
+      this.byUri.set(uri, found);
+    }
+    return found;
+  }
 
   entriesFor(name: string): readonly PolicyEntry[] {
     let found = this.byName.get(name);
@@ -126,6 +138,62 @@ export function evaluatePolicy(index: PolicyIndex, tool: string, args: Args, cls
     rule: 'default',
     reason: `No entry or risk class decides ${tool} (${cls.category} / ${cls.risk} risk), so the policy's default applies.`,
     applicable: applied,
+    rateLimited,
+    approvalTimeoutSeconds,
+  };
+}
+
+export function resourceRule(entry: ResourceEntry): string {
+  return `resources.${entry.key}`;
+}
+
+/** The policy's answer for one resource read or subscribe, before modes and rate limits. */
+export interface ResourceVerdict {
+  readonly action: Action;
+  /** `resources.KEY` or `default`. */
+  readonly rule: string;
+  /** Never contains the URI (the audit log keeps URIs only as a digest). */
+  readonly reason: string;
+  /** Resource entries whose glob matched, in file order. */
+  readonly applicable: readonly ResourceEntry[];
+  /** Applicable entries that carry a rate limit: each counts the read. */
+  readonly rateLimited: readonly ResourceEntry[];
+  readonly approvalTimeoutSeconds: number;
+}
+
+/**
+ * The policy's answer for a resource URI: the strictest action of the resource entries whose
+ * glob matches it; else `default` (resources have no risk class).
+ */
+export function evaluateResource(index: PolicyIndex, uri: string): ResourceVerdict {
+  const policy = index.policy;
+  const applicable = index.resourcesFor(uri);
+  let winner: ResourceEntry | undefined;
+  for (const entry of applicable) {
+    if (entry.action !== undefined && (winner === undefined || ACTION_STRICTNESS[entry.action] > ACTION_STRICTNESS[winner.action!])) winner = entry;
+  }
+  const rateLimited = applicable.filter((e) => e.rateLimit !== undefined);
+  const timeouts = applicable.filter((e) => e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined);
+  const approvalTimeoutSeconds =
+    timeouts.length > 0 ? Math.min(...timeouts.map((e) => e.approvalTimeoutSeconds!)) : policy.approvalTimeoutSeconds;
+  if (winner !== undefined) {
+    const action = winner.action!;
+    const explained = applicable.find((e) => e.action === action && e.reason !== undefined) ?? winner;
+    const first = applicable.find((e) => e.action === action)!;
+    return {
+      action,
+      rule: resourceRule(first),
+      reason: explained.reason ?? `The policy entry ${resourceRule(first)} says ${action}.`,
+      applicable,
+      rateLimited,
+      approvalTimeoutSeconds,
+    };
+  }
+  return {
+    action: policy.defaultAction,
+    rule: 'default',
+    reason: "No resource entry with an action matches this URI (resources have no risk class), so the policy's default applies.",
+    applicable,
     rateLimited,
     approvalTimeoutSeconds,
   };

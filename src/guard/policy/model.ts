@@ -72,6 +72,22 @@ export interface PolicyEntry {
   readonly when: readonly Condition[];
 }
 
+/**
+ * An entry under `resources:`, keyed by a URI or URI glob (`*` any run of characters, `/`
+ * included; `?` one character). Same fields as a tools entry but `when`.
+ */
+export interface ResourceEntry {
+  /** The key under `resources:`; its rule is `resources.KEY`. */
+  readonly key: string;
+  /** Position under resources, for stable ordering. */
+  readonly index: number;
+  readonly pattern: NamePattern;
+  readonly action?: Action;
+  readonly reason?: string;
+  readonly rateLimit?: RateLimit;
+  readonly approvalTimeoutSeconds?: number;
+}
+
 export interface Policy {
   readonly version: 1;
   readonly defaultAction: Action;
@@ -79,6 +95,8 @@ export interface Policy {
   readonly risk: Readonly<Partial<Record<RiskClass, Action>>>;
   readonly hide: readonly NamePattern[];
   readonly entries: readonly PolicyEntry[];
+  /** Entries under `resources:` (absent or empty when the file has none). */
+  readonly resources?: readonly ResourceEntry[];
   readonly approvalTimeoutSeconds: number;
 }
 

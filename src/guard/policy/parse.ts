@@ -14,6 +14,7 @@ import {
   type Policy,
   type PolicyEntry,
   type RateLimit,
+  type ResourceEntry,
 } from './model';
 import { didYouMean } from './suggest';
 
@@ -23,8 +24,10 @@ export interface ParseResult {
   readonly diagnostics: readonly PolicyDiagnostic[];
 }
 
-export const TOP_LEVEL_KEYS = ['version', 'default', 'risk', 'hide', 'tools', 'approval_timeout'] as const;
+export const TOP_LEVEL_KEYS = ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout'] as const;
 export const ENTRY_KEYS = ['action', 'reason', 'rate_limit', 'approval_timeout', 'when'] as const;
+/** Keys of an entry under `resources:`: those of a tools entry but `when` (a resource read has no arguments). */
+export const RESOURCE_ENTRY_KEYS = ['action', 'reason', 'rate_limit', 'approval_timeout'] as const;
 export const RATE_LIMIT_KEYS = ['max', 'window'] as const;
 export const CONDITION_KEYS = ['path', 'op', 'value'] as const;
 
@@ -441,6 +444,86 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
   };
 }
 
+function checkResourceEntry(c: Checker, key: string, index: number, node: Node | null, keyAt: Offsets): ResourceEntry | undefined {
+  if (isNullNode(node)) {
+    c.report(keyAt, 'warning', 'no-effect', `The resource entry for ${key} is empty, so it changes nothing: give it an action, a rate_limit or both`);
+    return { key, index, pattern: compileNamePattern(key) };
+  }
+  const map = expectMap(c, node, keyAt, `The resource entry for ${key}`);
+  if (!map) return undefined;
+  let ok = true;
+  let action: Action | undefined;
+  let reason: string | undefined;
+  let rateLimit: RateLimit | undefined;
+  let approvalTimeoutSeconds: number | undefined;
+  const fallback = offsetsOf(map, keyAt);
+  for (const pair of map.items) {
+    if (keyName(pair) === 'when') {
+      c.error(
+        offsetsOf(pair.key as Node, fallback),
+        'resource-when',
+        `when is not supported under resources: a resource read has no arguments to test. Use a narrower URI glob for ${key} instead`,
+      );
+      ok = false;
+      continue;
+    }
+    checkKnownPair(c, pair, fallback, RESOURCE_ENTRY_KEYS, `in the resource entry for ${key}`, (k, value, at) => {
+      switch (k) {
+        case 'action':
+          action = expectEnum(c, value, at, ACTIONS, 'action', 'bad-action');
+          ok &&= action !== undefined;
+          break;
+        case 'reason':
+          reason = expectString(c, value, at, 'reason');
+          ok &&= reason !== undefined;
+          break;
+        case 'rate_limit':
+          rateLimit = checkRateLimit(c, value, at);
+          ok &&= rateLimit !== undefined;
+          break;
+        case 'approval_timeout':
+          approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false);
+          ok &&= approvalTimeoutSeconds !== undefined;
+          break;
+      }
+    });
+  }
+  if (map.items.some((p) => { const k = keyName(p); return k === undefined || (k !== 'when' && !(RESOURCE_ENTRY_KEYS as readonly string[]).includes(k)); })) ok = false;
+  if (!ok) return undefined;
+  if (action === undefined && rateLimit === undefined) {
+    c.report(keyAt, 'warning', 'no-effect', `The resource entry for ${key} has neither an action nor a rate_limit, so it changes nothing`);
+  }
+  return {
+    key,
+    index,
+    pattern: compileNamePattern(key),
+    ...(action !== undefined ? { action } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+  };
+}
+
+/** The `resources:` map: URI or URI glob → entry (no `when`). */
+function checkResources(c: Checker, node: Node | null, at: Offsets): ResourceEntry[] {
+  if (isNullNode(node)) return [];
+  const map = expectMap(c, node, at, 'resources');
+  if (!map) return [];
+  const fallback = offsetsOf(map, at);
+  const out: ResourceEntry[] = [];
+  map.items.forEach((pair, index) => {
+    const keyAt = offsetsOf(pair.key as Node, fallback);
+    const key = keyName(pair);
+    if (key === undefined || key.trim() === '') {
+      c.error(keyAt, 'bad-key', 'Each key under resources must be a resource URI or a URI glob, e.g. "odoo://record/*"');
+      return;
+    }
+    const entry = checkResourceEntry(c, key, index, (pair.value as Node | null) ?? null, keyAt);
+    if (entry) out.push(entry);
+  });
+  return out;
+}
+
 // ───────────────────────────── Entries, units and the two ways of reading a file ─────────────────────────────
 
 /** One entry under `tools` as parsed and checked. An incremental parse reuses it as is while its text is unchanged. */
@@ -553,6 +636,8 @@ interface TopState {
   hide: NamePattern[];
   entries: PolicyEntry[];
   units: EntryUnit[];
+  /** Set when the file has a `resources:` key. */
+  resources?: ResourceEntry[];
   approvalTimeoutSeconds: number;
 }
 
@@ -592,6 +677,9 @@ function checkTopPair(c: Checker, pair: Pair, fallback: Offsets, s: TopState, to
         break;
       case 'tools':
         tools(c, value, at);
+        break;
+      case 'resources':
+        s.resources = checkResources(c, value, at);
         break;
       case 'approval_timeout':
         s.approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false) ?? s.approvalTimeoutSeconds;
@@ -680,6 +768,7 @@ function finish(
     risk: s.risk,
     hide: s.hide,
     entries: s.entries,
+    ...(s.resources !== undefined ? { resources: s.resources } : {}),
     approvalTimeoutSeconds: s.approvalTimeoutSeconds,
   };
   const ok = s.version !== undefined && !diagnostics.some((d) => d.severity === 'error');

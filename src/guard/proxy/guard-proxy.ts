@@ -5,7 +5,7 @@ import { ElicitationApprover } from '../approval/elicitation-approver';
 import type { AuditDecision, AuditSink, UpstreamOutcome } from '../audit-log';
 import { argumentsDigest, canonicalJson } from '../canonical-json';
 import { classifyTool, type Classification } from '../catalog/classify';
-import { decide, isLockdownSafe, rateLimitedReason, type PolicyState, type Verdict } from '../decider';
+import { decide, decideResource, isLockdownSafe, rateLimitedReason, type PolicyState, type ResourceDecision, type Verdict } from '../decider';
 import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
 import { denialText, type BlockKind } from './denial';
@@ -81,7 +81,16 @@ interface QueuedLine {
   line: string | undefined;
 }
 
-type Kind = 'initialize' | 'tools/list' | 'tools/call' | 'other';
+type Kind = 'initialize' | 'tools/list' | 'tools/call' | 'resource' | 'resources/list' | 'resources/templates/list' | 'other';
+
+/** Resource methods decided by the policy before they are forwarded. */
+type ResourceMethod = 'resources/read' | 'resources/subscribe';
+
+/** JSON-RPC error code of a resource request MCP Guard blocked. */
+export const GUARD_BLOCKED = -32001;
+
+/** The fixed classification of a gated resource request: reads, no risk class of their own. */
+const RESOURCE_CLASSIFICATION: Classification = { category: 'Read', risk: 'low', reason: 'Reads one resource by URI.', source: 'catalog' };
 
 interface CallContext {
   readonly id: JsonRpcId;
@@ -92,6 +101,8 @@ interface CallContext {
   readonly line: string;
   readonly receivedAt: number;
   classification?: Classification;
+  /** Set for a gated resources/read or resources/subscribe (then `tool` is the method and `args` is `{ uri }`). */
+  readonly resource?: { readonly method: ResourceMethod; readonly uri: string };
 }
 
 interface AuditFacts {
@@ -124,7 +135,7 @@ class RemoteError extends Error {}
 
 /**
  * The guard between an MCP client and one upstream server, at the level of JSON-RPC lines.
- * Messages pass through byte for byte, except `tools/call` (decided by the policy before it
+ * Messages pass through byte for byte, except `tools/call`, `resources/read` and `resources/subscribe` (decided by the policy before it
  * is forwarded), `tools/list` answers (hidden tools removed) and the guard's own requests.
  */
 export class GuardProxy {
@@ -164,6 +175,8 @@ export class GuardProxy {
   private readonly maxMessageBytes: number;
   /** Tools a person allowed "for this session": later approvals for them are not asked again. */
   private readonly sessionAllowed = new Set<string>();
+  /** `METHOD URI` pairs a person allowed "for this session" (kept apart from tool names). */
+  private readonly sessionAllowedResources = new Set<string>();
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
@@ -369,7 +382,7 @@ export class GuardProxy {
         this.forwarded.delete(key);
         this.deadlines.delete(key);
         const neverSent = this.unqueue(key);
-        if (request.kind === 'tools/call') this.audit(request.call!, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
+        if (request.kind === 'tools/call' || request.kind === 'resource') this.audit(request.call!, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
         if (neverSent) return;
         this.abandon(key);
       }
@@ -419,6 +432,17 @@ export class GuardProxy {
       case 'tools/list':
         this.forward(key, { kind: 'tools/list', method }, unambiguous(msg, line));
         return;
+      case 'resources/read':
+      case 'resources/subscribe':
+        if (!this.initializeSeen) {
+          this.sendDown(errorLine(id, INVALID_REQUEST, `Invalid request: ${method} before initialize. MCP Guard forwards no resource request before the session is initialized`));
+          return;
+        }
+        return this.onResourceRequest(id, key, method, msg);
+      case 'resources/list':
+      case 'resources/templates/list':
+        this.forward(key, { kind: method, method }, unambiguous(msg, line));
+        return;
       default:
         this.forward(key, { kind: 'other', method }, unambiguous(msg, line));
     }
@@ -437,6 +461,9 @@ export class GuardProxy {
       const call = request.call!;
       this.sendDown(resultLine(call.id, errorResult(`MCP Guard could not send the call to ${call.tool}: ${why}. The call did not run.`)));
       this.audit(call, request.audit!, 'not_forwarded');
+    } else if (request.kind === 'resource') {
+      this.sendDown(errorLine(idFromKey(key), UPSTREAM_ERROR, `MCP Guard could not send ${request.method}: ${why}`));
+      this.audit(request.call!, request.audit!, 'not_forwarded');
     } else {
       this.sendDown(errorLine(idFromKey(key), UPSTREAM_ERROR, `MCP Guard could not send ${request.method}: ${why}`));
     }
@@ -627,6 +654,114 @@ export class GuardProxy {
     if (this.forward(call.key, { kind: 'tools/call', method: 'tools/call', call, audit: facts }, call.line)) this.trackDeadline(call.key);
   }
 
+  // ---- resources/read and resources/subscribe -----------------------------------------
+
+  private onResourceRequest(id: JsonRpcId, key: string, method: ResourceMethod, msg: JsonRpcMessage): void {
+    const params = msg.params;
+    if (!isPlainObject(params) || typeof params['uri'] !== 'string' || params['uri'] === '') {
+      this.sendDown(errorLine(id, INVALID_PARAMS, `Invalid params: ${method} needs params.uri, the resource URI as a string`));
+      return;
+    }
+    const uri = params['uri'];
+    const call: CallContext = {
+      id,
+      key,
+      tool: method,
+      args: { uri },
+      // Re-serialised from the parsed message, so the URI decided on is the URI sent.
+      line: JSON.stringify(msg),
+      receivedAt: this.opts.clock(),
+      classification: RESOURCE_CLASSIFICATION,
+      resource: { method, uri },
+    };
+    const verdict = decideResource(this.opts.policy.state, this.mode, uri, this.opts.limiter);
+    const entries = verdict.policy ? verdict.policy.applicable.map((e) => e.key) : [];
+    if (this.mode === 'monitor') {
+      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') this.opts.limiter.tryConsume(verdict.limits);
+      return this.forwardResource(call, { decision: 'monitored', would: WOULD[verdict.kind], rule: verdict.rule, reason: verdict.reason, entries });
+    }
+    switch (verdict.kind) {
+      case 'deny':
+        return this.blockResource(call, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'rate_limited':
+        return this.blockResource(call, { decision: 'rate_limited', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'allow':
+        this.opts.limiter.tryConsume(verdict.limits);
+        return this.forwardResource(call, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'require_approval':
+        return this.approveResource(call, verdict, entries);
+    }
+  }
+
+  private approveResource(call: CallContext, verdict: Extract<ResourceDecision, { kind: 'require_approval' }>, entries: readonly string[]): void {
+    const { method, uri } = call.resource!;
+    // "Allow for this session" covers this method on this exact URI, nothing wider.
+    const sessionKey = `${method} ${uri}`;
+    const facts = { rule: verdict.rule, entries };
+    if (this.sessionAllowedResources.has(sessionKey)) {
+      const quota = this.opts.limiter.tryConsume(verdict.limits);
+      if (!quota.ok) return this.blockResource(call, { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), approver: 'session' });
+      return this.forwardResource(call, { ...facts, decision: 'approved', reason: verdict.reason, approver: 'session' });
+    }
+    const held: HeldCall = { call, abort: new AbortController() };
+    this.held.set(call.key, held);
+    void askApproval(
+      this.approvers,
+      {
+        callId: `${this.idPrefix}call-${this.nextOwnId++}`,
+        server: this.opts.serverName,
+        tool: method,
+        category: RESOURCE_CLASSIFICATION.category,
+        risk: RESOURCE_CLASSIFICATION.risk,
+        riskReason: RESOURCE_CLASSIFICATION.reason,
+        rule: verdict.rule,
+        reason: verdict.reason,
+        args: call.args,
+        timeoutMs: verdict.timeoutMs,
+      },
+      held.abort.signal,
+    ).then((result) => {
+      if (this.held.get(call.key) !== held) return;
+      this.held.delete(call.key);
+      this.batched(() => {
+        const by = { ...facts, approver: result.by };
+        switch (result.outcome) {
+          case 'approved': {
+            const quota = this.opts.limiter.tryConsume(verdict.limits);
+            if (!quota.ok) return this.blockResource(call, { ...by, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+            if (result.scope === 'session') this.sessionAllowedResources.add(sessionKey);
+            return this.forwardResource(call, { ...by, decision: 'approved', reason: verdict.reason });
+          }
+          case 'cancelled':
+            return this.audit(call, { ...by, decision: 'declined', reason: result.detail }, 'not_forwarded');
+          case 'no_approver':
+            return this.blockResource(call, { ...by, decision: 'denied', reason: `${verdict.reason} ${result.detail}` });
+          case 'timeout':
+          case 'declined':
+            return this.blockResource(call, { ...by, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
+        }
+      });
+    });
+  }
+
+  private forwardResource(call: CallContext, facts: AuditFacts): void {
+    if (this.upstreamGone !== undefined) {
+      this.sendDown(errorLine(call.id, UPSTREAM_ERROR, `The MCP server behind MCP Guard is not running: ${this.upstreamGone}`));
+      this.audit(call, facts, 'not_forwarded');
+      return;
+    }
+    this.forward(call.key, { kind: 'resource', method: call.tool, call, audit: facts }, call.line);
+  }
+
+  /** A blocked resource request gets a JSON-RPC error (resources/read has no isError result). */
+  private blockResource(call: CallContext, facts: AuditFacts): void {
+    const { method, uri } = call.resource!;
+    const verb = method === 'resources/read' ? 'reading' : 'subscribing to';
+    const message = `MCP Guard blocked ${verb} ${uri} by rule ${facts.rule}: ${facts.reason}`;
+    this.sendDown(errorLine(call.id, GUARD_BLOCKED, message, { guard: 'mcp-guard', decision: facts.decision, rule: facts.rule }));
+    this.audit(call, facts, 'not_forwarded');
+  }
+
   // ---- per-call timeout ----------------------------------------------------------------
 
   private trackDeadline(key: string): void {
@@ -760,6 +895,7 @@ export class GuardProxy {
       this.audit(call, request.audit!, 'protocol_error');
     } else {
       this.sendDown(errorLine(id, UPSTREAM_ERROR, `MCP Guard dropped the MCP server's answer to ${request.method}: ${why}`));
+      if (request.kind === 'resource') this.audit(request.call!, request.audit!, 'protocol_error');
     }
   }
 
@@ -834,6 +970,16 @@ export class GuardProxy {
       case 'tools/list':
         this.sendDown(this.withoutHiddenTools(msg, line));
         return;
+      case 'resource':
+        this.sendDown(line);
+        this.audit(request.call!, request.audit!, 'error' in msg ? 'protocol_error' : 'ok');
+        return;
+      case 'resources/list':
+        this.sendDown(this.withoutHiddenResources(msg, line, 'resources', 'uri'));
+        return;
+      case 'resources/templates/list':
+        this.sendDown(this.withoutHiddenResources(msg, line, 'resourceTemplates', 'uriTemplate'));
+        return;
       case 'initialize':
         if (isPlainObject(msg.result) && isPlainObject(msg.result['capabilities'])) this.upstreamCapabilities = msg.result['capabilities'];
         this.sendDown(line);
@@ -858,6 +1004,23 @@ export class GuardProxy {
     return (
       stringifyOrUndefined({ ...msg, result: { ...result, tools: visible } }) ??
       errorLine(msg.id as JsonRpcId, UPSTREAM_ERROR, 'MCP Guard could not pass on the tool list: it is nested too deep to filter')
+    );
+  }
+
+  /**
+   * A resources/list (`uri`) or resources/templates/list (`uriTemplate`) answer without the items
+   * a `hide` glob matches; for templates the glob is matched against the template text itself.
+   */
+  private withoutHiddenResources(msg: JsonRpcMessage, line: string, field: 'resources' | 'resourceTemplates', uriField: 'uri' | 'uriTemplate'): string {
+    const state = this.opts.policy.state;
+    if (state.kind !== 'valid' || state.index.policy.hide.length === 0) return line;
+    const result = msg.result;
+    if (!isPlainObject(result) || !Array.isArray(result[field])) return line;
+    const items = result[field] as unknown[];
+    const visible = items.filter((r) => !(isPlainObject(r) && typeof r[uriField] === 'string' && state.index.isHidden(r[uriField])));
+    return (
+      stringifyOrUndefined({ ...msg, result: { ...result, [field]: visible } }) ??
+      errorLine(msg.id as JsonRpcId, UPSTREAM_ERROR, `MCP Guard could not pass on the ${field === 'resources' ? 'resource' : 'resource template'} list: it is nested too deep to filter`)
     );
   }
 
@@ -1009,6 +1172,7 @@ export class GuardProxy {
           this.audit(call, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
         } else {
           this.sendDown(errorLine(idFromKey(key), UPSTREAM_ERROR, `The MCP server behind MCP Guard stopped before answering ${request.method}: ${cause}`));
+          if (request.kind === 'resource') this.audit(request.call!, request.audit!, neverSent ? 'not_forwarded' : 'no_response');
         }
       }
       this.queue = [];
@@ -1065,7 +1229,7 @@ export class GuardProxy {
     for (const [, held] of this.held) held.abort.abort(new Error('shutdown'));
     for (const [key, request] of this.forwarded) {
       this.forwarded.delete(key);
-      if (request.kind === 'tools/call') this.audit(request.call!, request.audit!, this.queuedByKey.has(key) ? 'not_forwarded' : 'no_response');
+      if (request.kind === 'tools/call' || request.kind === 'resource') this.audit(request.call!, request.audit!, this.queuedByKey.has(key) ? 'not_forwarded' : 'no_response');
     }
     this.queue = [];
     this.queuedByKey.clear();
