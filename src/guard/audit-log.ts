@@ -162,7 +162,9 @@ export class JsonlAuditLog implements AuditSink {
 
   write(event: AuditEvent): void {
     if (this.closed) return;
-    this.pending.push(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+    // `time` first, without copying the event into a new object on every decision.
+    const body = JSON.stringify(event);
+    this.pending.push(`{"time":"${new Date().toISOString()}"${body.length > 2 ? `,${body.slice(1)}` : '}'}\n`);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
