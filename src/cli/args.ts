@@ -36,6 +36,10 @@ export const USAGE = `Usage:
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
       Tell what the policy does with that call and why: the decision, the entries that applied,
       those whose conditions failed, and the fallback used.
+  mcp-guard test FILE...
+      Run each policy file's tests: list (calls with the decision they must get); print
+      FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT) and a summary;
+      exit 1 when a test fails or the policy is invalid.
   mcp-guard --version | --help`;
 
 /** `uvx odoo-mcp` for `uvx odoo-mcp`; `node server.js` for `/usr/bin/node /x/server.js`. */

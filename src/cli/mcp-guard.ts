@@ -8,6 +8,7 @@ setFlagsFromString('--semi-space-growth-factor=1');
 import { runGuard } from './run';
 import { validateFiles } from './validate';
 import { explainCommand } from './explain';
+import { testCommand } from './test';
 import { VERSION } from '../guard/version';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -18,6 +19,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'validate':
       if (rest.length === 0) throw new UsageError('validate needs at least one policy file');
       return validateFiles(rest, (line) => process.stdout.write(`${line}\n`));
+    case 'test':
+      return testCommand(rest, (line) => process.stdout.write(`${line}\n`));
     case 'explain':
       return explainCommand(rest, (text) => process.stdout.write(`${text}\n`));
     case '--version':

@@ -5,6 +5,7 @@ import {
   policyCompletions,
   policyDiagnostics,
   policyHover,
+  policyTestLens,
   type PolicyDiagnostic,
   type PolicyDocument,
   type Range,
@@ -49,6 +50,7 @@ export class PolicyLanguage implements vscode.Disposable {
   private readonly parsed = new Map<string, { version: number; doc: PolicyDocument }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
 
   constructor(private readonly reportedTools: () => readonly ReportedTool[] | undefined) {
     this.disposables.push(
@@ -97,6 +99,15 @@ export class PolicyLanguage implements vscode.Disposable {
         '-',
         '.',
       ),
+      // "4 tests pass" / "1 of 4 tests fails" over the policy's tests: section.
+      vscode.languages.registerCodeLensProvider(SELECTOR, {
+        onDidChangeCodeLenses: this.lensesChanged.event,
+        provideCodeLenses: (document) => {
+          const lens = policyTestLens(this.document(document), this.reportedTools());
+          if (!lens) return [];
+          return [new vscode.CodeLens(toRange(lens.range), { title: `$(beaker) ${lens.title}`, command: '' })];
+        },
+      }),
       vscode.languages.registerCodeActionsProvider(
         SELECTOR,
         {
@@ -152,10 +163,12 @@ export class PolicyLanguage implements vscode.Disposable {
   /** The guard reported a new tool list: names that were unknown may be known now. */
   revalidateAll(): void {
     for (const d of vscode.workspace.textDocuments) if (d.languageId === LANGUAGE_ID) this.validate(d);
+    this.lensesChanged.fire();
   }
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
+    this.lensesChanged.dispose();
   }
 }

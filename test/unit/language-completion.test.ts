@@ -70,7 +70,7 @@ describe('language completion: where the cursor is (text and indentation only)',
 describe('language completion: items', () => {
   it('top-level keys not yet present, as snippets', () => {
     const items = complete(18, 0);
-    assert.deepEqual(labels(items), ['resources', 'approval_timeout']);
+    assert.deepEqual(labels(items), ['resources', 'approval_timeout', 'tests']);
     assert.deepEqual(items[1], {
       label: 'approval_timeout',
       kind: 'Property',
@@ -82,7 +82,7 @@ describe('language completion: items', () => {
       sortText: '006',
     });
     const fresh = policyCompletions('', { line: 0, character: 0 });
-    assert.deepEqual(labels(fresh), ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout']);
+    assert.deepEqual(labels(fresh), ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout', 'tests']);
     assert.equal(fresh.find((i) => i.label === 'tools')!.insertText, 'tools:\n  ${1:tool_name}:\n    action: ${2|allow,deny,require_approval|}');
     assert.equal(fresh.find((i) => i.label === 'tools')!.insertTextMode, 'asIs');
   });

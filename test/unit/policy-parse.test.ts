@@ -287,7 +287,7 @@ describe('policy parse: errors with code, message and range', () => {
     const r = expectOne('version: 1\nzzzzzzzz: 1\n', {
       severity: 'error',
       code: 'unknown-key',
-      message: 'Unknown key "zzzzzzzz" at the top level; expected "version", "default", "risk", "hide", "tools", "resources" or "approval_timeout"',
+      message: 'Unknown key "zzzzzzzz" at the top level; expected "version", "default", "risk", "hide", "tools", "resources", "approval_timeout" or "tests"',
       line: 1,
       character: 0,
     });

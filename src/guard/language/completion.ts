@@ -229,6 +229,7 @@ export function policyCompletions(document: PolicyDocument | string, position: P
         tools: `tools:\n${pad}\${1:tool_name}:\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
         resources: `resources:\n${pad}"\${1:odoo://record/*}":\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
         approval_timeout: 'approval_timeout: ${1:120}',
+        tests: `tests:\n${pad}- call: \${1:tool_name}\n${pad}  args: {$2}\n${pad}  expect: \${3|${choice(ACTIONS)}|}`,
       };
       return keyItems(ctx, TOP_LEVEL_DOCS, TOP_LEVEL_KEYS, exclude, snippets);
     }

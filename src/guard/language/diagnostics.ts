@@ -17,7 +17,9 @@
  *   rate limit) that can never change a decision, because a stricter entry without conditions
  *   matches every tool it matches, or because hide removes all of them;
  * - `unlisted-tools` (information): tools the server reported that the catalog does not know and
- *   no entry names.
+ *   no entry names;
+ * - `test-failed` (error, at the test's `expect`): an item of `tests:` whose call the policy decides
+ *   otherwise; `unknown-tool` (warning) also for a test's `call` (see `./policy-tests.ts`).
  *
  * The format has no `mode` key (modes are set on the command line and in the editor), so there
  * is no warning about a policy left in monitor mode.
@@ -29,6 +31,7 @@ import { shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/par
 import { didYouMean } from '../policy/suggest';
 import { analyzePolicy, asDocument, entryKeyRange, entryOutline, relativeEntryOutline, topOutline, type PolicyDocument } from './analyze';
 import { globCovers } from './glob-cover';
+import { policyTestDiagnostics } from './policy-tests';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolSource } from './tool-index';
 
 export type { PolicyDiagnostic };
@@ -48,7 +51,7 @@ function diag(severity: Severity, code: string, message: string, range: Range, s
 }
 
 /** Where names were looked for, for messages: "in the catalog nor in the tool list the server reported". */
-function knownWhere(index: ToolIndex): string {
+export function knownWhere(index: ToolIndex): string {
   return index.hasReported ? 'in the catalog nor in the tool list the server reported' : `in the catalog (${index.catalogLabel}), and the server has not reported its tools`;
 }
 
@@ -306,6 +309,7 @@ export function policyDiagnostics(document: PolicyDocument | string, tools?: Too
     for (const d of entryToolDiagnostics(u.record, index)) out.push(shiftDiagnostic(d, u.line));
   }
   fileChecks(doc, index, out);
+  out.push(...policyTestDiagnostics(doc, index, knownWhere));
   return out.sort(byPosition);
 }
 

@@ -38,6 +38,10 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'seconds (> 0), default 120',
     doc: 'Seconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.',
   },
+  tests: {
+    detail: 'calls with the decision they must get',
+    doc: 'A list of tests, each `{ call: TOOL, args: {…}, expect: allow | deny | require_approval }` (optional `mode: enforce | lockdown`, `name`). `mcp-guard test FILE` runs them, and the editor shows a failing test as an error on its `expect`. The guard itself ignores them; rate limits are not counted.',
+  },
 };
 
 export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {

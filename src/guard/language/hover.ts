@@ -9,6 +9,7 @@ import { PolicyIndex, evaluatePolicy, evaluateResource } from '../policy/evaluat
 import { isGlob } from '../policy/glob';
 import type { Condition, Policy } from '../policy/model';
 import { asDocument, refAt, type KeyScope, type OutlineValue, type PolicyDocument } from './analyze';
+import { policyTestAt, policyTestMarkdown } from './policy-tests';
 import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
 
@@ -223,6 +224,10 @@ function keyMarkdown(scope: KeyScope, name: string): string | undefined {
 export function policyHover(document: PolicyDocument | string, position: Position, tools?: ToolSource): PolicyHover | undefined {
   const doc = asDocument(document);
   const hit = refAt(doc, position);
+  if (!(hit?.ref.kind === 'key' && hit.ref.scope === 'top')) {
+    const test = policyTestAt(doc, position, tools);
+    if (test) return { contents: policyTestMarkdown(test), range: test.range };
+  }
   if (!hit) return undefined;
   const index = toolIndexOf(tools);
   const ref = hit.ref;

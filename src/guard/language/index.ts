@@ -9,7 +9,9 @@
  * - `policyHover(documentOrText, position, tools?)` → `PolicyHover | undefined`;
  * - `policyCompletions(documentOrText, position, tools?)` → `PolicyCompletionItem[]`;
  * - `policyCodeActions(documentOrText, range, tools?, diagnostics?)` → `PolicyCodeAction[]`;
- * - `starterPolicyFor(reportedTools?, serverLabel?)` → the commented starter policy text.
+ * - `starterPolicyFor(reportedTools?, serverLabel?)` → the commented starter policy text;
+ * - `policyTestLens(documentOrText, tools?)` → `PolicyTestLens | undefined` (the code lens over `tests:`);
+ *   `policyTestResults(documentOrText, tools?)` → the results of the file's `tests:`.
  *
  * `tools` is a `ToolIndex`, or the tool list the running guard last reported, or nothing (the
  * catalog alone).
@@ -24,6 +26,10 @@ export { cursorContext } from './context';
 export type { CursorContext } from './context';
 export { policyDiagnostics, validatePolicyText } from './diagnostics';
 export { policyHover } from './hover';
+export { policyTestAt, policyTestLens, policyTestMarkdown, policyTestResults } from './policy-tests';
+export type { PolicyTestLens } from './policy-tests';
+export { describeTestResult, runPolicyTests, runPolicyTestsOnText, summarizeTestResults } from '../policy/tests';
+export type { PolicyTestResult, RunPolicyTestsOptions } from '../policy/tests';
 export type { PolicyHover } from './hover';
 export { ToolIndex, createToolIndex, toolIndexOf } from './tool-index';
 export type { KnownTool, ReportedTool, ToolParameter, ToolSource } from './tool-index';

@@ -1,4 +1,5 @@
 import type { RiskClass } from '../catalog/types';
+import type { Range } from './diagnostics';
 
 /** What a policy can tell the guard to do with a call, from most to least permissive. */
 export type Action = 'allow' | 'require_approval' | 'deny';
@@ -88,6 +89,30 @@ export interface ResourceEntry {
   readonly approvalTimeoutSeconds?: number;
 }
 
+/** The modes a policy test may run in (`monitor` would allow everything, so it is no test). */
+export type TestMode = 'enforce' | 'lockdown';
+export const TEST_MODES: readonly TestMode[] = ['enforce', 'lockdown'];
+
+/**
+ * One item of the top-level `tests:` list: a call and the decision the policy must give it. The guard
+ * never reads tests at run time; `mcp-guard test` and the editor run them (see `./tests.ts`).
+ */
+export interface PolicyTest {
+  /** Position in the list. */
+  readonly index: number;
+  readonly name?: string;
+  readonly call: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly expect: Action;
+  readonly mode: TestMode;
+  /** The whole item in the file. */
+  readonly range: Range;
+  /** The `call` value. */
+  readonly callRange: Range;
+  /** The `expect` value. */
+  readonly expectRange: Range;
+}
+
 export interface Policy {
   readonly version: 1;
   readonly defaultAction: Action;
@@ -98,6 +123,8 @@ export interface Policy {
   /** Entries under `resources:` (absent or empty when the file has none). */
   readonly resources?: readonly ResourceEntry[];
   readonly approvalTimeoutSeconds: number;
+  /** The file's `tests:` items (absent when the file has no `tests:` key); the guard ignores them. */
+  readonly tests?: readonly PolicyTest[];
 }
 
 /** Risk classes that have an action of their own even when the file says nothing. */

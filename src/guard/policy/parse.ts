@@ -15,6 +15,9 @@ import {
   type PolicyEntry,
   type RateLimit,
   type ResourceEntry,
+  TEST_MODES,
+  type PolicyTest,
+  type TestMode,
 } from './model';
 import { didYouMean } from './suggest';
 
@@ -24,7 +27,9 @@ export interface ParseResult {
   readonly diagnostics: readonly PolicyDiagnostic[];
 }
 
-export const TOP_LEVEL_KEYS = ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout'] as const;
+export const TOP_LEVEL_KEYS = ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout', 'tests'] as const;
+/** Keys of an item of `tests:`. */
+export const TEST_KEYS = ['call', 'args', 'expect', 'mode', 'name'] as const;
 export const ENTRY_KEYS = ['action', 'reason', 'rate_limit', 'approval_timeout', 'when'] as const;
 /** Keys of an entry under `resources:`: those of a tools entry but `when` (a resource read has no arguments). */
 export const RESOURCE_ENTRY_KEYS = ['action', 'reason', 'rate_limit', 'approval_timeout'] as const;
@@ -524,6 +529,92 @@ function checkResources(c: Checker, node: Node | null, at: Offsets): ResourceEnt
   return out;
 }
 
+/** The `tests:` list: calls with the decision the policy must give them (run by `mcp-guard test` and the editor, never by the guard). */
+function checkTests(c: Checker, node: Node | null, at: Offsets): PolicyTest[] {
+  if (isNullNode(node)) return [];
+  if (!isSeq(node)) {
+    c.error(offsetsOf(node, at), 'wrong-type', `tests must be a list of tests, e.g. - { call: search_records, args: { model: res.partner }, expect: allow }, not ${describe(node ? c.toJS(node) : null)}`);
+    return [];
+  }
+  const out: PolicyTest[] = [];
+  const listAt = offsetsOf(node, at);
+  node.items.forEach((item, index) => {
+    const itemNode = item as Node;
+    const map = expectMap(c, itemNode, listAt, 'Each test');
+    if (!map) return;
+    const raw = offsetsOf(map, listAt);
+    const text = c.at.lines.text;
+    let end = raw[1];
+    while (end > raw[0] && /\s/.test(text[end - 1]!)) end--;
+    const itemAt: Offsets = [raw[0], end];
+    let ok = true;
+    let call: string | undefined;
+    let callAt: Offsets | undefined;
+    let args: Record<string, unknown> = {};
+    let expect: Action | undefined;
+    let expectAt: Offsets | undefined;
+    let mode: TestMode = 'enforce';
+    let name: string | undefined;
+    for (const pair of map.items) {
+      if (keyName(pair) === undefined || !(TEST_KEYS as readonly string[]).includes(keyName(pair)!)) ok = false;
+    }
+    eachKnownKey(c, map, TEST_KEYS, 'in a test', (key, value, keyAt) => {
+      switch (key) {
+        case 'call':
+          call = expectString(c, value, keyAt, 'call (the tool name)');
+          callAt = offsetsOf(value, keyAt);
+          ok &&= call !== undefined;
+          break;
+        case 'args':
+          if (isNullNode(value)) args = {};
+          else if (isMap(value)) args = c.toJS(value) as Record<string, unknown>;
+          else {
+            c.error(offsetsOf(value, keyAt), 'wrong-type', `args must be a mapping of argument names to values, e.g. { model: res.partner }, not ${describe(value ? c.toJS(value) : null)}`);
+            ok = false;
+          }
+          break;
+        case 'expect':
+          expect = expectEnum(c, value, keyAt, ACTIONS, 'expect', 'bad-action');
+          expectAt = offsetsOf(value, keyAt);
+          ok &&= expect !== undefined;
+          break;
+        case 'mode': {
+          const m = expectEnum(c, value, keyAt, TEST_MODES, 'mode', 'bad-mode');
+          if (m) mode = m;
+          else ok = false;
+          break;
+        }
+        case 'name':
+          name = expectString(c, value, keyAt, 'name');
+          ok &&= name !== undefined;
+          break;
+      }
+    });
+    const has = (k: string) => map.items.some((p) => keyName(p) === k);
+    if (!has('call')) {
+      c.error(itemAt, 'missing-key', 'A test needs call: the name of the tool it calls');
+      ok = false;
+    }
+    if (!has('expect')) {
+      c.error(itemAt, 'missing-key', 'A test needs expect: allow, deny or require_approval');
+      ok = false;
+    }
+    if (!ok || call === undefined || expect === undefined || callAt === undefined || expectAt === undefined) return;
+    out.push({
+      index,
+      ...(name !== undefined ? { name } : {}),
+      call,
+      args,
+      expect,
+      mode,
+      range: c.range(itemAt),
+      callRange: c.range(callAt),
+      expectRange: c.range(expectAt),
+    });
+  });
+  return out;
+}
+
 // ───────────────────────────── Entries, units and the two ways of reading a file ─────────────────────────────
 
 /** One entry under `tools` as parsed and checked. An incremental parse reuses it as is while its text is unchanged. */
@@ -638,6 +729,8 @@ interface TopState {
   units: EntryUnit[];
   /** Set when the file has a `resources:` key. */
   resources?: ResourceEntry[];
+  /** Set when the file has a `tests:` key: the tests that validated. */
+  tests?: PolicyTest[];
   approvalTimeoutSeconds: number;
 }
 
@@ -683,6 +776,9 @@ function checkTopPair(c: Checker, pair: Pair, fallback: Offsets, s: TopState, to
         break;
       case 'approval_timeout':
         s.approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false) ?? s.approvalTimeoutSeconds;
+        break;
+      case 'tests':
+        s.tests = checkTests(c, value, at);
         break;
     }
   });
@@ -770,6 +866,7 @@ function finish(
     entries: s.entries,
     ...(s.resources !== undefined ? { resources: s.resources } : {}),
     approvalTimeoutSeconds: s.approvalTimeoutSeconds,
+    ...(s.tests !== undefined ? { tests: s.tests } : {}),
   };
   const ok = s.version !== undefined && !diagnostics.some((d) => d.severity === 'error');
   return {

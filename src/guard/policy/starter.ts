@@ -67,7 +67,52 @@ export function starterPolicy(serverLabel: string, tools: readonly StarterTool[]
     }
     out.push('');
   }
+  const tests = starterTests(tools);
+  if (tests.length > 0) {
+    out.push(
+      '# Calls with the decision this file must give them: run them with',
+      '# node dist/mcp-guard.js test <this file> (the editor runs them too). Add your own.',
+      'tests:',
+    );
+    for (const t of tests) {
+      out.push(`  - call: ${yamlKey(t.tool.name)}`);
+      if (t.args) out.push(`    args: ${t.args}`);
+      out.push(`    expect: ${recommendedAction(t.tool.risk)}`);
+    }
+  }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Example arguments for the starter's tests of well-known tools (YAML flow mappings). */
+const STARTER_TEST_ARGS: Readonly<Record<string, string>> = {
+  execute_method: '{ model: res.partner, method: unlink, args: [[7]] }',
+  cancel_async_task: '{ task_id: "1234" }',
+  search_records: '{ model: res.partner, domain: [] }',
+};
+
+/** The riskiest tools first (these names before others of their class), then one low-risk Read tool. */
+const STARTER_TEST_FIRST = ['cancel_async_task', 'execute_method', 'execute_approved_write', 'search_records'];
+const RISK_ORDER: Readonly<Record<RiskClass, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/** The tests a starter policy ships with: up to three of its riskiest tools and one Read tool. */
+export function starterTests(tools: readonly StarterTool[]): { readonly tool: StarterTool; readonly args?: string }[] {
+  const rank = (t: StarterTool) => {
+    const i = STARTER_TEST_FIRST.indexOf(t.name);
+    return i === -1 ? STARTER_TEST_FIRST.length : i;
+  };
+  const risky = tools
+    .filter((t) => t.risk === 'critical' || t.risk === 'high')
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => RISK_ORDER[a.t.risk] - RISK_ORDER[b.t.risk] || rank(a.t) - rank(b.t) || a.i - b.i)
+    .slice(0, 3)
+    .map((x) => x.t);
+  const reads = tools.filter((t) => t.category === 'Read' && t.risk === 'low');
+  const read = reads.find((t) => t.name === 'search_records') ?? reads[0];
+  const chosen = read ? [...risky, read] : risky;
+  return chosen.map((tool) => {
+    const args = STARTER_TEST_ARGS[tool.name];
+    return args ? { tool, args } : { tool };
+  });
 }
 
 /**

@@ -96,3 +96,34 @@ describe('policy file language in a real VS Code extension host', function () {
     assert.equal(doc.lineAt(4).text, '    action: allow');
   });
 });
+
+describe('policy tests inside the policy file, in a real VS Code extension host', function () {
+  this.timeout(60_000);
+
+  it('shows a code lens with the test count and a failing test as a diagnostic on its expect line', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const file = join(folder, 'tested.mcp-policy.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'tools:',
+        '  cancel_async_task:',
+        '    action: require_approval',
+        'tests:',
+        '  - { call: cancel_async_task, args: { task_id: abc }, expect: require_approval }',
+        '  - { call: search_records, expect: allow }',
+        '  - { call: execute_method, args: { model: res.partner }, expect: allow }',
+        '',
+      ].join('\n'),
+    );
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await vscode.window.showTextDocument(doc);
+    const failed = await waitFor('the failing test diagnostic', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'test-failed'));
+    assert.equal(failed.range.start.line, 7);
+    assert.match(failed.message, /Test fails: execute_method is deny, expected allow/);
+    const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri)) as vscode.CodeLens[];
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(titles.some((t) => /1 of 3 tests fails/.test(t)), titles.join(' | '));
+  });
+});

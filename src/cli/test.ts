@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { validatePolicyText } from '../guard/language/diagnostics';
+import { parsePolicy } from '../guard/policy/parse';
+import { describeTestResult, runPolicyTests } from '../guard/policy/tests';
+import { UsageError } from './args';
+import { formatValidateLine } from './validate';
+
+/**
+ * `mcp-guard test FILE...`: runs the `tests:` of each policy file. One line per test,
+ * `FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT)`, the explanation indented
+ * under a failure, then `N tests, M passed, K failed`. Exit 0 when every test passes, 1 when one
+ * fails or a policy is invalid (its errors are printed, its tests not run).
+ */
+export function testCommand(files: readonly string[], out: (line: string) => void): number {
+  if (files.length === 0) throw new UsageError('test needs at least one policy file');
+  const flag = files.find((f) => f.startsWith('-'));
+  if (flag !== undefined) throw new UsageError(`test takes policy files only, not ${JSON.stringify(flag)}`);
+  let total = 0;
+  let passed = 0;
+  let invalid = false;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      out(`${file}:1:1: error: cannot read the file: ${err.code === 'ENOENT' ? 'it does not exist' : err.message}`);
+      invalid = true;
+      continue;
+    }
+    const parsed = parsePolicy(text);
+    if (!parsed.policy) {
+      for (const d of validatePolicyText(text)) if (d.severity === 'error') out(formatValidateLine(file, d));
+      out(`${file}: the policy is invalid, so its tests were not run`);
+      invalid = true;
+      continue;
+    }
+    const results = runPolicyTests(parsed.policy);
+    if (results.length === 0) out(`${file}: no tests (add a tests: list, e.g. - { call: search_records, expect: allow })`);
+    for (const r of results) {
+      total++;
+      if (r.passed) passed++;
+      out(`${file}:${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.passed ? 'pass' : 'FAIL'}: ${describeTestResult(r)}`);
+      if (!r.passed) for (const line of r.full.split('\n')) out(`    ${line}`);
+    }
+  }
+  const failed = total - passed;
+  out(`${total} ${total === 1 ? 'test' : 'tests'}, ${passed} passed, ${failed} failed`);
+  return failed > 0 || invalid ? 1 : 0;
+}
