@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readPolicyText } from './read-policy';
 import { validatePolicyText } from '../guard/language/diagnostics';
 import { parsePolicy } from '../guard/policy/parse';
 import { describeTestResult, runPolicyTests } from '../guard/policy/tests';
@@ -19,12 +19,8 @@ export function testCommand(files: readonly string[], out: (line: string) => voi
   let passed = 0;
   let invalid = false;
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      out(`${file}:1:1: error: cannot read the file: ${err.code === 'ENOENT' ? 'it does not exist' : err.message}`);
+    const text = readPolicyText(file, out);
+    if (text === undefined) {
       invalid = true;
       continue;
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readPolicyText } from './read-policy';
 import type { PolicyDiagnostic } from '../guard/policy/diagnostics';
 import { validatePolicyText } from '../guard/language/diagnostics';
 
@@ -15,12 +15,8 @@ export function formatValidateLine(file: string, d: PolicyDiagnostic): string {
 export function validateFiles(files: readonly string[], out: (line: string) => void): number {
   let failed = false;
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      out(`${file}:1:1: error: cannot read the file: ${err.code === 'ENOENT' ? 'it does not exist' : err.message}`);
+    const text = readPolicyText(file, out);
+    if (text === undefined) {
       failed = true;
       continue;
     }
