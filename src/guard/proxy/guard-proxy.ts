@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { askApproval, type ApprovalResult, type Approver } from '../approval/approver';
+import { askApproval, type ApprovalRequest, type ApprovalResult, type Approver } from '../approval/approver';
 import { redactSecrets } from '../approval/describe';
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import type { AuditDecision, AuditSink, UpstreamOutcome } from '../audit-log';
@@ -580,6 +580,21 @@ export class GuardProxy {
     if (this.sessionAllowed.has(call.tool) && cls.risk !== 'critical') {
       return this.afterApproval(call, verdict, entries, { outcome: 'approved', by: 'session', scope: 'once' });
     }
+    this.holdForApproval(call, { tool: call.tool, category: cls.category, risk: cls.risk, riskReason: cls.reason }, verdict, (result) =>
+      this.afterApproval(call, verdict, entries, result),
+    );
+  }
+
+  /**
+   * Holds a request (it is not forwarded) while the approver chain is asked; `then` runs with the
+   * answer unless the request was withdrawn meanwhile (cancelled by the client, guard stopping).
+   */
+  private holdForApproval(
+    call: CallContext,
+    subject: Pick<ApprovalRequest, 'tool' | 'category' | 'risk' | 'riskReason'>,
+    verdict: { readonly rule: string; readonly reason: string; readonly timeoutMs: number },
+    then: (result: ApprovalResult) => void,
+  ): void {
     const held: HeldCall = { call, abort: new AbortController() };
     this.held.set(call.key, held);
     void askApproval(
@@ -587,10 +602,7 @@ export class GuardProxy {
       {
         callId: `${this.idPrefix}call-${this.nextOwnId++}`,
         server: this.opts.serverName,
-        tool: call.tool,
-        category: cls.category,
-        risk: cls.risk,
-        riskReason: cls.reason,
+        ...subject,
         rule: verdict.rule,
         reason: verdict.reason,
         args: call.args,
@@ -600,7 +612,7 @@ export class GuardProxy {
     ).then((result) => {
       if (this.held.get(call.key) !== held) return;
       this.held.delete(call.key);
-      this.batched(() => this.afterApproval(call, verdict, entries, result));
+      this.batched(() => then(result));
     });
   }
 
@@ -703,44 +715,24 @@ export class GuardProxy {
       if (!quota.ok) return this.blockResource(call, { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), approver: 'session' });
       return this.forwardResource(call, { ...facts, decision: 'approved', reason: verdict.reason, approver: 'session' });
     }
-    const held: HeldCall = { call, abort: new AbortController() };
-    this.held.set(call.key, held);
-    void askApproval(
-      this.approvers,
-      {
-        callId: `${this.idPrefix}call-${this.nextOwnId++}`,
-        server: this.opts.serverName,
-        tool: method,
-        category: RESOURCE_CLASSIFICATION.category,
-        risk: RESOURCE_CLASSIFICATION.risk,
-        riskReason: RESOURCE_CLASSIFICATION.reason,
-        rule: verdict.rule,
-        reason: verdict.reason,
-        args: call.args,
-        timeoutMs: verdict.timeoutMs,
-      },
-      held.abort.signal,
-    ).then((result) => {
-      if (this.held.get(call.key) !== held) return;
-      this.held.delete(call.key);
-      this.batched(() => {
-        const by = { ...facts, approver: result.by };
-        switch (result.outcome) {
-          case 'approved': {
-            const quota = this.opts.limiter.tryConsume(verdict.limits);
-            if (!quota.ok) return this.blockResource(call, { ...by, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
-            if (result.scope === 'session') this.sessionAllowedResources.add(sessionKey);
-            return this.forwardResource(call, { ...by, decision: 'approved', reason: verdict.reason });
-          }
-          case 'cancelled':
-            return this.audit(call, { ...by, decision: 'declined', reason: result.detail }, 'not_forwarded');
-          case 'no_approver':
-            return this.blockResource(call, { ...by, decision: 'denied', reason: `${verdict.reason} ${result.detail}` });
-          case 'timeout':
-          case 'declined':
-            return this.blockResource(call, { ...by, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
+    const subject = { tool: method, category: RESOURCE_CLASSIFICATION.category, risk: RESOURCE_CLASSIFICATION.risk, riskReason: RESOURCE_CLASSIFICATION.reason };
+    this.holdForApproval(call, subject, verdict, (result) => {
+      const by = { ...facts, approver: result.by };
+      switch (result.outcome) {
+        case 'approved': {
+          const quota = this.opts.limiter.tryConsume(verdict.limits);
+          if (!quota.ok) return this.blockResource(call, { ...by, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+          if (result.scope === 'session') this.sessionAllowedResources.add(sessionKey);
+          return this.forwardResource(call, { ...by, decision: 'approved', reason: verdict.reason });
         }
-      });
+        case 'cancelled':
+          return this.audit(call, { ...by, decision: 'declined', reason: result.detail }, 'not_forwarded');
+        case 'no_approver':
+          return this.blockResource(call, { ...by, decision: 'denied', reason: `${verdict.reason} ${result.detail}` });
+        case 'timeout':
+        case 'declined':
+          return this.blockResource(call, { ...by, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
+      }
     });
   }
 
