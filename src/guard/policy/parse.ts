@@ -388,6 +388,44 @@ function checkCondition(c: Checker, node: Node, at: Offsets): Condition | undefi
   return { path, segments, op, value: checked.value, test: compileCondition(segments, op, checked.value) };
 }
 
+/** The keys tool and resource entries share: what to do, why, how often, how long to wait. */
+interface DecisionFields {
+  action?: Action;
+  reason?: string;
+  rateLimit?: RateLimit;
+  approvalTimeoutSeconds?: number;
+}
+
+/** Checks one shared entry key into `into`; false when its value is invalid (already reported). */
+function checkDecisionKey(c: Checker, key: string, value: Node | null, at: Offsets, into: DecisionFields): boolean {
+  switch (key) {
+    case 'action':
+      into.action = expectEnum(c, value, at, ACTIONS, 'action', 'bad-action');
+      return into.action !== undefined;
+    case 'reason':
+      into.reason = expectString(c, value, at, 'reason');
+      return into.reason !== undefined;
+    case 'rate_limit':
+      into.rateLimit = checkRateLimit(c, value, at);
+      return into.rateLimit !== undefined;
+    case 'approval_timeout':
+      into.approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false);
+      return into.approvalTimeoutSeconds !== undefined;
+    default:
+      return true;
+  }
+}
+
+/** Only the fields that were given, so absent ones stay absent (not `undefined`) in the model. */
+function definedFields(d: DecisionFields): DecisionFields {
+  return {
+    ...(d.action !== undefined ? { action: d.action } : {}),
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    ...(d.rateLimit !== undefined ? { rateLimit: d.rateLimit } : {}),
+    ...(d.approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds: d.approvalTimeoutSeconds } : {}),
+  };
+}
+
 function checkEntry(c: Checker, key: string, index: number, node: Node | null, keyAt: Offsets): PolicyEntry | undefined {
   if (node === null || (isScalar(node) && node.value === null)) {
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} is empty, so it changes nothing: give it an action, a rate_limit or both`);
@@ -396,45 +434,26 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
   const map = expectMap(c, node, keyAt, `The entry for ${key}`);
   if (!map) return undefined;
   let ok = true;
-  let action: Action | undefined;
-  let reason: string | undefined;
-  let rateLimit: RateLimit | undefined;
-  let approvalTimeoutSeconds: number | undefined;
+  const d: DecisionFields = {};
   const when: Condition[] = [];
   eachKnownKey(c, map, ENTRY_KEYS, `in the entry for ${key}`, (k, value, at) => {
-    switch (k) {
-      case 'action':
-        action = expectEnum(c, value, at, ACTIONS, 'action', 'bad-action');
-        ok &&= action !== undefined;
-        break;
-      case 'reason':
-        reason = expectString(c, value, at, 'reason');
-        ok &&= reason !== undefined;
-        break;
-      case 'rate_limit':
-        rateLimit = checkRateLimit(c, value, at);
-        ok &&= rateLimit !== undefined;
-        break;
-      case 'approval_timeout':
-        approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false);
-        ok &&= approvalTimeoutSeconds !== undefined;
-        break;
-      case 'when':
-        if (!isSeq(value)) {
-          c.error(offsetsOf(value, at), 'wrong-type', 'when must be a list of conditions, e.g. - { path: args.model, op: eq, value: res.partner }');
-          ok = false;
-          break;
-        }
-        for (const item of value.items) {
-          const cond = checkCondition(c, item as Node, offsetsOf(value, at));
-          if (cond) when.push(cond);
-          else ok = false;
-        }
-        break;
+    if (k !== 'when') {
+      ok = checkDecisionKey(c, k, value, at, d) && ok;
+      return;
+    }
+    if (!isSeq(value)) {
+      c.error(offsetsOf(value, at), 'wrong-type', 'when must be a list of conditions, e.g. - { path: args.model, op: eq, value: res.partner }');
+      ok = false;
+      return;
+    }
+    for (const item of value.items) {
+      const cond = checkCondition(c, item as Node, offsetsOf(value, at));
+      if (cond) when.push(cond);
+      else ok = false;
     }
   });
   if (!ok) return undefined;
-  if (action === undefined && rateLimit === undefined) {
+  if (d.action === undefined && d.rateLimit === undefined) {
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} has neither an action nor a rate_limit, so it changes nothing`);
   }
   return {
@@ -442,10 +461,7 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
     index,
     pattern: compileNamePattern(key),
     when,
-    ...(action !== undefined ? { action } : {}),
-    ...(reason !== undefined ? { reason } : {}),
-    ...(rateLimit !== undefined ? { rateLimit } : {}),
-    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+    ...definedFields(d),
   };
 }
 
@@ -457,10 +473,7 @@ function checkResourceEntry(c: Checker, key: string, index: number, node: Node |
   const map = expectMap(c, node, keyAt, `The resource entry for ${key}`);
   if (!map) return undefined;
   let ok = true;
-  let action: Action | undefined;
-  let reason: string | undefined;
-  let rateLimit: RateLimit | undefined;
-  let approvalTimeoutSeconds: number | undefined;
+  const d: DecisionFields = {};
   const fallback = offsetsOf(map, keyAt);
   for (const pair of map.items) {
     if (keyName(pair) === 'when') {
@@ -473,39 +486,19 @@ function checkResourceEntry(c: Checker, key: string, index: number, node: Node |
       continue;
     }
     checkKnownPair(c, pair, fallback, RESOURCE_ENTRY_KEYS, `in the resource entry for ${key}`, (k, value, at) => {
-      switch (k) {
-        case 'action':
-          action = expectEnum(c, value, at, ACTIONS, 'action', 'bad-action');
-          ok &&= action !== undefined;
-          break;
-        case 'reason':
-          reason = expectString(c, value, at, 'reason');
-          ok &&= reason !== undefined;
-          break;
-        case 'rate_limit':
-          rateLimit = checkRateLimit(c, value, at);
-          ok &&= rateLimit !== undefined;
-          break;
-        case 'approval_timeout':
-          approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false);
-          ok &&= approvalTimeoutSeconds !== undefined;
-          break;
-      }
+      ok = checkDecisionKey(c, k, value, at, d) && ok;
     });
   }
   if (map.items.some((p) => { const k = keyName(p); return k === undefined || (k !== 'when' && !(RESOURCE_ENTRY_KEYS as readonly string[]).includes(k)); })) ok = false;
   if (!ok) return undefined;
-  if (action === undefined && rateLimit === undefined) {
+  if (d.action === undefined && d.rateLimit === undefined) {
     c.report(keyAt, 'warning', 'no-effect', `The resource entry for ${key} has neither an action nor a rate_limit, so it changes nothing`);
   }
   return {
     key,
     index,
     pattern: compileNamePattern(key),
-    ...(action !== undefined ? { action } : {}),
-    ...(reason !== undefined ? { reason } : {}),
-    ...(rateLimit !== undefined ? { rateLimit } : {}),
-    ...(approvalTimeoutSeconds !== undefined ? { approvalTimeoutSeconds } : {}),
+    ...definedFields(d),
   };
 }
 
