@@ -14,25 +14,22 @@ export interface CallFacts {
   readonly classification: Classification;
 }
 
-/** What the guard does with one call, before any approval is asked. */
-export type Verdict =
-  | { readonly kind: 'allow'; readonly rule: string; readonly reason: string; readonly limits: readonly LimitRef[]; readonly policy: PolicyVerdict }
+/** What the guard does with one request, before any approval is asked; `P` is what the policy said. */
+export type Decision<P> =
+  | { readonly kind: 'allow'; readonly rule: string; readonly reason: string; readonly limits: readonly LimitRef[]; readonly policy: P }
   | {
       readonly kind: 'require_approval';
       readonly rule: string;
       readonly reason: string;
       readonly limits: readonly LimitRef[];
       readonly timeoutMs: number;
-      readonly policy: PolicyVerdict;
+      readonly policy: P;
     }
-  | { readonly kind: 'deny'; readonly rule: string; readonly reason: string; readonly policy?: PolicyVerdict }
-  | {
-      readonly kind: 'rate_limited';
-      readonly rule: string;
-      readonly reason: string;
-      readonly retryAfterMs: number;
-      readonly policy: PolicyVerdict;
-    };
+  | { readonly kind: 'deny'; readonly rule: string; readonly reason: string; readonly policy?: P }
+  | { readonly kind: 'rate_limited'; readonly rule: string; readonly reason: string; readonly retryAfterMs: number; readonly policy: P };
+
+/** What the guard does with one tool call. */
+export type Verdict = Decision<PolicyVerdict>;
 
 export function limitRefs(policy: PolicyVerdict): LimitRef[] {
   return policy.rateLimited.map((e) => ({ key: entryRule(e), limit: e.rateLimit! }));
@@ -87,18 +84,7 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
 }
 
 /** What the guard does with one `resources/read` or `resources/subscribe`, before any approval is asked. */
-export type ResourceDecision =
-  | { readonly kind: 'allow'; readonly rule: string; readonly reason: string; readonly limits: readonly LimitRef[]; readonly policy: ResourceVerdict }
-  | {
-      readonly kind: 'require_approval';
-      readonly rule: string;
-      readonly reason: string;
-      readonly limits: readonly LimitRef[];
-      readonly timeoutMs: number;
-      readonly policy: ResourceVerdict;
-    }
-  | { readonly kind: 'deny'; readonly rule: string; readonly reason: string; readonly policy?: ResourceVerdict }
-  | { readonly kind: 'rate_limited'; readonly rule: string; readonly reason: string; readonly retryAfterMs: number; readonly policy: ResourceVerdict };
+export type ResourceDecision = Decision<ResourceVerdict>;
 
 export function resourceLimitRefs(policy: ResourceVerdict): LimitRef[] {
   return policy.rateLimited.map((e) => ({ key: resourceRule(e), limit: e.rateLimit! }));
