@@ -11,7 +11,7 @@ function observable(r: DetailedParseResult): string {
     hide: r.policy.hide.map((h) => h.source),
     entries: r.policy.entries.map((e) => ({ ...e, pattern: e.pattern.source, when: e.when.map((c) => ({ ...c, test: 0 })) })),
   };
-  const units = r.yamlOk ? r.entries.map((u) => ({ line: u.line, endLine: u.endLine, index: u.index, lastLine: u.record.lastLine, key: u.record.key, outline: relativeEntryOutline(u.record) })) : null;
+  const units = r.yamlOk ? r.entries.map((u) => ({ line: u.line, endLine: u.endLine, index: u.index, lastLine: u.record.lastLine, key: u.record.key, pattern: u.record.pattern, label: u.record.label, outline: relativeEntryOutline(u.record) })) : null;
   const top = r.top.map((t) => ({ key: t.key, line: t.line, endLine: t.endLine }));
   return JSON.stringify({ d: r.diagnostics, policy, units, top: r.yamlOk ? top : null, indent: r.entryIndent ?? null });
 }
@@ -49,9 +49,20 @@ tools:
       - path: args.method
         op: regex
         value: "^action_"
+  execute_method (no unlink):  # labelled: a second entry for the tool
+    action: deny
+    when:
+      - { path: args.method, op: eq, value: unlink }
+  "write_field_* (audit)":
+    rate_limit: { max: 5, window: 60 }
+  search_records   (two, spaces):
+    action: allow
   x:
   - a
   'y': { action: deny }
+  'y (z)': { action: deny }
+  bad key:
+    action: deny
   z:
     reason: |
       multi
@@ -131,6 +142,29 @@ describe('policy parse: reading one piece at a time gives the same result as rea
     for (const text of ['version: 1\ntools:\n  - a\n', 'version: 1\ntools:\n  ? a\n  : { action: deny }\n']) assertSame(text);
   });
 
+  it('a comment indented deeper than the keys after an entry\'s last value belongs to that value, as in the whole reading', () => {
+    for (const comment of ['     # c', '\n     # c', '     # c\n    # d', '    # c\n     # d', '   # c']) {
+      for (const value of ['60', '"q"', '{ max: 1, window: 2 }']) {
+        assertSame(`version: 1\ntools:\n  a:\n    action: deny\n    x: ${value}\n${comment}\n  b:\n    action: deny\n`);
+      }
+    }
+  });
+
+  it('labelled keys: plain, quoted, with several spaces and symbols, bad ones too', () => {
+    const r = assertSame(
+      'version: 1\ntools:\n  a (x):\n    action: deny\n  "b* (q r)":\n    action: allow\n  c  (d, e/f=1):  # c\n    reason: r\n  a b:\n    action: deny\n  \'g (h)\': { action: deny }\n  i ():\n    action: deny\n',
+    );
+    assert.equal(r.strategy, 'segments');
+    assert.deepEqual(r.entries.map((u) => [u.record.key, u.record.pattern, u.record.label]), [
+      ['a (x)', 'a', 'x'],
+      ['b* (q r)', 'b*', 'q r'],
+      ['c  (d, e/f=1)', 'c', 'd, e/f=1'],
+      ['a b', undefined, undefined],
+      ['g (h)', 'g', 'h'],
+      ['i ()', undefined, undefined],
+    ]);
+  });
+
   it('an empty list item before the next entry ends where the whole reading ends it', () => {
     assertSame('version: 1\ntools:\n  x:\n  -       # c\n  y: { action: deny }\n');
   });
@@ -186,7 +220,9 @@ describe('policy parse: random simple entries (most read without the YAML librar
       return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     const pick = <T>(a: readonly T[]): T => a[rnd(a.length)]!;
-    const oddKeys = ['"1st"', 'null', 'yes', "'q'", 'true', '"write_*"'];
+    const oddKeys = ['"1st"', 'null', 'yes', "'q'", 'true', '"write_*"', 'a b', '"a (b"', 'x ()', "'q (r)'", 'p (a: b)', 'p (#c)', 'f(x)', 'f(x) (y)'];
+    // Labels, most valid (the fast path reads plain words), some not.
+    const labels = [' (no unlink)', '  (a, b)', ' (x/y=1)', ' (v2.0-beta)', ' ( spaced )', ' (a', ' ()', ' (a) b', ' (ü)', ' (it\'s)'];
     const bodyKeys = ['action', 'reason', 'approval_timeout', 'rate_limit', 'when', 'actoin', 'true', 'null', 'y', 'max'];
     const goodValues = ['allow', 'deny', 'require_approval', 'alow', '"quoted text"', "'single'", '"it\'s"', 'plain text here', '012', '60', '{ max: 10, window: 60 }', '{max: 1,window: 2}', '{ max: 0, window: 60 }', '{ maxx: 1 }'];
     const oddValues = ['"a # b"', 'it is # c', '1.5', '-3', 'null', '~', 'true', 'yes', 'ünïcode', '"x\\"y"', "'it''s'", 'a: b', '[a]', '{ max: 10, window: 60, }', '', '"', 'tab\there', '0x1F', '.inf', '9999999999999999', '{ max: a, b }', '{ max: "1" }', '{ a: {b: 1} }'];
@@ -195,7 +231,8 @@ describe('policy parse: random simple entries (most read without the YAML librar
       const out = ['version: 1', 'tools:'];
       for (let e = 1 + rnd(5); e > 0; e--) {
         const body = 2 + pick([2, 2, 2, 1, 3]);
-        const key = rnd(15) ? (rnd(4) ? `${pick(['a', 'search_records', 'grp_*', 'Get.Thing-2', '_p', 'x?y'])}${rnd(100000)}` : `"k${rnd(100000)}*"`) : pick(oddKeys);
+        const label = rnd(3) === 0 ? pick(labels) : '';
+        const key = rnd(15) ? (rnd(4) ? `${pick(['a', 'search_records', 'grp_*', 'Get.Thing-2', '_p', 'x?y'])}${rnd(100000)}${label}` : `"k${rnd(100000)}*${label}"`) : pick(oddKeys);
         out.push(`  ${key}:${rnd(15) ? pick(['', '  # c']) : pick([' ', ' {}'])}`);
         const used = new Set<string>();
         for (let n = 1 + rnd(3); n > 0; n--) {

@@ -13,7 +13,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { RISK_CLASSES } from '../../src/guard/catalog/types';
 import { ODOO_MCP_CATALOG } from '../../src/guard/catalog/odoo-mcp';
-import { ACTIONS, CONDITION_OPS } from '../../src/guard/policy/model';
+import { ACTIONS, CONDITION_OPS, splitToolKey } from '../../src/guard/policy/model';
 import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, TOP_LEVEL_KEYS, parsePolicy } from '../../src/guard/policy/parse';
 import { starterPolicy, type StarterTool } from '../../src/guard/policy/starter';
 
@@ -217,6 +217,13 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
     const literal = /const PATH_PATTERN = \/(.+)\/;/.exec(source)?.[1];
     assert.ok(literal, 'PATH_PATTERN found in parse.ts');
     assert.equal(defs.condition!.properties.path.pattern, literal);
+  });
+
+  it('allows the keys under tools that the validator allows: a name or glob, optionally with a label (splitToolKey)', () => {
+    const pattern = new RegExp(schema.properties.tools.propertyNames.pattern, 'u');
+    const keys = ['a', 'execute_method', 'write_*', 'foo(bar)', '123', 'execute_method (no unlink)', 'a   (b c)', 'a\t(x)', 'a ( x )', 'a (x: #1)', 'a b', 'a (b', 'a ()', 'a ( )', 'a (b) c', 'a ((b))', 'f(x) (y)', ' a', 'a ', ' a (b)', 'a (b) ', ''];
+    for (const key of keys) assert.equal(pattern.test(key), splitToolKey(key) !== undefined, JSON.stringify(key));
+    assert.equal(typeof schema.properties.tools.propertyNames.patternErrorMessage, 'string');
   });
 
   it('documents every key for hovers: description and markdownDescription', () => {

@@ -149,17 +149,19 @@ describe('starter policy: tool names and edge cases', () => {
     );
   });
 
-  it('names needing quotes are quoted and parse back to the same name', () => {
+  it('names needing quotes are quoted and parse back to the same name; a name with whitespace becomes a ? glob', () => {
     const names = ['odoo:search', 'my tool', '1st', 'a#b', '-dash', 'ünïcode', 'say "hi"', "it's", '[x]', '{y}', '@at', '& ref', '%pct'];
+    // A key with whitespace must be PATTERN (LABEL): a name with whitespace is written as a glob matching it.
+    const keys = names.map((n) => n.replace(/\s/g, '?'));
     const text = starterPolicy('x', names.map((n) => entry(n)));
-    for (const n of names) assert.ok(text.includes(`\n  ${JSON.stringify(n)}:  #`), `${n} is quoted`);
+    for (const k of keys) assert.ok(text.includes(`\n  ${JSON.stringify(k)}:  #`), `${k} is quoted`);
     const policy = parsed(text);
     assert.deepEqual(
       policy.entries.map((e) => e.key),
-      names,
+      keys,
     );
     const index = new PolicyIndex(policy);
-    for (const n of names) assert.equal(evaluatePolicy(index, n, {}, classifyTool(n)).rule, `tools.${n}`, n);
+    names.forEach((n, i) => assert.equal(evaluatePolicy(index, n, {}, classifyTool(n)).rule, `tools.${keys[i]}`, n));
   });
 
   it('YAML reserved words (null, true, False, NULL, TRUE) are quoted too', () => {

@@ -83,12 +83,30 @@ export interface OutlineValue {
   readonly range: Range;
 }
 
-/** A tool name or glob: an entry's key, or an item of hide. */
+/**
+ * A tool name or glob: an entry's key (for a key written `PATTERN (LABEL)`, only its PATTERN, with
+ * the range of that part), or an item of hide.
+ */
 export interface OutlineTool {
   readonly kind: 'tool';
   readonly name: string;
   readonly range: Range;
   readonly where: 'entry' | 'hide';
+  /** For an entry key with a label: the whole key and the label. */
+  readonly key?: string;
+  readonly label?: string;
+}
+
+/** The ` (LABEL)` part of an entry key written `PATTERN (LABEL)`: its range covers the parentheses. */
+export interface OutlineLabel {
+  readonly kind: 'label';
+  /** The label, without the parentheses. */
+  readonly name: string;
+  /** The whole key. */
+  readonly key: string;
+  /** The tool name or glob before the label. */
+  readonly pattern: string;
+  readonly range: Range;
 }
 
 /** A resource URI or URI glob: a key under resources. */
@@ -98,7 +116,7 @@ export interface OutlineResource {
   readonly range: Range;
 }
 
-export type OutlineRef = OutlineKey | OutlineValue | OutlineTool | OutlineResource;
+export type OutlineRef = OutlineKey | OutlineValue | OutlineTool | OutlineLabel | OutlineResource;
 
 export interface ScalarAt {
   readonly value: unknown;
@@ -113,7 +131,11 @@ export interface ConditionOutline {
 }
 
 export interface EntryOutline {
+  /** The whole key, label included. */
   readonly key?: string;
+  /** The tool name or glob of the key (the key without its label); absent when the key is not a valid tool key. */
+  readonly pattern?: string;
+  readonly label?: string;
   readonly keyRange: Range;
   /** The entry's value is a block mapping (each key on its own line). */
   readonly block: boolean;
@@ -157,12 +179,52 @@ function mapRefs(at: Locator, node: unknown, scope: KeyScope, refs: OutlineRef[]
   }
 }
 
+/**
+ * Offsets (in `record.at`'s text) of the key's tool name or glob, and of its ` (LABEL)` part from the
+ * opening parenthesis: the whole key, or for a labelled key the part before the label (a quoted key's
+ * text starts one character later). Falls back to the whole key when the text is not the value as is
+ * (escapes in a quoted key).
+ */
+function keyParts(record: EntryRecord): { readonly pattern: readonly [number, number]; readonly label?: readonly [number, number] } | undefined {
+  const r = (record.pair.key as Node | null)?.range;
+  if (!r) return undefined;
+  const whole = { pattern: [r[0], r[1]] as const };
+  const pattern = record.pattern;
+  if (pattern === undefined || record.label === undefined || pattern === record.key) return whole;
+  const text = record.at.lines.text;
+  const quote = text[r[0]];
+  const quoted = quote === '"' || quote === "'";
+  const start = quoted ? r[0] + 1 : r[0];
+  const end = quoted && text[r[1] - 1] === quote ? r[1] - 1 : r[1];
+  if (!text.startsWith(pattern, start)) return whole;
+  const patternEnd = start + pattern.length;
+  const rest = /^\s+\(/.exec(text.slice(patternEnd, end));
+  const label = rest && text[end - 1] === ')' ? ([patternEnd + rest[0].length - 1, end] as const) : undefined;
+  return { pattern: [start, patternEnd], ...(label ? { label } : {}) };
+}
+
+/** Only the range of an entry key's tool name or glob (the whole key unless it has a label), in the unit's document lines. */
+export function entryPatternRange(unit: Pick<EntryUnit, 'record' | 'line'>): Range {
+  const parts = keyParts(unit.record);
+  if (!parts) return entryKeyRange(unit);
+  return shift(locatorRange(unit.record.at, parts.pattern[0], parts.pattern[1]), unit.line);
+}
+
 function buildEntryOutline(record: EntryRecord): EntryOutline {
   const at = record.at;
   const pair = record.pair;
   const refs: OutlineRef[] = [];
   const keyRange = rangeOf(at, pair.key as Node) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-  if (record.key !== undefined) refs.push({ kind: 'tool', name: record.key, range: keyRange, where: 'entry' });
+  if (record.key !== undefined && record.pattern !== undefined) {
+    const parts = keyParts(record);
+    const patternRange = parts ? locatorRange(at, parts.pattern[0], parts.pattern[1]) : keyRange;
+    const label = record.label;
+    if (label === undefined) refs.push({ kind: 'tool', name: record.pattern, range: patternRange, where: 'entry' });
+    else {
+      refs.push({ kind: 'tool', name: record.pattern, range: patternRange, where: 'entry', key: record.key, label });
+      if (parts?.label) refs.push({ kind: 'label', name: label, key: record.key, pattern: record.pattern, range: locatorRange(at, parts.label[0], parts.label[1]) });
+    }
+  }
   const conditions: ConditionOutline[] = [];
   let action: EntryOutline['action'];
   let rateLimit: EntryOutline['rateLimit'];
@@ -207,6 +269,8 @@ function buildEntryOutline(record: EntryRecord): EntryOutline {
   });
   return {
     ...(record.key !== undefined ? { key: record.key } : {}),
+    ...(record.pattern !== undefined ? { pattern: record.pattern } : {}),
+    ...(record.label !== undefined ? { label: record.label } : {}),
     keyRange,
     block: isMap(value) && !value.flow,
     ...(action ? { action } : {}),
@@ -246,6 +310,8 @@ export function entryOutline(unit: EntryUnit): EntryOutline {
   const action = rel.action ? { ...rel.action, range: shift(rel.action.range, by), keyRange: shift(rel.action.keyRange, by) } : undefined;
   return {
     ...(rel.key !== undefined ? { key: rel.key } : {}),
+    ...(rel.pattern !== undefined ? { pattern: rel.pattern } : {}),
+    ...(rel.label !== undefined ? { label: rel.label } : {}),
     keyRange: shift(rel.keyRange, by),
     block: rel.block,
     ...(action ? { action } : {}),

@@ -8,8 +8,8 @@ import { isMap, type Node } from 'yaml';
 import type { PolicyDiagnostic, Position, Range } from '../policy/diagnostics';
 import type { EntryUnit } from '../policy/parse';
 import { recommendedAction } from '../policy/starter';
-import { asDocument, entryAtLine, entryKeyRange, entryOutline, topOutline, type PolicyDocument } from './analyze';
-import { yamlName } from './completion';
+import { asDocument, entryAtLine, entryKeyRange, entryOutline, entryPatternRange, topOutline, type PolicyDocument } from './analyze';
+import { toolPattern, yamlName, yamlToolKey } from './completion';
 import { policyDiagnostics } from './diagnostics';
 import { toolIndexOf, type KnownTool, type ToolSource } from './tool-index';
 
@@ -76,6 +76,28 @@ function ownLines(doc: PolicyDocument, unit: EntryUnit): { first: number; last: 
   return { first: outline.firstLine, last: outline.lastLine };
 }
 
+/**
+ * The edit that changes the tool name or glob of a labelled key and keeps its label: only the name is
+ * replaced, written as the key's quoting needs; a plain key whose new name would need quotes is
+ * rewritten whole, quoted. Undefined when the new key would repeat another entry's key.
+ */
+function renamePatternEdit(doc: PolicyDocument, unit: EntryUnit, tool: string): TextEdit | undefined {
+  const name = toolPattern(tool);
+  const key = unit.record.key!;
+  const pattern = unit.record.pattern!;
+  const newKey = name + key.slice(pattern.length);
+  if (doc.entries.some((u) => u !== unit && u.record.key === newKey)) return undefined;
+  const range = entryPatternRange(unit);
+  const keyRange = entryKeyRange(unit);
+  // The name's own range is the whole key when the key's text is not its value as is (escapes): rewrite it all.
+  if (sameRange(range, keyRange)) return { range: keyRange, newText: JSON.stringify(newKey) };
+  const quote = doc.lines.line(keyRange.start.line)[keyRange.start.character];
+  if (quote === '"') return { range, newText: JSON.stringify(name).slice(1, -1) };
+  if (quote === "'") return { range, newText: name.replace(/'/g, "''") };
+  if (yamlName(name) === name) return { range, newText: name };
+  return { range: keyRange, newText: JSON.stringify(newKey) };
+}
+
 function replaceWith(d: PolicyDiagnostic, title: string, newText: string, preferred = true): PolicyCodeAction {
   return { title, kind: 'quickfix', diagnostic: d, edits: [{ range: d.range, newText }], ...(preferred ? { isPreferred: true } : {}) };
 }
@@ -103,7 +125,7 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
   }
   const block = (indent: number, body: number) =>
     tools
-      .map((t) => `${' '.repeat(indent)}${yamlName(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`)
+      .map((t) => `${' '.repeat(indent)}${yamlToolKey(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`)
       .join('');
   const toolsKey = top.keys.get('tools');
   const endOfText = (): Position => {
@@ -140,7 +162,7 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
     }
     // `{ a: …, b: … }`: add before the closing brace.
     const closing = { line: range.end.line, character: range.end.character - 1 };
-    const flowText = tools.map((t) => `, ${yamlName(t.name)}: { action: ${recommendedAction(t.classification.risk)} }`).join('');
+    const flowText = tools.map((t) => `, ${yamlToolKey(t.name)}: { action: ${recommendedAction(t.classification.risk)} }`).join('');
     const beforeBrace = lines.line(closing.line).slice(0, closing.character);
     const trimmed = beforeBrace.replace(/\s+$/, '');
     const at = { line: closing.line, character: trimmed.length };
@@ -177,12 +199,21 @@ export function policyCodeActions(
         if (d.suggestion !== undefined) out.push(replaceWith(d, `Change to "${d.suggestion}"`, d.suggestion));
         break;
       case 'unknown-tool': {
-        // Not when the suggested name already has an entry: the fix would repeat a key.
         const suggestion = d.suggestion;
         if (suggestion === undefined) break;
         const inHide = topOutline(doc).hide.some((h) => sameRange(h.range, d.range));
-        if (!inHide && doc.entries.some((u) => u.record.key === suggestion)) break;
-        out.push(replaceWith(d, `Change to "${suggestion}"`, yamlName(suggestion)));
+        const near = inHide ? undefined : entryAtLine(doc, d.range.start.line);
+        const unit = near && sameRange(entryPatternRange(near), d.range) ? near : undefined;
+        if (unit?.record.label === undefined) {
+          // An entry key names the tool as a key can (`toolPattern`); a test's call or a hide item as it is.
+          const name = unit ? toolPattern(suggestion) : suggestion;
+          // Not when the suggested name already has an entry: the fix would repeat a key.
+          if (!inHide && doc.entries.some((u) => u.record.key === name)) break;
+          out.push(replaceWith(d, `Change to "${suggestion}"`, yamlName(name)));
+          break;
+        }
+        const edit = renamePatternEdit(doc, unit, suggestion);
+        if (edit) out.push({ title: `Change to "${suggestion}"`, kind: 'quickfix', diagnostic: d, edits: [edit], isPreferred: true });
         break;
       }
       case 'allow-critical':
@@ -219,7 +250,7 @@ export function policyCodeActions(
       }
       case 'unlisted-tools': {
         const named = new Set<string>();
-        for (const u of doc.entries) if (u.record.key !== undefined) for (const t of index.matching(u.record.key)) named.add(t.name);
+        for (const u of doc.entries) if (u.record.pattern !== undefined) for (const t of index.matching(u.record.pattern)) named.add(t.name);
         const policy = doc.policy ?? doc.partial;
         const hidden = (n: string) => policy?.hide.some((h) => h.test(n)) ?? false;
         const unlisted = index.tools.filter((t) => t.reported && !t.inCatalog && !named.has(t.name) && !hidden(t.name));

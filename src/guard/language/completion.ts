@@ -9,7 +9,8 @@
 import { RISK_CLASSES } from '../catalog/types';
 import type { Position, Range } from '../policy/diagnostics';
 import { isGlob } from '../policy/glob';
-import { ACTIONS, CONDITION_OPS } from '../policy/model';
+import { ACTIONS, CONDITION_OPS, splitToolKey, toolPattern } from '../policy/model';
+export { toolPattern } from '../policy/model';
 import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS, TOP_LEVEL_KEYS, type LineIndex } from '../policy/parse';
 import { recommendedAction } from '../policy/starter';
 import { asDocument, type PolicyDocument } from './analyze';
@@ -44,6 +45,11 @@ export interface PolicyCompletionItem {
 export function yamlName(name: string): string {
   const plain = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && !/^(null|true|false|yes|no|on|off|y|n|~)$/i.test(name);
   return plain ? name : JSON.stringify(name);
+}
+
+/** A key under tools for a tool, as YAML text (`toolPattern`, quoted when needed). */
+export function yamlToolKey(name: string): string {
+  return yamlName(toolPattern(name));
 }
 
 const choice = (values: readonly string[]) => values.map((v) => v.replace(/[,|\\$}]/g, '\\$&')).join(',');
@@ -127,7 +133,7 @@ function toolItems(ctx: CursorContext, tools: readonly KnownTool[], exclude: Set
   const out: PolicyCompletionItem[] = [];
   tools.forEach((t, i) => {
     if (exclude.has(t.name)) return;
-    const name = yamlName(t.name);
+    const name = asKey ? yamlToolKey(t.name) : yamlName(t.name);
     out.push({
       label: t.name,
       kind: 'Function',
@@ -204,6 +210,11 @@ function paramItems(ctx: CursorContext, toolKey: string | undefined, tools: Tool
   return out;
 }
 
+/** The tool name or glob of a key under tools (without its label), or undefined for a key that is none. */
+function patternOf(key: string): string | undefined {
+  return splitToolKey(key)?.pattern;
+}
+
 /** Completions at a position; empty when there is nothing to offer there. */
 export function policyCompletions(document: PolicyDocument | string, position: Position, tools?: ToolSource): PolicyCompletionItem[] {
   const doc = asDocument(document);
@@ -234,15 +245,17 @@ export function policyCompletions(document: PolicyDocument | string, position: P
       return keyItems(ctx, TOP_LEVEL_DOCS, TOP_LEVEL_KEYS, exclude, snippets);
     }
     if (depth === 1 && path[0] === 'tools') {
+      // Tools that have an entry already (by the tool name or glob of each key, labels aside).
       const current = ctx.token === '' ? undefined : unquote(ctx.token);
-      const existing = new Set(doc.entries.flatMap((u) => (u.record.key !== undefined && u.record.key !== current ? [u.record.key] : [])));
-      for (const k of exclude) existing.add(k);
+      const existing = new Set(doc.entries.flatMap((u) => (u.record.pattern !== undefined && u.record.pattern !== current ? [u.record.pattern] : [])));
+      for (const k of exclude) existing.add(patternOf(k) ?? k);
       return [...toolItems(ctx, index.tools, existing, true, ''), ...(ctx.colonFollows || ctx.flow ? [] : entrySnippets(ctx, unit))];
     }
     if (depth === 1 && path[0] === 'risk') return keyItems(ctx, RISK_CLASS_DOCS, [...RISK_CLASSES].reverse(), exclude, {});
     if (depth === 2 && path[0] === 'tools') {
       const pad = ' '.repeat(ctx.column + unit);
-      const params = index.matching(path[1]!).flatMap((t) => t.parameters.map((p) => p.name));
+      const toolKey = patternOf(path[1]!);
+      const params = toolKey === undefined ? [] : index.matching(toolKey).flatMap((t) => t.parameters.map((p) => p.name));
       const paramChoice = [...new Set(params)];
       const snippets: Record<string, string> = {
         action: `action: \${1|${choice(ACTIONS)}|}`,
@@ -283,7 +296,7 @@ export function policyCompletions(document: PolicyDocument | string, position: P
   if (depth === 2 && path[0] === 'tools' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') {
     if (key === 'op') return enumItems(ctx, CONDITION_OPS, OP_DOCS, 'EnumMember', prefix);
-    if (key === 'path') return paramItems(ctx, path[1], tools, prefix);
+    if (key === 'path') return paramItems(ctx, path[1] === undefined ? undefined : patternOf(path[1]), tools, prefix);
   }
   return [];
 }

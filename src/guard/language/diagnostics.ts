@@ -29,7 +29,7 @@ import { PolicyIndex } from '../policy/evaluate';
 import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from '../policy/model';
 import { shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/parse';
 import { didYouMean } from '../policy/suggest';
-import { analyzePolicy, asDocument, entryKeyRange, entryOutline, relativeEntryOutline, topOutline, type PolicyDocument } from './analyze';
+import { analyzePolicy, asDocument, entryKeyRange, entryOutline, entryPatternRange, relativeEntryOutline, topOutline, type PolicyDocument } from './analyze';
 import { globCovers } from './glob-cover';
 import { policyTestDiagnostics } from './policy-tests';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolSource } from './tool-index';
@@ -69,17 +69,20 @@ function closedSchema(tool: KnownTool): boolean {
 
 const entryMemo = new WeakMap<EntryRecord, { readonly index: ToolIndex; readonly diagnostics: readonly PolicyDiagnostic[] }>();
 
-/** Unknown tool, unmatched glob and unknown parameters of one entry, lines relative to its key. */
+/**
+ * Unknown tool, unmatched glob and unknown parameters of one entry, lines relative to its key. They are
+ * about the key's tool name or glob (`execute_method` of `execute_method (no unlink)`), and on its range.
+ */
 function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly PolicyDiagnostic[] {
   const memo = entryMemo.get(record);
   if (memo && memo.index === index) return memo.diagnostics;
   const out: PolicyDiagnostic[] = [];
-  const key = record.key;
+  const key = record.pattern;
   if (key !== undefined && key.trim() !== '') {
     const glob = isGlobKey(key);
     const matching = index.matching(key);
     if (matching.length === 0) {
-      const keyRange = entryKeyRange({ record, line: 0 });
+      const keyRange = entryPatternRange({ record, line: 0 });
       if (glob) {
         out.push(diag('warning', 'unmatched-glob', `The glob "${key}" matches no tool ${knownWhere(index)}`, keyRange));
       } else {
@@ -116,20 +119,37 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
 
 interface Dominator {
   readonly entry: PolicyEntry;
-  /** The glob's literal start: a key it covers starts with it. */
+  /** The glob's literal start: a pattern it covers starts with it. */
   readonly prefix: string;
 }
 
-/** Unconditional entries with a stricter action than `action` whose key covers `key`. */
-function strictCover(key: string, action: Action, dominators: readonly Dominator[]): PolicyEntry | undefined {
-  for (const d of dominators) {
+/**
+ * Unconditional entries with an action stricter than allow: globs (with their literal prefix), and
+ * exact names by name (they cover only entries for the same name, which labels make possible).
+ */
+interface Dominators {
+  readonly globs: readonly Dominator[];
+  readonly exact: ReadonlyMap<string, readonly PolicyEntry[]>;
+}
+
+/**
+ * An unconditional entry other than `entry`, with a stricter action than `entry`'s, whose tool name or
+ * glob covers `entry`'s (labels play no part: two entries for one pattern are two entries).
+ */
+function strictCover(entry: PolicyEntry & { action: Action }, dominators: Dominators): PolicyEntry | undefined {
+  const pattern = entry.pattern.source;
+  if (!entry.pattern.isGlob) {
+    for (const e of dominators.exact.get(pattern) ?? []) if (e !== entry && ACTION_STRICTNESS[e.action!] > ACTION_STRICTNESS[entry.action]) return e;
+  }
+  for (const d of dominators.globs) {
     const e = d.entry;
-    if (!key.startsWith(d.prefix) || e.key === key || ACTION_STRICTNESS[e.action!] <= ACTION_STRICTNESS[action]) continue;
-    if (isGlobKey(key) ? globCovers(e.key, key) : e.pattern.test(key)) return e;
+    if (!pattern.startsWith(d.prefix) || e === entry || ACTION_STRICTNESS[e.action!] <= ACTION_STRICTNESS[entry.action]) continue;
+    if (entry.pattern.isGlob ? globCovers(e.pattern.source, pattern) : e.pattern.test(pattern)) return e;
   }
   return undefined;
 }
 
+/** The hide item that removes every tool a tool name or glob matches. */
 function hiddenBy(policy: Policy, key: string): string | undefined {
   for (const h of policy.hide) if (isGlobKey(key) ? globCovers(h.source, key) : h.test(key)) return h.source;
   return undefined;
@@ -187,11 +207,20 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
   }
 
   const units = doc.entries.filter((u): u is EntryUnit & { entry: PolicyEntry } => u.entry !== undefined);
-  const dominators: Dominator[] = [];
+  const globs: Dominator[] = [];
+  const exact = new Map<string, PolicyEntry[]>();
   for (const u of units) {
     const e = u.entry;
-    if (e.when.length === 0 && e.pattern.isGlob && (e.action === 'deny' || e.action === 'require_approval')) dominators.push({ entry: e, prefix: e.key.slice(0, e.key.search(/[*?]/)) });
+    if (e.when.length > 0 || (e.action !== 'deny' && e.action !== 'require_approval')) continue;
+    const p = e.pattern.source;
+    if (e.pattern.isGlob) globs.push({ entry: e, prefix: p.slice(0, p.search(/[*?]/)) });
+    else {
+      const same = exact.get(p);
+      if (same) same.push(e);
+      else exact.set(p, [e]);
+    }
   }
+  const dominators: Dominators = { globs, exact };
 
   // dead entries (also while other parts have errors: an entry with an error is missing from the
   // policy, which can hide a dead entry but never make one up)
@@ -199,24 +228,24 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
   {
     for (const u of units) {
       const e = u.entry;
-      const hider = hiddenBy(policy, e.key);
+      const hider = hiddenBy(policy, e.pattern.source);
       if (hider !== undefined) {
         dead.add(e);
         out.push(
           diag(
             'information',
             'dead-entry',
-            `The entry for ${e.key} never applies: hide removes ${isGlobKey(e.key) ? 'every tool it matches' : 'this tool'} (hide item "${hider}"), so its calls are blocked first`,
+            `The entry for ${e.key} never applies: hide removes ${e.pattern.isGlob ? 'every tool it matches' : 'this tool'} (hide item "${hider}"), so its calls are blocked first`,
             entryKeyRange(u),
           ),
         );
         continue;
       }
       if (e.action === undefined || e.action === 'deny') continue;
-      const by = strictCover(e.key, e.action, dominators);
+      const by = strictCover(e as PolicyEntry & { action: Action }, dominators);
       if (!by) continue;
       dead.add(e);
-      const why = `"${by.key}" (${by.action}, no conditions) also matches ${isGlobKey(e.key) ? 'every tool this entry matches' : e.key}, and ${by.action} is stricter than ${e.action}`;
+      const why = `"${by.key}" (${by.action}, no conditions) also matches ${e.pattern.isGlob ? 'every tool this entry matches' : e.pattern.source}, and ${by.action} is stricter than ${e.action}`;
       if (e.rateLimit === undefined) {
         out.push(diag('information', 'dead-entry', `The entry for ${e.key} never changes a decision: ${why}`, entryKeyRange(u)));
       } else {
@@ -233,14 +262,14 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     const e = u.entry;
     if (e.action !== 'allow' || dead.has(e)) continue;
     const critical = index
-      .matching(e.key)
+      .matching(e.pattern.source)
       .filter((t) => t.classification.risk === 'critical' && !hidden(t.name) && !stricterAlways(pindex, t.name, 'allow'));
     if (critical.length === 0) continue;
     const range = entryOutline(u).action?.range ?? entryKeyRange(u);
     const cond = e.when.length > 0 ? ' when its conditions hold' : '';
     const message = e.pattern.isGlob
       ? `allow on "${e.key}" lets critical-risk tools through${cond}: ${listNames(critical.map((t) => `${t.name} (${t.classification.category})`))}; require_approval would ask first`
-      : `allow lets ${e.key} through${cond}, a critical-risk tool (${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first`;
+      : `allow lets ${e.pattern.source} through${cond}, a critical-risk tool (${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first`;
     out.push(diag('warning', 'allow-critical', message, range, 'require_approval'));
   }
 
@@ -273,9 +302,9 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
   if (index.hasReported) {
     const named = new Set<string>();
     for (const u of doc.entries) {
-      const key = u.record.key;
-      if (key === undefined) continue;
-      for (const t of index.matching(key)) named.add(t.name);
+      const pattern = u.record.pattern;
+      if (pattern === undefined) continue;
+      for (const t of index.matching(pattern)) named.add(t.name);
     }
     const unlisted = index.tools.filter((t) => t.reported && !t.inCatalog && !named.has(t.name) && !hidden(t.name));
     if (unlisted.length > 0) {

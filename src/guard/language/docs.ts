@@ -12,6 +12,10 @@ export interface KeyDoc {
   readonly doc: string;
 }
 
+/** The label syntax of keys under tools, in one sentence (hovers on `tools:` and on a label). */
+export const LABEL_SYNTAX =
+  'To give one tool several entries, follow its name or glob with a label in parentheses: `execute_method (no unlink)` is an entry for `execute_method`, named `tools.execute_method (no unlink)` in rules and the audit log.';
+
 export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
   version: { detail: 'policy format version: 1', doc: 'The policy format version. Required; this guard reads `version: 1`.' },
   default: {
@@ -28,7 +32,7 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   tools: {
     detail: 'entries by tool name or glob',
-    doc: 'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`.',
+    doc: 'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`. ' + LABEL_SYNTAX,
   },
   resources: {
     detail: 'entries by resource URI or URI glob',

@@ -8,7 +8,7 @@ import type { Position, Range } from '../policy/diagnostics';
 import { PolicyIndex, evaluatePolicy, evaluateResource } from '../policy/evaluate';
 import { isGlob } from '../policy/glob';
 import type { Condition, Policy } from '../policy/model';
-import { asDocument, refAt, type KeyScope, type OutlineValue, type PolicyDocument } from './analyze';
+import { asDocument, refAt, type KeyScope, type OutlineLabel, type OutlineValue, type PolicyDocument } from './analyze';
 import { policyTestAt, policyTestMarkdown } from './policy-tests';
 import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
@@ -157,6 +157,15 @@ function looksLikeUri(name: string): boolean {
   return name.includes(':');
 }
 
+/** The line added to a labelled key's tool hover, and the hover on its label. */
+function labelLine(key: string, label: string): string {
+  return `**Label** ${code(label)}: this entry is ${code(`tools.${key}`)} in rules and the audit log. It is judged on its own, like any other entry for the tool.`;
+}
+
+function labelMarkdown(ref: OutlineLabel): string {
+  return `${labelLine(ref.key, ref.name)}\n\nA key under ${code('tools')} is a tool name or glob, optionally followed by one or more spaces and a label in parentheses (${code('PATTERN (LABEL)')}): the label only names the entry, so that one tool can have several entries; ${code(ref.pattern)} is what this entry matches.`;
+}
+
 function keyDocMarkdown(name: string, d: KeyDoc | undefined, where: string): string | undefined {
   return d ? `**${code(name)}** ${where}: ${d.detail}\n\n${d.doc}` : undefined;
 }
@@ -240,12 +249,14 @@ export function policyHover(document: PolicyDocument | string, position: Positio
       const t = index.get(ref.name);
       contents = t ? toolMarkdown(doc, t, index) : unknownToolMarkdown(doc, ref.name, index);
     }
-  } else if (ref.kind === 'key') {
+    if (ref.key !== undefined && ref.label !== undefined) contents += `\n\n${labelLine(ref.key, ref.label)}`;
+  } else if (ref.kind === 'label') contents = labelMarkdown(ref);
+  else if (ref.kind === 'key') {
     contents = keyMarkdown(ref.scope, ref.name);
     if (ref.scope === 'risk' && contents) {
       const inClass = index.tools.filter((t) => t.classification.risk === ref.name);
       if (inClass.length > 0) contents += `\n\nKnown tools of this class: ${inClass.slice(0, 20).map((t) => code(t.name)).join(', ')}${inClass.length > 20 ? `, … (${inClass.length})` : ''}`;
     }
-  } else contents = valueMarkdown(ref, hit.entry?.record.key, index);
+  } else contents = valueMarkdown(ref, hit.entry?.record.pattern, index);
   return contents ? { contents, range: ref.range } : undefined;
 }

@@ -61,16 +61,53 @@ export interface RateLimit {
 }
 
 export interface PolicyEntry {
-  /** The key under `tools:`, also the entry's name in rules and audit events. */
+  /**
+   * The key under `tools:` as written (label included, e.g. `execute_method (no unlink)`), also the
+   * entry's name in rules and audit events (`tools.KEY`).
+   */
   readonly key: string;
   /** Position in the file, for stable ordering. */
   readonly index: number;
+  /** The tool name or glob the key starts with (`pattern.source`, without the label). */
   readonly pattern: NamePattern;
+  /** The label of a key written `PATTERN (LABEL)`: several entries for one tool get distinct keys this way. */
+  readonly label?: string;
   readonly action?: Action;
   readonly reason?: string;
   readonly rateLimit?: RateLimit;
   readonly approvalTimeoutSeconds?: number;
   readonly when: readonly Condition[];
+}
+
+/**
+ * A key under `tools:` is `PATTERN` or `PATTERN (LABEL)`: a tool name or glob without whitespace or
+ * parentheses, one or more spaces, and a non-empty label in parentheses at the end. A key without
+ * whitespace is the pattern itself (`foo(bar)` included).
+ */
+export const LABELLED_TOOL_KEY = /^([^\s()]+)\s+\(([^()]*[^\s()][^()]*)\)$/;
+
+/**
+ * The tool name or glob a key under tools uses for a tool: a key with whitespace must be
+ * `PATTERN (LABEL)`, so a name with whitespace becomes a glob with `?` for each whitespace character.
+ */
+export function toolPattern(name: string): string {
+  return /\s/.test(name) ? name.replace(/\s/g, '?') : name;
+}
+
+/** A key under `tools:` split into its tool name or glob and its optional label. */
+export interface ToolKey {
+  readonly pattern: string;
+  readonly label?: string;
+}
+
+/**
+ * Splits a key under `tools:` (see `LABELLED_TOOL_KEY`); undefined when it is no valid key: blank,
+ * or with whitespace but not of the form `PATTERN (LABEL)`.
+ */
+export function splitToolKey(key: string): ToolKey | undefined {
+  if (!/\s/.test(key)) return key === '' ? undefined : { pattern: key };
+  const m = LABELLED_TOOL_KEY.exec(key);
+  return m ? { pattern: m[1]!, label: m[2]! } : undefined;
 }
 
 /**

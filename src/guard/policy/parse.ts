@@ -15,7 +15,9 @@ import {
   type PolicyEntry,
   type RateLimit,
   type ResourceEntry,
+  splitToolKey,
   TEST_MODES,
+  type ToolKey,
   type PolicyTest,
   type TestMode,
 } from './model';
@@ -426,10 +428,11 @@ function definedFields(d: DecisionFields): DecisionFields {
   };
 }
 
-function checkEntry(c: Checker, key: string, index: number, node: Node | null, keyAt: Offsets): PolicyEntry | undefined {
+function checkEntry(c: Checker, key: string, parts: ToolKey, index: number, node: Node | null, keyAt: Offsets): PolicyEntry | undefined {
+  const named = { key, index, pattern: compileNamePattern(parts.pattern), ...(parts.label !== undefined ? { label: parts.label } : {}) };
   if (node === null || (isScalar(node) && node.value === null)) {
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} is empty, so it changes nothing: give it an action, a rate_limit or both`);
-    return { key, index, pattern: compileNamePattern(key), when: [] };
+    return { ...named, when: [] };
   }
   const map = expectMap(c, node, keyAt, `The entry for ${key}`);
   if (!map) return undefined;
@@ -457,9 +460,7 @@ function checkEntry(c: Checker, key: string, index: number, node: Node | null, k
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} has neither an action nor a rate_limit, so it changes nothing`);
   }
   return {
-    key,
-    index,
-    pattern: compileNamePattern(key),
+    ...named,
     when,
     ...definedFields(d),
   };
@@ -617,8 +618,12 @@ export interface EntryRecord {
   readonly pair: Pair;
   /** Positions of `pair`'s nodes relative to the entry's first line (line 0 is the key's line). */
   readonly at: Locator;
-  /** The key as text; absent when it is not a plain word (then `diagnostics` says so). */
+  /** The key as text, label included; absent when it is not a plain word (then `diagnostics` says so). */
   readonly key?: string;
+  /** The tool name or glob of `key` (all of it, or the part before ` (LABEL)`); absent when the key is not a valid tool key. */
+  readonly pattern?: string;
+  /** The label of a key written `PATTERN (LABEL)`. */
+  readonly label?: string;
   /** The entry, when it validated (with the `index` it had when first parsed). */
   readonly entry?: PolicyEntry;
   /** This entry's diagnostics, lines relative to its first line. */
@@ -791,16 +796,21 @@ function isNullNode(node: Node | null): boolean {
   return node === null || (isScalar(node) && node.value === null);
 }
 
+/** What a key under tools may be, for the `bad-key` error of a key with whitespace that has no label. */
+const BAD_TOOL_KEY = 'a key under tools is a tool name or glob, optionally followed by a label in parentheses, e.g. "execute_method (no unlink)"';
+
 /** Checks one entry on its own: its diagnostics relative to `at` (line 0 = the key's line). */
 function entryRecord(doc: Document, pair: Pair, at: Locator, fallback: Offsets, index: number, text: string | undefined, validate: boolean): EntryRecord {
   const diagnostics: PolicyDiagnostic[] = [];
   const c = new Checker(at, doc, diagnostics);
   const keyAt = offsetsOf(pair.key as Node, fallback);
   const key = keyName(pair);
+  const parts = key === undefined ? undefined : splitToolKey(key);
   let entry: PolicyEntry | undefined;
   if (validate) {
     if (key === undefined || key.trim() === '') c.error(keyAt, 'bad-key', 'Each key under tools must be a tool name or a glob');
-    else entry = checkEntry(c, key, index, (pair.value as Node | null) ?? null, keyAt);
+    else if (parts === undefined) c.error(keyAt, 'bad-key', `Invalid key ${JSON.stringify(key)}: ${BAD_TOOL_KEY}`);
+    else entry = checkEntry(c, key, parts, index, (pair.value as Node | null) ?? null, keyAt);
   }
   const value = pair.value as Node | null;
   const end = value?.range && value.range[1] > value.range[0] ? value.range[1] - 1 : keyAt[0];
@@ -809,6 +819,8 @@ function entryRecord(doc: Document, pair: Pair, at: Locator, fallback: Offsets, 
     pair,
     at,
     ...(key !== undefined ? { key } : {}),
+    ...(parts !== undefined ? { pattern: parts.pattern } : {}),
+    ...(parts?.label !== undefined ? { label: parts.label } : {}),
     ...(entry ? { entry } : {}),
     diagnostics,
     lastLine: at.lines.lineOf(Math.max(keyAt[0], end)) + at.lineShift,
@@ -1131,7 +1143,8 @@ function readPiece(text: string, keyLine: number, keyColumn: number): Piece | un
 // anything else — flow collections, nesting, block scalars, escapes, comments inside quotes, tabs,
 // CR, numbers other than plain digits, words YAML reads as null or booleans — goes to the library.
 
-const FAST_ENTRY_KEY = /^([A-Za-z_][A-Za-z0-9_.*?-]*|"[A-Za-z0-9_.*?-]+")(:)( +#.*)? *$/;
+/** A tool name or glob, optionally with a label of plain words in parentheses (`execute_method (no unlink)`), plain or double-quoted. */
+const FAST_ENTRY_KEY = /^([A-Za-z_][A-Za-z0-9_.*?-]*(?: +\([A-Za-z0-9_.,/+=-]+(?: [A-Za-z0-9_.,/+=-]+)*\))?|"[A-Za-z0-9_.*?-]+(?: +\([A-Za-z0-9_.,/+=-]+(?: [A-Za-z0-9_.,/+=-]+)*\))?")(:)( +#.*)? *$/;
 const FAST_BODY_LINE = /^( +)([A-Za-z_][A-Za-z0-9_-]*):( +)(.*?)( +#.*)? *$/;
 const YAML_WORDS = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 /** Printable text without YAML indicators that matter in a value, quotes, escapes or odd line breaks. */
@@ -1216,7 +1229,12 @@ function fastEntryPiece(text: string, indent: number): Piece | undefined {
   for (let l = 1; l < starts.length; l++) {
     const line = lines.line(l);
     const trimmed = line.trimStart();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (trimmed === '' || trimmed.startsWith('#')) {
+      // YAML counts a comment indented deeper than the keys as part of the value before it (its node
+      // then ends after the comment): leave such an entry to the library.
+      if (trimmed !== '' && bodyIndent >= 0 && line.length - trimmed.length > bodyIndent) return undefined;
+      continue;
+    }
     const m = FAST_BODY_LINE.exec(line);
     if (!m) return undefined;
     const ind = m[1]!.length;

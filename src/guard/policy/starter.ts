@@ -2,7 +2,7 @@ import { classifyTool } from '../catalog/classify';
 import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../catalog/odoo-mcp';
 import type { Catalog, CatalogEntry, RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { TOOL_CATEGORIES } from '../catalog/types';
-import type { Action } from './model';
+import { toolPattern, type Action } from './model';
 
 export interface StarterTool extends CatalogEntry {
   readonly name: string;
@@ -25,6 +25,7 @@ function yamlKey(name: string): string {
   const plain = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && !/^(null|true|false|yes|no|on|off|y|n|~)$/i.test(name);
   return plain ? name : JSON.stringify(name);
 }
+
 
 function yamlText(text: string): string {
   return JSON.stringify(text);
@@ -61,7 +62,7 @@ export function starterPolicy(serverLabel: string, tools: readonly StarterTool[]
     out.push(`  # ── ${CATEGORY_NOTES[category]} ──`);
     for (const tool of group) {
       const action = recommendedAction(tool.risk);
-      out.push(`  ${yamlKey(tool.name)}:  # ${tool.category} · ${tool.risk} risk`);
+      out.push(`  ${yamlKey(toolPattern(tool.name))}:  # ${tool.category} · ${tool.risk} risk`);
       out.push(`    action: ${action}`);
       out.push(`    reason: ${yamlText(tool.reason)}`);
     }
