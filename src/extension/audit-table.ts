@@ -10,9 +10,15 @@ export interface AuditRow {
   readonly outcome: string;
   readonly risk: string;
   readonly argsSha256: string;
+  /** Only when the guard ran with --audit-include-args (secrets redacted). */
+  readonly arguments?: Readonly<Record<string, unknown>>;
 }
 
 export const DECISIONS = ['allowed', 'denied', 'approved', 'declined', 'rate_limited', 'monitored'] as const;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
 
 export function parseAuditLines(text: string, limit = 500): AuditRow[] {
   const rows: AuditRow[] = [];
@@ -39,6 +45,7 @@ export function parseAuditLines(text: string, limit = 500): AuditRow[] {
       outcome: s('outcome'),
       risk: `${s('category')} / ${s('risk')}`,
       argsSha256: s('args_sha256'),
+      ...(isObject(e['arguments']) ? { arguments: e['arguments'] } : {}),
     });
   }
   return rows;
@@ -49,7 +56,26 @@ function cell(text: string, max = 120): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
+/**
+ * Whether a decision can be turned into a rule from the audit view: calls that were blocked, or
+ * that went through only because someone approved them (or monitor mode let them pass).
+ */
+export function isRuleCandidate(row: Pick<AuditRow, 'decision'>): boolean {
+  return row.decision !== 'allowed' && row.decision !== 'monitored (would be allowed)' && row.decision !== '';
+}
+
+/** The audit view's text and where its rows are: row `i` of `shown` is on line `firstRowLine + i`. */
+export interface AuditView {
+  readonly text: string;
+  readonly shown: readonly AuditRow[];
+  readonly firstRowLine: number;
+}
+
 export function auditMarkdown(rows: readonly AuditRow[], filter: string | undefined, source: string): string {
+  return auditView(rows, filter, source).text;
+}
+
+export function auditView(rows: readonly AuditRow[], filter: string | undefined, source: string): AuditView {
   const shown = filter ? rows.filter((r) => r.decision.startsWith(filter)) : rows;
   const out = [
     `# MCP Guard: recent decisions${filter ? ` (${filter})` : ''}`,
@@ -59,12 +85,16 @@ export function auditMarkdown(rows: readonly AuditRow[], filter: string | undefi
   ];
   if (shown.length === 0) {
     out.push('_No decisions recorded yet._');
-    return `${out.join('\n')}\n`;
+    return { text: `${out.join('\n')}\n`, shown, firstRowLine: out.length };
+  }
+  if (shown.some(isRuleCandidate)) {
+    out.splice(3, 0, 'Blocked and approved calls can become rules: use "Allow calls like this" or "Always deny" above their rows.', '');
   }
   out.push('| time | server | tool | risk | decision | rule | reason | outcome |', '|---|---|---|---|---|---|---|---|');
+  const firstRowLine = out.length;
   for (const r of shown) {
     const time = r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
     out.push(`| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | **${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`);
   }
-  return `${out.join('\n')}\n`;
+  return { text: `${out.join('\n')}\n`, shown, firstRowLine };
 }

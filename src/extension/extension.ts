@@ -10,6 +10,7 @@ import { GuardedServerProvider, PROVIDER_ID, auditPath, ensurePolicyFile, policy
 import type { OdooSettings } from './settings';
 import { statusView } from './status-text';
 import { LANGUAGE_ID, PolicyLanguage } from './policy-language';
+import { RULE_COMMAND, runRuleCommand } from './rule-command';
 import { starterPolicyFor, type ReportedTool } from '../guard/language';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -93,8 +94,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const language = new PolicyLanguage(reportedTools);
   context.subscriptions.push(language, hub.onDidReportTools(() => language.revalidateAll()));
 
-  const audit = new AuditDocumentProvider(() => auditPath(context));
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(AUDIT_SCHEME, audit));
+  const audit = new AuditDocumentProvider(() => auditPath(context), RULE_COMMAND);
+  context.subscriptions.push(
+    audit,
+    vscode.workspace.registerTextDocumentContentProvider(AUDIT_SCHEME, audit),
+    vscode.languages.registerCodeLensProvider({ scheme: AUDIT_SCHEME }, audit),
+  );
 
   const register = (id: string, run: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, run));
 
@@ -156,6 +161,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await vscode.window.showTextDocument(doc, { preview: true });
     return doc.getText();
   });
+  register(RULE_COMMAND, (call?: unknown, intent?: unknown, options?: unknown) =>
+    runRuleCommand({ context, hub, reportedTools, recentRows: () => audit.rows(), log }, call, intent, options),
+  );
   register('mcpGuard.setOdooCredentials', async () => {
     const current = credentials.readSettings();
     const fields: { key: keyof OdooSettings; title: string }[] = [
@@ -188,6 +196,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ...MODE_ITEMS.filter((m) => m.mode !== modes.mode).map((m) => ({ label: m.label, detail: m.detail, command: 'mcpGuard.switchMode', args: [m.mode] })),
       { label: '$(file-code) Open Policy', command: 'mcpGuard.openPolicy' },
       { label: '$(history) Show Audit Log', command: 'mcpGuard.showAuditLog' },
+      { label: '$(law) Turn a Recent Call into a Rule…', command: RULE_COMMAND },
       { label: '$(debug-restart) Reset Rate Limits', command: 'mcpGuard.resetRateLimits' },
       { label: '$(output) Show Output', command: 'mcpGuard.showOutput' },
     ];

@@ -6,6 +6,9 @@ import { ApprovalQueue } from './approval-queue';
 import { ALLOW_ONCE, ALLOW_SESSION, approvalDialog } from './approval-text';
 import { BLOCKED_DECISIONS } from './status-text';
 
+/** How many calls' arguments the window remembers (the audit view shows the last 500 decisions). */
+const RECENT_ARGUMENTS = 500;
+
 /**
  * The window's side of every running guard: serves the bridge, shows approvals one at a time,
  * and keeps the counts the status bar shows.
@@ -23,6 +26,8 @@ export class GuardHub implements vscode.Disposable {
   /** Tool names each running guard reported, by server name. */
   readonly reportedTools = new Map<string, readonly string[]>();
   private readonly queue: ApprovalQueue;
+  /** Arguments of recent decisions, by tool and argument hash, for turning audit rows into rules. */
+  private readonly recentArgs = new Map<string, Readonly<Record<string, unknown>>>();
 
   private constructor(
     readonly bridge: BridgeServer,
@@ -88,7 +93,18 @@ export class GuardHub implements vscode.Disposable {
     return choice === ALLOW_ONCE ? 'allow_once' : choice === ALLOW_SESSION ? 'allow_session' : 'deny';
   }
 
+  /** The arguments of a recent call, when a running guard reported them. */
+  argumentsOf(tool: string, argsSha256: string): Readonly<Record<string, unknown>> | undefined {
+    return this.recentArgs.get(`${tool}\n${argsSha256}`);
+  }
+
   private record(d: DecisionMessage): void {
+    if (d.argsSha256 && d.arguments) {
+      const key = `${d.tool}\n${d.argsSha256}`;
+      this.recentArgs.delete(key);
+      this.recentArgs.set(key, d.arguments);
+      if (this.recentArgs.size > RECENT_ARGUMENTS) this.recentArgs.delete(this.recentArgs.keys().next().value!);
+    }
     if (BLOCKED_DECISIONS.has(d.decision)) this.blocked++;
     this.lastDecision = d;
     if (d.auditProblem !== this.auditProblem) {

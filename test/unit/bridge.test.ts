@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { askApproval, type ApprovalRequest } from '../../src/guard/approval/approver';
 import { EditorBridgeClient } from '../../src/guard/bridge/bridge-client';
 import { BridgeServer, type GuardConnection } from '../../src/guard/bridge/bridge-server';
-import type { ApprovalRequestMessage } from '../../src/guard/bridge/protocol';
+import { parseGuardMessage, type ApprovalRequestMessage, type DecisionMessage } from '../../src/guard/bridge/protocol';
 import type { Mode } from '../../src/guard/policy/model';
 import { waitFor } from '../support/temp';
 
@@ -30,6 +30,7 @@ describe('editor bridge over a real socket', () => {
   const asked: { conn: GuardConnection; req: ApprovalRequestMessage }[] = [];
   const withdrawn: string[] = [];
   const rejected: { id: string; why: string }[] = [];
+  const decisions: DecisionMessage[] = [];
   let editorMode: Mode = 'enforce';
   const clients: EditorBridgeClient[] = [];
 
@@ -37,12 +38,14 @@ describe('editor bridge over a real socket', () => {
     asked.length = 0;
     withdrawn.length = 0;
     rejected.length = 0;
+    decisions.length = 0;
     editorMode = 'enforce';
     server = await BridgeServer.start({
       currentMode: () => editorMode,
       onApprovalRequest: (conn, req) => asked.push({ conn, req }),
       onApprovalWithdrawn: (_c, id) => withdrawn.push(id),
       onAnswerRejected: (_c, id, why) => rejected.push({ id, why }),
+      onDecision: (_c, d) => decisions.push(d),
     });
   });
 
@@ -106,6 +109,24 @@ describe('editor bridge over a real socket', () => {
     assert.ok(!req.argsText.includes('hunter2'));
     conn.send({ type: 'approval_answer', id: 'call-1', answer: 'allow_once' });
     assert.deepEqual(await answer, { outcome: 'approved', by: 'editor', scope: 'once' });
+  });
+
+  it('reports decisions with the argument hash and the arguments, secrets redacted and big ones left out', async () => {
+    const c = client();
+    assert.equal(await c.start(), true);
+    const base = { tool: 'cancel_async_task', decision: 'declined' as const, rule: 'tools.cancel_async_task', reason: 'irreversible' };
+    c.notifyDecision({ ...base, argsSha256: 'aa11', args: { task_id: 'abc', api_key: 'hunter2' } });
+    c.notifyDecision({ ...base, argsSha256: 'bb22', args: { blob: 'x'.repeat(20_000) } });
+    await waitFor('two decisions', () => decisions.length === 2);
+    assert.equal(decisions[0]!.argsSha256, 'aa11');
+    assert.equal(decisions[0]!.arguments?.['task_id'], 'abc');
+    assert.notEqual(decisions[0]!.arguments?.['api_key'], 'hunter2');
+    assert.equal(decisions[1]!.argsSha256, 'bb22');
+    assert.equal(decisions[1]!.arguments, undefined, 'arguments over 16 KB stay in the guard');
+    const line = (extra: Record<string, unknown>) => JSON.stringify({ type: 'decision', server: 's', tool: 't', decision: 'denied', rule: 'r', reason: 'x', time: 'now', ...extra });
+    assert.equal(parseGuardMessage(line({ arguments: [1] })), undefined, 'arguments must be an object');
+    assert.equal(parseGuardMessage(line({ argsSha256: 5 })), undefined);
+    assert.ok(parseGuardMessage(line({ argsSha256: 'ab', arguments: { a: 1 } })));
   });
 
   it('grants "for this session" only for non-critical tools', async () => {

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
-import { formatArgumentsForDisplay } from '../approval/describe';
+import { formatArgumentsForDisplay, redactSecrets } from '../approval/describe';
+import type { DecisionNotice } from '../proxy/guard-proxy';
 import type { Mode } from '../policy/model';
 import { LineSplitter } from '../proxy/line-splitter';
 import {
@@ -8,9 +9,11 @@ import {
   MAX_BRIDGE_MESSAGE,
   parseEditorMessage,
   type ApprovalAnswerKind,
-  type DecisionMessage,
   type GuardToEditor,
 } from './protocol';
+
+/** Arguments larger than this (as JSON) are not sent with a decision: the editor then knows only their hash. */
+const MAX_DECISION_ARGS_CHARS = 16 * 1024;
 
 export interface BridgeClientOptions {
   readonly address: string;
@@ -192,8 +195,12 @@ export class EditorBridgeClient implements Approver {
     });
   }
 
-  notifyDecision(event: Omit<DecisionMessage, 'type' | 'server' | 'time'>): void {
-    if (this.isAvailable()) this.send({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...event });
+  notifyDecision(event: DecisionNotice): void {
+    if (!this.isAvailable()) return;
+    const { args, ...rest } = event;
+    const redacted = redactSecrets(args) as Record<string, unknown>;
+    const fits = (JSON.stringify(redacted)?.length ?? Infinity) <= MAX_DECISION_ARGS_CHARS;
+    this.send({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest, ...(fits ? { arguments: redacted } : {}) });
   }
 
   notifyTools(names: readonly string[]): void {

@@ -44,6 +44,14 @@ export interface DecisionMessage {
   readonly time: string;
   /** Set while the guard cannot write its audit log (why); non-read calls are then blocked unless --audit-fail-open. */
   readonly auditProblem?: string;
+  /** The audit event's `args_sha256`: how the editor finds this call's row in the audit log. */
+  readonly argsSha256?: string;
+  /**
+   * The call's arguments with secrets redacted (absent when their JSON is over 16 KB), so the
+   * editor can offer them as conditions when it turns the call into a rule. The bridge is a
+   * private socket of the user's own editor window; the audit file still holds only the hash.
+   */
+  readonly arguments?: Readonly<Record<string, unknown>>;
 }
 
 export type GuardToEditor =
@@ -120,7 +128,11 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
     case 'answer_rejected':
       return str('id') && (m['why'] === 'expired' || m['why'] === 'unknown') ? (m as unknown as GuardToEditor) : undefined;
     case 'decision':
-      return ['server', 'tool', 'decision', 'rule', 'reason', 'time'].every(str) ? (m as unknown as GuardToEditor) : undefined;
+      return ['server', 'tool', 'decision', 'rule', 'reason', 'time'].every(str) &&
+        (m['argsSha256'] === undefined || str('argsSha256')) &&
+        (m['arguments'] === undefined || isObject(m['arguments']))
+        ? (m as unknown as GuardToEditor)
+        : undefined;
     case 'tools':
       return str('server') && Array.isArray(m['names']) && (m['names'] as unknown[]).every((n) => typeof n === 'string')
         ? (m as unknown as GuardToEditor)

@@ -32,6 +32,19 @@ import {
 import { LineSplitter, type OversizeSink } from './line-splitter';
 import { ToolRegistry, type ListedTool } from './tool-registry';
 
+/** What the proxy tells its host about each decided call (the CLI forwards it to the editor). */
+export interface DecisionNotice {
+  readonly tool: string;
+  readonly decision: AuditDecision;
+  readonly rule: string;
+  readonly reason: string;
+  readonly auditProblem?: string;
+  /** As in the audit event. */
+  readonly argsSha256: string;
+  /** The call's arguments as received (not redacted: the receiver redacts what it passes on). */
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
 export interface GuardProxyOptions {
   /** Writes raw text (one or more newline-terminated messages) to the upstream server. */
   readonly toUpstream: (data: string) => void;
@@ -59,7 +72,7 @@ export interface GuardProxyOptions {
   /** Forward calls that are not Read / low risk even while the audit log cannot be written. */
   readonly auditFailOpen?: boolean;
   /** Told of every decision, for the editor's status bar. */
-  readonly onDecision?: (event: { tool: string; decision: AuditDecision; rule: string; reason: string; auditProblem?: string }) => void;
+  readonly onDecision?: (event: DecisionNotice) => void;
   /** Told whenever the guard has read the upstream's tool list. */
   readonly onToolsRead?: (names: readonly string[]) => void;
   /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
@@ -818,7 +831,16 @@ export class GuardProxy {
   private audit(call: CallContext, facts: AuditFacts, outcome: UpstreamOutcome): void {
     const cls = call.classification ?? classifyTool(call.tool);
     const auditProblem = this.opts.audit.problem;
-    this.opts.onDecision?.({ tool: call.tool, decision: facts.decision, rule: facts.rule, reason: facts.reason, ...(auditProblem !== undefined ? { auditProblem } : {}) });
+    const digest = argumentsDigest(call.args);
+    this.opts.onDecision?.({
+      tool: call.tool,
+      decision: facts.decision,
+      rule: facts.rule,
+      reason: facts.reason,
+      ...(auditProblem !== undefined ? { auditProblem } : {}),
+      argsSha256: digest,
+      args: call.args,
+    });
     this.opts.audit.write({
       event: 'decision',
       server: this.opts.serverName,
@@ -832,7 +854,7 @@ export class GuardProxy {
       entries: facts.entries,
       mode: this.mode,
       ...(facts.approver ? { approver: facts.approver } : {}),
-      args_sha256: argumentsDigest(call.args),
+      args_sha256: digest,
       ...(this.opts.auditIncludeArgs ? { arguments: redactSecrets(call.args) } : {}),
       latency_ms: Math.round((this.opts.clock() - call.receivedAt) * 1000) / 1000,
       outcome,

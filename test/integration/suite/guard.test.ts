@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
@@ -68,6 +68,8 @@ async function state(): Promise<GuardState> {
 
 describe('MCP Guard in a real VS Code extension host', function () {
   this.timeout(60_000);
+  /** The task the agent tried to cancel (set by the denial test, used by the audit-to-rule test). */
+  let runningTask: string | undefined;
 
   before(async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
@@ -111,6 +113,7 @@ describe('MCP Guard in a real VS Code extension host', function () {
     const submitted = await invoke('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
     const taskId = /"task_id":\s*"([0-9a-f]{12})"/.exec(submitted.text)?.[1];
     assert.ok(taskId, submitted.text);
+    runningTask = taskId;
     // Under the test harness VS Code refuses every dialog: the modal resolves as dismissed, which denies.
     const cancelled = await invoke('cancel_async_task', { task_id: taskId });
     assert.match(cancelled.text, /MCP Guard did not get approval for the call to cancel_async_task/, cancelled.text);
@@ -152,6 +155,60 @@ describe('MCP Guard in a real VS Code extension host', function () {
     const declined = (await vscode.commands.executeCommand('mcpGuard.showAuditLog', 'declined')) as string;
     assert.match(declined, /\*\*declined\*\*/);
     assert.ok(!declined.includes('**allowed**'));
+  });
+
+  it('turns the declined call into an "Always deny" rule from the audit view, which the running guard then applies', async () => {
+    assert.ok(runningTask, 'the denial test ran first');
+    const uri = vscode.Uri.from({ scheme: 'mcp-guard-audit', path: '/Recent decisions.md', query: 'filter=declined' });
+    await vscode.commands.executeCommand('mcpGuard.showAuditLog', 'declined');
+    const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[];
+    const titles = lenses.map((l) => l.command?.title);
+    assert.ok(titles.includes('Allow calls like this'), JSON.stringify(titles));
+    const deny = lenses.find((l) => l.command?.title === 'Always deny' && (l.command.arguments?.[0] as { tool?: string }).tool === 'cancel_async_task');
+    assert.ok(deny?.command, JSON.stringify(titles));
+
+    const policyPath = join(workspace(), '.vscode', 'mcp-policy.yaml');
+    const saved = readFileSync(policyPath, 'utf8');
+    try {
+      // The options stand in for the two questions (which arguments must match, and the reason).
+      const result = (await vscode.commands.executeCommand(deny.command.command, ...(deny.command.arguments ?? []), {
+        conditions: ['args.task_id'],
+        reason: 'Tasks of this test run must keep running',
+      })) as { ok: boolean; message: string; summary: string; failingTests: string[] };
+      assert.equal(result.ok, true, result.message);
+      assert.equal(result.summary, '1 test passes');
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === policyPath);
+      assert.ok(doc, 'the policy is open');
+      assert.equal(doc.isDirty, true, 'the rule is an unsaved edit to review');
+      assert.equal(readFileSync(policyPath, 'utf8'), saved, 'nothing is written before the user saves');
+      const text = doc.getText();
+      assert.ok(text.includes(`cancel_async_task (deny task_id=${runningTask}):`), text);
+      // (quoted only when YAML would read the id as a number)
+      assert.ok(text.includes(`- { path: args.task_id, op: eq, value: ${runningTask} }`) || text.includes(`value: "${runningTask}" }`), text);
+      assert.match(text, /tests:\n {2}- name: Deny cancel_async_task when args\.task_id = .*\n {4}call: cancel_async_task\n/);
+      // The editor re-ran the policy's tests on the edit (the file had none before): the new one passes, and nothing is an error.
+      const lens = await waitFor('the tests code lens', async () => {
+        const l = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri)) as vscode.CodeLens[];
+        return l.find((x) => x.command?.title.includes('test'));
+      });
+      assert.equal(lens.command?.title, '$(beaker) 1 test passes');
+      const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+      assert.deepEqual(errors.map((d) => d.message), []);
+
+      // Saved, the rule applies to the next call at once: denied with its reason, no dialog, task still running.
+      assert.equal(await doc.save(), true);
+      const before = journal().length;
+      const denied = await waitFor('the guard to reload the policy', async () => {
+        const r = await invoke('cancel_async_task', { task_id: runningTask });
+        return r.text.includes('Tasks of this test run must keep running') ? r : undefined;
+      });
+      assert.ok(denied.text.includes(`tools.cancel_async_task (deny task_id=${runningTask})`), denied.text);
+      assert.equal(journal().length, before, 'the denied call never reached the server');
+      assert.match((await invoke('get_async_task', { task_id: runningTask })).text, /"status":\s*"running"/);
+    } finally {
+      writeFileSync(policyPath, saved);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor').then(undefined, () => undefined);
+    }
   });
 
   it('opens the workspace policy', async () => {
