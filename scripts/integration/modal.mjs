@@ -10,6 +10,9 @@
 //   3. chatter_post (high: approval by default): VS Code's own "Run `chatter_post`" confirmation is
 //      answered Cancel: the call fails in VS Code and the guard is never asked.
 //   4. chatter_post again: VS Code's confirmation accepted, the guard's denied: refused.
+//   5. From the audit view, "Always deny" on that chatter_post (scripts/integration/audit-rule.mjs):
+//      the code lenses, the questions and the policy edit, photographed to media/audit-view.png
+//      and media/audit-rule.png.
 //
 // How the two confirmations combine (VS Code 1.139, LanguageModelToolsService.invokeTool): outside
 // a chat request VS Code asks with a modal confirm dialog ("Run <tool>", detail = the tool's
@@ -30,6 +33,7 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { CACHE, ROOT, log, onExitCleanup } from './common.mjs';
+import { auditToRule } from './audit-rule.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
 import { STANDIN, makeWorkspace, readJournal } from './workspace.mjs';
@@ -40,6 +44,9 @@ export const DRIVER_ENTRY = join(DRIVER_DIR, 'out', 'driver.js');
 // Test runs keep their pictures in .cache; MCP_GUARD_UPDATE_SCREENSHOTS=1 refreshes the README's.
 const PICTURES = process.env.MCP_GUARD_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'media') : CACHE;
 export const SCREENSHOT = join(PICTURES, 'approval-dialog.png');
+/** The audit view with its code lenses, and the policy after "Always deny" (README pictures too). */
+export const AUDIT_SCREENSHOT = join(PICTURES, 'audit-view.png');
+export const RULE_SCREENSHOT = join(PICTURES, 'audit-rule.png');
 /** What the page looked like when something went wrong (not committed). */
 export const FAILURE_SCREENSHOT = join(CACHE, 'modal-failure.png');
 
@@ -263,6 +270,9 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
     for (const e of dialogs) console.log(`      ${String(e.atMs).padStart(6)} ms  ${e.who.padEnd(6)} "${e.title}" [${e.buttons.join(' | ')}] -> ${e.clicked}`);
     const vs = dialogs.find((e) => e.who === 'vscode');
     if (vs) console.log(`    VS Code's own confirmation: "${vs.title}" / ${JSON.stringify(vs.detail.slice(0, 200))}`);
+
+    // The audit log now holds blocked and approved calls: turn one into a rule, as a person would.
+    await auditToRule(page, check, (path) => photograph(page, path), { auditScreenshot: AUDIT_SCREENSHOT, ruleScreenshot: RULE_SCREENSHOT });
   } catch (err) {
     check('modal approval scenario ran to the end', false, err.message.split('\n')[0]);
     if (page) await page.screenshot({ path: FAILURE_SCREENSHOT }).then(() => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`), () => {});

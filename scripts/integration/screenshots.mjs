@@ -58,19 +58,8 @@ const EXPECTED_PROBLEMS = [
   { severity: 'warning', what: 'the unknown parameter args.modle, with did you mean "args.model"', re: /args\.modle.*did you mean "args\.model"/ },
 ];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { clearToasts, sleep, textRect, until } from './page-helpers.mjs';
 
-/** Polls `probe` (async) until it returns a truthy value; throws `what` after timeoutMs. */
-async function until(what, probe, timeoutMs, everyMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
-    await sleep(everyMs);
-  }
-}
 
 /** Opens a workspace file through Quick Open (Ctrl+P, its name, Enter), retried if the keys were lost. */
 async function quickOpen(page, name, timeoutMs = 30_000) {
@@ -97,24 +86,6 @@ async function quickOpen(page, name, timeoutMs = 30_000) {
   }
 }
 
-/** The screen rectangle of the first occurrence of `text` in the editor's rendered lines. */
-async function textRect(page, text) {
-  return page.evaluate((text) => {
-    for (const line of document.querySelectorAll('.monaco-editor .view-lines .view-line')) {
-      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const at = node.textContent.indexOf(text);
-        if (at < 0) continue;
-        const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + text.length);
-        const r = range.getBoundingClientRect();
-        if (r.width > 0) return { x: r.x, y: r.y, width: r.width, height: r.height };
-      }
-    }
-    return undefined;
-  }, text);
-}
 
 /** The visible editor hover's text and box, or undefined. */
 async function visibleHover(page) {
@@ -147,18 +118,6 @@ async function problemRows(page) {
   });
 }
 
-/** Toasts (e.g. a notice from an extension) would cover the Problems panel: dismiss them. */
-async function clearToasts(page) {
-  const toasts = await page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')].filter((t) => t.getClientRects().length > 0).map((t) => t.innerText.trim().replace(/\s+/g, ' ')));
-  if (toasts.length === 0) return [];
-  for (let i = 0; i < 5; i++) {
-    const close = page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear').first();
-    if ((await close.count()) === 0) break;
-    await close.click({ timeout: 2000 }).catch(() => {});
-    await sleep(200);
-  }
-  return toasts;
-}
 
 /** Whether a workbench part (`sidebar`, `auxiliarybar`, `panel`) is on screen. */
 async function partShown(page, part) {

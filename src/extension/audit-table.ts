@@ -88,7 +88,7 @@ export function auditView(rows: readonly AuditRow[], filter: string | undefined,
     return { text: `${out.join('\n')}\n`, shown, firstRowLine: out.length };
   }
   if (shown.some(isRuleCandidate)) {
-    out.splice(3, 0, 'Blocked and approved calls can become rules: use "Allow calls like this" or "Always deny" above their rows.', '');
+    out.splice(4, 0, 'Blocked and approved calls can become rules: use "Allow calls like this" or "Always deny" above their rows.', '');
   }
   out.push('| time | server | tool | risk | decision | rule | reason | outcome |', '|---|---|---|---|---|---|---|---|');
   const firstRowLine = out.length;

@@ -48,7 +48,8 @@ async function pickCall(rows: readonly AuditRow[]): Promise<CallRef | undefined>
 /**
  * "Allow calls like this" / "Always deny" for one call of the audit log: asks which arguments make a
  * call "like this" (and, to deny, the reason the agent reads), writes the entry and a test into the
- * policy as an unsaved edit to review, and reports the policy's tests.
+ * policy as an edit to review (unsaved unless auto save is on; Undo reverts it), and reports the
+ * policy's tests.
  */
 export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, intentArg?: unknown, optionsArg?: unknown): Promise<RuleCommandResult | undefined> {
   const call = parseCallRef(callArg) ?? (callArg === undefined ? await pickCall(deps.recentRows()) : undefined);
@@ -99,25 +100,30 @@ export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, i
     { tool: call.tool, intent, ...(args ? { args } : {}), conditions: conditions.map((c) => ({ path: c.path, value: c.value })), ...(reason ? { reason } : {}) },
     deps.reportedTools(),
   );
-  const editor = await vscode.window.showTextDocument(doc);
-  const reveal = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) => {
-    const range = new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-    editor.selection = new vscode.Selection(range.start, range.end);
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  };
   if (!result.ok) {
-    if (result.focus) reveal(result.focus);
+    const editor = await vscode.window.showTextDocument(doc);
+    if (result.focus) {
+      const range = new vscode.Range(result.focus.start.line, result.focus.start.character, result.focus.end.line, result.focus.end.character);
+      editor.selection = new vscode.Selection(range.start, range.end);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
     void vscode.window.showWarningMessage(`MCP Guard: ${result.message}`);
     deps.log.warn(`rule from ${call.tool} (${intent}) not written: ${result.message}`);
     return { ok: false, message: result.message, policy };
   }
+  // Applied as an edit of the open document, like a quick fix: unsaved (so running guards do not
+  // see it yet) unless auto save is on, and undone with Undo either way.
   const edit = new vscode.WorkspaceEdit();
   for (const e of result.edits) {
     edit.replace(doc.uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
   }
   if (!(await vscode.workspace.applyEdit(edit))) return { ok: false, message: 'VS Code did not apply the edit to the policy.', policy };
-  reveal(result.focus);
-  const outcome = ruleOutcomeMessage({ tool: call.tool, changes: result.changes, results: result.results, argumentsKnown: args !== undefined });
+  const shown = await vscode.window.showTextDocument(doc);
+  const focus = new vscode.Range(result.focus.start.line, result.focus.start.character, result.focus.end.line, result.focus.end.character);
+  shown.selection = new vscode.Selection(focus.start, focus.end);
+  shown.revealRange(focus, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  const autoSave = vscode.workspace.getConfiguration('files', doc.uri).get<string>('autoSave', 'off') !== 'off';
+  const outcome = ruleOutcomeMessage({ tool: call.tool, changes: result.changes, results: result.results, argumentsKnown: args !== undefined, autoSave });
   deps.log.info(`rule from ${call.tool} (${intent}): ${result.changes.join('; ')}; ${result.summary}`);
   if (outcome.severity === 'warning') void vscode.window.showWarningMessage(outcome.text);
   else void vscode.window.showInformationMessage(outcome.text);

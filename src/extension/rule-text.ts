@@ -71,11 +71,13 @@ export function ruleOutcomeMessage(o: {
   readonly changes: readonly string[];
   readonly results: readonly PolicyTestResult[];
   readonly argumentsKnown: boolean;
+  /** Whether auto save is on for the policy (then the edit is saved at once, and guards apply it). */
+  readonly autoSave: boolean;
 }): { readonly severity: 'info' | 'warning'; readonly text: string } {
   const failing = o.results.filter((r) => !r.passed);
   const ruleChanges = o.changes.filter((c) => !c.startsWith('added test'));
   const what = ruleChanges.length === 0 ? 'The policy already decides calls like this one that way; added a test that pins it.' : `${capitalize(ruleChanges.join('; '))}, and added a test.`;
-  const parts = [`MCP Guard: ${what} Review the edit, then save the policy to apply it.`];
+  const parts = [`MCP Guard: ${what} ${o.autoSave ? 'Auto save writes it, and running guards apply it to the next call; Undo reverts it.' : 'Review it, then save the policy to apply it (Undo drops it).'}`];
   if (!o.argumentsKnown) {
     parts.push(`The call's arguments are not known (the audit log keeps only their hash), so the rule covers every call to ${o.tool}; set mcpGuard.audit.includeArguments to pick arguments next time.`);
   }

@@ -75,20 +75,22 @@ describe('extension rule-text: the message after the edit', () => {
   const passing = runPolicyTestsOnText('version: 1\ntests:\n  - { call: health_check, expect: allow }\n  - { call: cancel_async_task, expect: deny }\n').results!;
   const failing = runPolicyTestsOnText('version: 1\ntests:\n  - { name: keep asking, call: cancel_async_task, expect: require_approval }\n  - { call: health_check, expect: allow }\n').results!;
 
-  it('says what changed, that it awaits review, and that the tests pass', () => {
-    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "Deny t"'], results: passing, argumentsKnown: true });
+  it('says what changed, whether it still needs saving, and that the tests pass', () => {
+    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "Deny t"'], results: passing, argumentsKnown: true, autoSave: false });
     assert.equal(m.severity, 'info');
-    assert.equal(m.text, 'MCP Guard: Added entry "t": deny, and added a test. Review the edit, then save the policy to apply it. Policy tests: all 2 pass.');
+    assert.equal(m.text, 'MCP Guard: Added entry "t": deny, and added a test. Review it, then save the policy to apply it (Undo drops it). Policy tests: all 2 pass.');
+    const saved = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny'], results: passing, argumentsKnown: true, autoSave: true });
+    assert.match(saved.text, /Auto save writes it, and running guards apply it to the next call; Undo reverts it\./);
   });
 
   it('warns about the tests the new rule contradicts, by name', () => {
-    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "x"'], results: failing, argumentsKnown: true });
+    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "x"'], results: failing, argumentsKnown: true, autoSave: false });
     assert.equal(m.severity, 'warning');
     assert.match(m.text, /Policy tests: 1 of 2 now fail \(keep asking\): the new rule contradicts it/);
   });
 
   it('says when the arguments were unknown, and when only a test was needed', () => {
-    const m = ruleOutcomeMessage({ tool: 'search_records', changes: ['added test "y"'], results: passing, argumentsKnown: false });
+    const m = ruleOutcomeMessage({ tool: 'search_records', changes: ['added test "y"'], results: passing, argumentsKnown: false, autoSave: false });
     assert.match(m.text, /already decides calls like this one that way/);
     assert.match(m.text, /covers every call to search_records; set mcpGuard\.audit\.includeArguments/);
   });
