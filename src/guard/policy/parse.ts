@@ -429,10 +429,12 @@ function definedFields(d: DecisionFields): DecisionFields {
 }
 
 function checkEntry(c: Checker, key: string, parts: ToolKey, index: number, node: Node | null, keyAt: Offsets): PolicyEntry | undefined {
-  const named = { key, index, pattern: compileNamePattern(parts.pattern), ...(parts.label !== undefined ? { label: parts.label } : {}) };
+  // Built as one literal with the label last, so every unlabelled entry has the same shape (the
+  // evaluator reads entries on every call; spreads here made it ~30 % slower).
+  const labelled = parts.label !== undefined ? { label: parts.label } : undefined;
   if (node === null || (isScalar(node) && node.value === null)) {
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} is empty, so it changes nothing: give it an action, a rate_limit or both`);
-    return { ...named, when: [] };
+    return { key, index, pattern: compileNamePattern(parts.pattern), when: [], ...labelled };
   }
   const map = expectMap(c, node, keyAt, `The entry for ${key}`);
   if (!map) return undefined;
@@ -460,9 +462,12 @@ function checkEntry(c: Checker, key: string, parts: ToolKey, index: number, node
     c.report(keyAt, 'warning', 'no-effect', `The entry for ${key} has neither an action nor a rate_limit, so it changes nothing`);
   }
   return {
-    ...named,
+    key,
+    index,
+    pattern: compileNamePattern(parts.pattern),
     when,
     ...definedFields(d),
+    ...labelled,
   };
 }
 
