@@ -29,8 +29,9 @@ export function loadPolicyFile(file: string, options: ParseOptions = {}): Policy
   return policyFromText(file, text, options);
 }
 
+/** The policy a guard enforces: its `tests:` section is not read (see `ParseOptions.tests`). */
 export function policyFromText(file: string, text: string, options: ParseOptions = {}): PolicyLoad {
-  const { policy, diagnostics } = parsePolicy(text, options);
+  const { policy, diagnostics } = parsePolicy(text, { ...options, tests: 'ignore' });
   const problems = describeErrors(file, diagnostics);
   if (!policy) {
     const errors = problems.filter((p) => p.includes(': error: '));

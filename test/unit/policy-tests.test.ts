@@ -9,6 +9,7 @@ import { classifyTool } from '../../src/guard/catalog/classify';
 import { analyzePolicy, policyDiagnostics, policyHover, policyTestLens, policyTestResults, starterPolicyFor } from '../../src/guard/language';
 import { PolicyIndex, evaluatePolicy } from '../../src/guard/policy/evaluate';
 import { parsePolicy, parsePolicyDetailed } from '../../src/guard/policy/parse';
+import { policyFromText } from '../../src/guard/policy-source';
 import { describeTestResult, runPolicyTests, runPolicyTestsOnText, summarizeTestResults } from '../../src/guard/policy/tests';
 import { GUARD, ROOT } from '../support/paths';
 import { tempDir } from '../support/temp';
@@ -101,6 +102,35 @@ describe('policy tests: the tests: section', () => {
     assert.deepEqual(errors('version: 1\ntests:\n  call: x\n').map((e) => [e[0], e[2]]), [['wrong-type', 2]]);
     assert.deepEqual(errors('version: 1\ntests:\n  - x\n').map((e) => e[0]), ['wrong-type']);
     assert.equal(parsePolicy('version: 1\ntests:\n  - { call: x, expect: alow }\n').policy, undefined, 'an invalid test makes the file invalid');
+  });
+});
+
+describe('policy tests: a mistake in tests: does not stop the guard', () => {
+  const broken = 'version: 1\ntools:\n  cancel_async_task:\n    action: deny\ntests:\n  - call: cancel_async_task\n    expect: maybe\n';
+
+  it('is an error for validate, the editor and mcp-guard test', () => {
+    for (const strategy of ['auto', 'whole'] as const) {
+      const p = parsePolicy(broken, { strategy });
+      assert.equal(p.policy, undefined);
+      assert.ok(p.diagnostics.some((d) => d.severity === 'error' && d.range.start.line === 6), JSON.stringify(p.diagnostics));
+    }
+  });
+
+  it('is skipped when the guard loads the policy: the rules apply, the tests are not read', () => {
+    for (const strategy of ['auto', 'whole'] as const) {
+      const p = parsePolicy(broken, { strategy, tests: 'ignore' });
+      assert.ok(p.policy, JSON.stringify(p.diagnostics));
+      assert.equal(p.policy.tests, undefined);
+      assert.deepEqual(p.diagnostics, []);
+    }
+    const load = policyFromText('p.yaml', broken);
+    assert.equal(load.state.kind, 'valid');
+    if (load.state.kind === 'valid') assert.equal(evaluatePolicy(load.state.index, 'cancel_async_task', {}, classifyTool('cancel_async_task')).action, 'deny');
+  });
+
+  it('still fails closed on a YAML syntax error inside tests:', () => {
+    const load = policyFromText('p.yaml', 'version: 1\ntests:\n  - call: [unclosed\n');
+    assert.equal(load.state.kind, 'invalid');
   });
 });
 

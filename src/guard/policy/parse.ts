@@ -693,6 +693,12 @@ export interface ParseOptions {
    * reuse unchanged entries; `whole` always reads it as one YAML document (for tests and comparisons).
    */
   readonly strategy?: 'auto' | 'whole';
+  /**
+   * `check` (default) validates the `tests:` section like the rest; `ignore` skips it, as the guard
+   * does: it never runs tests, so a mistake in one must not stop it (the editor, `validate` and
+   * `mcp-guard test` still report it). YAML syntax errors anywhere still make the file invalid.
+   */
+  readonly tests?: 'check' | 'ignore';
 }
 
 /**
@@ -735,10 +741,12 @@ interface TopState {
   /** Set when the file has a `tests:` key: the tests that validated. */
   tests?: PolicyTest[];
   approvalTimeoutSeconds: number;
+  readonly ignoreTests: boolean;
 }
 
 function newTopState(options: ParseOptions): TopState {
   return {
+    ignoreTests: options.tests === 'ignore',
     version: undefined,
     sawVersion: false,
     defaultAction: 'allow',
@@ -781,7 +789,7 @@ function checkTopPair(c: Checker, pair: Pair, fallback: Offsets, s: TopState, to
         s.approvalTimeoutSeconds = expectPositiveNumber(c, value, at, 'approval_timeout (seconds)', false) ?? s.approvalTimeoutSeconds;
         break;
       case 'tests':
-        s.tests = checkTests(c, value, at);
+        if (!s.ignoreTests) s.tests = checkTests(c, value, at);
         break;
     }
   });
