@@ -176,7 +176,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       log,
       approvers: bridge ? [bridge] : [],
       onDecision: (e) => bridge?.notifyDecision(e),
-      onToolsRead: (names) => bridge?.notifyTools(names),
+      onToolsRead: (tools) => bridge?.notifyTools(tools),
       onUpstreamReady: () => upstream.markReady(),
     });
     upstream.start();

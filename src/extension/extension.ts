@@ -87,9 +87,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     updateStatus();
   };
 
+  // What the running guards reported, with schemas and annotations where they came along; the
+  // same list object until a guard reports again, so the language service's index is reused.
+  let reported: ReportedTool[] | undefined;
+  context.subscriptions.push(hub.onDidReportTools(() => (reported = undefined)));
   const reportedTools = (): ReportedTool[] | undefined => {
-    const names = [...new Set([...hub.reportedTools.values()].flat())];
-    return names.length > 0 ? names.map((name) => ({ name })) : undefined;
+    if (reported) return reported;
+    const byName = new Map<string, ReportedTool>();
+    for (const [server, names] of hub.reportedTools) {
+      const definitions = new Map((hub.reportedDefinitions.get(server) ?? []).map((t) => [t.name, t]));
+      for (const name of names) if (!byName.has(name)) byName.set(name, definitions.get(name) ?? { name });
+    }
+    reported = byName.size > 0 ? [...byName.values()] : undefined;
+    return reported;
   };
   const language = new PolicyLanguage(reportedTools);
   context.subscriptions.push(language, hub.onDidReportTools(() => language.revalidateAll()));

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { BridgeServer, type GuardConnection } from '../guard/bridge/bridge-server';
 import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from '../guard/bridge/protocol';
+import type { ToolDefinition } from '../guard/catalog/types';
 import type { Mode } from '../guard/policy/model';
 import { ApprovalQueue } from './approval-queue';
 import { ALLOW_ONCE, ALLOW_SESSION, approvalDialog } from './approval-text';
@@ -25,6 +26,8 @@ export class GuardHub implements vscode.Disposable {
   auditProblem: string | undefined;
   /** Tool names each running guard reported, by server name. */
   readonly reportedTools = new Map<string, readonly string[]>();
+  /** Tool definitions (schemas, annotations) each running guard reported, when they fitted in a message. */
+  readonly reportedDefinitions = new Map<string, readonly ToolDefinition[]>();
   private readonly queue: ApprovalQueue;
   /** Arguments of recent decisions, by tool and argument hash, for turning audit rows into rules. */
   private readonly recentArgs = new Map<string, Readonly<Record<string, unknown>>>();
@@ -61,8 +64,10 @@ export class GuardHub implements vscode.Disposable {
         }
       },
       onDecision: (_conn, d) => hub?.record(d),
-      onTools: (_conn, server, names) => {
+      onTools: (_conn, server, names, tools) => {
         hub?.reportedTools.set(server, names);
+        if (tools) hub?.reportedDefinitions.set(server, tools);
+        else hub?.reportedDefinitions.delete(server);
         hub?.toolsChanged.fire();
       },
     });

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { askApproval, type ApprovalRequest } from '../../src/guard/approval/approver';
-import { EditorBridgeClient } from '../../src/guard/bridge/bridge-client';
+import { EditorBridgeClient, MAX_TOOL_DEFINITIONS_CHARS } from '../../src/guard/bridge/bridge-client';
 import { BridgeServer, type GuardConnection } from '../../src/guard/bridge/bridge-server';
 import { parseGuardMessage, type ApprovalRequestMessage, type DecisionMessage } from '../../src/guard/bridge/protocol';
 import type { Mode } from '../../src/guard/policy/model';
@@ -127,6 +127,29 @@ describe('editor bridge over a real socket', () => {
     assert.equal(parseGuardMessage(line({ arguments: [1] })), undefined, 'arguments must be an object');
     assert.equal(parseGuardMessage(line({ argsSha256: 5 })), undefined);
     assert.ok(parseGuardMessage(line({ argsSha256: 'ab', arguments: { a: 1 } })));
+  });
+
+  it('reports the server\'s tool definitions, or only their names when they are too big for a message', async () => {
+    const reported: { names: readonly string[]; tools?: readonly unknown[] }[] = [];
+    await server.close();
+    server = await BridgeServer.start({
+      currentMode: () => editorMode,
+      onApprovalRequest: () => {},
+      onTools: (_c, _s, names, tools) => reported.push({ names, ...(tools ? { tools } : {}) }),
+    });
+    const c = client();
+    assert.equal(await c.start(), true);
+    const small = [{ name: 'x_read', description: 'Reads', inputSchema: { type: 'object' as const, properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } }];
+    c.notifyTools(small);
+    const huge = [{ name: 'big', description: 'y'.repeat(MAX_TOOL_DEFINITIONS_CHARS) }];
+    c.notifyTools(huge);
+    await waitFor('two tool reports', () => reported.length === 2);
+    assert.deepEqual(reported[0], { names: ['x_read'], tools: small });
+    assert.deepEqual(reported[1], { names: ['big'] });
+    const line = (tools: unknown) => JSON.stringify({ type: 'tools', server: 's', names: ['a'], tools });
+    assert.equal(parseGuardMessage(line([{ description: 'no name' }])), undefined);
+    assert.equal(parseGuardMessage(line('nope')), undefined);
+    assert.ok(parseGuardMessage(line([{ name: 'a' }])));
   });
 
   it('grants "for this session" only for non-critical tools', async () => {

@@ -193,6 +193,27 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     }
   });
 
+  it('reports each decision with its argument hash and arguments, and the tool list with schemas, to its host', async () => {
+    const decisions: { tool: string; argsSha256: string; args: unknown }[] = [];
+    const lists: unknown[] = [];
+    const tools = [
+      { name: 'read_a', description: 'Reads a', inputSchema: { type: 'object', properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } },
+      { name: 'write_a' },
+    ];
+    const h = new ProxyHarness({ tools, proxy: { onDecision: (e) => decisions.push(e), onToolsRead: (t) => lists.push(t) } });
+    await h.initialize();
+    h.call('r', 'read_a', { id: 7 });
+    await h.answerTo('r');
+    assert.equal(decisions.length, 1);
+    assert.deepEqual(decisions[0]!.args, { id: 7 });
+    assert.equal(decisions[0]!.argsSha256, h.audit.decisions[0].args_sha256);
+    assert.ok(lists.length >= 1, 'the guard read the tool list');
+    assert.deepEqual(lists[0], [
+      { name: 'read_a', description: 'Reads a', inputSchema: { type: 'object', properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } },
+      { name: 'write_a', inputSchema: { type: 'object' } },
+    ]);
+  });
+
   it('answers a client response to an id the upstream never asked about by dropping it', async () => {
     const h = new ProxyHarness();
     await h.initialize();

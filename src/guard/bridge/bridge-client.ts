@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
 import { formatArgumentsForDisplay, redactSecrets } from '../approval/describe';
 import type { DecisionNotice } from '../proxy/guard-proxy';
+import type { ToolDefinition } from '../catalog/types';
 import type { Mode } from '../policy/model';
 import { LineSplitter } from '../proxy/line-splitter';
 import {
@@ -14,6 +15,8 @@ import {
 
 /** Arguments larger than this (as JSON) are not sent with a decision: the editor then knows only their hash. */
 const MAX_DECISION_ARGS_CHARS = 16 * 1024;
+/** Tool definitions larger than this (as JSON) are not sent: the editor then knows only the names. */
+export const MAX_TOOL_DEFINITIONS_CHARS = 512 * 1024;
 
 export interface BridgeClientOptions {
   readonly address: string;
@@ -203,8 +206,12 @@ export class EditorBridgeClient implements Approver {
     this.send({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest, ...(fits ? { arguments: redacted } : {}) });
   }
 
-  notifyTools(names: readonly string[]): void {
-    if (this.isAvailable()) this.send({ type: 'tools', server: this.opts.server, names });
+  notifyTools(tools: readonly ToolDefinition[]): void {
+    if (!this.isAvailable()) return;
+    const names = tools.map((t) => t.name);
+    // Definitions only when they fit: a server with huge schemas still gets its names checked.
+    const fits = (JSON.stringify(tools)?.length ?? Infinity) <= MAX_TOOL_DEFINITIONS_CHARS;
+    this.send({ type: 'tools', server: this.opts.server, names, ...(fits ? { tools } : {}) });
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ToolDefinition } from '../catalog/types';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ export interface BridgeServerHandlers {
   onApprovalWithdrawn?(conn: GuardConnection, id: string, why: 'timeout' | 'cancelled'): void;
   onAnswerRejected?(conn: GuardConnection, id: string, why: 'expired' | 'unknown'): void;
   onDecision?(conn: GuardConnection, decision: DecisionMessage): void;
-  onTools?(conn: GuardConnection, server: string, names: readonly string[]): void;
+  /** A guard read its server's tool list: the names, and the definitions when they fit in a message. */
+  onTools?(conn: GuardConnection, server: string, names: readonly string[], tools?: readonly ToolDefinition[]): void;
 }
 
 const HELLO_TIMEOUT_MS = 5000;
@@ -116,7 +118,7 @@ export class BridgeServer {
         case 'decision':
           return this.handlers.onDecision?.(conn, msg);
         case 'tools':
-          return this.handlers.onTools?.(conn, msg.server, msg.names);
+          return this.handlers.onTools?.(conn, msg.server, msg.names, msg.tools);
         case 'hello':
           return;
       }

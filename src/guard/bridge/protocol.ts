@@ -1,4 +1,4 @@
-import type { RiskClass, ToolCategory } from '../catalog/types';
+import type { RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { MODES, type Mode } from '../policy/model';
 
 /**
@@ -60,7 +60,8 @@ export type GuardToEditor =
   | { readonly type: 'approval_withdrawn'; readonly id: string; readonly why: 'timeout' | 'cancelled' }
   | { readonly type: 'answer_rejected'; readonly id: string; readonly why: 'expired' | 'unknown' }
   | DecisionMessage
-  | { readonly type: 'tools'; readonly server: string; readonly names: readonly string[] };
+  /** The server's tools: their names, and their definitions (schemas, annotations) when those fit in MAX_TOOL_DEFINITIONS_CHARS. */
+  | { readonly type: 'tools'; readonly server: string; readonly names: readonly string[]; readonly tools?: readonly ToolDefinition[] };
 
 export type EditorToGuard =
   | { readonly type: 'welcome'; readonly mode: Mode }
@@ -134,7 +135,10 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'tools':
-      return str('server') && Array.isArray(m['names']) && (m['names'] as unknown[]).every((n) => typeof n === 'string')
+      return str('server') &&
+        Array.isArray(m['names']) &&
+        (m['names'] as unknown[]).every((n) => typeof n === 'string') &&
+        (m['tools'] === undefined || (Array.isArray(m['tools']) && (m['tools'] as unknown[]).every((t) => isObject(t) && typeof t['name'] === 'string')))
         ? (m as unknown as GuardToEditor)
         : undefined;
     default:

@@ -5,6 +5,7 @@ import { ElicitationApprover } from '../approval/elicitation-approver';
 import type { AuditDecision, AuditSink, UpstreamOutcome } from '../audit-log';
 import { argumentsDigest, canonicalJson } from '../canonical-json';
 import { classifyTool, type Classification } from '../catalog/classify';
+import type { ToolDefinition } from '../catalog/types';
 import { decide, decideResource, isLockdownSafe, rateLimitedReason, type PolicyState, type ResourceDecision, type Verdict } from '../decider';
 import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
@@ -31,6 +32,17 @@ import {
 } from './jsonrpc';
 import { LineSplitter, type OversizeSink } from './line-splitter';
 import { ToolRegistry, type ListedTool } from './tool-registry';
+
+/** What of a listed tool the editor's policy language uses: name, title, description, input schema, annotations. */
+function toolDefinition(t: Record<string, unknown> & { name: string }): ToolDefinition {
+  return {
+    name: t.name,
+    ...(typeof t['title'] === 'string' ? { title: t['title'] } : {}),
+    ...(typeof t['description'] === 'string' ? { description: t['description'] } : {}),
+    ...(isPlainObject(t['inputSchema']) ? { inputSchema: t['inputSchema'] as ToolDefinition['inputSchema'] } : {}),
+    ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] as ToolDefinition['annotations'] } : {}),
+  };
+}
 
 /** What the proxy tells its host about each decided call (the CLI forwards it to the editor). */
 export interface DecisionNotice {
@@ -74,7 +86,8 @@ export interface GuardProxyOptions {
   /** Told of every decision, for the editor's status bar. */
   readonly onDecision?: (event: DecisionNotice) => void;
   /** Told whenever the guard has read the upstream's tool list. */
-  readonly onToolsRead?: (names: readonly string[]) => void;
+  /** The server's tool list, each time the guard reads it (for the editor's policy language). */
+  readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
   /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
   readonly onUpstreamReady?: () => void;
 }
@@ -1132,6 +1145,7 @@ export class GuardProxy {
     await this.whenUp();
     if (this.upstreamCapabilities !== undefined && !isPlainObject(this.upstreamCapabilities['tools'])) return [];
     const tools: ListedTool[] = [];
+    const definitions: ToolDefinition[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page++) {
       const result = await this.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor });
@@ -1139,11 +1153,12 @@ export class GuardProxy {
       for (const t of result['tools']) {
         if (isPlainObject(t) && typeof t['name'] === 'string') {
           tools.push({ name: t['name'], ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] } : {}) });
+          if (this.opts.onToolsRead) definitions.push(toolDefinition(t as Record<string, unknown> & { name: string }));
         }
       }
       cursor = typeof result['nextCursor'] === 'string' ? result['nextCursor'] : undefined;
       if (cursor === undefined) {
-        this.opts.onToolsRead?.(tools.map((t) => t.name));
+        this.opts.onToolsRead?.(definitions);
         return tools;
       }
     }
