@@ -95,6 +95,40 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     assert.equal(h.forwardedCalls.filter((m) => m.id === 'hung').length, 1, 'the crashed call is not sent again');
   });
 
+  it('a restarted server gets the logging level and the resource subscriptions the first one accepted, before what waited', async () => {
+    const h = new ProxyHarness();
+    await h.initialize();
+    h.send({ jsonrpc: '2.0', id: 'l1', method: 'logging/setLevel', params: { level: 'debug' } });
+    h.send({ jsonrpc: '2.0', id: 'l2', method: 'logging/setLevel', params: { level: 'warning' } });
+    for (const [id, uri] of [['s1', 'odoo://a'], ['s2', 'odoo://b'], ['s3', 'odoo://c']]) h.send({ jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } });
+    h.send({ jsonrpc: '2.0', id: 'u1', method: 'resources/unsubscribe', params: { uri: 'odoo://b' } });
+    await h.settle();
+    // A subscription the server refuses is not replayed.
+    h.upstreamAnswers = false;
+    h.send({ jsonrpc: '2.0', id: 's4', method: 'resources/subscribe', params: { uri: 'odoo://refused' } });
+    await h.settle();
+    h.fromUpstream({ jsonrpc: '2.0', id: 's4', error: { code: -32602, message: 'no such resource' } });
+    h.upstreamAnswers = true;
+    h.proxy.upstreamExited('crash', true);
+    h.send({ jsonrpc: '2.0', id: 'waited', method: 'resources/list' });
+    await h.settle();
+    const before = h.upstream.length;
+    await h.proxy.upstreamRestarted();
+    await h.settle();
+    const after = h.upstream.slice(before).map((m) => [m.method, m.params?.level ?? m.params?.uri]).filter(([m]) => m !== undefined);
+    assert.deepEqual(after.slice(0, 6), [
+      ['initialize', undefined],
+      ['notifications/initialized', undefined],
+      ['logging/setLevel', 'warning'],
+      ['resources/subscribe', 'odoo://a'],
+      ['resources/subscribe', 'odoo://c'],
+      ['resources/list', undefined],
+    ]);
+    assert.equal(h.answersTo('waited').length, 1);
+    assert.equal(h.toClient.filter((m) => m.id !== undefined && typeof m.id === 'string' && m.id.startsWith('mcp-guard')).length, 0, 'the replay answers stay in the guard');
+    assert.ok(h.logs.some((l) => /replayed to the restarted server: logging\/setLevel/.test(l)), h.logs.join('\n'));
+  });
+
   it('a request waiting in the restart queue that the client cancels is never sent', async () => {
     const h = new ProxyHarness();
     await h.initialize();

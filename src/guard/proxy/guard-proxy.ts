@@ -145,7 +145,12 @@ interface ForwardedRequest {
   readonly method: string;
   readonly call?: CallContext;
   readonly audit?: AuditFacts;
+  /** Session state the request sets once the server accepts it (replayed to a restarted server). */
+  readonly sets?: SessionChange;
 }
+
+/** What a client request changes in the server's session state. */
+type SessionChange = { readonly level: string } | { readonly subscribe: string } | { readonly unsubscribe: string };
 
 interface HeldCall {
   readonly call: CallContext;
@@ -193,6 +198,9 @@ export class GuardProxy {
   private readonly abandoned = new Set<string>();
   /** Requests from the upstream to the client not yet answered. */
   private readonly upstreamPending = new Set<string>();
+  /** The logging level and resource subscriptions the server accepted: replayed after a restart. */
+  private loggingLevel: string | undefined;
+  private readonly subscriptions = new Set<string>();
   /** The client's initialize params and whether it sent notifications/initialized: replayed after a restart. */
   private initializeParams: Record<string, unknown> | undefined;
   private initializeSeen = false;
@@ -469,8 +477,16 @@ export class GuardProxy {
       case 'resources/templates/list':
         this.forward(key, { kind: method, method }, unambiguous(msg, line));
         return;
-      default:
-        this.forward(key, { kind: 'other', method }, unambiguous(msg, line));
+      default: {
+        const p = isPlainObject(msg.params) ? msg.params : {};
+        const sets: SessionChange | undefined =
+          method === 'logging/setLevel' && typeof p['level'] === 'string'
+            ? { level: p['level'] }
+            : method === 'resources/unsubscribe' && typeof p['uri'] === 'string'
+              ? { unsubscribe: p['uri'] }
+              : undefined;
+        this.forward(key, { kind: 'other', method, ...(sets ? { sets } : {}) }, unambiguous(msg, line));
+      }
     }
   }
 
@@ -986,6 +1002,7 @@ export class GuardProxy {
     }
     this.forwarded.delete(key);
     if (request.kind === 'tools/call') this.deadlines.delete(key);
+    if ('result' in msg) this.remember(request);
     switch (request.kind) {
       case 'tools/call': {
         const result = msg.result;
@@ -1238,7 +1255,10 @@ export class GuardProxy {
       }
       this.upstreamCapabilities = capabilities;
       if (this.upstreamState !== 'restarting') return;
-      if (this.initializedSent) this.sendUpNow(notificationLine('notifications/initialized'));
+      if (this.initializedSent) {
+        this.sendUpNow(notificationLine('notifications/initialized'));
+        this.replaySession();
+      }
     }
     this.batched(() => {
       this.upstreamState = 'up';
@@ -1249,6 +1269,30 @@ export class GuardProxy {
     });
     for (const w of this.upWaiters.splice(0)) w.resolve();
     void this.tools.refresh();
+  }
+
+  /** Keeps the session state a request set once the server accepted it. */
+  private remember(request: ForwardedRequest): void {
+    const sets = request.sets ?? (request.kind === 'resource' && request.method === 'resources/subscribe' ? { subscribe: String(request.call!.args['uri']) } : undefined);
+    if (!sets) return;
+    if ('level' in sets) this.loggingLevel = sets.level;
+    else if ('subscribe' in sets) this.subscriptions.add(sets.subscribe);
+    else this.subscriptions.delete(sets.unsubscribe);
+  }
+
+  /**
+   * Gives a restarted server the session state the first one had: the logging level and resource
+   * subscriptions the client set. Sent before the requests that waited, so they see it; answers
+   * are the guard's own (failures are logged, not passed on).
+   */
+  private replaySession(): void {
+    const replay: [string, Record<string, unknown>][] = [];
+    if (this.loggingLevel !== undefined) replay.push(['logging/setLevel', { level: this.loggingLevel }]);
+    for (const uri of this.subscriptions) replay.push(['resources/subscribe', { uri }]);
+    for (const [method, params] of replay) {
+      this.requestUpstream(method, params, true).catch((e: Error) => this.opts.log(`the restarted server refused ${method} ${JSON.stringify(params)}: ${e.message}`));
+    }
+    if (replay.length > 0) this.opts.log(`replayed to the restarted server: ${replay.map(([m, p]) => `${m} ${JSON.stringify(p)}`).join(', ')}`);
   }
 
   /** The client is gone: audit what will never be answered and stop waiting on approvals. */
