@@ -34,6 +34,7 @@ export const USAGE = `Usage:
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
+  mcp-guard explain --policy FILE [--json] --resource URI
       Tell what the policy does with that call and why: the decision, the entries that applied,
       those whose conditions failed, and the fallback used.
   mcp-guard test FILE...

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { classifyTool } from '../guard/catalog/classify';
-import { explainCall, formatExplanation } from '../guard/policy/explain';
+import { explainCall, explainResource, formatExplanation, formatResourceExplanation } from '../guard/policy/explain';
 import { MODES, type Mode } from '../guard/policy/model';
 import { loadPolicyFile } from '../guard/policy-source';
 import { UsageError } from './args';
 
 /**
  * `mcp-guard explain --policy FILE TOOL ['{"arg": ...}'] [--mode M] [--json]`: what the policy
- * does with that call and why. Exit 0 with the explanation, 1 when the policy is invalid.
+ * does with that call and why; `--resource URI` instead of a tool explains a resource read.
+ * Exit 0 with the explanation, 1 when the policy is invalid.
  */
 export function explainCommand(argv: readonly string[], out: (text: string) => void): number {
   const { values, positionals } = parseArgs({
@@ -16,11 +17,13 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
       policy: { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
       json: { type: 'boolean', default: false },
+      resource: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   });
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
+  if (values.resource !== undefined) return explainResourceCommand(values.policy, values.resource, positionals, values.json === true, out);
   const [tool, argsText, ...extra] = positionals;
   if (!tool) throw new UsageError('explain needs the tool name, e.g. mcp-guard explain --policy p.yaml cancel_async_task \'{"task_id":"abc"}\'');
   if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}: give the arguments as one JSON object`);
@@ -67,6 +70,30 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
     );
   } else {
     out(formatExplanation(e));
+  }
+  return 0;
+}
+
+function explainResourceCommand(policy: string, uri: string, positionals: readonly string[], json: boolean, out: (text: string) => void): number {
+  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}: explain --resource URI takes no tool or arguments`);
+  if (uri === '') throw new UsageError('--resource needs a URI, e.g. --resource odoo://record/res.partner/7');
+  const load = loadPolicyFile(policy);
+  if (load.state.kind === 'invalid') {
+    for (const p of load.problems) out(p);
+    out('The policy is invalid, so a running guard blocks every resource read.');
+    return 1;
+  }
+  const e = explainResource(load.state.index, uri);
+  if (json) {
+    out(
+      JSON.stringify(
+        { resource: e.uri, decision: e.decision, rule: e.rule, reason: e.reason, applied: e.applied.map((x) => x.key), fallback: e.fallback ?? null, rateLimits: e.rateLimits },
+        null,
+        2,
+      ),
+    );
+  } else {
+    out(formatResourceExplanation(e));
   }
   return 0;
 }

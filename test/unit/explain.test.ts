@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyTool } from '../../src/guard/catalog/classify';
 import { PolicyIndex } from '../../src/guard/policy/evaluate';
-import { explainCall, formatExplanation, shortExplanation } from '../../src/guard/policy/explain';
+import { explainCall, explainResource, formatExplanation, formatResourceExplanation, shortExplanation } from '../../src/guard/policy/explain';
 import { parsePolicy } from '../../src/guard/policy/parse';
 import { GUARD } from '../support/paths';
 import { tempDir } from '../support/temp';
@@ -86,6 +86,35 @@ describe('explain: why a call is decided as it is', () => {
     assert.equal(explain('list_models', {}, 'lockdown').decision, 'allow');
   });
 
+  describe('resources', () => {
+    const policy = parsePolicy(
+      'version: 1\ndefault: allow\nhide: ["odoo://secret/*"]\nresources:\n  "odoo://record/*":\n    action: require_approval\n    reason: Records hold personal data\n    rate_limit: { max: 5, window: 60 }\n  "odoo://record/res.users/*":\n    action: deny\n',
+    ).policy!;
+    const index = new PolicyIndex(policy);
+
+    it('the strictest matching entry decides, and every matching entry and rate limit is listed', () => {
+      const e = explainResource(index, 'odoo://record/res.users/2');
+      assert.equal(e.decision, 'deny');
+      assert.equal(e.rule, 'resources.odoo://record/res.users/*');
+      assert.deepEqual(e.applied.map((x) => x.key), ['odoo://record/*', 'odoo://record/res.users/*']);
+      assert.deepEqual(e.rateLimits, [{ rule: 'resources.odoo://record/*', max: 5, windowSeconds: 60 }]);
+      const text = formatResourceExplanation(e);
+      assert.match(text, /^Decision: deny\nResource: odoo:\/\/record\/res\.users\/2\n/);
+      assert.match(text, /resources\.odoo:\/\/record\/\*: action require_approval, rate_limit 5 per 60 s/);
+      const partner = explainResource(index, 'odoo://record/res.partner/7');
+      assert.equal(partner.decision, 'require_approval');
+      assert.equal(partner.reason, 'Records hold personal data');
+    });
+
+    it('hide comes first, and default decides what no entry does', () => {
+      assert.equal(explainResource(index, 'odoo://secret/key').rule, 'hide');
+      const other = explainResource(index, 'odoo://schema/res.partner');
+      assert.equal(other.decision, 'allow');
+      assert.equal(other.rule, 'default');
+      assert.match(other.fallback!, /default applies: allow/);
+    });
+  });
+
   describe('mcp-guard explain (the built CLI)', () => {
     let file = '';
     let cleanup = () => {};
@@ -110,6 +139,17 @@ describe('explain: why a call is decided as it is', () => {
       assert.equal(j.decision, 'deny');
       assert.equal(j.category, 'Destructive');
       assert.equal(j.risk, 'critical');
+    });
+
+    it('explains a resource read with --resource, as text or JSON', () => {
+      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://record/res.partner/7'], { encoding: 'utf8' });
+      assert.match(out, /^Decision: allow$/m);
+      assert.match(out, /^Resource: odoo:\/\/record\/res\.partner\/7$/m);
+      const j = JSON.parse(execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--json', '--resource', 'odoo://x'], { encoding: 'utf8' }));
+      assert.deepEqual(Object.keys(j), ['resource', 'decision', 'rule', 'reason', 'applied', 'fallback', 'rateLimits']);
+      const usage = spawnSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://x', 'extra'], { encoding: 'utf8' });
+      assert.equal(usage.status, 2);
+      assert.match(usage.stderr, /takes no tool or arguments/);
     });
 
     it('exits 1 on an invalid policy and 2 on bad arguments', () => {

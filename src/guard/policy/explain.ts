@@ -1,8 +1,8 @@
 import type { Classification } from '../catalog/classify';
 import { resolvePath } from './conditions';
 import { isLockdownSafe } from '../decider';
-import { entryRule, evaluatePolicy, type PolicyIndex, type PolicyVerdict } from './evaluate';
-import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry } from './model';
+import { entryRule, evaluatePolicy, evaluateResource, resourceRule, type PolicyIndex, type PolicyVerdict } from './evaluate';
+import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry, type ResourceEntry } from './model';
 
 type Args = Readonly<Record<string, unknown>>;
 
@@ -126,6 +126,54 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
   if (e.rateLimits.length > 0) {
     lines.push('Rate limits that count this call:');
     for (const r of e.rateLimits) lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
+  }
+  return lines.join('\n');
+}
+
+/** Why the policy decides a `resources/read` or `resources/subscribe` of a URI as it does. */
+export interface ResourceExplanation {
+  readonly uri: string;
+  readonly decision: ExplainedDecision;
+  /** `resources.KEY`, `default` or `hide`. */
+  readonly rule: string;
+  readonly reason: string;
+  /** Resource entries whose key matched the URI, in file order. */
+  readonly applied: readonly ResourceEntry[];
+  /** When no entry set an action: `default` decided (resources have no risk class). */
+  readonly fallback?: string;
+  readonly rateLimits: readonly { readonly rule: string; readonly max: number; readonly windowSeconds: number }[];
+}
+
+/** Static, like `explainCall`: rate-limit counters are not consulted; modes do not apply to resources. */
+export function explainResource(index: PolicyIndex, uri: string): ResourceExplanation {
+  if (index.isHidden(uri)) {
+    return { uri, decision: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.', applied: [], rateLimits: [] };
+  }
+  const v = evaluateResource(index, uri);
+  return {
+    uri,
+    decision: v.action,
+    rule: v.rule,
+    reason: v.reason,
+    applied: v.applicable,
+    ...(v.rule === 'default' ? { fallback: `no resource entry sets an action, so default applies: ${v.action}` } : {}),
+    rateLimits: v.rateLimited.map((e) => ({ rule: resourceRule(e), max: e.rateLimit!.max, windowSeconds: e.rateLimit!.windowSeconds })),
+  };
+}
+
+/** What `mcp-guard explain --resource URI` prints. */
+export function formatResourceExplanation(e: ResourceExplanation): string {
+  const lines = [`Decision: ${e.decision}`, `Resource: ${e.uri}`, `Decided by: ${e.rule} — ${e.reason}`];
+  if (e.fallback) lines.push(`Fallback: ${e.fallback}`);
+  lines.push('Entries that applied:');
+  if (e.applied.length === 0) lines.push('  (none)');
+  for (const entry of e.applied) {
+    const parts = [entry.action ? `action ${entry.action}` : undefined, entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined].filter(Boolean);
+    lines.push(`  ${resourceRule(entry)}: ${parts.join(', ') || 'no action'}`);
+  }
+  if (e.rateLimits.length > 0) {
+    lines.push('Rate limits that count this read:');
+    for (const r of e.rateLimits) lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the read as rate-limited once exhausted)`);
   }
   return lines.join('\n');
 }
