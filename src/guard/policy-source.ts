@@ -1,5 +1,4 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import type { PolicyState } from './decider';
 import { PolicyIndex } from './policy/evaluate';
 import { BUILT_IN_POLICY } from './policy/model';
@@ -40,6 +39,10 @@ export function policyFromText(file: string, text: string, options: ParseOptions
   return { state: { kind: 'valid', index: new PolicyIndex(policy) }, problems };
 }
 
+/** How soon, and then how often, a policy path that has no file is looked at again. */
+const REARM_FIRST_MS = 50;
+const REARM_SLOW_MS = 1000;
+
 export interface PolicySourceEvents {
   /** A reload was tried: `applied` false means the last good policy stays in force. */
   onReload(result: { applied: boolean; problems: readonly string[] }): void;
@@ -54,6 +57,10 @@ export class PolicySource {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastText: string | undefined;
+  private rearmTimer: NodeJS.Timeout | undefined;
+  /** When the watched path was last found empty (while it stays so, it is looked at less often). */
+  private missingSince: number | undefined;
+  private closed = false;
 
   constructor(
     readonly file: string | undefined,
@@ -87,20 +94,50 @@ export class PolicySource {
     }
   }
 
-  /** Watches the directory, not the file, so editors that save by rename are seen too. */
+  /**
+   * Watches the file itself, not its directory: an audit log beside the policy would otherwise
+   * wake the guard on every decision. A save by rename (most editors) replaces the file, so on a
+   * `rename` the watch moves to whatever is at the path now, retrying while nothing is.
+   */
   watch(): void {
-    if (this.file === undefined || this.watcher) return;
-    const name = basename(this.file);
+    if (this.file === undefined || this.watcher || this.closed) return;
+    this.arm(this.file);
+  }
+
+  private arm(file: string): void {
+    this.watcher?.close();
+    this.watcher = undefined;
     try {
-      this.watcher = watch(dirname(this.file), { persistent: false }, (_event, changed) => {
-        if (changed !== null && changed !== name) return;
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.reload(), this.debounceMs);
+      this.watcher = watch(file, { persistent: false }, (event) => {
+        this.scheduleReload();
+        if (event === 'rename') this.rearmSoon(file);
       });
-      this.watcher.on('error', () => {});
+      this.watcher.on('error', () => this.rearmSoon(file));
+      this.missingSince = undefined;
     } catch {
-      // No watcher (e.g. the directory is gone): the policy simply stays as loaded.
+      // Nothing at the path right now (an editor between delete and create, say): look again soon.
+      this.rearmSoon(file);
     }
+  }
+
+  private rearmSoon(file: string): void {
+    if (this.closed) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.rearmTimer);
+    this.missingSince ??= Date.now();
+    // Quick at first (a save by rename takes microseconds), then once a second while it stays away.
+    const delay = Date.now() - this.missingSince < 2000 ? REARM_FIRST_MS : REARM_SLOW_MS;
+    this.rearmTimer = setTimeout(() => {
+      this.arm(file);
+      if (this.watcher) this.scheduleReload();
+    }, delay);
+    this.rearmTimer.unref();
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.reload(), this.debounceMs);
   }
 
   reload(): void {
@@ -118,7 +155,9 @@ export class PolicySource {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.rearmTimer);
     this.watcher?.close();
     this.watcher = undefined;
   }
