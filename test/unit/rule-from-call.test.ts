@@ -7,6 +7,7 @@ import { PolicyIndex } from '../../src/guard/policy/evaluate';
 import { explainCall } from '../../src/guard/policy/explain';
 import { parsePolicy } from '../../src/guard/policy/parse';
 import { classifyTool } from '../../src/guard/catalog/classify';
+import { REDACTED } from '../../src/guard/approval/describe';
 
 type Ok = Extract<RuleEditResult, { ok: true }>;
 
@@ -63,7 +64,7 @@ describe('rule from call: argumentChoices', () => {
       long: 'x'.repeat(500),
       rows: [{ id: 1 }],
       many: Array.from({ length: 30 }, (_, i) => i),
-      secret: '[redacted]',
+      api_key: REDACTED,
       deep: { a: { b: { c: { d: 1 } } } },
     });
     assert.deepEqual(choices, []);

@@ -13,13 +13,14 @@
  *   or `default` would still block. Stricter glob entries are left to the user.
  */
 import { isMap, isScalar, isSeq, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Position, Range } from '../policy/diagnostics';
+import { REDACTED } from '../approval/describe';
+import type { Range } from '../policy/diagnostics';
 import { PolicyIndex } from '../policy/evaluate';
 import { explainCall, type Explanation } from '../policy/explain';
 import type { Action, PolicyEntry } from '../policy/model';
 import { locatorRange, type EntryUnit, type TopUnit } from '../policy/parse';
 import { runPolicyTests, summarizeTestResults, type PolicyTestResult } from '../policy/tests';
-import { analyzePolicy, topOutline, type PolicyDocument } from './analyze';
+import { analyzePolicy, entryKeyRange, topOutline, type PolicyDocument } from './analyze';
 import type { TextEdit } from './code-actions';
 import { toolIndexOf, type ToolSource } from './tool-index';
 
@@ -90,7 +91,7 @@ export function argumentChoices(args: Readonly<Record<string, unknown>> | undefi
       if (!SEGMENT.test(key)) continue;
       const path = `${prefix}.${key}`;
       if (isScalarValue(v) || (Array.isArray(v) && v.length <= MAX_LIST_ITEMS && v.every(isScalarValue))) {
-        if (typeof v === 'string' && v === '[redacted]') continue;
+        if (v === REDACTED) continue;
         out.push({ path, value: v, label: `${path} = ${JSON.stringify(v)}` });
       } else if (isPlainObject(v) && depth < MAX_DEPTH) {
         walk(v, path, depth + 1);
@@ -148,12 +149,6 @@ function labelFor(doc: PolicyDocument, tool: string, intent: RuleIntent, conditi
 
 // ───────────────────────────── positions ─────────────────────────────
 
-function offsetAt(doc: PolicyDocument, p: Position): number {
-  const starts = doc.lines.starts;
-  if (p.line >= starts.length) return doc.text.length;
-  return starts[p.line]! + p.character;
-}
-
 function lineStart(doc: PolicyDocument, line: number): number {
   return line < doc.lines.starts.length ? doc.lines.starts[line]! : doc.text.length;
 }
@@ -164,7 +159,7 @@ function entryNodeSpan(unit: EntryUnit, node: Node, doc: PolicyDocument): [numbe
   if (!r) return undefined;
   const range = locatorRange(unit.record.at, r[0], r[1]);
   const shifted = { start: { line: range.start.line + unit.line, character: range.start.character }, end: { line: range.end.line + unit.line, character: range.end.character } };
-  return [offsetAt(doc, shifted.start), offsetAt(doc, shifted.end)];
+  return [doc.lines.offsetAt(shifted.start), doc.lines.offsetAt(shifted.end)];
 }
 
 function leadingSpaces(doc: PolicyDocument, offset: number): number {
@@ -190,7 +185,7 @@ function apply(text: string, e: Insert): string {
 }
 
 /** A block of lines inserted at a line start (the text ends with a newline: `ruleFromCall` sees to it). */
-function linesAt(_doc: PolicyDocument, at: number, lines: readonly string[], eol: string): Insert {
+function linesAt(at: number, lines: readonly string[], eol: string): Insert {
   return { at, text: lines.map((l) => l + eol).join('') };
 }
 
@@ -240,11 +235,11 @@ function topValueSpan(doc: PolicyDocument, key: string): { node: Node | null; sp
   if (!unit) return undefined;
   const node = (unit.pair.value as Node | null) ?? null;
   const kr = (unit.pair.key as Node).range!;
-  const keyEnd = offsetAt(doc, locatorRange(unit.at, kr[0], kr[1]).end);
+  const keyEnd = doc.lines.offsetAt(locatorRange(unit.at, kr[0], kr[1]).end);
   const r = node?.range;
   if (!r || isNullScalar(node)) return { node: null, keyEnd };
   const range = locatorRange(unit.at, r[0], r[1]);
-  return { node, span: [offsetAt(doc, range.start), offsetAt(doc, range.end)], keyEnd };
+  return { node, span: [doc.lines.offsetAt(range.start), doc.lines.offsetAt(range.end)], keyEnd };
 }
 
 function isNullScalar(node: Node | null): boolean {
@@ -261,15 +256,15 @@ function insertEntry(doc: PolicyDocument, key: string, f: EntryFields, eol: stri
   // Block entries first: the fast parse reads them one by one, so the tools key's own node is empty.
   const last = doc.entries[doc.entries.length - 1];
   if (last && doc.parse.entryIndent !== undefined) {
-    return linesAt(doc, lineStart(doc, last.line + last.record.lastLine + 1), entryBlock(key, f, doc.parse.entryIndent), eol);
+    return linesAt(lineStart(doc, last.line + last.record.lastLine + 1), entryBlock(key, f, doc.parse.entryIndent), eol);
   }
   const tools = topValueSpan(doc, 'tools');
   if (!tools) {
     const at = newTopKeyAt(doc, true);
     const lines = ['tools:', ...entryBlock(key, f, 2)];
-    return linesAt(doc, at, at === doc.text.length && doc.text.length > 0 ? ['', ...lines] : [...lines, ''], eol);
+    return linesAt(at, at === doc.text.length && doc.text.length > 0 ? ['', ...lines] : [...lines, ''], eol);
   }
-  if (!tools.span) return linesAt(doc, nextLineStart(doc, tools.keyEnd), entryBlock(key, f, 2), eol);
+  if (!tools.span) return linesAt(nextLineStart(doc, tools.keyEnd), entryBlock(key, f, 2), eol);
   const map = tools.node as YAMLMap;
   if (!isMap(map)) return 'tools: is not a mapping';
   if (!map.flow) return 'cannot find where the entries under tools end';
@@ -291,9 +286,9 @@ function insertTest(doc: PolicyDocument, test: ReturnType<typeof testFields>, eo
   const tests = topValueSpan(doc, 'tests');
   if (!tests) {
     const at = doc.text.length;
-    return linesAt(doc, at, [...(doc.text.length > 0 ? [''] : []), 'tests:', ...block(2)], eol);
+    return linesAt(at, [...(doc.text.length > 0 ? [''] : []), 'tests:', ...block(2)], eol);
   }
-  if (!tests.span) return linesAt(doc, nextLineStart(doc, tests.keyEnd), block(2), eol);
+  if (!tests.span) return linesAt(nextLineStart(doc, tests.keyEnd), block(2), eol);
   const seq = tests.node;
   if (!isSeq(seq)) return 'tests: is not a list';
   if (seq.flow) {
@@ -304,12 +299,12 @@ function insertTest(doc: PolicyDocument, test: ReturnType<typeof testFields>, eo
   }
   const first = (seq.items[0] as Node).range!;
   const unit = topUnit(doc, 'tests')!;
-  const firstAt = offsetAt(doc, locatorRange(unit.at, first[0], first[1]).start);
+  const firstAt = doc.lines.offsetAt(locatorRange(unit.at, first[0], first[1]).start);
   // The column of the first item's dash.
   const lineText = doc.text.slice(lineStart(doc, doc.lines.lineOf(firstAt)), firstAt);
   const dash = lineText.lastIndexOf('-');
   const indent = dash === -1 ? 2 : dash;
-  return linesAt(doc, nextLineStart(doc, tests.span[1] - 1), block(indent), eol);
+  return linesAt(nextLineStart(doc, tests.span[1] - 1), block(indent), eol);
 }
 
 /** Where the last item of a flow collection ends (a mapping's: its value's, or its key's when it has none). */
@@ -323,7 +318,7 @@ function lastItemEnd(node: Node, endOf: (n: Node) => number | undefined): number
 
 function topNodeEnd(doc: PolicyDocument, unit: TopUnit, node: Node): number | undefined {
   const r = node.range;
-  return r ? offsetAt(doc, locatorRange(unit.at, r[0], r[1]).end) : undefined;
+  return r ? doc.lines.offsetAt(locatorRange(unit.at, r[0], r[1]).end) : undefined;
 }
 
 function valuePair(map: YAMLMap, key: string): Pair | undefined {
@@ -353,7 +348,7 @@ function addEntryField(doc: PolicyDocument, unit: EntryUnit, map: YAMLMap, flowT
   const firstKey = map.items[0]?.key as Node | undefined;
   const keySpan = firstKey ? entryNodeSpan(unit, firstKey, doc) : undefined;
   const indent = keySpan ? leadingSpaces(doc, keySpan[0]) : leadingSpaces(doc, span[0]);
-  return linesAt(doc, lineStart(doc, unit.line + unit.record.lastLine + 1), blockLines.map((l) => ' '.repeat(indent) + l), eol);
+  return linesAt(lineStart(doc, unit.line + unit.record.lastLine + 1), blockLines.map((l) => ' '.repeat(indent) + l), eol);
 }
 
 /** Adds a condition to an entry's `when` (creating it). */
@@ -375,7 +370,7 @@ function addCondition(doc: PolicyDocument, unit: EntryUnit, condition: string, e
   const firstAt = entryNodeSpan(unit, seq.items[0] as Node, doc)![0];
   const before = doc.text.slice(lineStart(doc, doc.lines.lineOf(firstAt)), firstAt);
   const dash = before.lastIndexOf('-');
-  return linesAt(doc, nextLineStart(doc, span[1] - 1), [`${' '.repeat(Math.max(0, dash))}- ${condition}`], eol);
+  return linesAt(nextLineStart(doc, span[1] - 1), [`${' '.repeat(Math.max(0, dash))}- ${condition}`], eol);
 }
 
 // ───────────────────────────── planning ─────────────────────────────
@@ -386,10 +381,7 @@ function unitOf(doc: PolicyDocument, entry: PolicyEntry): EntryUnit | undefined 
 
 function keyRangeOf(doc: PolicyDocument, key: string): Range | undefined {
   const u = doc.entries.find((x) => x.record.key === key);
-  if (!u) return undefined;
-  const r = (u.record.pair.key as Node).range!;
-  const range = locatorRange(u.record.at, r[0], r[1]);
-  return { start: { line: range.start.line + u.line, character: range.start.character }, end: { line: range.end.line + u.line, character: range.end.character } };
+  return u ? entryKeyRange(u) : undefined;
 }
 
 function describeConds(conditions: RuleRequest['conditions']): string {
