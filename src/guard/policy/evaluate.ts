@@ -23,6 +23,39 @@ export interface PolicyVerdict {
   readonly approvalTimeoutSeconds: number;
 }
 
+const NONE: readonly never[] = [];
+
+/** What tool and resource entries share for deciding. */
+type DecidingEntry = Pick<PolicyEntry, 'action' | 'reason' | 'rateLimit' | 'approvalTimeoutSeconds'>;
+
+/**
+ * How the entries that apply decide, in one pass: the first entry (in file order) with the
+ * strictest action wins, and the first of those with a `reason` speaks for it; every entry with
+ * a rate limit counts; the shortest `approval_timeout` of the `require_approval` ones holds.
+ */
+function strictest<E extends DecidingEntry>(
+  applied: readonly E[],
+  defaultTimeoutSeconds: number,
+): { winner: E | undefined; reason: string | undefined; rateLimited: readonly E[]; approvalTimeoutSeconds: number } {
+  let winner: E | undefined;
+  let reason: string | undefined;
+  let rateLimited: E[] | undefined;
+  let timeout: number | undefined;
+  for (const e of applied) {
+    if (e.rateLimit !== undefined) (rateLimited ??= []).push(e);
+    if (e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined) timeout = Math.min(timeout ?? Infinity, e.approvalTimeoutSeconds);
+    if (e.action === undefined) continue;
+    if (winner === undefined || ACTION_STRICTNESS[e.action] > ACTION_STRICTNESS[winner.action!]) {
+      winner = e;
+      reason = e.reason;
+    } else if (e.action === winner.action && reason === undefined) {
+      reason = e.reason;
+    }
+  }
+  // One plain literal (no spreads): this runs on every call.
+  return { winner, reason, rateLimited: rateLimited ?? NONE, approvalTimeoutSeconds: timeout ?? defaultTimeoutSeconds };
+}
+
 export function entryRule(entry: PolicyEntry): string {
   return `tools.${entry.key}`;
 }
@@ -89,30 +122,20 @@ export function evaluatePolicy(index: PolicyIndex, tool: string, args: Args, cls
   const policy = index.policy;
   const candidates = index.entriesFor(tool);
   let applicable: PolicyEntry[] | undefined;
-  let winner: PolicyEntry | undefined;
   for (const entry of candidates) {
     if (entry.when.length > 0 && !entry.when.every((c) => c.test(args))) continue;
     (applicable ??= []).push(entry);
-    if (entry.action !== undefined && (winner === undefined || ACTION_STRICTNESS[entry.action] > ACTION_STRICTNESS[winner.action!])) {
-      winner = entry;
-    }
   }
-  const applied = applicable ?? [];
-  const rateLimited = applied.filter((e) => e.rateLimit !== undefined);
-  const timeouts = applied.filter((e) => e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined);
-  const approvalTimeoutSeconds =
-    timeouts.length > 0 ? Math.min(...timeouts.map((e) => e.approvalTimeoutSeconds!)) : policy.approvalTimeoutSeconds;
+  const applied = applicable ?? NONE;
+  const { winner, reason, rateLimited, approvalTimeoutSeconds } = strictest(applied, policy.approvalTimeoutSeconds);
 
   if (winner !== undefined) {
     const action = winner.action!;
-    // Among entries with the winning action, the first one that explains itself speaks for it.
-    const explained = applied.find((e) => e.action === action && e.reason !== undefined) ?? winner;
-    const first = applied.find((e) => e.action === action)!;
     return {
       action,
-      source: { kind: 'entry', entry: first },
-      rule: entryRule(first),
-      reason: explained.reason ?? `The policy entry ${entryRule(first)} says ${action}.`,
+      source: { kind: 'entry', entry: winner },
+      rule: entryRule(winner),
+      reason: reason ?? `The policy entry ${entryRule(winner)} says ${action}.`,
       applicable: applied,
       rateLimited,
       approvalTimeoutSeconds,
@@ -168,22 +191,13 @@ export interface ResourceVerdict {
 export function evaluateResource(index: PolicyIndex, uri: string): ResourceVerdict {
   const policy = index.policy;
   const applicable = index.resourcesFor(uri);
-  let winner: ResourceEntry | undefined;
-  for (const entry of applicable) {
-    if (entry.action !== undefined && (winner === undefined || ACTION_STRICTNESS[entry.action] > ACTION_STRICTNESS[winner.action!])) winner = entry;
-  }
-  const rateLimited = applicable.filter((e) => e.rateLimit !== undefined);
-  const timeouts = applicable.filter((e) => e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined);
-  const approvalTimeoutSeconds =
-    timeouts.length > 0 ? Math.min(...timeouts.map((e) => e.approvalTimeoutSeconds!)) : policy.approvalTimeoutSeconds;
+  const { winner, reason, rateLimited, approvalTimeoutSeconds } = strictest(applicable, policy.approvalTimeoutSeconds);
   if (winner !== undefined) {
     const action = winner.action!;
-    const explained = applicable.find((e) => e.action === action && e.reason !== undefined) ?? winner;
-    const first = applicable.find((e) => e.action === action)!;
     return {
       action,
-      rule: resourceRule(first),
-      reason: explained.reason ?? `The policy entry ${resourceRule(first)} says ${action}.`,
+      rule: resourceRule(winner),
+      reason: reason ?? `The policy entry ${resourceRule(winner)} says ${action}.`,
       applicable,
       rateLimited,
       approvalTimeoutSeconds,
