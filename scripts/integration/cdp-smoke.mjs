@@ -8,9 +8,8 @@
 //  or: node scripts/integration/cdp-smoke.mjs         (after an install and a build)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CACHE, ROOT, log } from './common.mjs';
+import { CACHE, ROOT, isMain, log } from './common.mjs';
 import { launch } from './launch.mjs';
 
 export const SCREENSHOT = join(CACHE, 'workbench.png');
@@ -71,7 +70,7 @@ export async function cdpSmoke({ timeoutMs = 90_000 } = {}) {
   return checks.every((c) => c.ok);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   cdpSmoke().then(
     (ok) => {
       console.log(`${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);

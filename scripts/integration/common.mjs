@@ -1,7 +1,7 @@
 // Shared helpers for the integration harness: paths, pinned versions, bounded child processes.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE = resolve(process.env.MCP_GUARD_INTEGRATION_CACHE || join(ROOT, '.cache', 'integration'));
@@ -17,6 +17,27 @@ export const CODE_SERVER_PREFIX = join(CACHE, 'code-server');
 export const CODE_SERVER_ROOT = join(CODE_SERVER_PREFIX, 'node_modules', 'code-server');
 export const CODE_SERVER_ENTRY = join(CODE_SERVER_ROOT, 'out', 'node', 'entry.js');
 export const CHROMIUM = process.env.MCP_GUARD_CHROMIUM || '/usr/bin/chromium';
+
+/** Whether the module at `metaUrl` was run directly (`node scripts/integration/x.mjs`), not imported. */
+export function isMain(metaUrl) {
+  return !!process.argv[1] && metaUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/** Runs a scenario from the command line: prints its checks' counts, exits 0 only when it passed. */
+export function runScenario(scenario) {
+  const checks = [];
+  scenario({ checks }).then(
+    (ok) => {
+      const passed = checks.filter((c) => c.ok).length;
+      console.log(`${passed} passed, ${checks.length - passed} failed`);
+      process.exit(ok ? 0 : 1);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
 
 export function log(...args) {
   console.log('[integration]', ...args);

@@ -7,13 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   CACHE,
   CHROMIUM,
   CODE_SERVER_PREFIX,
   CODE_SERVER_ROOT,
   CODE_SERVER_VERSION,
+  isMain,
   NODE24_BIN,
   NODE24_PREFIX,
   NODE24_ROOT,
@@ -128,7 +128,7 @@ export async function install({ force = false } = {}) {
   log(`installed in ${((Date.now() - started) / 1000).toFixed(0)}s`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   install({ force: process.argv.includes('--force') }).catch((err) => {
     console.error('[integration] install failed:', err.message);
     process.exit(1);

@@ -29,10 +29,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import { CACHE, ROOT, log, onExitCleanup } from './common.mjs';
+import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
 import { auditToRule } from './audit-rule.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
@@ -289,17 +288,4 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
   return checks.length > 0 && checks.every((c) => c.ok);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const checks = [];
-  modalApproval({ checks }).then(
-    (ok) => {
-      const passed = checks.filter((c) => c.ok).length;
-      console.log(`${passed} passed, ${checks.length - passed} failed`);
-      process.exit(ok ? 0 : 1);
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (isMain(import.meta.url)) runScenario(modalApproval);

@@ -13,9 +13,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CACHE, ROOT, log, onExitCleanup } from './common.mjs';
+import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
 import { makeWorkspace } from './workspace.mjs';
@@ -382,17 +381,4 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
   return ok && !!pictures;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const checks = [];
-  policyScreenshots({ checks }).then(
-    (ok) => {
-      const passed = checks.filter((c) => c.ok).length;
-      console.log(`${passed} passed, ${checks.length - passed} failed`);
-      process.exit(ok ? 0 : 1);
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (isMain(import.meta.url)) runScenario(policyScreenshots);
