@@ -155,9 +155,23 @@ export class EditorBridgeClient implements Approver {
   }
 
   private send(message: GuardToEditor): boolean {
+    return this.sendLine(JSON.stringify(message));
+  }
+
+  /**
+   * Sends `message` with `key: value` added when the value's JSON fits in `maxChars`, and without
+   * it otherwise; each part is serialised once.
+   */
+  private sendWithOptional(message: GuardToEditor, key: string, value: unknown, maxChars: number): boolean {
+    const base = JSON.stringify(message);
+    const extra = JSON.stringify(value);
+    return this.sendLine(extra !== undefined && extra.length <= maxChars ? `${base.slice(0, -1)},${JSON.stringify(key)}:${extra}}` : base);
+  }
+
+  private sendLine(line: string): boolean {
     const socket = this.socket;
     if (!socket || socket.destroyed) return false;
-    socket.write(`${JSON.stringify(message)}\n`);
+    socket.write(`${line}\n`);
     return true;
   }
 
@@ -201,17 +215,14 @@ export class EditorBridgeClient implements Approver {
   notifyDecision(event: DecisionNotice): void {
     if (!this.isAvailable()) return;
     const { args, ...rest } = event;
-    const redacted = redactSecrets(args) as Record<string, unknown>;
-    const fits = (JSON.stringify(redacted)?.length ?? Infinity) <= MAX_DECISION_ARGS_CHARS;
-    this.send({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest, ...(fits ? { arguments: redacted } : {}) });
+    this.sendWithOptional({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest }, 'arguments', redactSecrets(args), MAX_DECISION_ARGS_CHARS);
   }
 
   notifyTools(tools: readonly ToolDefinition[]): void {
     if (!this.isAvailable()) return;
     const names = tools.map((t) => t.name);
     // Definitions only when they fit: a server with huge schemas still gets its names checked.
-    const fits = (JSON.stringify(tools)?.length ?? Infinity) <= MAX_TOOL_DEFINITIONS_CHARS;
-    this.send({ type: 'tools', server: this.opts.server, names, ...(fits ? { tools } : {}) });
+    this.sendWithOptional({ type: 'tools', server: this.opts.server, names }, 'tools', tools, MAX_TOOL_DEFINITIONS_CHARS);
   }
 
   close(): void {
