@@ -1,4 +1,5 @@
 /** Turns audit JSON Lines into a readable table of recent decisions, newest first. */
+import { isPlainObject } from '../guard/proxy/jsonrpc';
 
 export interface AuditRow {
   readonly time: string;
@@ -15,10 +16,6 @@ export interface AuditRow {
 }
 
 export const DECISIONS = ['allowed', 'denied', 'approved', 'declined', 'rate_limited', 'monitored'] as const;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 export function parseAuditLines(text: string, limit = 500): AuditRow[] {
   const rows: AuditRow[] = [];
@@ -45,7 +42,7 @@ export function parseAuditLines(text: string, limit = 500): AuditRow[] {
       outcome: s('outcome'),
       risk: `${s('category')} / ${s('risk')}`,
       argsSha256: s('args_sha256'),
-      ...(isObject(e['arguments']) ? { arguments: e['arguments'] } : {}),
+      ...(isPlainObject(e['arguments']) ? { arguments: e['arguments'] } : {}),
     });
   }
   return rows;

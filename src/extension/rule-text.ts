@@ -1,4 +1,5 @@
 /** Pure parts of "turn a call into a rule": the call reference code lenses carry, options, messages. */
+import { isPlainObject } from '../guard/proxy/jsonrpc';
 import type { PolicyTestResult } from '../guard/policy/tests';
 import type { AuditRow } from './audit-table';
 
@@ -19,10 +20,6 @@ export interface RuleOptions {
   readonly reason?: string;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 export function callRefOf(row: AuditRow): CallRef {
   return {
     server: row.server,
@@ -37,7 +34,7 @@ export function callRefOf(row: AuditRow): CallRef {
 
 /** A command argument as a CallRef, or undefined when it is not one. */
 export function parseCallRef(v: unknown): CallRef | undefined {
-  if (!isObject(v)) return undefined;
+  if (!isPlainObject(v)) return undefined;
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const tool = str('tool');
   if (!tool) return undefined;
@@ -48,12 +45,12 @@ export function parseCallRef(v: unknown): CallRef | undefined {
     rule: str('rule') ?? '',
     time: str('time') ?? '',
     argsSha256: str('argsSha256') ?? '',
-    ...(isObject(v['arguments']) ? { arguments: v['arguments'] } : {}),
+    ...(isPlainObject(v['arguments']) ? { arguments: v['arguments'] } : {}),
   };
 }
 
 export function parseRuleOptions(v: unknown): RuleOptions {
-  if (!isObject(v)) return {};
+  if (!isPlainObject(v)) return {};
   const conditions = Array.isArray(v['conditions']) ? v['conditions'].filter((c): c is string => typeof c === 'string') : undefined;
   return {
     ...(conditions ? { conditions } : {}),

@@ -12,6 +12,7 @@
  *   `neq` condition, so calls like this one escape it), and an allow entry is added when a risk class
  *   or `default` would still block. Stricter glob entries are left to the user.
  */
+import { isPlainObject } from '../proxy/jsonrpc';
 import { isMap, isScalar, isSeq, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
 import { REDACTED } from '../approval/describe';
 import type { Range } from '../policy/diagnostics';
@@ -68,10 +69,6 @@ export type RuleEditResult =
 const MAX_VALUE_CHARS = 200;
 const MAX_LIST_ITEMS = 20;
 const MAX_DEPTH = 3;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function isScalarValue(v: unknown): boolean {
   return v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_VALUE_CHARS);
