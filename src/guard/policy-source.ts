@@ -1,4 +1,5 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, readlinkSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, isAbsolute, join, parse } from 'node:path';
 import type { PolicyState } from './decider';
 import { PolicyIndex } from './policy/evaluate';
 import { BUILT_IN_POLICY } from './policy/model';
@@ -42,6 +43,66 @@ export function policyFromText(file: string, text: string, options: ParseOptions
 /** How soon, and then how often, a policy path that has no file is looked at again. */
 const REARM_FIRST_MS = 50;
 const REARM_SLOW_MS = 1000;
+/** How often a path through symlinks is resolved again, in case the event of a swap was lost. */
+const RECHECK_MS = 2000;
+/** Linux's MAXSYMLINKS: more hops than this is a loop. */
+const MAX_HOPS = 40;
+
+interface Chain {
+  /** The file the path ends at, all links followed. */
+  readonly target: string;
+  /** Each directory holding a symlink met on the way, with the names of those links. */
+  readonly links: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Differs as soon as any link on the way points elsewhere or the target is another file. */
+  readonly key: string;
+}
+
+const parts = (path: string) => path.split(process.platform === 'win32' ? /[\\/]+/ : /\/+/).filter(Boolean);
+
+/**
+ * Resolves `file` one name at a time, as the kernel does, noting every symlink met: a watch only
+ * sees the file a path led to when it was set, so each of these links needs watching too, and
+ * `realpath` names only the end of the chain.
+ */
+function resolveChain(file: string): Chain {
+  const links = new Map<string, Set<string>>();
+  const hops: string[] = [];
+  let at = isAbsolute(file) ? parse(file).root : process.cwd();
+  let rest = parts(isAbsolute(file) ? file.slice(at.length) : file);
+  while (rest.length > 0) {
+    const name = rest.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      at = dirname(at);
+      continue;
+    }
+    const path = join(at, name);
+    let to: string;
+    try {
+      to = readlinkSync(path);
+    } catch {
+      at = path; // not a link, or not there
+      continue;
+    }
+    hops.push(`${path} -> ${to}`);
+    const names = links.get(at) ?? new Set<string>();
+    links.set(at, names.add(name));
+    if (hops.length > MAX_HOPS) {
+      at = path; // watching it fails (ELOOP), so it is retried like a missing file
+      break;
+    }
+    if (isAbsolute(to)) at = parse(to).root;
+    rest = [...parts(isAbsolute(to) ? to.slice(at.length) : to), ...rest];
+  }
+  let id = 'missing';
+  try {
+    const stat = statSync(at);
+    id = `${stat.dev}:${stat.ino}`;
+  } catch {
+    // Not there (yet): the watch on it fails and is retried.
+  }
+  return { target: at, links, key: [...hops, at, id].join('\n') };
+}
 
 export interface PolicySourceEvents {
   /** A reload was tried: `applied` false means the last good policy stays in force. */
@@ -54,7 +115,10 @@ export interface PolicySourceEvents {
  */
 export class PolicySource {
   private current: PolicyState;
-  private watcher: FSWatcher | undefined;
+  private watchers: FSWatcher[] = [];
+  /** The resolved path the watches were set for (see `resolveChain`). */
+  private armedKey: string | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastText: string | undefined;
   private rearmTimer: NodeJS.Timeout | undefined;
@@ -98,39 +162,78 @@ export class PolicySource {
    * Watches the file itself, not its directory: an audit log beside the policy would otherwise
    * wake the guard on every decision. A save by rename (most editors) replaces the file, so on a
    * `rename` the watch moves to whatever is at the path now, retrying while nothing is.
+   *
+   * A watch stays on the file the path led to when it was set, so repointing a symlink on the way
+   * (`ln -sfn`, the kubelet swapping a ConfigMap's `..data`) would leave the old policy in force
+   * without a word. So when the path goes through symlinks, each directory holding one is watched
+   * too, for the names of those links only, and the slow re-check covers a lost event.
    */
   watch(): void {
-    if (this.file === undefined || this.watcher || this.closed) return;
+    if (this.file === undefined || this.watchers.length > 0 || this.closed) return;
     this.arm(this.file);
   }
 
   private arm(file: string): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.disarm();
+    const chain = resolveChain(file);
     try {
-      this.watcher = watch(file, { persistent: false }, (event) => {
+      const watcher = watch(chain.target, { persistent: false }, (event) => {
         this.scheduleReload();
         if (event === 'rename') this.rearmSoon(file);
       });
-      this.watcher.on('error', () => this.rearmSoon(file));
-      this.missingSince = undefined;
+      watcher.on('error', () => this.rearmSoon(file));
+      this.watchers.push(watcher);
     } catch {
       // Nothing at the path right now (an editor between delete and create, say): look again soon.
       this.rearmSoon(file);
+      return;
     }
+    for (const [dir, names] of chain.links) {
+      try {
+        // Other names here (an audit log, the kubelet's `..data_tmp`) are ignored; an event without
+        // a name might be ours, and following costs a few readlinks, never a read of the policy.
+        const watcher = watch(dir, { persistent: false }, (_event, name) => {
+          if (name === null || names.has(name)) this.followChain(file);
+        });
+        watcher.on('error', () => this.rearmSoon(file));
+        this.watchers.push(watcher);
+      } catch {
+        // The re-check below still notices a swap there, only later.
+      }
+    }
+    if (chain.links.size > 0) {
+      this.recheckTimer = setInterval(() => this.followChain(file), RECHECK_MS);
+      this.recheckTimer.unref();
+    }
+    this.missingSince = undefined;
+    this.armedKey = chain.key;
+    // A swap between resolving and watching raised no event that these watches could see.
+    if (resolveChain(file).key !== chain.key) this.rearmSoon(file);
+  }
+
+  /** Moves the watches, and reloads, when a link on the way now points elsewhere. */
+  private followChain(file: string): void {
+    if (this.closed || resolveChain(file).key === this.armedKey) return;
+    this.arm(file);
+    this.scheduleReload();
+  }
+
+  private disarm(): void {
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers = [];
+    clearInterval(this.recheckTimer);
   }
 
   private rearmSoon(file: string): void {
     if (this.closed) return;
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.disarm();
     clearTimeout(this.rearmTimer);
     this.missingSince ??= Date.now();
     // Quick at first (a save by rename takes microseconds), then once a second while it stays away.
     const delay = Date.now() - this.missingSince < 2000 ? REARM_FIRST_MS : REARM_SLOW_MS;
     this.rearmTimer = setTimeout(() => {
       this.arm(file);
-      if (this.watcher) this.scheduleReload();
+      if (this.watchers.length > 0) this.scheduleReload();
     }, delay);
     this.rearmTimer.unref();
   }
@@ -158,7 +261,6 @@ export class PolicySource {
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.rearmTimer);
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.disarm();
   }
 }
