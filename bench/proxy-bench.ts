@@ -25,6 +25,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
+import { runFramingBench, type FramingCase } from './lib/framing-bench';
 import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
@@ -321,6 +322,13 @@ async function main(): Promise<number> {
   } catch (e) {
     problems.push(`policy benchmark: ${(e as Error).message}`);
   }
+  progress('framing: client messages rebuilt and framed for every upstream reader, in-process');
+  let framing: FramingCase[] | undefined;
+  try {
+    framing = runFramingBench();
+  } catch (e) {
+    problems.push(`framing benchmark: ${(e as Error).message}`);
+  }
   sectionSeconds.policy = (Date.now() - t0) / 1000;
   machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
@@ -367,6 +375,17 @@ async function main(): Promise<number> {
       ),
     );
     log(`  verdict mix over the rotation: ${Object.entries(policy.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    log();
+  }
+  if (framing) {
+    log('Client messages on their way upstream, in-process (JSON.parse included; median of 7 rounds): forwarded as received vs rebuilt and framed');
+    log(
+      table(
+        ['message', 'bytes', 'as received', 'rebuilt', 'added'],
+        framing.map((f) => [f.name, String(f.bytes), us(f.passthroughNs), us(f.rebuiltNs), us(f.rebuiltNs - f.passthroughNs)]),
+      ),
+    );
+    log('  tools/call was rebuilt before too (its "as received" column is parse + JSON.stringify)');
     log();
   }
   printRss([
@@ -435,6 +454,7 @@ async function main(): Promise<number> {
     // SDK-client section: the reference client configuration.
     sdk: { ...sdkJson, calls: { ...sdkJson.calls, auditDecisions: sdkAudit.decisions } },
     policy: policy ?? null,
+    framing: framing ?? null,
     guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
     /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
     targetsTable: rows,

@@ -1,4 +1,5 @@
 import type { ApprovalRequestMessage } from '../guard/bridge/protocol';
+import { redactSecretsInText } from '../guard/secrets';
 
 export const ALLOW_ONCE = 'Allow once';
 export const ALLOW_SESSION = 'Allow for this session';
@@ -26,7 +27,8 @@ export function approvalDialog(req: ApprovalRequestMessage, position: number, to
       `Reason: ${req.reason}`,
       '',
       'Arguments:',
-      req.argsText,
+      // The guard redacts before sending; this covers a guard of another version, at no cost worth counting.
+      redactSecretsInText(req.argsText),
       '',
       `Without an answer within ${seconds} s the call is denied.`,
     ].join('\n'),

@@ -48,6 +48,8 @@ export class ProxyHarness {
   readonly audit = new MemoryAudit();
   /** Every message the upstream received, parsed (unparseable lines as `{ unparseable: line }`). */
   readonly upstream: any[] = [];
+  /** Everything written to the upstream, as written. */
+  upstreamText = '';
   /** Every message the client received, parsed. */
   readonly toClient: any[] = [];
   readonly logs: string[] = [];
@@ -78,6 +80,7 @@ export class ProxyHarness {
   }
 
   private onUpstreamData(data: string): void {
+    this.upstreamText += data;
     for (const line of data.split('\n')) {
       if (line === '') continue;
       let msg: any;

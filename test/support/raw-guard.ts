@@ -29,8 +29,8 @@ export interface RawGuardOptions {
   policy?: string | null;
   /** Extra guard flags before `--`. */
   guardArgs?: string[];
-  /** Extra environment for the guard (and so the server). */
-  env?: Record<string, string>;
+  /** Extra environment for the guard (and so the server), or a function of the test's directory. */
+  env?: Record<string, string> | ((dir: string) => Record<string, string>);
   /** The server command and args (default: node + the stand-in), or a function of the test's directory. */
   upstream?: string[] | ((dir: string) => string[]);
   /** No --audit flag (the test passes its own). */
@@ -60,7 +60,7 @@ export function startRawGuard(options: RawGuardOptions = {}): RawGuard {
     '--',
     ...(typeof options.upstream === 'function' ? options.upstream(dir) : (options.upstream ?? [process.execPath, STANDIN])),
   ];
-  const client = new RawClient(process.execPath, args, { ...process.env, STANDIN_JOURNAL: journalPath, SCRIPTED_JOURNAL: journalPath, ...options.env });
+  const client = new RawClient(process.execPath, args, { ...process.env, STANDIN_JOURNAL: journalPath, SCRIPTED_JOURNAL: journalPath, ...(typeof options.env === 'function' ? options.env(dir) : options.env) });
   const response = (id: string | number, timeoutMs = 10_000) =>
     waitFor(`the response to ${JSON.stringify(id)}`, () => client.received.find((m) => m.id === id && m.method === undefined), timeoutMs, 5);
   return {

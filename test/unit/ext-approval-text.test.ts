@@ -76,6 +76,15 @@ describe('extension approval-text: approvalDialog', () => {
     assert.deepEqual(approvalDialog({ ...REQ, allowSession: true, risk: 'high' }, 1, 1).buttons, ['Deny', 'Allow for this session', 'Allow once']);
   });
 
+  it('hides secrets left in the arguments text, keeping the rest', () => {
+    const argsText = '{\n  "url": "postgres://odoo:pw-1@db/prod",\n  "api_key": "k-2",\n  "model": "res.partner"\n}';
+    const d = approvalDialog({ ...REQ, argsText }, 1, 1);
+    assert.ok(!d.detail.includes('pw-1') && !d.detail.includes('k-2'), d.detail);
+    assert.match(d.detail, /"url": "postgres:\/\/odoo:‹redacted›@db\/prod"/);
+    assert.match(d.detail, /"api_key": "‹redacted›"/);
+    assert.match(d.detail, /"model": "res.partner"/);
+  });
+
   it('uses the category and risk of the request it is given', () => {
     const d = approvalDialog({ ...REQ, category: 'Write', risk: 'medium', rule: 'default' }, 1, 1);
     assert.match(d.detail, /^Category: Write · Risk: medium$/m);

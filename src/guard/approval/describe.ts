@@ -1,27 +1,7 @@
-/** Argument names whose values are never shown or logged. */
-const SECRET_NAME = /^pass$|passw(or)?d|passphrase|secret|token|api[_-]?key|apikey|credential|private[_-]?key|authorization|cookie|session[_-]?id/i;
+import { REDACTED, TOO_DEEP, isSecretName, redactSecrets, redactSecretsInText, setOwn } from '../secrets';
 
-export const REDACTED = '‹redacted›';
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
-/** What stands for arrays and objects nested deeper than redactSecrets looks. */
-export const TOO_DEEP = '‹nested too deep, not shown›';
-
-/**
- * A copy with secret-named fields replaced, at any depth: arrays and objects nested deeper
- * than 32 levels are replaced as a whole (they are not searched, so they are not shown).
- */
-export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth > 32) return TOO_DEEP;
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) ? REDACTED : redactSecrets(v, depth + 1);
-  return out;
-}
+// The detector lives in ../secrets (one for everything the guard shows or logs); re-exported for existing importers.
+export { REDACTED, TOO_DEEP, isSecretName, redactSecrets, redactSecretsInText };
 
 function cut(value: unknown, maxText: number, depth: number): unknown {
   if (typeof value === 'string') {
@@ -36,7 +16,7 @@ function cut(value: unknown, maxText: number, depth: number): unknown {
   }
   const out: Record<string, unknown> = {};
   const entries = Object.entries(value);
-  for (const [k, v] of entries.slice(0, 50)) out[k] = cut(v, maxText, depth + 1);
+  for (const [k, v] of entries.slice(0, 50)) setOwn(out, k, cut(v, maxText, depth + 1));
   if (entries.length > 50) out['…'] = `[${entries.length - 50} more keys cut]`;
   return out;
 }

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
-import { formatArgumentsForDisplay, redactSecrets } from '../approval/describe';
+import { formatArgumentsForDisplay } from '../approval/describe';
+import { redactSecrets } from '../secrets';
 import type { DecisionNotice } from '../proxy/guard-proxy';
 import type { ToolDefinition } from '../catalog/types';
 import type { Mode } from '../policy/model';

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache';
 import type { Classification } from '../catalog/classify';
 import type { RiskClass } from '../catalog/types';
 import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry, type ResourceEntry } from './model';
@@ -60,49 +61,34 @@ export function entryRule(entry: PolicyEntry): string {
   return `tools.${entry.key}`;
 }
 
-/** Bound on memoised tool names, so a client inventing names cannot grow memory without limit. */
-const MAX_CACHED_NAMES = 4096;
-
 /**
  * A policy with its name lookups memoised: evaluation cost does not grow with the number
- * of entries once a tool name has been seen.
+ * of entries once a tool name has been seen. The names and URIs come from the client, so the
+ * memos are bounded in characters (see BoundedCache).
  */
 export class PolicyIndex {
-  private readonly byName = new Map<string, readonly PolicyEntry[]>();
-  private readonly hidden = new Map<string, boolean>();
-  private readonly byUri = new Map<string, readonly ResourceEntry[]>();
+  private readonly byName = new BoundedCache<readonly PolicyEntry[]>();
+  private readonly hidden = new BoundedCache<boolean>();
+  private readonly byUri = new BoundedCache<readonly ResourceEntry[]>();
 
   constructor(readonly policy: Policy) {}
 
   /** Resource entries whose URI glob matches `uri`, in file order. */
   resourcesFor(uri: string): readonly ResourceEntry[] {
-    let found = this.byUri.get(uri);
-    if (found === undefined) {
-      found = (this.policy.resources ?? []).filter((e) => e.pattern.test(uri));
-      if (this.byUri.size >= MAX_CACHED_NAMES) this.byUri.clear();
-      this.byUri.set(uri, found);
-    }
-    return found;
+    return this.byUri.get(uri) ?? this.byUri.set(uri, (this.policy.resources ?? []).filter((e) => e.pattern.test(uri)));
   }
 
   entriesFor(name: string): readonly PolicyEntry[] {
-    let found = this.byName.get(name);
-    if (found === undefined) {
-      found = this.policy.entries.filter((e) => e.pattern.test(name));
-      if (this.byName.size >= MAX_CACHED_NAMES) this.byName.clear();
-      this.byName.set(name, found);
-    }
-    return found;
+    return this.byName.get(name) ?? this.byName.set(name, this.policy.entries.filter((e) => e.pattern.test(name)));
   }
 
   isHidden(name: string): boolean {
-    let found = this.hidden.get(name);
-    if (found === undefined) {
-      found = this.policy.hide.some((p) => p.test(name));
-      if (this.hidden.size >= MAX_CACHED_NAMES) this.hidden.clear();
-      this.hidden.set(name, found);
-    }
-    return found;
+    return this.hidden.get(name) ?? this.hidden.set(name, this.policy.hide.some((p) => p.test(name)));
+  }
+
+  /** Characters held in memo keys, for tests of the bound. */
+  get cachedKeyChars(): number {
+    return this.byName.keyChars + this.hidden.keyChars + this.byUri.keyChars;
   }
 }
 

@@ -1,3 +1,4 @@
+import { normaliseResourceUri } from './resource-uri';
 import type { Classification } from '../catalog/classify';
 import { resolvePath } from './conditions';
 import { isLockdownSafe } from '../decider';
@@ -145,7 +146,20 @@ export interface ResourceExplanation {
 }
 
 /** Static, like `explainCall`: rate-limit counters are not consulted; modes do not apply to resources. */
-export function explainResource(index: PolicyIndex, uri: string): ResourceExplanation {
+export function explainResource(index: PolicyIndex, raw: string): ResourceExplanation {
+  // Explained as the guard decides it: on the URI as a server will read it.
+  const normal = normaliseResourceUri(raw);
+  if (!normal.ok) {
+    return {
+      uri: raw,
+      decision: 'deny',
+      rule: 'uri',
+      reason: `MCP Guard reads resource URIs as a URL parser does and refuses what it cannot read unambiguously: ${normal.reason}.`,
+      applied: [],
+      rateLimits: [],
+    };
+  }
+  const uri = normal.uri;
   if (index.isHidden(uri)) {
     return { uri, decision: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.', applied: [], rateLimits: [] };
   }

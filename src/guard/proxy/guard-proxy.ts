@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { askApproval, type ApprovalRequest, type ApprovalResult, type Approver } from '../approval/approver';
-import { redactSecrets } from '../approval/describe';
+import { redactSecrets, redactSecretsInText } from '../secrets';
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import type { AuditDecision, AuditSink, UpstreamOutcome } from '../audit-log';
 import { argumentsDigest, canonicalJson } from '../canonical-json';
@@ -8,6 +8,7 @@ import { classifyTool, type Classification } from '../catalog/classify';
 import type { ToolDefinition } from '../catalog/types';
 import { decide, decideResource, isLockdownSafe, rateLimitedReason, type PolicyState, type ResourceDecision, type Verdict } from '../decider';
 import type { Mode } from '../policy/model';
+import { normaliseResourceUri } from '../policy/resource-uri';
 import type { Clock, RateLimiter } from '../rate-limiter';
 import { denialText, type BlockKind } from './denial';
 import {
@@ -31,6 +32,8 @@ import {
   type JsonRpcMessage,
 } from './jsonrpc';
 import { LineSplitter, type OversizeSink } from './line-splitter';
+import { findPrototypeKey, mayHavePrototypeKey } from './prototype-keys';
+import { notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 import { ToolRegistry, type ListedTool } from './tool-registry';
 
 /** What of a listed tool the editor's policy language uses: name, title, description, input schema, annotations. */
@@ -98,6 +101,10 @@ export const DEFAULT_CALL_TIMEOUT_SECONDS = 60;
 export const MAX_QUEUED_WHILE_RESTARTING = 1000;
 /** Ids of calls the guard stopped waiting for, remembered so a late answer is dropped. */
 const MAX_ABANDONED_IDS = 10_000;
+/** Resource subscriptions kept for replay, and resources allowed for the session (each URI at most MAX_URI_LENGTH). */
+const MAX_REMEMBERED_SUBSCRIPTIONS = 256;
+/** Longer string ids are refused: ids are kept while requests are open, and no client needs more. */
+export const MAX_ID_LENGTH = 1024;
 
 type UpstreamState = 'up' | 'restarting' | 'down';
 
@@ -346,15 +353,21 @@ export class GuardProxy {
       // a tools/call inside a batch is decided like any other.
       if (msg.length === 0) this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: empty batch'));
       for (const m of msg) {
-        const tooDeep = deep && nestsDeeperThan(m, MAX_JSON_DEPTH);
-        this.onClientMessage(m, tooDeep ? '' : JSON.stringify(m), tooDeep);
+        // The batch's own text stands for each element's: it is only searched for suspicious keys.
+        this.onClientMessage(m, line, deep && nestsDeeperThan(m, MAX_JSON_DEPTH));
       }
       return;
     }
     this.onClientMessage(msg, line, deep);
   }
 
-  private onClientMessage(raw: unknown, line: string, tooDeep: boolean): void {
+  /**
+   * One client message. Nothing goes upstream as the client wrote it: each message is rebuilt from
+   * its JSON-RPC fields as parsed and framed by `wireLine`, so the upstream reads exactly the
+   * messages the guard read, whatever its line reader (see wire.ts). `text` is the raw line it came
+   * in (a batch's whole line), used only to skip work for messages that cannot need it.
+   */
+  private onClientMessage(raw: unknown, text: string, tooDeep: boolean): void {
     if (!isPlainObject(raw)) {
       this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: a message must be a JSON object'));
       return;
@@ -362,41 +375,62 @@ export class GuardProxy {
     const msg = raw as JsonRpcMessage;
     const { method } = msg;
     if (typeof method === 'string') {
+      if ('result' in msg || 'error' in msg) {
+        // Another reader could take it for a response: it is neither, so it goes nowhere.
+        if (isValidId(msg.id)) this.sendDown(errorLine(msg.id, INVALID_REQUEST, 'Invalid request: a message with a method cannot carry a result or an error'));
+        else this.opts.log(`dropped a client message with both a method and a result or error`);
+        return;
+      }
       if (!('id' in msg)) {
         if (tooDeep) return this.opts.log(`dropped a client notification ${JSON.stringify(method.slice(0, 80))} nested deeper than ${MAX_JSON_DEPTH} levels`);
-        return this.onClientNotification(method, msg, line);
+        return this.onClientNotification(method, msg);
       }
       if (!isValidId(msg.id)) {
         this.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: id must be a string or a number'));
         return;
       }
-      return this.onClientRequest(msg.id, method, msg, line, tooDeep);
-    }
-    if ('id' in msg && ('result' in msg || 'error' in msg)) {
-      if (isValidId(msg.id)) {
-        const key = idKey(msg.id);
-        const own = this.ownToClient.get(key);
-        if (own) {
-          this.ownToClient.delete(key);
-          if ('error' in msg) own.reject(new RemoteError(describeRpcError(msg.error)));
-          else own.resolve(msg.result);
-          return;
-        }
-        // Only answers to what the (current) upstream asked go up: an answer to a request of
-        // a server process that has since died must not reach its replacement.
-        if (!this.upstreamPending.delete(key)) {
-          this.opts.log(`dropped a response from the client to an unknown request id ${JSON.stringify(msg.id)}`);
-          return;
-        }
+      if (typeof msg.id === 'string' && msg.id.length > MAX_ID_LENGTH) {
+        this.sendDown(errorLine(null, INVALID_REQUEST, `Invalid request: the id is ${msg.id.length} characters long, over MCP Guard's limit of ${MAX_ID_LENGTH}`));
+        return;
       }
-      if (tooDeep) return this.opts.log(`dropped a response from the client nested deeper than ${MAX_JSON_DEPTH} levels`);
-      this.sendUp(unambiguous(msg, line));
-      return;
+      return this.onClientRequest(msg.id, method, msg, text, tooDeep);
     }
+    if ('result' in msg || 'error' in msg) return this.onClientResponse(msg, tooDeep);
     this.sendDown(errorLine(isValidId(msg.id) ? msg.id : null, INVALID_REQUEST, 'Invalid request: no method, result or error'));
   }
 
-  private onClientNotification(method: string, msg: JsonRpcMessage, line: string): void {
+  /**
+   * A response from the client means something only as the answer to a request the guard or the
+   * current upstream sent (elicitation, sampling, roots); anything else is dropped, never forwarded.
+   */
+  private onClientResponse(msg: JsonRpcMessage, tooDeep: boolean): void {
+    if (!isValidId(msg.id)) {
+      this.opts.log(`dropped a response from the client without a request id (${JSON.stringify(msg.id ?? null)}): it answers nothing the server asked`);
+      return;
+    }
+    if ('result' in msg && 'error' in msg) {
+      this.opts.log(`dropped a response from the client to request id ${JSON.stringify(msg.id)} with both a result and an error`);
+      return;
+    }
+    const key = idKey(msg.id);
+    const own = this.ownToClient.get(key);
+    if (own) {
+      this.ownToClient.delete(key);
+      if ('error' in msg) own.reject(new RemoteError(describeRpcError(msg.error)));
+      else own.resolve(msg.result);
+      return;
+    }
+    // Only answers to what the (current) upstream asked go up, each once: an answer to a request
+    // of a server process that has since died must not reach its replacement.
+    if (!this.upstreamPending.delete(key)) {
+      this.opts.log(`dropped a response from the client to an unknown request id ${JSON.stringify(msg.id)}`);
+      return;
+    }
+    if (tooDeep) return this.opts.log(`dropped a response from the client nested deeper than ${MAX_JSON_DEPTH} levels`);
+    this.sendUp(wireLine(responseMessage(msg.id, msg)));
+  }
+
+  private onClientNotification(method: string, msg: JsonRpcMessage): void {
     if (method === 'tools/call') {
       // A call without an id is no request: it is never decided, so it is never forwarded.
       this.opts.log('dropped a tools/call without an id (a notification cannot be decided or answered)');
@@ -421,14 +455,14 @@ export class GuardProxy {
         this.abandon(key);
       }
     }
-    this.sendUp(unambiguous(msg, line));
+    this.sendUp(wireLine(notificationMessage(method, msg.params)));
     if (method === 'notifications/initialized') {
       this.initializedSent = true;
       void this.tools.refresh();
     }
   }
 
-  private onClientRequest(id: JsonRpcId, method: string, msg: JsonRpcMessage, line: string, tooDeep: boolean): void {
+  private onClientRequest(id: JsonRpcId, method: string, msg: JsonRpcMessage, text: string, tooDeep: boolean): void {
     const key = idKey(id);
     if (this.forwarded.has(key) || this.held.has(key)) {
       this.sendDown(errorLine(id, INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} is already in use by a request that has not been answered`));
@@ -454,17 +488,17 @@ export class GuardProxy {
           this.sendDown(errorLine(id, INVALID_REQUEST, 'Invalid request: tools/call before initialize. MCP Guard forwards no tool call before the session is initialized'));
           return;
         }
-        return this.onToolsCall(id, key, msg, tooDeep);
+        return this.onToolsCall(id, key, msg, text, tooDeep);
       case 'initialize':
         if (isPlainObject(msg.params) && isPlainObject(msg.params['capabilities'])) {
           this.clientCapabilities = msg.params['capabilities'];
         }
         this.initializeSeen = true;
         this.initializeParams = isPlainObject(msg.params) ? msg.params : {};
-        this.forward(key, { kind: 'initialize', method }, unambiguous(msg, line));
+        this.forward(key, { kind: 'initialize', method }, wireLine(requestMessage(id, method, msg.params)));
         return;
       case 'tools/list':
-        this.forward(key, { kind: 'tools/list', method }, unambiguous(msg, line));
+        this.forward(key, { kind: 'tools/list', method }, wireLine(requestMessage(id, method, msg.params)));
         return;
       case 'resources/read':
       case 'resources/subscribe':
@@ -475,17 +509,20 @@ export class GuardProxy {
         return this.onResourceRequest(id, key, method, msg);
       case 'resources/list':
       case 'resources/templates/list':
-        this.forward(key, { kind: method, method }, unambiguous(msg, line));
+        this.forward(key, { kind: method, method }, wireLine(requestMessage(id, method, msg.params)));
         return;
       default: {
-        const p = isPlainObject(msg.params) ? msg.params : {};
-        const sets: SessionChange | undefined =
-          method === 'logging/setLevel' && typeof p['level'] === 'string'
-            ? { level: p['level'] }
-            : method === 'resources/unsubscribe' && typeof p['uri'] === 'string'
-              ? { unsubscribe: p['uri'] }
-              : undefined;
-        this.forward(key, { kind: 'other', method, ...(sets ? { sets } : {}) }, unambiguous(msg, line));
+        let params = msg.params;
+        const p = isPlainObject(params) ? params : {};
+        let sets: SessionChange | undefined;
+        if (method === 'logging/setLevel' && typeof p['level'] === 'string') sets = { level: p['level'] };
+        else if (method === 'resources/unsubscribe' && typeof p['uri'] === 'string') {
+          // Spelled as the subscribe was (normalised), so the remembered subscription goes too.
+          const normal = normaliseResourceUri(p['uri']);
+          if (normal.ok) params = { ...p, uri: normal.uri };
+          sets = { unsubscribe: normal.ok ? normal.uri : p['uri'] };
+        }
+        this.forward(key, { kind: 'other', method, ...(sets ? { sets } : {}) }, wireLine(requestMessage(id, method, params)));
       }
     }
   }
@@ -523,7 +560,7 @@ export class GuardProxy {
 
   // ---- tools/call --------------------------------------------------------------------
 
-  private onToolsCall(id: JsonRpcId, key: string, msg: JsonRpcMessage, tooDeep: boolean): void {
+  private onToolsCall(id: JsonRpcId, key: string, msg: JsonRpcMessage, text: string, tooDeep: boolean): void {
     const params = msg.params;
     if (!isPlainObject(params) || typeof params['name'] !== 'string' || params['name'] === '') {
       this.sendDown(errorLine(id, INVALID_PARAMS, 'Invalid params: tools/call needs params.name, the tool name as a string'));
@@ -551,10 +588,23 @@ export class GuardProxy {
       key,
       tool: params['name'],
       args,
-      // Re-serialised from the parsed message, so what is decided is exactly what is sent.
-      line: JSON.stringify(msg),
+      // Rebuilt from the parsed message, so what is decided is exactly what is sent.
+      line: wireLine(requestMessage(id, 'tools/call', params)),
       receivedAt: this.opts.clock(),
     };
+    // Such a key can only be in the text as itself or behind a \u escape, so most calls skip the walk.
+    const protoKey = mayHavePrototypeKey(text) ? findPrototypeKey(args) : undefined;
+    if (protoKey !== undefined) {
+      call.classification = classifyTool(call.tool);
+      return this.block(call, 'malformed', {
+        decision: 'denied',
+        rule: 'arguments',
+        reason:
+          `The arguments contain the key ${JSON.stringify(protoKey.key)} (at ${protoKey.path}). A server that copies arguments into plain objects ` +
+          "would read it as the object's prototype, which the policy's conditions cannot see, so MCP Guard does not forward it.",
+        entries: [],
+      });
+    }
     const lookup = this.tools.peek(call.tool);
     if (lookup) return this.decideCall(call, lookup);
     const held: HeldCall = { call, abort: new AbortController() };
@@ -716,18 +766,27 @@ export class GuardProxy {
       this.sendDown(errorLine(id, INVALID_PARAMS, `Invalid params: ${method} needs params.uri, the resource URI as a string`));
       return;
     }
-    const uri = params['uri'];
+    const normal = normaliseResourceUri(params['uri']);
+    const uri = normal.ok ? normal.uri : params['uri'];
     const call: CallContext = {
       id,
       key,
       tool: method,
       args: { uri },
-      // Re-serialised from the parsed message, so the URI decided on is the URI sent.
-      line: JSON.stringify(msg),
+      // The URI decided on is the URI sent: the normalised one, as the server would read it anyway.
+      line: wireLine(requestMessage(id, method, { ...params, uri })),
       receivedAt: this.opts.clock(),
       classification: RESOURCE_CLASSIFICATION,
       resource: { method, uri },
     };
+    if (!normal.ok) {
+      return this.blockResource(call, {
+        decision: 'denied',
+        rule: 'uri',
+        reason: `MCP Guard reads resource URIs as a URL parser does and refuses what it cannot read unambiguously: ${normal.reason}.`,
+        entries: [],
+      });
+    }
     const verdict = decideResource(this.opts.policy.state, this.mode, uri, this.opts.limiter);
     const entries = verdict.policy ? verdict.policy.applicable.map((e) => e.key) : [];
     if (this.mode === 'monitor') {
@@ -764,7 +823,7 @@ export class GuardProxy {
         case 'approved': {
           const quota = this.opts.limiter.tryConsume(verdict.limits);
           if (!quota.ok) return this.blockResource(call, { ...by, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
-          if (result.scope === 'session') this.sessionAllowedResources.add(sessionKey);
+          if (result.scope === 'session' && this.sessionAllowedResources.size < MAX_REMEMBERED_SUBSCRIPTIONS) this.sessionAllowedResources.add(sessionKey);
           return this.forwardResource(call, { ...by, decision: 'approved', reason: verdict.reason });
         }
         case 'cancelled':
@@ -791,7 +850,7 @@ export class GuardProxy {
   private blockResource(call: CallContext, facts: AuditFacts): void {
     const { method, uri } = call.resource!;
     const verb = method === 'resources/read' ? 'reading' : 'subscribing to';
-    const message = `MCP Guard blocked ${verb} ${uri} by rule ${facts.rule}: ${facts.reason}`;
+    const message = `MCP Guard blocked ${verb} ${redactSecretsInText(uri)} by rule ${facts.rule}: ${facts.reason}`;
     this.sendDown(errorLine(call.id, GUARD_BLOCKED, message, { guard: 'mcp-guard', decision: facts.decision, rule: facts.rule }));
     this.audit(call, facts, 'not_forwarded');
   }
@@ -898,7 +957,8 @@ export class GuardProxy {
       msg = JSON.parse(line);
     } catch {
       // Never pass a line the client could mistake for a result.
-      this.opts.log(`ignored a line from the server that is not JSON: ${JSON.stringify(line.slice(0, 120))}`);
+      // Redacted before cutting, so a cut cannot leave half a token unrecognised.
+      this.opts.log(`ignored a line from the server that is not JSON: ${JSON.stringify(redactSecretsInText(line.slice(0, 4096)).slice(0, 120))}`);
       return;
     }
     if (Array.isArray(msg)) {
@@ -1276,7 +1336,11 @@ export class GuardProxy {
     const sets = request.sets ?? (request.kind === 'resource' && request.method === 'resources/subscribe' ? { subscribe: String(request.call!.args['uri']) } : undefined);
     if (!sets) return;
     if ('level' in sets) this.loggingLevel = sets.level;
-    else if ('subscribe' in sets) this.subscriptions.add(sets.subscribe);
+    else if ('subscribe' in sets) {
+      // URIs are at most MAX_URI_LENGTH characters, so this bounds the memory they take.
+      if (this.subscriptions.size < MAX_REMEMBERED_SUBSCRIPTIONS || this.subscriptions.has(sets.subscribe)) this.subscriptions.add(sets.subscribe);
+      else this.opts.log(`not remembering the subscription beyond the first ${MAX_REMEMBERED_SUBSCRIPTIONS}: a restarted server will not get it again`);
+    }
     else this.subscriptions.delete(sets.unsubscribe);
   }
 
@@ -1290,9 +1354,9 @@ export class GuardProxy {
     if (this.loggingLevel !== undefined) replay.push(['logging/setLevel', { level: this.loggingLevel }]);
     for (const uri of this.subscriptions) replay.push(['resources/subscribe', { uri }]);
     for (const [method, params] of replay) {
-      this.requestUpstream(method, params, true).catch((e: Error) => this.opts.log(`the restarted server refused ${method} ${JSON.stringify(params)}: ${e.message}`));
+      this.requestUpstream(method, params, true).catch((e: Error) => this.opts.log(redactSecretsInText(`the restarted server refused ${method} ${JSON.stringify(params)}: ${e.message}`)));
     }
-    if (replay.length > 0) this.opts.log(`replayed to the restarted server: ${replay.map(([m, p]) => `${m} ${JSON.stringify(p)}`).join(', ')}`);
+    if (replay.length > 0) this.opts.log(redactSecretsInText(`replayed to the restarted server: ${replay.map(([m, p]) => `${m} ${JSON.stringify(p)}`).join(', ')}`));
   }
 
   /** The client is gone: audit what will never be answered and stop waiting on approvals. */
@@ -1308,20 +1372,6 @@ export class GuardProxy {
     this.queuedByKey.clear();
     this.deadlines.clear();
   }
-}
-
-/**
- * The text to forward for a client message the guard passes on unchanged: its own bytes,
- * unless another JSON parser could read them as a different message. Duplicate keys are
- * the risk (`{"method":"tools/call","method":"ping"}` is a ping to JSON.parse, which keeps
- * the last, but a tools/call to a parser that keeps the first): so when `"method"` appears
- * twice, or a `\u` escape could spell a key, the guard sends its own serialisation of what
- * it parsed and decided on. (Lines that pass the depth check are safe to stringify.)
- */
-function unambiguous(msg: unknown, line: string): string {
-  const first = line.indexOf('"method"');
-  if (line.indexOf('\\u') === -1 && (first === -1 || line.indexOf('"method"', first + 8) === -1)) return line;
-  return JSON.stringify(msg);
 }
 
 /** JSON text of a value, or undefined when it nests too deep for JSON.stringify. */
