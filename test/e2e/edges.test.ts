@@ -253,4 +253,25 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
       cleanup();
     }
   });
+
+  it('with --audit-include-args, secrets under any name or inside strings stay out of the audit log', async () => {
+    const g = start({ guardArgs: ['--audit-include-args'] });
+    await g.client.initialize();
+    const secrets = ['hunter2-pwd', 'otp-493817', 'sess-9f8e7d', 'jwt-secret-x', 'bob-db-pass', 'bearer-tok-77', 'qz-access-tok'];
+    const args = {
+      model: 'res.partner',
+      pwd: secrets[0],
+      otp: secrets[1],
+      session: secrets[2],
+      ['pass\u200Bword']: secrets[3],
+      note: `connect with postgres://bob:${secrets[4]}@db.internal/prod`,
+      headers: `Authorization: Bearer ${secrets[5]}`,
+      callback: `https://example.com/cb?access_token=${secrets[6]}&page=2`,
+    };
+    await g.call('tools/call', { name: 'search_records', arguments: args }, 'leaky');
+    await waitFor('the decision in the audit log', () => g.decisions().find((d) => d.tool === 'search_records'));
+    const audit = JSON.stringify(g.audit());
+    for (const secret of secrets) assert.ok(!audit.includes(secret), `the audit log shows ${secret}`);
+    assert.ok(audit.includes('res.partner') && audit.includes('example.com/cb') && audit.includes('page=2'), 'the rest stays readable');
+  });
 });
