@@ -1,0 +1,71 @@
+/** The audit event and the host notice for one decided request, built from the request and what was decided. */
+import type { AuditDecision, DecisionEvent, UpstreamOutcome } from '../audit-log';
+import type { Mode } from '../policy/model';
+import { redactSecrets } from '../secrets';
+import type { GatedSubject } from './subjects';
+
+/** What was decided about a request, and by what. */
+export interface AuditFacts {
+  readonly decision: AuditDecision;
+  readonly would?: 'allowed' | 'denied' | 'require_approval' | 'rate_limited';
+  readonly rule: string;
+  readonly reason: string;
+  readonly entries: readonly string[];
+  readonly approver?: string;
+}
+
+/** What the proxy tells its host about each decided call (the CLI forwards it to the editor). */
+export interface DecisionNotice {
+  readonly tool: string;
+  readonly decision: AuditDecision;
+  readonly rule: string;
+  readonly reason: string;
+  readonly auditProblem?: string;
+  /** As in the audit event. */
+  readonly argsSha256: string;
+  /** The call's arguments as received (not redacted: the receiver redacts what it passes on). */
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditContext {
+  readonly serverName: string;
+  readonly mode: Mode;
+  readonly includeArgs: boolean;
+  readonly now: number;
+  readonly auditProblem: string | undefined;
+}
+
+export function decisionNotice(subject: GatedSubject, facts: AuditFacts, digest: string, auditProblem: string | undefined): DecisionNotice {
+  return {
+    tool: subject.name,
+    decision: facts.decision,
+    rule: facts.rule,
+    reason: facts.reason,
+    ...(auditProblem !== undefined ? { auditProblem } : {}),
+    argsSha256: digest,
+    args: subject.args,
+  };
+}
+
+export function decisionEvent(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, digest: string, ctx: AuditContext): DecisionEvent {
+  const cls = subject.classification;
+  return {
+    event: 'decision',
+    server: ctx.serverName,
+    tool: subject.name,
+    category: cls.category,
+    risk: cls.risk,
+    decision: facts.decision,
+    ...(facts.would ? { would: facts.would } : {}),
+    rule: facts.rule,
+    reason: facts.reason,
+    entries: facts.entries,
+    mode: ctx.mode,
+    ...(facts.approver ? { approver: facts.approver } : {}),
+    args_sha256: digest,
+    ...(ctx.includeArgs ? { arguments: redactSecrets(subject.args) } : {}),
+    latency_ms: Math.round((ctx.now - subject.receivedAt) * 1000) / 1000,
+    outcome,
+  };
+}
+

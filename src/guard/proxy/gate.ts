@@ -1,0 +1,188 @@
+/**
+ * The one gate every guarded request goes through: decide → (approve) → consume quota → forward
+ * or block → audit. A tool call and a resource request differ only in what `subjects.ts` says
+ * about them (how they are decided, keyed for the session, answered when blocked).
+ */
+import { askApproval, type ApprovalResult, type Approver } from '../approval/approver';
+import type { AuditSink } from '../audit-log';
+import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
+import type { Mode } from '../policy/model';
+import type { RateLimiter } from '../rate-limiter';
+import type { AuditFacts } from './audit-event';
+import type { BlockKind } from './denial';
+import { blockedAnswer, decideSubject, sessionKey, type GatedSubject } from './subjects';
+
+/** Answers a person gave "for this session", kept at most this many. */
+const MAX_SESSION_ALLOWED = 4096;
+
+export interface GateOptions {
+  readonly policy: { readonly state: PolicyState };
+  readonly limiter: RateLimiter;
+  readonly audit: AuditSink;
+  readonly approvers: readonly Approver[];
+  readonly serverName: string;
+  /** Forward calls that are not Read / low risk even while the audit log cannot be written. */
+  readonly auditFailOpen: boolean;
+  readonly mode: () => Mode;
+  readonly approvalId: () => string;
+  /** Runs work whose writes go out together (see Channel.batched). */
+  readonly batched: (work: () => void) => void;
+  readonly respond: (line: string) => void;
+  /** Sends an allowed request on; it is audited when it is settled. */
+  readonly forward: (subject: GatedSubject, facts: AuditFacts) => void;
+  /** Audits a decided request and tells the host. */
+  readonly record: (subject: GatedSubject, facts: AuditFacts, outcome: 'not_forwarded') => void;
+}
+
+const WOULD = {
+  allow: 'allowed',
+  deny: 'denied',
+  require_approval: 'require_approval',
+  rate_limited: 'rate_limited',
+} as const;
+
+type ApprovalDecision = Extract<Decision<unknown>, { kind: 'require_approval' }>;
+
+export class Gate {
+  /** Requests held by the guard (waiting for the tool list or for a person), by id key. */
+  private readonly held = new Map<string, AbortController>();
+  private readonly sessionAllowed = new Set<string>();
+
+  constructor(private readonly opts: GateOptions) {}
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  isHeld(key: string): boolean {
+    return this.held.has(key);
+  }
+
+  /** Holds a request while something is awaited; `release` tells whether it is still this hold. */
+  hold(key: string): AbortController {
+    const hold = new AbortController();
+    this.held.set(key, hold);
+    return hold;
+  }
+
+  release(key: string, hold: AbortController): boolean {
+    if (this.held.get(key) !== hold) return false;
+    this.held.delete(key);
+    return true;
+  }
+
+  /** The client cancelled a held request: stop waiting (an approval then ends as cancelled). */
+  cancel(key: string): boolean {
+    const hold = this.held.get(key);
+    if (!hold) return false;
+    hold.abort(new Error('cancelled'));
+    return true;
+  }
+
+  abortAll(): void {
+    for (const [, hold] of this.held) hold.abort(new Error('shutdown'));
+  }
+
+  /** Decides a request and carries the decision out. */
+  admit(subject: GatedSubject): void {
+    const { opts } = this;
+    const mode = opts.mode();
+    const verdict = decideSubject(subject, opts.policy.state, mode, opts.limiter);
+    const entries = verdict.policy ? verdict.policy.applicable.map((e) => e.key) : [];
+
+    if (verdict.kind === 'allow' || verdict.kind === 'require_approval' || mode === 'monitor') {
+      const unaudited = this.unauditedReason(subject);
+      if (unaudited !== undefined) return this.block(subject, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
+    }
+    if (mode === 'monitor') {
+      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') opts.limiter.tryConsume(verdict.limits);
+      return opts.forward(subject, { decision: 'monitored', would: WOULD[verdict.kind], rule: verdict.rule, reason: verdict.reason, entries });
+    }
+    switch (verdict.kind) {
+      case 'deny':
+        return this.block(subject, verdict.rule === 'policy' ? 'invalid_policy' : 'denied', { decision: 'denied', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'rate_limited':
+        return this.block(subject, 'rate_limited', { decision: 'rate_limited', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'allow':
+        opts.limiter.tryConsume(verdict.limits);
+        return opts.forward(subject, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
+      case 'require_approval':
+        return this.approve(subject, verdict, entries);
+    }
+  }
+
+  /** Answers the client with the block and audits it; nothing goes upstream. */
+  block(subject: GatedSubject, kind: BlockKind, facts: AuditFacts): void {
+    this.opts.respond(blockedAnswer(subject, kind, facts));
+    this.opts.record(subject, facts, 'not_forwarded');
+  }
+
+  private approve(subject: GatedSubject, verdict: ApprovalDecision, entries: readonly string[]): void {
+    if (this.sessionAllowed.has(sessionKey(subject)) && this.mayAllowForSession(subject)) {
+      return this.afterApproval(subject, verdict, entries, { outcome: 'approved', by: 'session', scope: 'once' });
+    }
+    const cls = subject.classification;
+    const hold = this.hold(subject.key);
+    void askApproval(
+      this.opts.approvers,
+      {
+        callId: this.opts.approvalId(),
+        server: this.opts.serverName,
+        tool: subject.name,
+        category: cls.category,
+        risk: cls.risk,
+        riskReason: cls.reason,
+        rule: verdict.rule,
+        reason: verdict.reason,
+        args: subject.args,
+        timeoutMs: verdict.timeoutMs,
+      },
+      hold.signal,
+    ).then((result) => {
+      // Withdrawn meanwhile (the guard stopped): nothing more to do.
+      if (!this.release(subject.key, hold)) return;
+      this.opts.batched(() => this.afterApproval(subject, verdict, entries, result));
+    });
+  }
+
+  private afterApproval(subject: GatedSubject, verdict: ApprovalDecision, entries: readonly string[], result: ApprovalResult): void {
+    const facts = { rule: verdict.rule, entries, approver: result.by };
+    switch (result.outcome) {
+      case 'approved': {
+        // The audit log may have failed while the person was deciding.
+        const unaudited = this.unauditedReason(subject);
+        if (unaudited !== undefined) return this.block(subject, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
+        // Quota may have run out while the person was deciding.
+        const quota = this.opts.limiter.tryConsume(verdict.limits);
+        if (!quota.ok) return this.block(subject, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+        if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED) this.sessionAllowed.add(sessionKey(subject));
+        return this.opts.forward(subject, { ...facts, decision: 'approved', reason: verdict.reason });
+      }
+      case 'cancelled':
+        // The client withdrew the request; it expects no answer.
+        return this.opts.record(subject, { ...facts, decision: 'declined', reason: result.detail }, 'not_forwarded');
+      case 'no_approver':
+        return this.block(subject, 'no_approver', { ...facts, decision: 'denied', reason: `${verdict.reason} ${result.detail}` });
+      case 'timeout':
+        return this.block(subject, 'timeout', { ...facts, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
+      case 'declined':
+        return this.block(subject, 'declined', { ...facts, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
+    }
+  }
+
+  /** Critical-risk tools are asked every time, whatever a person said for the session. */
+  private mayAllowForSession(subject: GatedSubject): boolean {
+    return subject.classification.risk !== 'critical';
+  }
+
+  /**
+   * Why a request that is not Read / low risk may not go ahead now: the audit log cannot be
+   * written (and the guard does not run with --audit-fail-open). Undefined when it may.
+   */
+  private unauditedReason(subject: GatedSubject): string | undefined {
+    if (this.opts.auditFailOpen) return undefined;
+    const problem = this.opts.audit.problem;
+    if (problem === undefined || isLockdownSafe(subject.classification)) return undefined;
+    return `MCP Guard cannot write its audit log (${problem}), so it lets only Read / low-risk tools through until the log can be written again.`;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Server answers to list requests as the client gets them: without the tools, resources and
+ * resource templates that the policy's `hide` matches. Re-serialised even when nothing was
+ * removed, so the client reads exactly the list the guard filtered (duplicate keys could make
+ * another parser read a different one); a list that cannot be re-serialised is not passed on.
+ */
+import type { PolicyState } from '../decider';
+import { errorLine, isPlainObject, MAX_JSON_DEPTH, nestsDeeperThan, UPSTREAM_ERROR, type JsonRpcId, type JsonRpcMessage } from './jsonrpc';
+import type { ListMethod } from './pending';
+
+const LISTS: Record<ListMethod, { readonly field: string; readonly key: string; readonly what: string }> = {
+  'tools/list': { field: 'tools', key: 'name', what: 'tool list' },
+  'resources/list': { field: 'resources', key: 'uri', what: 'resource list' },
+  'resources/templates/list': { field: 'resourceTemplates', key: 'uriTemplate', what: 'resource template list' },
+};
+
+/**
+ * `resources/templates/list` items are matched by their template text itself (`odoo://record/*`
+ * hides `odoo://record/{model_name}/{record_id}`).
+ */
+export function filteredList(state: PolicyState, method: ListMethod, msg: JsonRpcMessage, line: string): string {
+  if (state.kind !== 'valid' || state.index.policy.hide.length === 0) return line;
+  const { field, key, what } = LISTS[method];
+  const result = msg.result;
+  if (!isPlainObject(result) || !Array.isArray(result[field])) return line;
+  const items = result[field] as unknown[];
+  const visible = items.filter((item) => !(isPlainObject(item) && typeof item[key] === 'string' && state.index.isHidden(item[key])));
+  return (
+    stringifyOrUndefined({ ...msg, result: { ...result, [field]: visible } }) ??
+    errorLine(msg.id as JsonRpcId, UPSTREAM_ERROR, `MCP Guard could not pass on the ${what}: it is nested too deep to filter`)
+  );
+}
+
+/** JSON text of a value, or undefined when it nests too deep for JSON.stringify. */
+export function stringifyOrUndefined(value: unknown): string | undefined {
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH * 2)) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
