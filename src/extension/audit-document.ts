@@ -1,9 +1,15 @@
+/** The audit view: recent decisions as a read-only document, with rule code lenses over its rows. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { auditView, isRuleCandidate, parseAuditLines, type AuditRow, type AuditView } from './audit-table';
 import { callRefOf } from './rule-text';
 
 export const AUDIT_SCHEME = 'mcp-guard-audit';
+
+/** The view of recent decisions, of one decision only when `filter` names one. */
+export function auditViewUri(filter: string | undefined): vscode.Uri {
+  return vscode.Uri.from({ scheme: AUDIT_SCHEME, path: '/Recent decisions.md', ...(filter ? { query: `filter=${filter}` } : {}) });
+}
 
 /** The last megabyte is plenty for "recent decisions" and keeps opening the view instant. */
 const TAIL_BYTES = 1024 * 1024;

@@ -1,5 +1,8 @@
 import type { Mode } from '../guard/policy/model';
 
+/** The workspace-state key the mode is kept under across window reloads. */
+export const MODE_STATE_KEY = 'mcpGuard.mode';
+
 /**
  * The window's guard mode. Toggling lockdown remembers the mode it left, so a second toggle
  * returns there rather than always to enforce.

@@ -11,8 +11,8 @@ import {
   type Range,
   type ReportedTool,
 } from '../guard/language';
+import { LANGUAGE_ID } from './ids';
 
-export const LANGUAGE_ID = 'mcp-policy';
 const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
 const DEBOUNCE_MS = 150;
 

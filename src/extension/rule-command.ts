@@ -1,13 +1,13 @@
+/** "Turn a Recent Call into a Rule…": the questions, the edit of the policy in the editor, the outcome. */
 import * as vscode from 'vscode';
 import { argumentChoices, ruleFromCall, type RuleIntent } from '../guard/language/rule-from-call';
 import type { ReportedTool } from '../guard/language';
 import { isRuleCandidate, type AuditRow } from './audit-table';
 import { readSettings } from './config-reader';
 import type { GuardHub } from './guard-hub';
-import { ensurePolicyFile, policyFor } from './server-provider';
+import { policyFor } from './locations';
+import { ensurePolicyFile } from './policy-files';
 import { ruleOutcomeMessage, type CallRef, callRefOf, parseCallRef, parseRuleOptions } from './rule-text';
-
-export const RULE_COMMAND = 'mcpGuard.ruleFromCall';
 
 const INTENTS: readonly { intent: RuleIntent; label: string; detail: string }[] = [
   { intent: 'allow', label: '$(check) Allow calls like this', detail: 'Write an entry that lets such calls through without asking.' },

@@ -1,57 +1,20 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+/** The guarded MCP server definitions VS Code lists and starts. */
 import * as vscode from 'vscode';
-import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../guard/catalog/odoo-mcp';
-import { starterPolicy } from '../guard/policy/starter';
+import type { Mode } from '../guard/policy/model';
 import { readSettings } from './config-reader';
 import { resolveOdooCredentials, type CredentialIO } from './credentials';
 import { buildGuardLaunch, guardedLabel } from './definition-builder';
 import type { GuardHub } from './guard-hub';
-import { choosePolicy, type PolicyChoice } from './policy-location';
+import { auditPath, policyFor, workspaceFolder } from './locations';
+import { ensurePolicyFile } from './policy-files';
 import type { GuardedServerConfig } from './settings';
-
-export const PROVIDER_ID = 'mcpGuard.servers';
 
 export interface ProviderContext {
   readonly extension: vscode.ExtensionContext;
   readonly hub: GuardHub;
-  readonly mode: () => import('../guard/policy/model').Mode;
+  readonly mode: () => Mode;
   readonly credentials: CredentialIO;
   readonly log: vscode.LogOutputChannel;
-}
-
-export function userPolicyPath(context: vscode.ExtensionContext): string {
-  return vscode.Uri.joinPath(context.globalStorageUri, 'mcp-policy.yaml').fsPath;
-}
-
-export function auditPath(context: vscode.ExtensionContext): string {
-  return vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'audit.jsonl').fsPath;
-}
-
-export function workspaceFolder(): string | undefined {
-  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-}
-
-export function policyFor(context: vscode.ExtensionContext, server: GuardedServerConfig | undefined): PolicyChoice {
-  const { settings } = readSettings(vscode.workspace.isTrusted);
-  const s = server ?? settings.servers[0] ?? { name: 'default', command: '', args: [], env: {}, odoo: false };
-  return choosePolicy({
-    server: s,
-    workspacePolicySetting: settings.policyFile,
-    workspaceFolder: workspaceFolder(),
-    trusted: vscode.workspace.isTrusted,
-    userPolicyPath: userPolicyPath(context),
-    exists: existsSync,
-  });
-}
-
-/** Writes the starter policy where none exists yet; returns whether it did. */
-export function ensurePolicyFile(path: string): boolean {
-  if (existsSync(path)) return false;
-  mkdirSync(dirname(path), { recursive: true });
-  const tools = Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e }));
-  writeFileSync(path, starterPolicy(`the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})`, tools), { flag: 'wx' });
-  return true;
 }
 
 /**

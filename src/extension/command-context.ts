@@ -1,0 +1,81 @@
+/** What a command may touch: the window's guard state and the editor, as plain interfaces a test can fake. */
+import type { DecisionMessage } from '../guard/bridge/protocol';
+import type { ReportedTool } from '../guard/language';
+import type { Mode } from '../guard/policy/model';
+import type { CredentialIO } from './credentials';
+import type { ModeState } from './mode-state';
+import type { RuleCommandResult } from './rule-command';
+
+/** The output channel. */
+export interface Log {
+  info(message: string): void;
+  warn(message: string): void;
+  show(): void;
+}
+
+export interface PickItem {
+  readonly label: string;
+  readonly description?: string;
+  readonly detail?: string;
+}
+
+/** The dialogs commands use, as `vscode.window` has them. */
+export interface Ui {
+  /** `undefined` when the person dismisses the pick. */
+  showQuickPick<T extends PickItem>(items: readonly T[], options: { title: string; placeHolder?: string }): PromiseLike<T | undefined>;
+  showInformationMessage(message: string): PromiseLike<unknown>;
+}
+
+/** What the running guards are doing, as the window's guard hub tracks it. */
+export interface Hub {
+  readonly blocked: number;
+  readonly guardCount: number;
+  readonly lastDecision: DecisionMessage | undefined;
+  /** Tool names each running guard reported, by server name. */
+  readonly reportedTools: ReadonlyMap<string, readonly string[]>;
+  /** Tells every running guard. */
+  setMode(mode: Mode): void;
+  /** Tells every running guard. */
+  resetRateLimits(): void;
+}
+
+/** A document to open, as data, so commands need no `vscode.Uri`. */
+export type DocumentTarget =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'untitled'; readonly language: string; readonly content: string }
+  /** The audit view, read afresh from the log; `filter` keeps one decision. */
+  | { readonly kind: 'audit'; readonly filter?: string };
+
+/** An open document; only what commands read of it. */
+export interface EditorDocument {
+  getText(): string;
+}
+
+export interface CommandContext {
+  readonly log: Log;
+  readonly ui: Ui;
+  readonly modes: ModeState;
+  /** Where the mode is kept across reloads (the extension's workspace state). */
+  readonly workspaceState: { update(key: string, value: unknown): PromiseLike<void> };
+  readonly secrets: { delete(key: string): PromiseLike<void> };
+  readonly credentials: CredentialIO;
+  readonly hub: Hub;
+  readonly workspaceFolder: string | undefined;
+  readonly trusted: boolean;
+  /** What the status bar shows now. */
+  readonly statusText: string;
+  /** The policy of the first configured server: the one a command opens when the call names no server. */
+  policyPath(): string;
+  /** The tools the running guards reported, merged; `undefined` when none did. */
+  reportedTools(): ReportedTool[] | undefined;
+  /** Redraws the status bar from the mode and the hub. */
+  updateStatus(): void;
+  /** Makes VS Code ask for the guarded server definitions again. */
+  refreshServers(): void;
+  openDocument(target: DocumentTarget): PromiseLike<EditorDocument>;
+  /** Shows a document `openDocument` returned. */
+  showDocument(document: EditorDocument, options?: { preview?: boolean }): PromiseLike<unknown>;
+  executeCommand(command: string, ...args: unknown[]): PromiseLike<unknown>;
+  /** "Turn a Recent Call into a Rule…", which drives the editor itself (`rule-command.ts`). */
+  ruleFromCall(call?: unknown, intent?: unknown, options?: unknown): PromiseLike<RuleCommandResult | undefined>;
+}

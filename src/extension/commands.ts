@@ -1,0 +1,166 @@
+/** Every MCP Guard command, as `(ctx) => handler`, and the table `activate` registers them from. */
+import { starterPolicyFor } from '../guard/language';
+import type { Mode } from '../guard/policy/model';
+import { DECISIONS } from './audit-table';
+import type { CommandContext, PickItem } from './command-context';
+import { ODOO_SECRET_KEY } from './credentials';
+import { LANGUAGE_ID, RULE_COMMAND } from './ids';
+import { MODE_STATE_KEY } from './mode-state';
+import { createdPolicyPath, ensurePolicyFile, writeNewPolicy } from './policy-files';
+import type { OdooSettings } from './settings';
+
+// Handlers take `unknown` arguments: the palette passes none, code lenses and scripts pass their own.
+export type Cmd = (...args: unknown[]) => unknown;
+export type CommandFactory = (ctx: CommandContext) => Cmd;
+
+export const MODE_ITEMS: readonly { mode: Mode; label: string; detail: string }[] = [
+  { mode: 'enforce', label: '$(shield) Enforce', detail: 'Apply the policy: deny, ask or rate-limit as it says.' },
+  { mode: 'monitor', label: '$(eye) Monitor only', detail: 'Decide and log every call, block nothing, ask nothing.' },
+  { mode: 'lockdown', label: '$(lock) Lockdown', detail: 'Deny every tool that is not Read / low risk.' },
+];
+
+/** Applies a mode everywhere it matters: kept across reloads, sent to every running guard, shown. */
+async function setMode(ctx: CommandContext, mode: Mode): Promise<void> {
+  if (!ctx.modes.set(mode)) return;
+  await ctx.workspaceState.update(MODE_STATE_KEY, ctx.modes.toJSON());
+  ctx.hub.setMode(mode);
+  ctx.log.info(`mode: ${mode}`);
+  ctx.updateStatus();
+}
+
+/** A mode as an argument (the status bar menu, scripts), or asked for; returns the mode now. */
+export const switchMode = (ctx: CommandContext) => async (arg?: unknown): Promise<Mode> => {
+  const given = typeof arg === 'string' && MODE_ITEMS.some((m) => m.mode === arg) ? (arg as Mode) : undefined;
+  const mode =
+    given ??
+    (
+      await ctx.ui.showQuickPick(
+        MODE_ITEMS.map((m) => ({ ...m, description: m.mode === ctx.modes.mode ? 'current' : '' })),
+        { title: 'MCP Guard: Switch Mode', placeHolder: 'How should MCP Guard treat tool calls?' },
+      )
+    )?.mode;
+  if (mode) await setMode(ctx, mode);
+  return ctx.modes.mode;
+};
+
+/** Into lockdown, or back to the mode lockdown was entered from; returns the mode now. */
+export const toggleLockdown = (ctx: CommandContext) => async (): Promise<Mode> => {
+  await setMode(ctx, ctx.modes.mode === 'lockdown' ? ctx.modes.resumeMode : 'lockdown');
+  return ctx.modes.mode;
+};
+
+/** Opens the window's policy, writing the starter first when there is none; returns its path. */
+export const openPolicy = (ctx: CommandContext) => async (): Promise<string> => {
+  const path = ctx.policyPath();
+  if (ensurePolicyFile(path)) ctx.log.info(`created the starter policy ${path}`);
+  await ctx.showDocument(await ctx.openDocument({ kind: 'file', path }));
+  return path;
+};
+
+/** Writes a starter policy for the reported tools and opens it; returns its path, or nothing when a policy was there. */
+export const createPolicy = (ctx: CommandContext) => async (): Promise<string | undefined> => {
+  const text = starterPolicyFor(ctx.reportedTools());
+  const target = createdPolicyPath(ctx.workspaceFolder, ctx.trusted, () => ctx.policyPath());
+  if (writeNewPolicy(target, text)) {
+    await ctx.showDocument(await ctx.openDocument({ kind: 'file', path: target }));
+    return target;
+  }
+  // Never overwrite a policy: show the starter beside it to copy from.
+  await ctx.showDocument(await ctx.openDocument({ kind: 'untitled', language: LANGUAGE_ID, content: text }));
+  void ctx.ui.showInformationMessage(`MCP Guard: ${target} already exists, so the starter policy opened in a new editor to copy from.`);
+  return undefined;
+};
+
+/** Opens the audit view for a decision given (`''` for all) or picked; returns the view's text. */
+export const showAuditLog = (ctx: CommandContext) => async (arg?: unknown): Promise<string | undefined> => {
+  let filter = typeof arg === 'string' ? arg : undefined;
+  if (arg === undefined) {
+    const pick = await ctx.ui.showQuickPick([{ label: 'All decisions', value: '' }, ...DECISIONS.map((d) => ({ label: d, value: d }))], {
+      title: 'MCP Guard: Show Audit Log',
+      placeHolder: 'Which decisions?',
+    });
+    if (!pick) return undefined;
+    filter = pick.value;
+  }
+  const doc = await ctx.openDocument({ kind: 'audit', ...(filter ? { filter } : {}) });
+  await ctx.showDocument(doc, { preview: true });
+  return doc.getText();
+};
+
+export const ruleFromCall = (ctx: CommandContext) => (call?: unknown, intent?: unknown, options?: unknown) => ctx.ruleFromCall(call, intent, options);
+
+const CREDENTIAL_FIELDS: readonly { key: keyof OdooSettings; title: string }[] = [
+  { key: 'url', title: 'Odoo URL' },
+  { key: 'db', title: 'Odoo database' },
+  { key: 'username', title: 'Odoo user' },
+];
+
+/** Asks for every part of the Odoo connection, current values filled in; a cancel keeps what is not saved yet. */
+export const setOdooCredentials = (ctx: CommandContext) => async (): Promise<void> => {
+  const current = ctx.credentials.readSettings();
+  for (const f of CREDENTIAL_FIELDS) {
+    const value = await ctx.credentials.ask({ title: f.title, prompt: f.title, password: false, value: current[f.key] });
+    if (value === undefined) return;
+    await ctx.credentials.saveSetting(f.key, value.trim());
+  }
+  const secret = await ctx.credentials.ask({ title: 'Odoo password or API key', prompt: 'Stored in VS Code secret storage', password: true });
+  if (secret === undefined) return;
+  // An empty answer keeps the stored secret.
+  if (secret) await ctx.credentials.storeSecret(secret);
+  ctx.refreshServers();
+  void ctx.ui.showInformationMessage('MCP Guard: Odoo credentials saved. Restart the guarded Odoo server to use them.');
+};
+
+export const clearOdooCredentials = (ctx: CommandContext) => async (): Promise<void> => {
+  await ctx.secrets.delete(ODOO_SECRET_KEY);
+  void ctx.ui.showInformationMessage('MCP Guard: the stored Odoo password or API key was removed.');
+};
+
+export const resetRateLimits = (ctx: CommandContext) => (): void => {
+  ctx.hub.resetRateLimits();
+  ctx.log.info('rate limits reset in every running guard');
+};
+
+export const showOutput = (ctx: CommandContext) => (): void => ctx.log.show();
+
+/** The status bar item's menu: the other modes, then the everyday actions. */
+export const showMenu = (ctx: CommandContext) => async (): Promise<void> => {
+  const items: (PickItem & { command: string; args?: unknown[] })[] = [
+    ...MODE_ITEMS.filter((m) => m.mode !== ctx.modes.mode).map((m) => ({ label: m.label, detail: m.detail, command: 'mcpGuard.switchMode', args: [m.mode] })),
+    { label: '$(file-code) Open Policy', command: 'mcpGuard.openPolicy' },
+    { label: '$(history) Show Audit Log', command: 'mcpGuard.showAuditLog' },
+    { label: '$(law) Turn a Recent Call into a Rule…', command: RULE_COMMAND },
+    { label: '$(debug-restart) Reset Rate Limits', command: 'mcpGuard.resetRateLimits' },
+    { label: '$(output) Show Output', command: 'mcpGuard.showOutput' },
+  ];
+  const pick = await ctx.ui.showQuickPick(items, { title: `MCP Guard (${ctx.modes.mode})` });
+  if (pick) await ctx.executeCommand(pick.command, ...(pick.args ?? []));
+};
+
+/** For tests and scripts: the state the status bar shows. */
+export const state = (ctx: CommandContext) => () => ({
+  mode: ctx.modes.mode,
+  blocked: ctx.hub.blocked,
+  guards: ctx.hub.guardCount,
+  trusted: ctx.trusted,
+  statusText: ctx.statusText,
+  lastDecision: ctx.hub.lastDecision,
+  reportedTools: Object.fromEntries(ctx.hub.reportedTools),
+});
+
+/** Command id → handler factory; the ids and titles users see are in package.json `contributes.commands`. */
+export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
+  'mcpGuard.switchMode': switchMode,
+  'mcpGuard.toggleLockdown': toggleLockdown,
+  'mcpGuard.openPolicy': openPolicy,
+  'mcpGuard.createPolicy': createPolicy,
+  'mcpGuard.showAuditLog': showAuditLog,
+  [RULE_COMMAND]: ruleFromCall,
+  'mcpGuard.setOdooCredentials': setOdooCredentials,
+  'mcpGuard.clearOdooCredentials': clearOdooCredentials,
+  'mcpGuard.resetRateLimits': resetRateLimits,
+  'mcpGuard.showOutput': showOutput,
+  'mcpGuard.showMenu': showMenu,
+  // Not in the palette: read by the integration tests.
+  'mcpGuard.state': state,
+};

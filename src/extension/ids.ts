@@ -1,0 +1,10 @@
+/** Names that must match package.json, shared by the `vscode` glue and the modules tests load without it. */
+
+/** The policy file's language (`contributes.languages`). */
+export const LANGUAGE_ID = 'mcp-policy';
+
+/** The guarded servers' definition provider (`contributes.mcpServerDefinitionProviders`). */
+export const PROVIDER_ID = 'mcpGuard.servers';
+
+/** "Turn a Recent Call into a Rule…", also what the audit view's code lenses run. */
+export const RULE_COMMAND = 'mcpGuard.ruleFromCall';
