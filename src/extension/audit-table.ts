@@ -1,5 +1,5 @@
 /** Turns audit JSON Lines into a readable table of recent decisions, newest first. */
-import { isPlainObject } from '../guard/proxy/jsonrpc';
+import { isPlainObject } from '../guard/util/json';
 
 export interface AuditRow {
   readonly time: string;

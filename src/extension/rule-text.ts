@@ -1,5 +1,5 @@
 /** Pure parts of "turn a call into a rule": the call reference code lenses carry, options, messages. */
-import { isPlainObject } from '../guard/proxy/jsonrpc';
+import { isPlainObject } from '../guard/util/json';
 import type { PolicyTestResult } from '../guard/policy/tests';
 import type { AuditRow } from './audit-table';
 

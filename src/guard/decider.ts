@@ -1,6 +1,8 @@
-import type { Classification } from './catalog/classify';
+import { isLockdownSafe, type Classification } from './catalog/classify';
+
+export { isLockdownSafe };
 import { evaluatePolicy, evaluateResource, entryRule, resourceRule, type PolicyIndex, type PolicyVerdict, type ResourceVerdict } from './policy/evaluate';
-import type { Mode } from './policy/model';
+import type { Action, Mode } from './policy/model';
 import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
 
 /** The policy in force: a valid one, or the reason there is none (every call then fails closed). */
@@ -40,10 +42,6 @@ export function rateLimitedReason(check: Extract<QuotaCheck, { ok: false }>): st
   return `Rate limit reached: at most ${check.limit.max} call${check.limit.max === 1 ? '' : 's'} per ${check.limit.windowSeconds} s. Retry in ${seconds} s.`;
 }
 
-export function isLockdownSafe(cls: Classification): boolean {
-  return cls.category === 'Read' && cls.risk === 'low';
-}
-
 /**
  * Decides a call from the policy, the mode and the rate limits. Pure but for reading the
  * limiter's counters: nothing is counted here, so a call that is later denied or declined
@@ -63,22 +61,29 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
       reason: `Lockdown mode blocks every tool that is not Read / low risk; ${call.tool} is ${call.classification.category} / ${call.classification.risk}.`,
     };
   }
-  const policy = evaluatePolicy(state.index, call.tool, call.args, call.classification);
+  return fromVerdict(evaluatePolicy(state.index, call.tool, call.args, call.classification), limitRefs, limiter);
+}
+
+/** What the policy said about a request, in the shape both tool and resource verdicts share. */
+interface PolicyAnswer {
+  readonly action: Action;
+  readonly rule: string;
+  readonly reason: string;
+  readonly approvalTimeoutSeconds: number;
+}
+
+/**
+ * The decision once the policy has answered, for any gated request: a deny stands; otherwise an
+ * exhausted rate limit blocks; otherwise the policy's action, with the limits to count if it goes
+ * ahead. Nothing is counted here.
+ */
+function fromVerdict<P extends PolicyAnswer>(policy: P, limitsOf: (policy: P) => LimitRef[], limiter: RateLimiter): Decision<P> {
   if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
-  const limits = limitRefs(policy);
+  const limits = limitsOf(policy);
   const quota = limiter.check(limits);
-  if (!quota.ok) {
-    return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
-  }
+  if (!quota.ok) return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
   if (policy.action === 'require_approval') {
-    return {
-      kind: 'require_approval',
-      rule: policy.rule,
-      reason: policy.reason,
-      limits,
-      timeoutMs: policy.approvalTimeoutSeconds * 1000,
-      policy,
-    };
+    return { kind: 'require_approval', rule: policy.rule, reason: policy.reason, limits, timeoutMs: policy.approvalTimeoutSeconds * 1000, policy };
   }
   return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
 }
@@ -103,13 +108,5 @@ export function decideResource(state: PolicyState, _mode: Mode, uri: string, lim
   if (state.index.isHidden(uri)) {
     return { kind: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.' };
   }
-  const policy = evaluateResource(state.index, uri);
-  if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
-  const limits = resourceLimitRefs(policy);
-  const quota = limiter.check(limits);
-  if (!quota.ok) return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
-  if (policy.action === 'require_approval') {
-    return { kind: 'require_approval', rule: policy.rule, reason: policy.reason, limits, timeoutMs: policy.approvalTimeoutSeconds * 1000, policy };
-  }
-  return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
+  return fromVerdict(evaluateResource(state.index, uri), resourceLimitRefs, limiter);
 }

@@ -74,6 +74,18 @@ describe('editor bridge over a real socket', () => {
     return c;
   }
 
+  it('closes a connection that sends a line over the size limit, without buffering it', async () => {
+    const socket = connect(server.address);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`{"type":"hello","token":${JSON.stringify(server.token)},"protocol":1,"server":"x","pid":1,"version":"t","mode":"enforce"}\n`);
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.on('error', () => {});
+    const chunk = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 20 && !socket.destroyed; i++) socket.write(chunk);
+    await closed;
+    assert.ok(socket.destroyed);
+  });
+
   it('lives in a directory only this user can enter', function () {
     if (process.platform === 'win32') this.skip();
     assert.equal(statSync(dirname(server.address)).mode & 0o777, 0o700);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { DecisionMessage } from '../../src/guard/bridge/protocol';
 import type { ReportedTool } from '../../src/guard/language';
 import type { Mode } from '../../src/guard/policy/model';
-import { starterPolicyFor } from '../../src/guard/policy/starter';
+import { starterPolicyFor } from '../../src/guard/language/starter';
 import { DECISIONS } from '../../src/extension/audit-table';
 import type { CommandContext, DocumentTarget, EditorDocument, PickItem } from '../../src/extension/command-context';
 import { COMMANDS, MODE_ITEMS } from '../../src/extension/commands';

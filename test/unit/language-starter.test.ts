@@ -6,7 +6,8 @@ import type { ToolDefinition } from '../../src/guard/catalog/types';
 import { analyzePolicy } from '../../src/guard/language/analyze';
 import { policyDiagnostics } from '../../src/guard/language/diagnostics';
 import { parsePolicy } from '../../src/guard/policy/parse';
-import { starterPolicy, starterPolicyFor, starterTools } from '../../src/guard/policy/starter';
+import { starterPolicy } from '../../src/guard/policy/starter';
+import { starterPolicyFor, starterTools } from '../../src/guard/language/starter';
 
 /** A live list as another server might report it (names like @modelcontextprotocol/server-everything's, and awkward ones). */
 const LIVE: ToolDefinition[] = [

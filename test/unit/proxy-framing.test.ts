@@ -4,7 +4,7 @@ import { REDACTED, TOO_DEEP, formatArgumentsForDisplay, redactSecrets } from '..
 import { canonicalJson } from '../../src/guard/canonical-json';
 import { jsonEqual } from '../../src/guard/policy/conditions';
 import { TopLevelIdScanner, mayNestDeeperThan, nestsDeeperThan } from '../../src/guard/proxy/jsonrpc';
-import { LineSplitter } from '../../src/guard/proxy/line-splitter';
+import { LineSplitter } from '../../src/guard/util/line-splitter';
 
 function split(chunks: string[], max?: number): { lines: string[]; oversize: { text: string; bytes: number }[] } {
   const lines: string[] = [];

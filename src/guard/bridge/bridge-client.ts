@@ -2,10 +2,10 @@ import { connect, type Socket } from 'node:net';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
 import { formatArgumentsForDisplay } from '../approval/describe';
 import { redactSecrets } from '../secrets';
-import type { DecisionNotice } from '../proxy/guard-proxy';
+import type { DecisionNotice } from '../audit-events';
 import type { ToolDefinition } from '../catalog/types';
 import type { Mode } from '../policy/model';
-import { LineSplitter } from '../proxy/line-splitter';
+import { LineSplitter } from '../util/line-splitter';
 import {
   BRIDGE_PROTOCOL_VERSION,
   MAX_BRIDGE_MESSAGE,
@@ -65,8 +65,18 @@ export class EditorBridgeClient implements Approver {
     const socket = connect(this.opts.address);
     this.socket = socket;
     socket.setEncoding('utf8');
-    let size = 0;
-    const lines = new LineSplitter((line) => this.onLine(line, settled));
+    // Over the limit, the line is dropped as it streams (never buffered) and the bridge left.
+    const tooLong = () => {
+      if (socket.destroyed) return;
+      this.opts.log('the editor bridge sent an oversized message; disconnecting');
+      socket.destroy();
+    };
+    const lines = new LineSplitter(
+      (line) => {
+        if (!socket.destroyed) this.onLine(line, settled);
+      },
+      { maxLineBytes: MAX_BRIDGE_MESSAGE, onOversize: () => ({ feed: tooLong, end: tooLong }) },
+    );
     socket.on('connect', () => {
       this.send({
         type: 'hello',
@@ -79,13 +89,7 @@ export class EditorBridgeClient implements Approver {
       });
     });
     socket.on('data', (chunk: string) => {
-      size = chunk.includes('\n') ? chunk.length - chunk.lastIndexOf('\n') : size + chunk.length;
-      if (size > MAX_BRIDGE_MESSAGE) {
-        this.opts.log('the editor bridge sent an oversized message; disconnecting');
-        socket.destroy();
-        return;
-      }
-      lines.push(chunk);
+      if (!socket.destroyed) lines.push(chunk);
     });
     socket.on('error', () => {});
     socket.on('close', () => {

@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Mode } from '../policy/model';
-import { LineSplitter } from '../proxy/line-splitter';
+import { LineSplitter } from '../util/line-splitter';
 import {
   MAX_BRIDGE_MESSAGE,
   parseGuardMessage,
@@ -87,12 +87,13 @@ export class BridgeServer {
     this.sockets.add(socket);
     socket.setEncoding('utf8');
     let conn: GuardConnection | undefined;
-    let size = 0;
     const helloTimer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
     const send = (message: EditorToGuard) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
     };
+    // Over the limit, the line is dropped as it streams (never buffered) and the socket closed.
     const lines = new LineSplitter((line) => {
+      if (socket.destroyed) return;
       const msg = parseGuardMessage(line);
       if (!conn) {
         // The first message must be a hello with this window's token; nothing else is read.
@@ -122,14 +123,9 @@ export class BridgeServer {
         case 'hello':
           return;
       }
-    });
+    }, { maxLineBytes: MAX_BRIDGE_MESSAGE, onOversize: () => ({ feed: () => socket.destroy(), end: () => socket.destroy() }) });
     socket.on('data', (chunk: string) => {
-      size = chunk.includes('\n') ? chunk.length - chunk.lastIndexOf('\n') : size + chunk.length;
-      if (size > MAX_BRIDGE_MESSAGE) {
-        socket.destroy();
-        return;
-      }
-      lines.push(chunk);
+      if (!socket.destroyed) lines.push(chunk);
     });
     socket.on('error', () => {});
     socket.on('close', () => {

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../util/json';
 import type { RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { MODES, type Mode } from '../policy/model';
 
@@ -69,9 +70,6 @@ export type EditorToGuard =
   | { readonly type: 'set_mode'; readonly mode: Mode }
   | { readonly type: 'reset_rate_limits' };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function isMode(v: unknown): v is Mode {
   return typeof v === 'string' && (MODES as readonly string[]).includes(v);
@@ -85,7 +83,7 @@ export function parseEditorMessage(line: string): EditorToGuard | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(m)) return undefined;
+  if (!isPlainObject(m)) return undefined;
   switch (m['type']) {
     case 'welcome':
       return isMode(m['mode']) ? { type: 'welcome', mode: m['mode'] } : undefined;
@@ -111,7 +109,7 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(m) || typeof m['type'] !== 'string') return undefined;
+  if (!isPlainObject(m) || typeof m['type'] !== 'string') return undefined;
   const str = (k: string) => typeof m[k] === 'string';
   switch (m['type']) {
     case 'hello':
@@ -131,14 +129,14 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
     case 'decision':
       return ['server', 'tool', 'decision', 'rule', 'reason', 'time'].every(str) &&
         (m['argsSha256'] === undefined || str('argsSha256')) &&
-        (m['arguments'] === undefined || isObject(m['arguments']))
+        (m['arguments'] === undefined || isPlainObject(m['arguments']))
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'tools':
       return str('server') &&
         Array.isArray(m['names']) &&
         (m['names'] as unknown[]).every((n) => typeof n === 'string') &&
-        (m['tools'] === undefined || (Array.isArray(m['tools']) && (m['tools'] as unknown[]).every((t) => isObject(t) && typeof t['name'] === 'string')))
+        (m['tools'] === undefined || (Array.isArray(m['tools']) && (m['tools'] as unknown[]).every((t) => isPlainObject(t) && typeof t['name'] === 'string')))
         ? (m as unknown as GuardToEditor)
         : undefined;
     default:

@@ -61,3 +61,8 @@ export function classifyTool(
   }
   return { category: known.category, risk: known.risk, reason: known.reason, source: 'catalog' };
 }
+
+/** Read / low risk: what lockdown mode and an unwritable audit log still let through. */
+export function isLockdownSafe(cls: Classification): boolean {
+  return cls.category === 'Read' && cls.risk === 'low';
+}

@@ -33,5 +33,6 @@ export type { PolicyTestResult, RunPolicyTestsOptions } from '../policy/tests';
 export type { PolicyHover } from './hover';
 export { ToolIndex, createToolIndex, toolIndexOf } from './tool-index';
 export type { KnownTool, ReportedTool, ToolParameter, ToolSource } from './tool-index';
-export { starterPolicy, starterPolicyFor, starterTools } from '../policy/starter';
+export { starterPolicy } from '../policy/starter';
+export { starterPolicyFor, starterTools } from './starter';
 export type { PolicyDiagnostic, Position, Range, Severity } from '../policy/diagnostics';

@@ -12,7 +12,7 @@
  *   `neq` condition, so calls like this one escape it), and an allow entry is added when a risk class
  *   or `default` would still block. Stricter glob entries are left to the user.
  */
-import { isPlainObject } from '../proxy/jsonrpc';
+import { isPlainObject } from '../util/json';
 import { isMap, isScalar, isSeq, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
 import { REDACTED } from '../approval/describe';
 import type { Range } from '../policy/diagnostics';

@@ -1,7 +1,6 @@
 import { normaliseResourceUri } from './resource-uri';
-import type { Classification } from '../catalog/classify';
+import { isLockdownSafe, type Classification } from '../catalog/classify';
 import { resolvePath } from './conditions';
-import { isLockdownSafe } from '../decider';
 import { entryRule, evaluatePolicy, evaluateResource, resourceRule, type PolicyIndex, type PolicyVerdict } from './evaluate';
 import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry, type ResourceEntry } from './model';
 

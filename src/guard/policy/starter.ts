@@ -1,5 +1,4 @@
 import { classifyTool } from '../catalog/classify';
-import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../catalog/odoo-mcp';
 import type { Catalog, CatalogEntry, RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { TOOL_CATEGORIES } from '../catalog/types';
 import { toolPattern, type Action } from './model';
@@ -121,7 +120,7 @@ export function starterTests(tools: readonly StarterTool[]): { readonly tool: St
  * the server's `tools/list`), each classified from the catalog when it knows the tool (annotations may
  * raise its risk) and from its annotations otherwise. Duplicate names are listed once.
  */
-export function starterTools(reported?: readonly ToolDefinition[], catalog: Catalog = ODOO_MCP_CATALOG): StarterTool[] {
+export function starterTools(reported: readonly ToolDefinition[] | undefined, catalog: Catalog): StarterTool[] {
   if (reported === undefined) return Object.entries(catalog).map(([name, e]) => ({ name, category: e.category, risk: e.risk, reason: e.reason }));
   const seen = new Set<string>();
   const out: StarterTool[] = [];
@@ -132,13 +131,4 @@ export function starterTools(reported?: readonly ToolDefinition[], catalog: Cata
     out.push({ name: t.name, category: c.category, risk: c.risk, reason: c.reason });
   }
   return out;
-}
-
-/**
- * The commented starter policy for the catalog (no list) or for a live tool list, grouped by category
- * with each tool's risk and recommended action. `serverLabel` defaults to the Odoo MCP server.
- */
-export function starterPolicyFor(reported?: readonly ToolDefinition[], serverLabel?: string, catalog: Catalog = ODOO_MCP_CATALOG): string {
-  const label = serverLabel ?? (reported === undefined && catalog === ODOO_MCP_CATALOG ? `the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})` : 'this MCP server');
-  return starterPolicy(label, starterTools(reported, catalog));
 }

@@ -1,5 +1,5 @@
 /** The audit event and the host notice for one decided request, built from the request and what was decided. */
-import type { AuditDecision, DecisionEvent, UpstreamOutcome } from '../audit-log';
+import type { AuditDecision, DecisionEvent, DecisionNotice, UpstreamOutcome } from '../audit-events';
 import type { Mode } from '../policy/model';
 import { redactSecrets } from '../secrets';
 import type { GatedSubject } from './subjects';
@@ -12,19 +12,6 @@ export interface AuditFacts {
   readonly reason: string;
   readonly entries: readonly string[];
   readonly approver?: string;
-}
-
-/** What the proxy tells its host about each decided call (the CLI forwards it to the editor). */
-export interface DecisionNotice {
-  readonly tool: string;
-  readonly decision: AuditDecision;
-  readonly rule: string;
-  readonly reason: string;
-  readonly auditProblem?: string;
-  /** As in the audit event. */
-  readonly argsSha256: string;
-  /** The call's arguments as received (not redacted: the receiver redacts what it passes on). */
-  readonly args: Readonly<Record<string, unknown>>;
 }
 
 export interface AuditContext {

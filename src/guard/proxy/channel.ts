@@ -2,7 +2,7 @@
  * The two pipes of a guard: writes to the client and to the upstream, batched per input chunk,
  * and the restart queue that holds client lines while the upstream is being replaced.
  */
-import type { AuditSink } from '../audit-log';
+import type { AuditSink } from '../audit-events';
 
 /** Client messages held while the upstream restarts; more are refused. */
 export const MAX_QUEUED_WHILE_RESTARTING = 1000;

@@ -4,7 +4,7 @@
  * about them (how they are decided, keyed for the session, answered when blocked).
  */
 import { askApproval, type ApprovalResult, type Approver } from '../approval/approver';
-import type { AuditSink } from '../audit-log';
+import type { AuditSink } from '../audit-events';
 import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
 import type { Mode } from '../policy/model';
 import type { RateLimiter } from '../rate-limiter';

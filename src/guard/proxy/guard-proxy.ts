@@ -6,7 +6,6 @@
  */
 import type { Approver } from '../approval/approver';
 import { ElicitationApprover } from '../approval/elicitation-approver';
-import type { AuditSink, UpstreamOutcome } from '../audit-log';
 import { argumentsDigest } from '../canonical-json';
 import { classifyTool } from '../catalog/classify';
 import type { ToolDefinition } from '../catalog/types';
@@ -15,7 +14,8 @@ import type { Mode } from '../policy/model';
 import { normaliseResourceUri } from '../policy/resource-uri';
 import type { Clock, RateLimiter } from '../rate-limiter';
 import { redactSecretsInText } from '../secrets';
-import { decisionEvent, decisionNotice, type AuditFacts, type DecisionNotice } from './audit-event';
+import type { AuditSink, DecisionNotice, UpstreamOutcome } from '../audit-events';
+import { decisionEvent, decisionNotice, type AuditFacts } from './audit-event';
 import { Channel, type UpstreamState } from './channel';
 import { Gate } from './gate';
 import {
@@ -36,7 +36,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './jsonrpc';
-import { LineSplitter, type OversizeSink } from './line-splitter';
+import { LineSplitter, type OversizeSink } from '../util/line-splitter';
 import { filteredList, stringifyOrUndefined } from './list-filter';
 import { OwnRequests } from './own-requests';
 import { idFromKey, PendingRequests, type PendingRequest, type SessionChange } from './pending';
@@ -45,7 +45,7 @@ import { ToolRegistry, type ListedTool } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
 import { notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 
-export type { DecisionNotice } from './audit-event';
+export type { DecisionNotice } from '../audit-events';
 export { MAX_QUEUED_WHILE_RESTARTING } from './channel';
 export { GUARD_BLOCKED } from './subjects';
 

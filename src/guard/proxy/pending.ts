@@ -3,7 +3,7 @@
  * answered, unreadable, unsent, cut off by a server that stopped, timed out, or withdrawn by the
  * client. Tool calls get a result the agent can read; everything else a JSON-RPC error.
  */
-import type { UpstreamOutcome } from '../audit-log';
+import type { UpstreamOutcome } from '../audit-events';
 import type { Clock } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
 import { MAX_QUEUED_WHILE_RESTARTING, type Channel } from './channel';
