@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { classifyTool } from '../guard/catalog/classify';
 import { explainCall, explainResource, formatExplanation, formatResourceExplanation } from '../guard/policy/explain';
 import { MODES, type Mode } from '../guard/policy/model';
-import { loadPolicyFile } from '../guard/policy-source';
+import { loadPolicyFile } from '../guard/io/policy-source';
 import { UsageError } from './args';
 
 /**

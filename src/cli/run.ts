@@ -1,11 +1,11 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/audit-log';
-import { PolicySource } from '../guard/policy-source';
+import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/io/audit-log';
+import { PolicySource } from '../guard/io/policy-source';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
-import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/upstream';
-import { EditorBridgeClient } from '../guard/bridge/bridge-client';
+import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
+import { EditorBridgeClient } from '../guard/io/bridge-client';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';

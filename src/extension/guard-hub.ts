@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BridgeServer, type GuardConnection } from '../guard/bridge/bridge-server';
+import { BridgeServer, type GuardConnection } from '../guard/io/bridge-server';
 import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from '../guard/bridge/protocol';
 import type { ToolDefinition } from '../guard/catalog/types';
 import type { Mode } from '../guard/policy/model';

@@ -1,5 +1,5 @@
-import type { AuditEvent, AuditSink } from '../../src/guard/audit-log';
-import { policyFromText } from '../../src/guard/policy-source';
+import type { AuditEvent, AuditSink } from '../../src/guard/io/audit-log';
+import { policyFromText } from '../../src/guard/io/policy-source';
 import type { Mode } from '../../src/guard/policy/model';
 import { GuardProxy, type GuardProxyOptions } from '../../src/guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock } from '../../src/guard/rate-limiter';

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import fs, { appendFileSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { classifyTool } from '../../src/guard/catalog/classify';
-import { PolicySource } from '../../src/guard/policy-source';
+import { PolicySource } from '../../src/guard/io/policy-source';
 import { evaluatePolicy } from '../../src/guard/policy/evaluate';
 import { tempDir, waitFor } from '../support/temp';
 

@@ -9,7 +9,7 @@ import { classifyTool } from '../../src/guard/catalog/classify';
 import { analyzePolicy, policyDiagnostics, policyHover, policyTestLens, policyTestResults, starterPolicyFor } from '../../src/guard/language';
 import { PolicyIndex, evaluatePolicy } from '../../src/guard/policy/evaluate';
 import { parsePolicy, parsePolicyDetailed } from '../../src/guard/policy/parse';
-import { policyFromText } from '../../src/guard/policy-source';
+import { policyFromText } from '../../src/guard/io/policy-source';
 import { describeTestResult, runPolicyTests, runPolicyTestsOnText, summarizeTestResults } from '../../src/guard/policy/tests';
 import { GUARD, ROOT } from '../support/paths';
 import { tempDir } from '../support/temp';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { JsonlAuditLog, type AuditFs } from '../../src/guard/audit-log';
+import { JsonlAuditLog, type AuditFs } from '../../src/guard/io/audit-log';
 import { tempDir } from '../support/temp';
 
 const event = (n: number) => ({ event: 'stop' as const, reason: `r${n}` });

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { UsageError, USAGE, parseRunArgs } from '../../src/cli/args';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from '../../src/guard/proxy/guard-proxy';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/guard/proxy/jsonrpc';
-import { DEFAULT_AUDIT_MAX_BYTES } from '../../src/guard/audit-log';
-import { DEFAULT_MAX_RESTARTS } from '../../src/guard/upstream';
+import { DEFAULT_AUDIT_MAX_BYTES } from '../../src/guard/io/audit-log';
+import { DEFAULT_MAX_RESTARTS } from '../../src/guard/io/upstream';
 
 describe('proxy CLI: the reliability flags of mcp-guard run', () => {
   it('parses --call-timeout, --max-message-bytes, --max-restarts, --audit-max-bytes and --audit-fail-open', () => {

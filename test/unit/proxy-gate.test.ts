@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { ApprovalRequest, Approver } from '../../src/guard/approval/approver';
 import { classifyTool } from '../../src/guard/catalog/classify';
-import { policyFromText } from '../../src/guard/policy-source';
+import { policyFromText } from '../../src/guard/io/policy-source';
 import type { AuditFacts } from '../../src/guard/proxy/audit-event';
 import { Gate } from '../../src/guard/proxy/gate';
 import { classified, readResourceRequest, readToolCall, type GatedSubject } from '../../src/guard/proxy/subjects';

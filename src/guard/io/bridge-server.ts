@@ -12,7 +12,7 @@ import {
   type ApprovalRequestMessage,
   type DecisionMessage,
   type EditorToGuard,
-} from './protocol';
+} from '../bridge/protocol';
 
 /** One guard process connected to this editor window. */
 export interface GuardConnection {

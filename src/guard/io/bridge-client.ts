@@ -12,7 +12,7 @@ import {
   parseEditorMessage,
   type ApprovalAnswerKind,
   type GuardToEditor,
-} from './protocol';
+} from '../bridge/protocol';
 
 /** Arguments larger than this (as JSON) are not sent with a decision: the editor then knows only their hash. */
 const MAX_DECISION_ARGS_CHARS = 16 * 1024;

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuditEvent, AuditSink } from './audit-events';
+import type { AuditEvent, AuditSink } from '../audit-events';
 
-export type { AuditDecision, AuditEvent, AuditSink, DecisionEvent, UpstreamOutcome } from './audit-events';
+export type { AuditDecision, AuditEvent, AuditSink, DecisionEvent, UpstreamOutcome } from '../audit-events';
 
 /** The default for `--audit-max-bytes`: 10 MiB. */
 export const DEFAULT_AUDIT_MAX_BYTES = 10 * 1024 * 1024;

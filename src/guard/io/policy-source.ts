@@ -1,10 +1,10 @@
 import { readFileSync, readlinkSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, isAbsolute, join, parse } from 'node:path';
-import type { PolicyState } from './decider';
-import { PolicyIndex } from './policy/evaluate';
-import { BUILT_IN_POLICY } from './policy/model';
-import { formatDiagnostic, type PolicyDiagnostic } from './policy/diagnostics';
-import { parsePolicy, type ParseOptions } from './policy/parse';
+import type { PolicyState } from '../decider';
+import { PolicyIndex } from '../policy/evaluate';
+import { BUILT_IN_POLICY } from '../policy/model';
+import { formatDiagnostic, type PolicyDiagnostic } from '../policy/diagnostics';
+import { parsePolicy, type ParseOptions } from '../policy/parse';
 
 export interface PolicyLoad {
   readonly state: PolicyState;
