@@ -4,19 +4,16 @@
  * through the gate; every other client message is rebuilt and framed for the upstream (wire.ts);
  * server messages pass to the client as they came, lists filtered by `hide`.
  */
-import type { Approver } from '../approval/approver';
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import { argumentsDigest } from '../canonical-json';
 import { classifyTool } from '../catalog/classify';
-import type { ToolDefinition } from '../catalog/types';
-import type { PolicyState } from '../decider';
 import type { Mode } from '../policy/model';
 import { normaliseResourceUri } from '../policy/resource-uri';
-import type { Clock, RateLimiter } from '../rate-limiter';
 import { redactSecretsInText } from '../secrets';
-import type { AuditSink, DecisionNotice, UpstreamOutcome } from '../audit-events';
+import type { UpstreamOutcome } from '../audit-events';
 import { decisionEvent, decisionNotice, type AuditFacts } from './audit-event';
 import { Channel, type UpstreamState } from './channel';
+import { readClientMessage } from './client-message';
 import { Gate } from './gate';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -41,7 +38,8 @@ import { filteredList, stringifyOrUndefined } from './list-filter';
 import { OwnRequests } from './own-requests';
 import { idFromKey, PendingRequests, type PendingRequest, type SessionChange } from './pending';
 import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type GatedSubject, type UnclassifiedCall } from './subjects';
-import { ToolRegistry, type ListedTool } from './tool-registry';
+import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
+import { readToolList, ToolRegistry } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
 import { notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 
@@ -49,55 +47,8 @@ export type { DecisionNotice } from '../audit-events';
 export { MAX_QUEUED_WHILE_RESTARTING } from './channel';
 export { GUARD_BLOCKED } from './subjects';
 
-export interface GuardProxyOptions {
-  /** Writes raw text (one or more newline-terminated messages) to the upstream server. */
-  readonly toUpstream: (data: string) => void;
-  /** Writes raw text to the MCP client. */
-  readonly toClient: (data: string) => void;
-  readonly policy: { readonly state: PolicyState };
-  readonly audit: AuditSink;
-  readonly limiter: RateLimiter;
-  readonly clock: Clock;
-  readonly mode: Mode;
-  /** Approvers tried before MCP elicitation (the editor bridge, when present). */
-  readonly approvers?: readonly Approver[];
-  readonly serverName: string;
-  readonly auditIncludeArgs?: boolean;
-  readonly log: (message: string) => void;
-  /** How long the guard waits for its own requests to the upstream (tools/list). */
-  readonly upstreamRequestTimeoutMs?: number;
-  /**
-   * Seconds (as ms) the guard waits for the upstream's answer to a forwarded tools/call
-   * before answering the client itself and cancelling the call upstream; 0 waits forever.
-   */
-  readonly callTimeoutMs?: number;
-  /** The longest message accepted from either side, in UTF-8 bytes (`--max-message-bytes`). */
-  readonly maxMessageBytes?: number;
-  /** Forward calls that are not Read / low risk even while the audit log cannot be written. */
-  readonly auditFailOpen?: boolean;
-  /** Told of every decision, for the editor's status bar. */
-  readonly onDecision?: (event: DecisionNotice) => void;
-  /** The server's tool list, each time the guard reads it (for the editor's policy language). */
-  readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
-  /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
-  readonly onUpstreamReady?: () => void;
-}
-
-/** The default for `--call-timeout`, in seconds. */
-export const DEFAULT_CALL_TIMEOUT_SECONDS = 60;
-/** Longer string ids are refused: ids are kept while requests are open, and no client needs more. */
-export const MAX_ID_LENGTH = 1024;
-
-/** What of a listed tool the editor's policy language uses: name, title, description, input schema, annotations. */
-function toolDefinition(t: Record<string, unknown> & { name: string }): ToolDefinition {
-  return {
-    name: t.name,
-    ...(typeof t['title'] === 'string' ? { title: t['title'] } : {}),
-    ...(typeof t['description'] === 'string' ? { description: t['description'] } : {}),
-    ...(isPlainObject(t['inputSchema']) ? { inputSchema: t['inputSchema'] as ToolDefinition['inputSchema'] } : {}),
-    ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] as ToolDefinition['annotations'] } : {}),
-  };
-}
+export { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
+export { MAX_ID_LENGTH } from './client-message';
 
 export class GuardProxy {
   private mode: Mode;
@@ -151,7 +102,13 @@ export class GuardProxy {
     });
     this.clientLines = new LineSplitter((line) => this.onClientLine(line), { maxLineBytes: this.maxMessageBytes, onOversize: () => this.clientOversize() });
     this.upstreamLines = new LineSplitter((line) => this.onUpstreamLine(line), { maxLineBytes: this.maxMessageBytes, onOversize: () => this.upstreamOversize() });
-    this.tools = new ToolRegistry(() => this.fetchUpstreamTools());
+    this.tools = new ToolRegistry(async () => {
+      await this.own.whenUp();
+      const caps = this.session.upstreamCapabilities;
+      // A server that declared no tools capability has none to list.
+      if (caps !== undefined && !isPlainObject(caps['tools'])) return [];
+      return readToolList((cursor) => this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor }), opts.onToolsRead);
+    });
   }
 
   get currentMode(): Mode {
@@ -233,60 +190,35 @@ export class GuardProxy {
    * in (a batch's whole line), used only to skip work for messages that cannot need it.
    */
   private onClientMessage(raw: unknown, text: string, tooDeep: boolean): void {
-    if (!isPlainObject(raw)) {
-      this.channel.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: a message must be a JSON object'));
-      return;
+    const m = readClientMessage(raw, tooDeep);
+    switch (m.kind) {
+      case 'request':
+        return this.onClientRequest(m.id, m.method, m.msg, text, tooDeep);
+      case 'notification':
+        return this.onClientNotification(m.method, m.msg);
+      case 'response':
+        return this.onClientResponse(m.id, m.msg, tooDeep);
+      case 'refused':
+        return this.channel.sendDown(m.answer);
+      case 'dropped':
+        return this.opts.log(m.why);
     }
-    const msg = raw as JsonRpcMessage;
-    const { method } = msg;
-    if (typeof method === 'string') {
-      if ('result' in msg || 'error' in msg) {
-        // Another reader could take it for a response: it is neither, so it goes nowhere.
-        if (isValidId(msg.id)) this.channel.sendDown(errorLine(msg.id, INVALID_REQUEST, 'Invalid request: a message with a method cannot carry a result or an error'));
-        else this.opts.log(`dropped a client message with both a method and a result or error`);
-        return;
-      }
-      if (!('id' in msg)) {
-        if (tooDeep) return this.opts.log(`dropped a client notification ${JSON.stringify(method.slice(0, 80))} nested deeper than ${MAX_JSON_DEPTH} levels`);
-        return this.onClientNotification(method, msg);
-      }
-      if (!isValidId(msg.id)) {
-        this.channel.sendDown(errorLine(null, INVALID_REQUEST, 'Invalid request: id must be a string or a number'));
-        return;
-      }
-      if (typeof msg.id === 'string' && msg.id.length > MAX_ID_LENGTH) {
-        this.channel.sendDown(errorLine(null, INVALID_REQUEST, `Invalid request: the id is ${msg.id.length} characters long, over MCP Guard's limit of ${MAX_ID_LENGTH}`));
-        return;
-      }
-      return this.onClientRequest(msg.id, method, msg, text, tooDeep);
-    }
-    if ('result' in msg || 'error' in msg) return this.onClientResponse(msg, tooDeep);
-    this.channel.sendDown(errorLine(isValidId(msg.id) ? msg.id : null, INVALID_REQUEST, 'Invalid request: no method, result or error'));
   }
 
   /**
    * A response from the client means something only as the answer to a request the guard or the
-   * current upstream sent (elicitation, sampling, roots); anything else is dropped, never forwarded.
+   * current upstream sent (elicitation, sampling, roots), once; anything else is dropped.
    */
-  private onClientResponse(msg: JsonRpcMessage, tooDeep: boolean): void {
-    if (!isValidId(msg.id)) {
-      this.opts.log(`dropped a response from the client without a request id (${JSON.stringify(msg.id ?? null)}): it answers nothing the server asked`);
-      return;
-    }
-    if ('result' in msg && 'error' in msg) {
-      this.opts.log(`dropped a response from the client to request id ${JSON.stringify(msg.id)} with both a result and an error`);
-      return;
-    }
-    const key = idKey(msg.id);
+  private onClientResponse(id: JsonRpcId, msg: JsonRpcMessage, tooDeep: boolean): void {
+    const key = idKey(id);
     if (this.own.answeredByClient(key, msg)) return;
-    // Only answers to what the (current) upstream asked go up, each once: an answer to a request
-    // of a server process that has since died must not reach its replacement.
+    // An answer to a request of a server process that has since died must not reach its replacement.
     if (!this.upstreamPending.delete(key)) {
-      this.opts.log(`dropped a response from the client to an unknown request id ${JSON.stringify(msg.id)}`);
+      this.opts.log(`dropped a response from the client to an unknown request id ${JSON.stringify(id)}`);
       return;
     }
     if (tooDeep) return this.opts.log(`dropped a response from the client nested deeper than ${MAX_JSON_DEPTH} levels`);
-    this.channel.sendUp(wireLine(responseMessage(msg.id, msg)));
+    this.channel.sendUp(wireLine(responseMessage(id, msg)));
   }
 
   private onClientNotification(method: string, msg: JsonRpcMessage): void {
@@ -512,31 +444,6 @@ export class GuardProxy {
         if (id !== null && !scanner.hasMethod) this.failForwarded(id, `it was ${bytes} bytes, over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
       },
     };
-  }
-
-  private async fetchUpstreamTools(): Promise<ListedTool[]> {
-    await this.own.whenUp();
-    const caps = this.session.upstreamCapabilities;
-    if (caps !== undefined && !isPlainObject(caps['tools'])) return [];
-    const tools: ListedTool[] = [];
-    const definitions: ToolDefinition[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const result = await this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor });
-      if (!isPlainObject(result) || !Array.isArray(result['tools'])) throw new Error('the server answered tools/list without a tools array');
-      for (const t of result['tools']) {
-        if (isPlainObject(t) && typeof t['name'] === 'string') {
-          tools.push({ name: t['name'], ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] } : {}) });
-          if (this.opts.onToolsRead) definitions.push(toolDefinition(t as Record<string, unknown> & { name: string }));
-        }
-      }
-      cursor = typeof result['nextCursor'] === 'string' ? result['nextCursor'] : undefined;
-      if (cursor === undefined) {
-        this.opts.onToolsRead?.(definitions);
-        return tools;
-      }
-    }
-    throw new Error('the server kept paging tools/list past 100 pages');
   }
 
   // ---- lifecycle ---------------------------------------------------------------------

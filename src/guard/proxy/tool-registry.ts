@@ -1,4 +1,6 @@
 import type { ToolAnnotations } from '../catalog/classify';
+import type { ToolDefinition } from '../catalog/types';
+import { isPlainObject } from '../util/json';
 
 export interface ListedTool {
   readonly name: string;
@@ -66,4 +68,44 @@ export class ToolRegistry {
   get names(): readonly string[] {
     return this.tools ? [...this.tools.keys()] : [];
   }
+}
+
+/** What of a listed tool the editor's policy language uses: name, title, description, input schema, annotations. */
+function toolDefinition(t: Record<string, unknown> & { name: string }): ToolDefinition {
+  return {
+    name: t.name,
+    ...(typeof t['title'] === 'string' ? { title: t['title'] } : {}),
+    ...(typeof t['description'] === 'string' ? { description: t['description'] } : {}),
+    ...(isPlainObject(t['inputSchema']) ? { inputSchema: t['inputSchema'] as ToolDefinition['inputSchema'] } : {}),
+    ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] as ToolDefinition['annotations'] } : {}),
+  };
+}
+
+/**
+ * Reads the server's whole tool list, page by page (`nextCursor`), through `request`; `onToolsRead`
+ * gets the definitions once the list is complete.
+ */
+export async function readToolList(
+  request: (cursor: string | undefined) => Promise<unknown>,
+  onToolsRead?: (tools: readonly ToolDefinition[]) => void,
+): Promise<ListedTool[]> {
+  const tools: ListedTool[] = [];
+  const definitions: ToolDefinition[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const result = await request(cursor);
+    if (!isPlainObject(result) || !Array.isArray(result['tools'])) throw new Error('the server answered tools/list without a tools array');
+    for (const t of result['tools']) {
+      if (isPlainObject(t) && typeof t['name'] === 'string') {
+        tools.push({ name: t['name'], ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] } : {}) });
+        if (onToolsRead) definitions.push(toolDefinition(t as Record<string, unknown> & { name: string }));
+      }
+    }
+    cursor = typeof result['nextCursor'] === 'string' ? result['nextCursor'] : undefined;
+    if (cursor === undefined) {
+      onToolsRead?.(definitions);
+      return tools;
+    }
+  }
+  throw new Error('the server kept paging tools/list past 100 pages');
 }
