@@ -2,6 +2,7 @@ import { isLockdownSafe, type Classification } from './catalog/classify';
 
 export { isLockdownSafe };
 import { evaluatePolicy, evaluateResource, entryRule, resourceRule, type PolicyIndex, type PolicyVerdict, type ResourceVerdict } from './policy/evaluate';
+import { UncheckableArgument } from './policy/conditions';
 import type { Action, Mode } from './policy/model';
 import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
 
@@ -61,7 +62,14 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
       reason: `Lockdown mode blocks every tool that is not Read / low risk; ${call.tool} is ${call.classification.category} / ${call.classification.risk}.`,
     };
   }
-  return fromVerdict(evaluatePolicy(state.index, call.tool, call.args, call.classification), limitRefs, limiter);
+  let policy: PolicyVerdict;
+  try {
+    policy = evaluatePolicy(state.index, call.tool, call.args, call.classification);
+  } catch (e) {
+    if (e instanceof UncheckableArgument) return { kind: 'deny', rule: 'arguments', reason: `${e.message}.` };
+    throw e;
+  }
+  return fromVerdict(policy, limitRefs, limiter);
 }
 
 /** What the policy said about a request, in the shape both tool and resource verdicts share. */

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryOf, readJsonLines, resultText, startRawGuard, type RawGuard, type RawGuardOptions } from '../support/raw-guard';
+import { GUARD } from '../support/paths';
 import type { RawMessage } from '../support/raw-client';
 import { tempDir, waitFor } from '../support/temp';
 
@@ -273,5 +275,46 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
     const audit = JSON.stringify(g.audit());
     for (const secret of secrets) assert.ok(!audit.includes(secret), `the audit log shows ${secret}`);
     assert.ok(audit.includes('res.partner') && audit.includes('example.com/cb') && audit.includes('page=2'), 'the rest stays readable');
+  });
+
+  it('a backtracking-prone regex condition cannot freeze the guard: the call is decided and the next one answered within a second', async () => {
+    const policy = 'version: 1\ntools:\n  search_records (dotted):\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^([a-z_]+\\\\.?)+$" }\n';
+    const g = start({ policy });
+    await g.client.initialize();
+    const started = Date.now();
+    g.client.send({ jsonrpc: '2.0', id: 'evil', method: 'tools/call', params: { name: 'search_records', arguments: { model: `${'a'.repeat(40)}!` } } });
+    const next = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'next', 5_000);
+    assert.ok(Date.now() - started < 1000, `answered after ${Date.now() - started} ms`);
+    assert.equal(next.result?.isError, false);
+    await g.response('evil');
+    const dotted = await g.call('tools/call', { name: 'search_records', arguments: { model: 'res.partner' } }, 'dotted');
+    assert.match(resultText(dotted), /by rule tools\.search_records \(dotted\)/);
+  });
+
+  describe('policies that look right and do nothing are invalid, so the guard fails closed', () => {
+    const cases: [string, string, RegExp][] = [
+      ['an empty value', 'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: eq, value: }\n', /`value` is empty: eq needs a value/],
+      ['a tool key in other capitals', 'version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n', /cancel_async_task/],
+      ['a regex that needs backtracking', 'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^(?=res)" }\n', /lookahead/],
+    ];
+    for (const [what, policy, message] of cases) {
+      it(`${what}: validate exits 1 naming it, and a running guard blocks every call`, async () => {
+        const { dir, cleanup } = tempDir('mcp-guard-invalid-');
+        try {
+          const file = join(dir, 'p.yaml');
+          writeFileSync(file, policy);
+          const v = spawnSync(process.execPath, [GUARD, 'validate', file], { encoding: 'utf8' });
+          assert.equal(v.status, 1, v.stdout + v.stderr);
+          assert.match(v.stdout + v.stderr, message);
+        } finally {
+          cleanup();
+        }
+        const g = start({ policy });
+        await g.client.initialize();
+        const m = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'any');
+        assert.match(resultText(m), /by rule policy/);
+        assert.deepEqual(g.journal(), []);
+      });
+    }
   });
 });

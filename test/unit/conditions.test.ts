@@ -181,6 +181,31 @@ describe('conditions: regex', () => {
     assert.equal(u({ v: 'Émile' }), true);
     assert.equal(u({ v: 'émile' }), false);
   });
+
+  // The argument comes from the agent: with V8's backtracking this pattern took hours on 40 characters.
+  it('runs in linear time: ^([a-z_]+\\.?)+$ on a 40-character and a 64 KB near miss (the longest it matches)', () => {
+    const c = cond('model', 'regex', '^([a-z_]+\\.?)+$');
+    const t0 = Date.now();
+    assert.equal(c({ model: `${'a'.repeat(40)}!` }), false);
+    assert.equal(c({ model: `${'res_partner.'.repeat(5_400)}!` }), false);
+    assert.throws(() => c({ model: `${'res_partner.'.repeat(8_500)}!` }), /at most 65536 characters/);
+    assert.equal(c({ model: 'res.partner' }), true);
+    assert.ok(Date.now() - t0 < 100, `${Date.now() - t0} ms`);
+  });
+
+  it('keeps the JavaScript meaning where RE2 differs: . and \\s', () => {
+    // RE2's . matches \r and U+2028, its \s has no \v nor U+00A0; the guard keeps JavaScript's.
+    assert.equal(cond('v', 'regex', '^a.b$')({ v: 'a\rb' }), false);
+    assert.equal(cond('v', 'regex', '^a.b$')({ v: 'a\u2028b' }), false);
+    assert.equal(cond('v', 'regex', '^a.b$')({ v: 'a😀b' }), true);
+    assert.equal(cond('v', 'regex', '^a\\sb$')({ v: 'a\u000bb' }), true);
+    assert.equal(cond('v', 'regex', '^a\\sb$')({ v: 'a\u00a0b' }), true);
+  });
+
+  it('throws on a pattern the validator refuses (the parser never passes one)', () => {
+    assert.throws(() => cond('v', 'regex', '(?=a)'), /lookahead/);
+    assert.throws(() => cond('v', 'regex', '('), /Invalid regular expression/);
+  });
 });
 
 describe('conditions: contains', () => {

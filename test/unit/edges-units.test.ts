@@ -1,6 +1,11 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { BoundedCache } from '../../src/guard/bounded-cache';
+import { classifyTool } from '../../src/guard/catalog/classify';
+import { decide } from '../../src/guard/decider';
+import { MAX_REGEX_INPUT } from '../../src/guard/policy/conditions';
+import { explainCall } from '../../src/guard/policy/explain';
+import { RateLimiter } from '../../src/guard/rate-limiter';
 import { PolicyIndex, evaluateResource } from '../../src/guard/policy/evaluate';
 import { MAX_URI_LENGTH, normaliseResourceUri } from '../../src/guard/policy/resource-uri';
 import { parsePolicy } from '../../src/guard/policy/parse';
@@ -114,5 +119,22 @@ describe('caches bounded in bytes', () => {
     for (let i = 0; i < 50; i++) evaluateResource(index, `odoo://record/${'big'.repeat(100_000)}${i}`);
     assert.ok(index.cachedKeyChars <= 3 * (1 << 20), `${index.cachedKeyChars} characters cached`);
     assert.equal(evaluateResource(index, 'odoo://record/1').action, 'deny');
+  });
+});
+
+describe('regex conditions on long texts', () => {
+  it('a text over the regex input cap is not matched but denies the call, in the guard and in explain', () => {
+    // An allow entry whose regex would decide: neither "holds" nor "does not hold" may be guessed.
+    const { policy } = parsePolicy('version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^res\\\\." }\n');
+    const index = new PolicyIndex(policy!);
+    const cls = classifyTool('search_records');
+    const long = `res.${'x'.repeat(MAX_REGEX_INPUT)}`;
+    const v = decide({ kind: 'valid', index }, 'enforce', { tool: 'search_records', args: { model: long }, classification: cls }, new RateLimiter());
+    assert.equal(v.kind, 'deny');
+    assert.equal(v.rule, 'arguments');
+    assert.match(v.reason, /args\.model is 65540 characters long/);
+    assert.equal(explainCall(index, 'search_records', { model: long }, cls).rule, 'arguments');
+    const short = decide({ kind: 'valid', index }, 'enforce', { tool: 'search_records', args: { model: 'sale.order' } , classification: cls }, new RateLimiter());
+    assert.equal(short.kind, 'allow');
   });
 });

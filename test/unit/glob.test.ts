@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { compileNamePattern, globToRegExp, isGlob } from '../../src/guard/policy/glob';
+import fc from 'fast-check';
+import { compileGlob, compileNamePattern, globToRegExp, isGlob } from '../../src/guard/policy/glob';
 
 function matches(glob: string, name: string): boolean {
   return compileNamePattern(glob).test(name);
@@ -108,4 +109,80 @@ describe('glob', () => {
       [true, true, false, true],
     );
   });
+
+  it('? is one code point and * spans line breaks, as the old `su` regex had it', () => {
+    assert.equal(matches('a?b', 'a😀b'), true); // a surrogate pair is one character
+    assert.equal(matches('a??b', 'a😀b'), false);
+    assert.equal(matches('?', '\n'), true);
+    assert.equal(matches('a*b', 'a\r\n\u2028b'), true);
+    // Nothing matches half of a surrogate pair: a lone surrogate in the glob matches only a lone one.
+    assert.equal(matches('*\udc00', '\ud83d\udc00'), false);
+    assert.equal(matches('*\udc00', 'x\udc00'), true);
+    assert.equal(matches('\ud83d*', '\ud83d\udc00'), false);
+    assert.equal(matches('\ud83d*', '\ud83dx'), true);
+    assert.equal(matches('*\ud83d*', 'a\ud83d\udc00b'), false);
+    assert.equal(matches('*\udc00?', 'a\ud83d\udc00b'), false);
+    assert.equal(matches('*?\udc00*', 'a\ud83d\udc00b'), false);
+  });
+
+  // The matcher replaced `globToRegExp(glob).test(input)`: it must give the same answer on every input.
+  it('gives the same answers as the regular expression it replaced (property)', () => {
+    const chars = ['a', 'b', '/', '.', '*', '?', '😀', '\ud83d', '\ude00', '\n'];
+    const text = (max: number) => fc.array(fc.constantFrom(...chars), { maxLength: max }).map((a) => a.join(''));
+    const inputChars = chars.filter((c) => c !== '*' && c !== '?').concat(['*', '?']);
+    const input = fc.array(fc.constantFrom(...inputChars), { maxLength: 14 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(text(8), input, (glob, name) => {
+        assert.equal(compileGlob(glob)(name), globToRegExp(glob).test(name), `${JSON.stringify(glob)} vs ${JSON.stringify(name)}`);
+        assert.equal(compileNamePattern(glob).test(name), globToRegExp(glob).test(name));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives the same answers on inputs built from the glob itself (property)', () => {
+    // Random inputs rarely match long globs; these are the glob with each * and ? filled in, then perturbed.
+    const chars = ['a', 'b', '/', '.', '*', '?', '😀', '\ud83d'];
+    const glob = fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 10 }).map((a) => a.join(''));
+    const fill = fc.array(fc.constantFrom('', 'a', 'b/', '😀', '.a', '\ude00', 'ab.b'), { minLength: 12, maxLength: 12 });
+    fc.assert(
+      fc.property(glob, fill, fc.nat(20), (g, f, cut) => {
+        let k = 0;
+        let name = '';
+        for (const ch of g) name += ch === '*' ? f[k++ % f.length] : ch === '?' ? (f[k++ % f.length] || 'x').slice(0, 1) : ch;
+        for (const n of [name, name.slice(0, cut), name.slice(cut), `${name}a`, `a${name}`]) {
+          assert.equal(compileGlob(g)(n), globToRegExp(g).test(n), `${JSON.stringify(g)} vs ${JSON.stringify(n)}`);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  describe('linear time: a long input cannot stall the guard', () => {
+    const MB = 1 << 20;
+    const within = (ms: number, what: string, run: () => boolean, expected: boolean) => {
+      const t0 = process.hrtime.bigint();
+      const got = run();
+      const took = Number(process.hrtime.bigint() - t0) / 1e6;
+      assert.equal(got, expected, what);
+      assert.ok(took < ms, `${what}: ${took.toFixed(1)} ms`);
+    };
+
+    it('1 MB URI against odoo://*/attachment/*.pdf, matching and not', () => {
+      const p = compileNamePattern('odoo://*/attachment/*.pdf');
+      const near = `odoo://${'/attachment/'.repeat(MB / 12)}x.pd`;
+      within(100, 'near miss', () => p.test(near), false);
+      within(100, 'match', () => p.test(`${near}f`), true);
+      within(100, 'many slashes', () => p.test(`odoo://${'/'.repeat(MB)}`), false);
+    });
+
+    it('1 MB input against *a*a*a*a*b and other many-star globs', () => {
+      within(100, '*a*a*a*a*b on a…a', () => compileNamePattern('*a*a*a*a*b').test('a'.repeat(MB)), false);
+      within(100, '*a*a*a*a*b on a…ab', () => compileNamePattern('*a*a*a*a*b').test(`${'a'.repeat(MB)}b`), true);
+      within(100, '*?a?*?a?*b on a…a', () => compileNamePattern('*?a?*?a?*b').test('a'.repeat(MB)), false);
+      within(100, '*aaaaaaaab* on a…a', () => compileNamePattern('*aaaaaaaab*').test('a'.repeat(MB)), false);
+      within(100, '?*😀*? on pairs', () => compileNamePattern('?*😀*?').test('\ud83d'.repeat(MB)), false);
+    });
+  });
 });
+

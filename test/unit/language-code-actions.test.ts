@@ -82,6 +82,50 @@ describe('language code actions: "did you mean"', () => {
   });
 });
 
+describe('language code actions: a tool name with other capitals', () => {
+  it('Cancel_Async_Task → cancel_async_task (a catalog tool: the parser\'s error)', () => {
+    const text = 'version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n';
+    assert.deepEqual(actions(text).map((a) => [a.title, a.diagnostic.code, a.diagnostic.severity, a.isPreferred]), [['Change to "cancel_async_task"', 'tool-name-case', 'error', true]]);
+    const after = fixed(text, 'Change to "cancel_async_task"');
+    assert.equal(after, 'version: 1\ntools:\n  cancel_async_task:\n    action: deny\n');
+    assert.deepEqual(policyDiagnostics(after), []);
+  });
+
+  it('a labelled key keeps its label, plain or quoted', () => {
+    for (const [key, want] of [
+      ['CANCEL_async_task (no cancel)', 'cancel_async_task (no cancel)'],
+      ['"Cancel_Async_Task (no cancel)"', '"cancel_async_task (no cancel)"'],
+      ["'Cancel_Async_Task (no cancel)'", "'cancel_async_task (no cancel)'"],
+    ]) {
+      const text = `version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n  ${key}:\n    action: deny\n`;
+      assert.deepEqual(
+        actions(text).map((a) => [a.title, a.diagnostic.code, a.diagnostic.severity]),
+        [['Change to "cancel_async_task"', 'tool-name-case', 'error']],
+      );
+      const after = fixed(text, 'Change to "cancel_async_task"');
+      assert.equal(after, text.replace(key, want));
+      assert.deepEqual(policyDiagnostics(after).filter((d) => d.severity !== 'information'), [], after);
+    }
+  });
+
+  it('a hide item, and a tool the running guard reported', () => {
+    const reported: ReportedTool[] = [{ name: 'delete_repo' }];
+    const text = 'version: 1\nhide: [Read_Field_To_File]\ntools:\n  Delete_Repo: { action: deny }\n';
+    assert.deepEqual(
+      actions(text, reported).filter((a) => a.diagnostic.code === 'tool-name-case').map((a) => a.title),
+      ['Change to "read_field_to_file"', 'Change to "delete_repo"'],
+    );
+    assert.equal(fixed(text, 'Change to "read_field_to_file"', reported), text.replace('Read_Field_To_File', 'read_field_to_file'));
+    assert.equal(fixed(text, 'Change to "delete_repo"', reported), text.replace('Delete_Repo', 'delete_repo'));
+  });
+
+  it('no fix when the right name already has an entry of that key (it would repeat the key)', () => {
+    const text = 'version: 1\ntools:\n  Cancel_Async_Task: { action: deny }\n  cancel_async_task: { action: allow }\n';
+    assert.deepEqual(policyDiagnostics(text).filter((d) => d.severity === 'error').map((d) => d.code), ['tool-name-case']);
+    assert.deepEqual(actions(text).filter((a) => a.diagnostic.code === 'tool-name-case'), []);
+  });
+});
+
 describe('language code actions: risky allow', () => {
   it('allow on a critical tool becomes require_approval (exact key and glob)', () => {
     const text = 'version: 1\ntools:\n  cancel_async_task:\n    action: allow\n  "execute_*": { action: allow }\n';

@@ -108,6 +108,59 @@ describe('language diagnostics: tool names', () => {
   });
 });
 
+// Tool names are case-sensitive: a key that is a known tool with other capitals matches nothing, so a
+// deny written so never applies. It used to be an unknown-tool warning; it is an error (the guard then
+// refuses the file, failing closed) naming the real tool.
+describe('language diagnostics: tool names with other capitals', () => {
+  /** Without the information about reported tools no entry names (beside the point here). */
+  const issues = (text: string, tools?: readonly ReportedTool[]) => rows(text, tools).filter((r) => r[0] !== 'information');
+  const CASE = (key: string, tool: string, entry = key) =>
+    `Unknown tool "${key}": tool names are case-sensitive, and the tool is "${tool}"; as written, the entry for ${entry} never applies`;
+
+  it('a catalog tool: one error (the parser\'s), no unknown-tool warning beside it', () => {
+    assert.deepEqual(rows('version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n'), [
+      ['error', 'tool-name-case', '2:2-2:19', CASE('Cancel_Async_Task', 'cancel_async_task'), 'cancel_async_task'],
+    ]);
+    // validate (no reported tools) says the same, as an error
+    assert.deepEqual(validatePolicyText('version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n').map(row), [
+      ['error', 'tool-name-case', '2:2-2:19', CASE('Cancel_Async_Task', 'cancel_async_task'), 'cancel_async_task'],
+    ]);
+  });
+
+  it('a labelled key: only the name is compared, and the error is on the name', () => {
+    assert.deepEqual(rows('version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n  CANCEL_ASYNC_TASK (never):\n    action: deny\n'), [
+      ['error', 'tool-name-case', '4:2-4:19', CASE('CANCEL_ASYNC_TASK', 'cancel_async_task', 'CANCEL_ASYNC_TASK (never)'), 'cancel_async_task'],
+    ]);
+  });
+
+  it('a tool the running guard reported (not in the catalog): an error from the tool list', () => {
+    const reported: ReportedTool[] = [{ name: 'delete_repo' }, { name: 'Fork_Repo' }];
+    assert.deepEqual(issues('version: 1\ntools:\n  Delete_Repo:\n    action: deny\n  fork_repo (x):\n    action: deny\n', reported), [
+      ['error', 'tool-name-case', '2:2-2:13', CASE('Delete_Repo', 'delete_repo'), 'delete_repo'],
+      ['error', 'tool-name-case', '4:2-4:11', CASE('fork_repo', 'Fork_Repo', 'fork_repo (x)'), 'Fork_Repo'],
+    ]);
+    // the exact names are fine; without the list they are unknown tools, as before (warnings)
+    assert.deepEqual(issues('version: 1\ntools:\n  delete_repo:\n    action: deny\n', reported), []);
+    assert.deepEqual(rows('version: 1\ntools:\n  Delete_Repo:\n    action: deny\n').map((r) => r.slice(0, 2)), [['warning', 'unknown-tool']]);
+  });
+
+  it('two reported tools that differ only in case: an error naming both, with no single fix', () => {
+    const reported: ReportedTool[] = [{ name: 'Sync' }, { name: 'SYNC' }];
+    assert.deepEqual(issues('version: 1\ntools:\n  sync:\n    action: deny\n', reported), [
+      ['error', 'tool-name-case', '2:2-2:6', 'Unknown tool "sync": tool names are case-sensitive, and the tools are "Sync" and "SYNC"; as written, the entry for sync never applies'],
+    ]);
+  });
+
+  it('hide items: a catalog tool from the parser, a reported tool from the list; URIs and globs are not compared', () => {
+    const reported: ReportedTool[] = [{ name: 'delete_repo' }];
+    assert.deepEqual(issues('version: 1\nhide: [Read_Field_To_File, Delete_Repo, "odoo://Search_Records", "Search_*"]\n', reported), [
+      ['error', 'tool-name-case', '1:7-1:25', 'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it', 'read_field_to_file'],
+      ['error', 'tool-name-case', '1:27-1:38', 'Unknown tool "Delete_Repo" in hide: tool names are case-sensitive, and the tool is "delete_repo"; as written, hide does not remove it', 'delete_repo'],
+      ['warning', 'unmatched-glob', '1:65-1:75', `The glob "Search_*" in hide matches no tool ${WITH_LIST}`],
+    ]);
+  });
+});
+
 describe('language diagnostics: condition paths against the input schema', () => {
   const text = [
     'version: 1',

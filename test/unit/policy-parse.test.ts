@@ -655,9 +655,151 @@ describe('policy parse: errors with code, message and range', () => {
     expectOne(conditionFile('{ path: args.x, op: eq }'), {
       severity: 'error',
       code: 'missing-key',
-      message: 'Condition op eq needs a value',
+      message: '`value` is missing: eq needs a value to compare with; to test that the argument is absent use `op: exists, value: false`',
       line: 5,
       character: 28,
+    });
+  });
+
+  // YAML reads `value:` with nothing after it as null, so `eq` compared with null and quietly never held.
+  it('an empty value is an error for every op that needs a value, at the value key', () => {
+    const ops = ['eq', 'neq', 'in', 'not_in', 'lt', 'lte', 'gt', 'gte', 'regex', 'contains'];
+    for (const op of ops) {
+      const present = op === 'neq' || op === 'not_in';
+      const r = expectOne(conditionFile(`{ path: args.model, op: ${op}, value: }`), {
+        severity: 'error',
+        code: 'empty-value',
+        message: `\`value\` is empty: ${op} needs a value to compare with; ${present ? 'to test that the argument is present use `op: exists`' : 'to test that the argument is absent use `op: exists, value: false`'}`,
+        line: 5,
+        character: 34 + op.length,
+      });
+      assert.equal(r.diagnostics[0]!.range.end.line, 5);
+    }
+  });
+
+  it('an empty value in block style, and a value key with no value at all, are errors too', () => {
+    expectOne(entryWith('    action: deny\n    when:\n      - path: args.model\n        op: eq\n        value:\n'), {
+      severity: 'error',
+      code: 'empty-value',
+      message: '`value` is empty: eq needs a value',
+      line: 7,
+      character: 8,
+    });
+    expectOne(conditionFile('{ path: args.model, op: eq, value }'), {
+      severity: 'error',
+      code: 'empty-value',
+      message: '`value` is empty: eq needs a value',
+      line: 5,
+      character: 36,
+    });
+  });
+
+  it('an explicit null value (null, ~) is an error that shows how to match a JSON null', () => {
+    for (const written of ['null', '~', 'Null']) {
+      expectOne(conditionFile(`{ path: args.x, op: contains, value: ${written} }`), {
+        severity: 'error',
+        code: 'empty-value',
+        message: '`value` is null: contains would compare with null, which is almost never meant; to test that the argument is absent use `op: exists, value: false`, and to match an argument that is JSON null use `op: in, value: [null]`',
+        line: 5,
+        character: 45,
+      });
+    }
+    // The way it suggests is valid and does what it says.
+    const r = parsePolicy(conditionFile('{ path: args.x, op: in, value: [null] }'));
+    assert.deepEqual(r.diagnostics, []);
+    const cond = r.policy!.entries[0]!.when[0]!;
+    assert.equal(cond.test({ x: null }), true);
+    assert.equal(cond.test({}), false);
+    assert.equal(cond.test({ x: 'null' }), false);
+  });
+
+  it('exists keeps its optional boolean; an empty one is still a wrong type', () => {
+    assert.deepEqual(parsePolicy(conditionFile('{ path: args.x, op: exists }')).diagnostics, []);
+    assert.deepEqual(parsePolicy(conditionFile('{ path: args.x, op: exists, value: false }')).diagnostics, []);
+    expectOne(conditionFile('{ path: args.x, op: exists, value: }'), {
+      severity: 'error',
+      code: 'wrong-type',
+      message: 'The value of op exists must be true or false, not nothing',
+      line: 5,
+      character: 36,
+    });
+  });
+
+  it('an empty text is a value: eq "" is allowed', () => {
+    assert.deepEqual(parsePolicy(conditionFile('{ path: args.x, op: eq, value: "" }')).diagnostics, []);
+  });
+
+  it('a regex that needs backtracking is refused at the value, saying why', () => {
+    const cases: [string, string][] = [
+      ['^(?=.*admin)', 'regex uses a lookahead `(?=`, which MCP Guard does not support: conditions are matched in linear time (RE2 syntax); rewrite without it'],
+      ['(?<!x)y', 'regex uses a negative lookbehind `(?<!`'],
+      ['(a)\\\\1', 'regex uses the backreference `\\1`'],
+      ['a{5000}', 'regex uses the repeat count `{5000}`'],
+    ];
+    for (const [pattern, message] of cases) {
+      expectOne(conditionFile(`{ path: args.x, op: regex, value: "${pattern}" }`), {
+        severity: 'error',
+        code: 'unsupported-regex',
+        message,
+        line: 5,
+        character: 42,
+      });
+    }
+  });
+
+  it('a regex runs in linear time: ^([a-z_]+\\.?)+$ against a long near miss', () => {
+    const r = parsePolicy(conditionFile(`{ path: args.model, op: regex, value: '^([a-z_]+\\.?)+$' }`));
+    assert.deepEqual(r.diagnostics, []);
+    const cond = r.policy!.entries[0]!.when[0]!;
+    const t0 = Date.now();
+    assert.equal(cond.test({ model: `${'a'.repeat(40)}!` }), false);
+    assert.equal(cond.test({ model: `${'res.partner.'.repeat(5_400)}!` }), false);
+    assert.equal(cond.test({ model: 'res.partner' }), true);
+    assert.ok(Date.now() - t0 < 100, `${Date.now() - t0} ms`);
+  });
+
+  // Tool names are case-sensitive: `Cancel_Async_Task` matches no tool, so a deny written so never applies.
+  it('a tool key that differs from a catalog tool only in case is an error naming the tool', () => {
+    const r = expectOne('version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n', {
+      severity: 'error',
+      code: 'tool-name-case',
+      message: 'Unknown tool "Cancel_Async_Task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for Cancel_Async_Task never applies',
+      line: 2,
+      character: 2,
+      suggestion: 'cancel_async_task',
+    });
+    assert.deepEqual(r.diagnostics[0]!.range.end, { line: 2, character: 19 });
+    // The guard refuses the file (fails closed) rather than enforce a policy without the deny.
+    assert.equal(r.policy, undefined);
+  });
+
+  it('a labelled tool key: only its name is compared, and the error covers only the name', () => {
+    for (const [key, start] of [['CANCEL_async_task (no cancel)', 2], ['"CANCEL_async_task (no cancel)"', 3], ["'CANCEL_async_task (no cancel)'", 3]] as const) {
+      const r = expectOne(`version: 1\ntools:\n  ${key}:\n    action: deny\n`, {
+        severity: 'error',
+        code: 'tool-name-case',
+        message: 'Unknown tool "CANCEL_async_task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for CANCEL_async_task (no cancel) never applies',
+        line: 2,
+        character: start,
+        suggestion: 'cancel_async_task',
+      });
+      assert.deepEqual(r.diagnostics[0]!.range.end, { line: 2, character: start + 'CANCEL_async_task'.length });
+    }
+    // The exact name, labelled or not, and names no catalog tool resembles are fine.
+    assert.deepEqual(parsePolicy('version: 1\ntools:\n  cancel_async_task (no cancel):\n    action: deny\n').diagnostics, []);
+    assert.deepEqual(parsePolicy('version: 1\ntools:\n  My_Own_Tool:\n    action: deny\n').diagnostics, []);
+    // Globs are not compared (a glob may mean other tools of another server).
+    assert.deepEqual(parsePolicy('version: 1\ntools:\n  Cancel_*:\n    action: deny\n').diagnostics, []);
+  });
+
+  it('a hide item that differs from a catalog tool only in case is an error; URIs are not compared', () => {
+    expectOne('version: 1\nhide: [search_records, Read_Field_To_File, "odoo://Search_Records"]\n', {
+      severity: 'error',
+      code: 'tool-name-case',
+      message: 'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it',
+      line: 1,
+      character: 23,
+      suggestion: 'read_field_to_file',
     });
   });
 

@@ -165,6 +165,18 @@ describe('rule from call: Allow calls like this', () => {
     assert.equal(r.summary, '5 tests pass');
   });
 
+  it('pins a null argument with in/not_in [null] (eq and neq need a non-null value), for deny and allow', () => {
+    const text = starterPolicyFor();
+    const deny = edit(text, { tool: 'search_records', intent: 'deny', args: { model: 'res.partner', order: null }, conditions: [{ path: 'args.order', value: null }], reason: 'No unordered searches' });
+    assert.match(deny.text, /- \{ path: args\.order, op: in, value: \[ null \] \}/);
+    assert.equal(decide(deny.text, 'search_records', { model: 'res.partner', order: null }), 'deny');
+    assert.equal(decide(deny.text, 'search_records', { model: 'res.partner', order: 'name' }), 'allow');
+    const allow = edit(text, { tool: 'cancel_async_task', intent: 'allow', args: { task_id: null }, conditions: [{ path: 'args.task_id', value: null }] });
+    assert.match(allow.text, /- \{ path: args\.task_id, op: not_in, value: \[ null \] \}/);
+    assert.equal(decide(allow.text, 'cancel_async_task', { task_id: null }), 'allow');
+    assert.equal(decide(allow.text, 'cancel_async_task', { task_id: '1' }), 'require_approval');
+  });
+
   it('sets the stricter entry\'s action to allow when no argument is picked', () => {
     const r = edit(starterPolicyFor(), { tool: 'chatter_post', intent: 'allow', conditions: [] });
     assert.match(r.text, /\n {2}chatter_post: {2}# Write · high risk\n {4}action: allow\n/);

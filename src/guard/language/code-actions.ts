@@ -1,5 +1,5 @@
 /**
- * Quick fixes as pure text edits: apply a "did you mean"; turn a risky `allow` into
+ * Quick fixes as pure text edits: apply a "did you mean" (also the real capitals of a tool name); turn a risky `allow` into
  * `require_approval` (and `default: allow` / `risk: …: allow` into the safe action); add an entry
  * for a tool the server reported that the catalog does not know and no entry names; remove a dead
  * entry (its lines) or a dead action.
@@ -198,7 +198,10 @@ export function policyCodeActions(
       case 'unknown-parameter':
         if (d.suggestion !== undefined) out.push(replaceWith(d, `Change to "${d.suggestion}"`, d.suggestion));
         break;
-      case 'unknown-tool': {
+      case 'unknown-tool':
+      case 'tool-name-case': {
+        // The same edit for a misspelt tool and for one with other capitals (`Cancel_Async_Task`): the
+        // name is replaced, a labelled key keeps its label, a hide item or a test's call is replaced as is.
         const suggestion = d.suggestion;
         if (suggestion === undefined) break;
         const inHide = topOutline(doc).hide.some((h) => sameRange(h.range, d.range));

@@ -5,6 +5,9 @@
  *
  * - `unknown-tool` (warning): an exact key under tools or an item of hide that is neither in the
  *   catalog nor among the tools the server reported, with "did you mean";
+ * - `tool-name-case` (error): such a key or item that is a known tool with other capitals
+ *   (`Cancel_Async_Task`): names are case-sensitive, so a deny written so never applies. The parser
+ *   reports it for catalog tools (so the guard refuses the file); this adds the reported tools;
  * - `unmatched-glob` (warning): a glob under tools or in hide that matches no known tool;
  * - `unknown-parameter` (warning): a condition `path` whose first step is not a parameter of the
  *   tool's input schema (exact known keys; for a glob, when no matching tool has it);
@@ -27,7 +30,7 @@
 import type { PolicyDiagnostic, Range, Severity } from '../policy/diagnostics';
 import { PolicyIndex } from '../policy/evaluate';
 import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from '../policy/model';
-import { shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/parse';
+import { caseOnlyToolMatch, shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/parse';
 import { didYouMean } from '../policy/suggest';
 import { analyzePolicy, asDocument, entryKeyRange, entryOutline, entryPatternRange, relativeEntryOutline, topOutline, type PolicyDocument } from './analyze';
 import { globCovers } from './glob-cover';
@@ -65,6 +68,34 @@ function closedSchema(tool: KnownTool): boolean {
   return s !== undefined && typeof s.properties === 'object' && s.properties !== null && s.additionalProperties !== true;
 }
 
+const byLowerCase = new WeakMap<ToolIndex, ReadonlyMap<string, readonly string[]>>();
+
+/**
+ * The known tools `name` spells with other capitals, when it is not itself known; empty when the
+ * parser already reported it (a catalog tool), so the file gets one error, not two.
+ */
+function caseVariants(index: ToolIndex, name: string): readonly string[] {
+  if (index.has(name) || caseOnlyToolMatch(name) !== undefined) return [];
+  let map = byLowerCase.get(index);
+  if (!map) {
+    const m = new Map<string, string[]>();
+    for (const n of index.names) {
+      const k = n.toLowerCase();
+      const same = m.get(k);
+      if (same) same.push(n);
+      else m.set(k, [n]);
+    }
+    byLowerCase.set(index, m);
+    map = m;
+  }
+  return map.get(name.toLowerCase()) ?? [];
+}
+
+/** The end of a `tool-name-case` message: which tools `name` is, with other capitals. */
+function caseMessage(variants: readonly string[]): string {
+  return variants.length === 1 ? `the tool is "${variants[0]}"` : `the tools are ${variants.map((v) => `"${v}"`).join(' and ')}`;
+}
+
 // ── per entry (cached by entry text and tool index) ──
 
 const entryMemo = new WeakMap<EntryRecord, { readonly index: ToolIndex; readonly diagnostics: readonly PolicyDiagnostic[] }>();
@@ -85,9 +116,16 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
       const keyRange = entryPatternRange({ record, line: 0 });
       if (glob) {
         out.push(diag('warning', 'unmatched-glob', `The glob "${key}" matches no tool ${knownWhere(index)}`, keyRange));
-      } else {
-        const guess = index.suggest(key);
-        out.push(diag('warning', 'unknown-tool', `Unknown tool "${key}": not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`, keyRange, guess));
+      } else if (caseOnlyToolMatch(key) === undefined) {
+        // (A catalog tool with other capitals is the parser's tool-name-case error already.)
+        const variants = caseVariants(index, key);
+        if (variants.length > 0) {
+          const message = `Unknown tool "${key}": tool names are case-sensitive, and ${caseMessage(variants)}; as written, the entry for ${record.key ?? key} never applies`;
+          out.push(diag('error', 'tool-name-case', message, keyRange, variants.length === 1 ? variants[0] : undefined));
+        } else {
+          const guess = index.suggest(key);
+          out.push(diag('warning', 'unknown-tool', `Unknown tool "${key}": not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`, keyRange, guess));
+        }
       }
     }
     const withSchema = matching.filter(closedSchema);
@@ -183,7 +221,14 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     if (item.name.includes(':')) continue;
     if (index.matching(item.name).length > 0) continue;
     if (isGlobKey(item.name)) out.push(diag('warning', 'unmatched-glob', `The glob "${item.name}" in hide matches no tool ${knownWhere(index)}`, item.range));
+    else if (caseOnlyToolMatch(item.name) !== undefined) continue; // the parser's tool-name-case error
     else {
+      const variants = caseVariants(index, item.name);
+      if (variants.length > 0) {
+        const message = `Unknown tool "${item.name}" in hide: tool names are case-sensitive, and ${caseMessage(variants)}; as written, hide does not remove it`;
+        out.push(diag('error', 'tool-name-case', message, item.range, variants.length === 1 ? variants[0] : undefined));
+        continue;
+      }
       const guess = index.suggest(item.name);
       out.push(diag('warning', 'unknown-tool', `Unknown tool "${item.name}" in hide: not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`, item.range, guess));
     }

@@ -124,7 +124,9 @@ function scalar(value: string): string {
   return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
+/** `eq`/`neq` need a non-null value (an empty one is an error), so a null argument is matched with `in`/`not_in: [null]`. */
 function conditionText(c: Pick<ArgumentChoice, 'path' | 'value'>, op: 'eq' | 'neq'): string {
+  if (c.value === null) return flow({ path: c.path, op: op === 'eq' ? 'in' : 'not_in', value: [null] });
   return flow({ path: c.path, op, value: c.value });
 }
 
@@ -479,7 +481,8 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
       } else {
         const c = req.conditions[0]!;
         problem = step(addCondition(original, unit, conditionText(c, 'neq'), eol));
-        if (!problem) changes.push(`gave entry "${b.key}" the condition ${c.path} neq ${JSON.stringify(c.value)}, so it no longer applies to calls like this one`);
+        const cond = c.value === null ? `${c.path} not_in [null]` : `${c.path} neq ${JSON.stringify(c.value)}`;
+        if (!problem) changes.push(`gave entry "${b.key}" the condition ${cond}, so it no longer applies to calls like this one`);
       }
       if (problem) break;
     }

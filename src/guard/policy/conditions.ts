@@ -1,4 +1,22 @@
 import type { ConditionOp } from './model';
+import { compileLinearRegex } from './regex';
+
+/** The longest text a `regex` condition is matched against: linear time still grows with the text. */
+export const MAX_REGEX_INPUT = 64 * 1024;
+
+/**
+ * A condition that cannot be decided on this argument (a text too long to match). Conditions
+ * answer true or false, and either answer could let the call through, so the decision is a
+ * denial instead (see `decide`).
+ */
+export class UncheckableArgument extends Error {
+  constructor(
+    readonly path: string,
+    readonly length: number,
+  ) {
+    super(`${path} is ${length} characters long; MCP Guard matches regex conditions against at most ${MAX_REGEX_INPUT} characters, so it cannot check this call`);
+  }
+}
 
 type Args = Readonly<Record<string, unknown>>;
 
@@ -89,11 +107,15 @@ export function compileCondition(
         return found && ordered(v, value) && v >= (value as typeof v);
       };
     case 'regex': {
-      // No `g` or `y` flag: a stateless test, safe to share across calls.
-      const re = new RegExp(value as string, 'u');
+      // Linear-time matching (RE2 semantics, JavaScript syntax): the argument comes from the agent, and a
+      // backtracking engine lets one pattern and one crafted argument stall the guard (see ./regex.ts).
+      // Throws on a pattern the validator refuses; a stateless test, safe to share across calls.
+      const re = compileLinearRegex(value as string);
       return (args) => {
         const { found, value: v } = resolvePath(args, segments);
-        return found && typeof v === 'string' && re.test(v);
+        if (!found || typeof v !== 'string') return false;
+        if (v.length > MAX_REGEX_INPUT) throw new UncheckableArgument(`args.${segments.join('.')}`, v.length);
+        return re.test(v);
       };
     }
     case 'contains':

@@ -1,6 +1,6 @@
 import { normaliseResourceUri } from './resource-uri';
 import { isLockdownSafe, type Classification } from '../catalog/classify';
-import { resolvePath } from './conditions';
+import { resolvePath, UncheckableArgument } from './conditions';
 import { entryRule, evaluatePolicy, evaluateResource, resourceRule, type PolicyIndex, type PolicyVerdict } from './evaluate';
 import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry, type ResourceEntry } from './model';
 
@@ -49,6 +49,16 @@ function firstFailed(entry: PolicyEntry, args: Args): FailedCondition | undefine
  * fallback used when no entry set an action. Static: rate-limit counters are not consulted.
  */
 export function explainCall(index: PolicyIndex, tool: string, args: Args, cls: Classification, mode: Mode = 'enforce'): Explanation {
+  try {
+    return explainChecked(index, tool, args, cls, mode);
+  } catch (e) {
+    // As the guard decides it: a condition that cannot be checked denies the call.
+    if (!(e instanceof UncheckableArgument)) throw e;
+    return { tool, classification: cls, notMatched: [], decision: 'deny', rule: 'arguments', reason: `${e.message}.`, applied: [], rateLimits: [] };
+  }
+}
+
+function explainChecked(index: PolicyIndex, tool: string, args: Args, cls: Classification, mode: Mode): Explanation {
   const candidates = index.entriesFor(tool);
   const notMatched = candidates.flatMap((entry) => {
     const failed = firstFailed(entry, args);

@@ -1,4 +1,5 @@
 import { Document, Pair, Scalar, YAMLMap, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml';
+import { ODOO_MCP_CATALOG } from '../catalog/odoo-mcp';
 import { RISK_CLASSES, type RiskClass } from '../catalog/types';
 import { compileCondition } from './conditions';
 import type { PolicyDiagnostic, Position, Range, Severity } from './diagnostics';
@@ -21,6 +22,7 @@ import {
   type PolicyTest,
   type TestMode,
 } from './model';
+import { regexProblem } from './regex';
 import { didYouMean } from './suggest';
 
 export interface ParseResult {
@@ -261,9 +263,39 @@ function checkNamePatterns(c: Checker, node: Node | null, at: Offsets): NamePatt
   const out: NamePattern[] = [];
   for (const item of node.items) {
     const name = expectString(c, item as Node, offsetsOf(node, at), 'Each entry of hide');
-    if (name !== undefined) out.push(compileNamePattern(name));
+    if (name === undefined) continue;
+    // A resource URI (tool names have no `:`) is not checked against tool names.
+    const real = name.includes(':') ? undefined : caseOnlyToolMatch(name);
+    if (real !== undefined) {
+      c.error(
+        offsetsOf(item as Node, offsetsOf(node, at)),
+        'tool-name-case',
+        `Unknown tool "${name}" in hide: tool names are case-sensitive, and the tool is "${real}"; as written, hide does not remove it`,
+        real,
+      );
+    }
+    out.push(compileNamePattern(name));
   }
   return out;
+}
+
+let catalogByLowerCase: Map<string, string> | undefined;
+
+/**
+ * The catalog tool that `name` spells with other capitals (`Cancel_Async_Task` for `cancel_async_task`),
+ * when `name` is not itself a catalog tool; globs are not looked at. Tool names are case-sensitive, so
+ * such a key or hide item matches nothing: a `deny` written so would never apply. That is an error
+ * (the guard then fails closed) rather than the "unknown tool" warning an unrelated name gets. The
+ * catalog is what the guard knows of tools before the server has said anything (the editor also
+ * checks the tools the running guard reported, see `language/diagnostics.ts`).
+ */
+export function caseOnlyToolMatch(name: string): string | undefined {
+  if (name.includes('*') || name.includes('?') || Object.prototype.hasOwnProperty.call(ODOO_MCP_CATALOG, name)) return undefined;
+  if (!catalogByLowerCase) {
+    catalogByLowerCase = new Map();
+    for (const tool of Object.keys(ODOO_MCP_CATALOG)) catalogByLowerCase.set(tool.toLowerCase(), tool);
+  }
+  return catalogByLowerCase.get(name.toLowerCase());
 }
 
 function checkRisk(c: Checker, node: Node | null, at: Offsets): Partial<Record<RiskClass, Action>> {
@@ -300,14 +332,38 @@ function checkRateLimit(c: Checker, node: Node | null, at: Offsets): RateLimit |
 
 const PATH_PATTERN = /^args(\.[^.\s]+)+$/;
 
-function checkConditionValue(c: Checker, op: ConditionOp, node: Node | null, at: Offsets): { ok: boolean; value: unknown } {
-  if (node === null) {
+/** What to write instead of comparing with nothing, for the `empty-value` error of `op`. */
+function insteadOfNull(op: ConditionOp): string {
+  return op === 'neq' || op === 'not_in'
+    ? 'to test that the argument is present use `op: exists`'
+    : 'to test that the argument is absent use `op: exists, value: false`';
+}
+
+/**
+ * Checks `value` for `op`. Every op but `exists` needs one, and YAML reads an empty `value:` (or
+ * `~`, `null`) as null: `eq` would then compare with null and, for an argument that is absent or
+ * set, quietly never hold. So null is refused for all of them (an argument that is JSON null can
+ * still be matched with `op: in, value: [null]`).
+ */
+function checkConditionValue(c: Checker, op: ConditionOp, node: Node | null, at: Offsets, present: boolean): { ok: boolean; value: unknown } {
+  if (!present) {
     if (op === 'exists') return { ok: true, value: undefined };
-    c.error(at, 'missing-key', `Condition op ${op} needs a value`);
+    c.error(at, 'missing-key', `\`value\` is missing: ${op} needs a value to compare with; ${insteadOfNull(op)}`);
     return { ok: false, value: undefined };
   }
-  const value = c.toJS(node);
-  const where = offsetsOf(node, at);
+  const value = node === null ? null : c.toJS(node);
+  const where = node === null || node.range?.[0] === node.range?.[1] ? at : offsetsOf(node, at);
+  if (value === null && op !== 'exists') {
+    const empty = node === null || (isScalar(node) && (node.source ?? '') === '');
+    c.error(
+      where,
+      'empty-value',
+      empty
+        ? `\`value\` is empty: ${op} needs a value to compare with; ${insteadOfNull(op)}`
+        : `\`value\` is null: ${op} would compare with null, which is almost never meant; ${insteadOfNull(op)}, and to match an argument that is JSON null use \`op: in, value: [null]\``,
+    );
+    return { ok: false, value };
+  }
   switch (op) {
     case 'in':
     case 'not_in':
@@ -321,18 +377,17 @@ function checkConditionValue(c: Checker, op: ConditionOp, node: Node | null, at:
       if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string') return { ok: true, value };
       c.error(where, 'wrong-type', `The value of op ${op} must be a number or a text, not ${describe(value)}`);
       return { ok: false, value };
-    case 'regex':
+    case 'regex': {
       if (typeof value !== 'string') {
         c.error(where, 'wrong-type', `The value of op regex must be a regular expression as text, not ${describe(value)}`);
         return { ok: false, value };
       }
-      try {
-        new RegExp(value, 'u');
-        return { ok: true, value };
-      } catch (e) {
-        c.error(where, 'bad-regex', `Invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
-        return { ok: false, value };
-      }
+      // Compiles it too (compiled patterns are memoised, so compileCondition reuses this one).
+      const problem = regexProblem(value);
+      if (!problem) return { ok: true, value };
+      c.error(where, problem.kind === 'syntax' ? 'bad-regex' : 'unsupported-regex', problem.message);
+      return { ok: false, value };
+    }
     case 'exists':
       if (typeof value === 'boolean') return { ok: true, value };
       c.error(where, 'wrong-type', `The value of op exists must be true or false, not ${describe(value)}`);
@@ -355,6 +410,8 @@ function checkCondition(c: Checker, node: Node, at: Offsets): Condition | undefi
   let path: string | undefined;
   let op: ConditionOp | undefined;
   let valueNode: Node | null = null;
+  /** From the `value` key to the end of its value: where an empty value is reported. */
+  let valueAt: Offsets | undefined;
   let ok = true;
   let opAt = offsetsOf(map, at);
   eachKnownKey(c, map, CONDITION_KEYS, 'in a condition', (key, value, keyAt) => {
@@ -369,7 +426,10 @@ function checkCondition(c: Checker, node: Node, at: Offsets): Condition | undefi
       opAt = offsetsOf(value, keyAt);
       op = expectEnum(c, value, keyAt, CONDITION_OPS, 'op', 'bad-op');
       if (!op) ok = false;
-    } else valueNode = value ?? null;
+    } else {
+      valueNode = value ?? null;
+      valueAt = [keyAt[0], Math.max(keyAt[1], valueNode?.range?.[1] ?? keyAt[1])];
+    }
   });
   const where = offsetsOf(map, at);
   if (path === undefined && ok) {
@@ -382,9 +442,7 @@ function checkCondition(c: Checker, node: Node, at: Offsets): Condition | undefi
   }
   if (!ok || path === undefined || op === undefined) return undefined;
   const hasValue = map.items.some((p) => keyName(p) === 'value');
-  const checked = hasValue
-    ? checkConditionValue(c, op, valueNode, offsetsOf(valueNode, where))
-    : checkConditionValue(c, op, null, opAt);
+  const checked = hasValue ? checkConditionValue(c, op, valueNode, valueAt ?? where, true) : checkConditionValue(c, op, null, opAt, false);
   if (!checked.ok) return undefined;
   const segments = path.split('.').slice(1);
   return { path, segments, op, value: checked.value, test: compileCondition(segments, op, checked.value) };
@@ -823,7 +881,18 @@ function entryRecord(doc: Document, pair: Pair, at: Locator, fallback: Offsets, 
   if (validate) {
     if (key === undefined || key.trim() === '') c.error(keyAt, 'bad-key', 'Each key under tools must be a tool name or a glob');
     else if (parts === undefined) c.error(keyAt, 'bad-key', `Invalid key ${JSON.stringify(key)}: ${BAD_TOOL_KEY}`);
-    else entry = checkEntry(c, key, parts, index, (pair.value as Node | null) ?? null, keyAt);
+    else {
+      entry = checkEntry(c, key, parts, index, (pair.value as Node | null) ?? null, keyAt);
+      const real = caseOnlyToolMatch(parts.pattern);
+      if (real !== undefined) {
+        c.error(
+          patternOffsets(at.lines.text, keyAt, key, parts),
+          'tool-name-case',
+          `Unknown tool "${parts.pattern}": tool names are case-sensitive, and the tool is "${real}"; as written, the entry for ${key} never applies`,
+          real,
+        );
+      }
+    }
   }
   const value = pair.value as Node | null;
   const end = value?.range && value.range[1] > value.range[0] ? value.range[1] - 1 : keyAt[0];
@@ -838,6 +907,17 @@ function entryRecord(doc: Document, pair: Pair, at: Locator, fallback: Offsets, 
     diagnostics,
     lastLine: at.lines.lineOf(Math.max(keyAt[0], end)) + at.lineShift,
   };
+}
+
+/**
+ * Offsets of a tool key's name or glob: the whole key node, or for a labelled key the part before the
+ * label (as the editor's `entryPatternRange`, so a quick fix can replace just the name).
+ */
+function patternOffsets(text: string, keyAt: Offsets, key: string, parts: ToolKey): Offsets {
+  if (parts.label === undefined || parts.pattern === key) return keyAt;
+  const quote = text[keyAt[0]];
+  const start = quote === '"' || quote === "'" ? keyAt[0] + 1 : keyAt[0];
+  return text.startsWith(parts.pattern, start) ? [start, start + parts.pattern.length] : keyAt;
 }
 
 function unitOf(record: EntryRecord, index: number, line: number, endLine: number): EntryUnit {
