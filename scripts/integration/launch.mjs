@@ -29,7 +29,7 @@ export const TESTS_ENTRY = join(TESTS_DIR, 'index.js');
 const STRIPPED_ENV = [/^VSCODE_/, /^CS_/, /^CODE_SERVER_/, /^PORT$/, /^PASSWORD$/, /^HASHED_PASSWORD$/, /^GITHUB_TOKEN$/, /^ELECTRON_/];
 
 /** Quiet, deterministic workbench: no welcome page, no trust prompt, no update or telemetry traffic. */
-const USER_SETTINGS = {
+export const USER_SETTINGS = {
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,

@@ -17,14 +17,14 @@
 //                 (playwright-core), screenshot it to .cache/integration/workbench.png
 //   --all         the suites, the modal scenario, the screenshots, then the CDP smoke (counted as one more test)
 // Env: MCP_GUARD_INTEGRATION_TIMEOUT_S (default 180) bounds the wait for the results file.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as esbuild from 'esbuild';
-import { ROOT, log, onExitCleanup, run } from './common.mjs';
+import { log, onExitCleanup } from './common.mjs';
 import { install } from './install.mjs';
-import { TESTS_DIR, launch, lastRunLogs } from './launch.mjs';
+import { launch, lastRunLogs } from './launch.mjs';
+import { buildIntegrationTests, printResults } from './suites.mjs';
 import { makeWorkspace } from './workspace.mjs';
 
 const { values: opts } = parseArgs({
@@ -52,60 +52,6 @@ const RUN = {
 const RESULTS_TIMEOUT_S = Number(opts.timeout ?? process.env.MCP_GUARD_INTEGRATION_TIMEOUT_S ?? 180);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function buildAll() {
-  // The extension itself, as the project's build makes it (no --fixtures: that would wipe dist-test).
-  await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { timeoutMs: 120_000 });
-  const suiteDir = join(ROOT, 'test', 'integration', 'suite');
-  const suites = readdirSync(suiteDir)
-    .filter((f) => f.endsWith('.test.ts'))
-    .map((f) => join(suiteDir, f));
-  const out = TESTS_DIR;
-  rmSync(out, { recursive: true, force: true });
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'test', 'integration', 'index.ts'), ...suites],
-    outbase: join(ROOT, 'test', 'integration'),
-    outdir: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'inline',
-    logLevel: 'warning',
-    // vscode is the host's; mocha resolves from the repo's node_modules (out/ is inside the repo),
-    // and must be the same instance for index.js and the suites' describe/it globals.
-    external: ['vscode', 'mocha'],
-  });
-  // The stand-in Odoo server the guarded definitions run in the tests.
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'test', 'fixtures', 'odoo-standin', 'server.ts')],
-    outfile: join(out, 'standin.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
-}
-
-function printResults(results) {
-  console.log('');
-  console.log(`  VS Code ${results.vscodeVersion} extension host (code-server)`);
-  for (const t of results.tests) {
-    const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✘' : '-';
-    const ms = t.durationMs !== undefined ? ` (${t.durationMs}ms)` : '';
-    console.log(`    ${mark} ${t.title}${ms}`);
-  }
-  if (results.output.length) {
-    console.log('\n  extension host output:');
-    for (const line of results.output) console.log(`    | ${line}`);
-  }
-  results.failures.forEach((f, i) => {
-    console.log(`\n  ${i + 1}) ${f.title}:`);
-    console.log(f.error.replace(/^/gm, '     '));
-  });
-  console.log('');
-}
 
 function closingLine({ passed, failed, pending }) {
   console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
@@ -158,13 +104,13 @@ async function runSuites() {
 async function main() {
   const started = Date.now();
   await install();
-  await buildAll();
+  await buildIntegrationTests();
   log(`installed and built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   const counts = { passed: 0, failed: 0, pending: 0 };
   if (RUN.suites) {
     const results = await runSuites();
-    printResults(results);
+    printResults(results, 'code-server');
     counts.passed += results.passed;
     counts.failed += results.failed;
     counts.pending += results.pending;
