@@ -1,3 +1,4 @@
+/** The `mcp-guard run` command line: flags read into options, with errors that say what to type instead. */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../guard/policy/model';

@@ -1,3 +1,4 @@
+/** `mcp-guard explain`: what a policy would do with one tool call or resource read, and why, as text or JSON. */
 import { parseArgs } from 'node:util';
 import { classifyTool } from '../guard/catalog/classify';
 import { explainCall, explainResource, formatExplanation, formatResourceExplanation } from '../guard/policy/explain';

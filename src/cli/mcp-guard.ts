@@ -1,3 +1,4 @@
+/** The `mcp-guard` entry point: picks the subcommand, tunes V8 for a small long-lived process, and maps failures to exit codes. */
 import { setFlagsFromString } from 'node:v8';
 import { USAGE, UsageError, parseRunArgs } from './args';
 

@@ -1,3 +1,4 @@
+/** Reads policy files for the offline commands (validate, test), turning unreadable files into diagnostics. */
 import { readFileSync } from 'node:fs';
 
 /** The file's text, or `undefined` after printing `FILE:1:1: error: cannot read the file: …`. */

@@ -1,3 +1,4 @@
+/** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/io/audit-log';

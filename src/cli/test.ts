@@ -1,3 +1,4 @@
+/** `mcp-guard test`: runs the `tests:` section of policy files and prints one line per test. */
 import { readPolicyText } from './read-policy';
 import { validatePolicyText } from '../guard/language/diagnostics';
 import { parsePolicy } from '../guard/policy/parse';

@@ -1,3 +1,4 @@
+/** `mcp-guard validate`: checks policy files with the editor's validator and prints each problem with its position. */
 import { readPolicyText } from './read-policy';
 import type { PolicyDiagnostic } from '../guard/policy/diagnostics';
 import { validatePolicyText } from '../guard/language/diagnostics';

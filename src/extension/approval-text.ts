@@ -1,3 +1,4 @@
+/** The words of the approval dialog: what is asked, about which tool and rule, with which arguments. */
 import type { ApprovalRequestMessage } from '../guard/bridge/protocol';
 import { redactSecretsInText } from '../guard/secrets';
 

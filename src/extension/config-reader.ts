@@ -1,3 +1,4 @@
+/** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
 import { parseServers, type ExtensionSettings } from './settings';
 

@@ -1,3 +1,4 @@
+/** The Odoo connection flow: which settings and secret a guarded Odoo server needs, asking only for what is missing. */
 import type { OdooSettings } from './settings';
 
 export const ODOO_SECRET_KEY = 'mcpGuard.odoo.password';

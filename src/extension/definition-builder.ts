@@ -1,3 +1,4 @@
+/** The launch line of a guarded server: the guard under VS Code's Node, its flags, environment and a version that changes when they do. */
 import { createHash } from 'node:crypto';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import type { Mode } from '../guard/policy/model';

@@ -1,3 +1,4 @@
+/** The window's mode (enforce, monitor, lockdown) and how it is kept across reloads. */
 import type { Mode } from '../guard/policy/model';
 
 /** The workspace-state key the mode is kept under across window reloads. */

@@ -1,3 +1,4 @@
+/** VS Code glue for the policy language service: diagnostics, hovers, completion, quick fixes and test lenses on policy files. */
 import * as vscode from 'vscode';
 import {
   analyzePolicy,

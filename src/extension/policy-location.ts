@@ -1,3 +1,4 @@
+/** Which policy file applies to a guarded server: its own, the workspace's (when trusted), or the user's. */
 import { isAbsolute, join } from 'node:path';
 import type { GuardedServerConfig } from './settings';
 

@@ -1,3 +1,4 @@
+/** What the status bar item shows: mode, blocked count, last decision, problems. */
 import type { Mode } from '../guard/policy/model';
 
 export interface StatusInput {

@@ -1,3 +1,4 @@
+/** What the guard does with one gated request before any approval: policy validity, hide, lockdown, the policy's answer, rate limits. */
 import { isLockdownSafe, type Classification } from './catalog/classify';
 
 export { isLockdownSafe };

@@ -1,3 +1,4 @@
+/** Sliding-window rate limits, counted per policy entry; only calls that go ahead are counted. */
 import type { RateLimit } from './policy/model';
 
 /** Milliseconds from any fixed origin; monotonic in production, injected in tests. */

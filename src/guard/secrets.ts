@@ -14,7 +14,7 @@
  * repeated from every position of the same run. test/unit/secrets.test.ts times each on
  * adversarial 100 KB inputs.
  */
-import { BoundedCache } from './bounded-cache';
+import { BoundedCache } from './util/bounded-cache';
 
 export const REDACTED = '‹redacted›';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { BoundedCache } from '../../src/guard/bounded-cache';
+import { BoundedCache } from '../../src/guard/util/bounded-cache';
 import { classifyTool } from '../../src/guard/catalog/classify';
 import { decide } from '../../src/guard/decider';
 import { MAX_REGEX_INPUT } from '../../src/guard/policy/conditions';

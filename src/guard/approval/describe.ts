@@ -1,3 +1,4 @@
+/** Arguments as a person reads them in an approval: secrets hidden (see secrets.ts), long values cut visibly. */
 import { REDACTED, TOO_DEEP, isSecretName, redactSecrets, redactSecretsInText, setOwn } from '../secrets';
 
 // The detector lives in ../secrets (one for everything the guard shows or logs); re-exported for existing importers.

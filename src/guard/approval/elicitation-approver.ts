@@ -1,3 +1,4 @@
+/** Asks for approval through MCP elicitation, when the client supports it: a form whose only yes is confirm=true. */
 import type { ApprovalAnswer, ApprovalRequest, Approver } from './approver';
 import { formatArgumentsForDisplay } from './describe';
 

@@ -1,3 +1,4 @@
+/** The editor bridge protocol: the messages a guard and the editor window exchange, and their validation. */
 import { isPlainObject } from '../util/json';
 import type { RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { MODES, type Mode } from '../policy/model';

@@ -1,3 +1,4 @@
+/** Every tool's category and risk class: from the catalog when it knows the tool, else from the server's annotations. */
 import { ODOO_MCP_CATALOG } from './odoo-mcp';
 import { RISK_CLASSES, type Catalog, type RiskClass, type ToolCategory } from './types';
 

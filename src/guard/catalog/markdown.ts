@@ -1,3 +1,4 @@
+/** The tool catalog as a Markdown table (the README's catalog section is generated from it). */
 import type { Catalog } from './types';
 
 /** The catalog as Markdown table rows (`| tool | category | risk | why |`), for the README. */

@@ -1,3 +1,4 @@
+/** The guard's end of the editor bridge: connects with the window's token, asks approvals, reports decisions and tools, reconnects. */
 import { connect, type Socket } from 'node:net';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../approval/approver';
 import { formatArgumentsForDisplay } from '../approval/describe';

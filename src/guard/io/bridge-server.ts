@@ -1,3 +1,4 @@
+/** The editor's end of the bridge: a private socket that only guards presenting this window's token may use. */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ToolDefinition } from '../catalog/types';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';

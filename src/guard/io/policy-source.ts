@@ -1,3 +1,4 @@
+/** The policy a guard enforces, re-read whenever the file (or any link on its path) changes; an invalid change keeps the last good one. */
 import { readFileSync, readlinkSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, isAbsolute, join, parse } from 'node:path';
 import type { PolicyState } from '../decider';

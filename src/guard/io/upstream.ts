@@ -1,3 +1,4 @@
+/** The real MCP server as a child process over stdio: started, watched, and stopped with escalating signals. */
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface UpstreamHandlers {

@@ -1,3 +1,4 @@
+/** `when` conditions compiled to predicates over a call's arguments (own properties only; regexes in linear time). */
 import type { ConditionOp } from './model';
 import { compileLinearRegex } from './regex';
 

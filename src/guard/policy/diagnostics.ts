@@ -1,3 +1,4 @@
+/** Problems found in a policy file, with their positions, and how they are printed. */
 export type Severity = 'error' | 'warning' | 'information';
 
 /** A zero-based position, as editors count. */

@@ -1,4 +1,5 @@
-import { BoundedCache } from '../bounded-cache';
+/** The policy's answer for a tool call or resource request: the strictest applicable entry, else the risk class, else `default`. */
+import { BoundedCache } from '../util/bounded-cache';
 import type { Classification } from '../catalog/classify';
 import type { RiskClass } from '../catalog/types';
 import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry, type ResourceEntry } from './model';

@@ -1,3 +1,4 @@
+/** Why the policy decides a call as it does: the deciding rule, every entry that applied or failed a condition, the fallback. */
 import { normaliseResourceUri } from './resource-uri';
 import { isLockdownSafe, type Classification } from '../catalog/classify';
 import { resolvePath, UncheckableArgument } from './conditions';

@@ -1,3 +1,4 @@
+/** Name and URI globs (`*`, `?`), matched in linear time. */
 import type { NamePattern } from './model';
 
 export function isGlob(source: string): boolean {

@@ -1,3 +1,4 @@
+/** The policy as the guard holds it after parsing: entries, conditions, actions, risk defaults. */
 import type { RiskClass } from '../catalog/types';
 import type { Range } from './diagnostics';
 

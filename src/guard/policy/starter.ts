@@ -1,3 +1,4 @@
+/** A commented starter policy for a list of classified tools, with the action we recommend for each risk class. */
 import { classifyTool } from '../catalog/classify';
 import type { Catalog, CatalogEntry, RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { TOOL_CATEGORIES } from '../catalog/types';

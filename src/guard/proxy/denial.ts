@@ -1,3 +1,4 @@
+/** The text an agent reads when the guard blocks a call: who blocked what by which rule, why, and what to do next. */
 import type { Classification } from '../catalog/classify';
 
 export type BlockKind =

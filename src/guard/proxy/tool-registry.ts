@@ -1,3 +1,4 @@
+/** The upstream's own tool list as the guard last read it: which tools exist and what they claim about themselves. */
 import type { ToolAnnotations } from '../catalog/classify';
 import type { ToolDefinition } from '../catalog/types';
 import { isPlainObject } from '../util/json';
