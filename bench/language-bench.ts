@@ -289,7 +289,7 @@ if (require.main === module) {
   try {
     main();
   } catch (e) {
-    console.error(`language bench failed: ${(e as Error).stack ?? e}`);
+    console.error(`language bench failed: ${(e as Error).stack ?? String(e)}`);
     process.exit(1);
   }
 }

@@ -75,7 +75,7 @@ export class RawClient {
 
   private onData(chunk: string): void {
     const now = process.hrtime.bigint();
-    let start = 0;
+    let start: number;
     let nl = chunk.indexOf('\n');
     if (nl === -1) {
       this.buffer += chunk;

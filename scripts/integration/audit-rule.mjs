@@ -22,7 +22,7 @@ async function runCommand(page, title, timeoutMs = 20_000) {
       await page.keyboard.press('Enter');
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`the palette did not run "${title}": ${err.message.split('\n')[0]}`);
+      if (Date.now() > deadline) throw new Error(`the palette did not run "${title}": ${err.message.split('\n')[0]}`, { cause: err });
       await sleep(500);
     }
   }

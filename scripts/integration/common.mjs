@@ -67,7 +67,9 @@ export function onExitCleanup(fn) {
       for (const f of [...cleanups]) {
         try {
           f();
-        } catch {}
+        } catch {
+          // Best effort on the way out: one failed clean-up must not skip the others.
+        }
       }
     });
     for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
@@ -83,7 +85,9 @@ export function killGroupSync(child) {
   if (!child?.pid) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
-  } catch {}
+  } catch {
+    // The group is already gone.
+  }
 }
 
 /**
@@ -134,7 +138,9 @@ export function killTree(child, graceMs = 3000) {
   const killGroup = (signal) => {
     try {
       process.kill(-pid, signal);
-    } catch {}
+    } catch {
+      // The group is already gone.
+    }
   };
   if (child.exitCode !== null || child.signalCode !== null) {
     killGroup('SIGKILL');

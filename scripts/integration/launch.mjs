@@ -94,7 +94,7 @@ function tail(path, lines = 40) {
 }
 
 function findFiles(dir, re, found = []) {
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

@@ -70,7 +70,7 @@ export async function buildDriver() {
 }
 
 function readLines(path) {
-  let text = '';
+  let text;
   try {
     text = readFileSync(path, 'utf8');
   } catch {

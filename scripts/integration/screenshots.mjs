@@ -79,7 +79,7 @@ async function quickOpen(page, name, timeoutMs = 30_000) {
       await tab.first().waitFor({ state: 'visible', timeout: 10_000 });
       return attempt;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Quick Open could not open ${name} (${attempt} attempts): ${err.message.split('\n')[0]}`);
+      if (Date.now() > deadline) throw new Error(`Quick Open could not open ${name} (${attempt} attempts): ${err.message.split('\n')[0]}`, { cause: err });
       await sleep(1000);
     }
   }

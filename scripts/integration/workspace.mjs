@@ -67,7 +67,7 @@ export function journalPath(ws) {
 
 /** The calls the stand-in executed, oldest first ([] before the first). */
 export function readJournal(ws) {
-  let text = '';
+  let text;
   try {
     text = readFileSync(journalPath(ws), 'utf8');
   } catch {

@@ -1,3 +1,4 @@
+/** Approval dialogs one at a time, in order; a dialog that cannot be shown or is dismissed denies. */
 import type { ApprovalAnswerKind, ApprovalRequestMessage } from '../guard/bridge/protocol';
 
 export interface QueuedApproval {
@@ -49,7 +50,7 @@ export class ApprovalQueue {
     this.showing = next;
     this.shown++;
     const total = this.shown + this.waiting.length;
-    let answer: ApprovalAnswerKind = 'deny';
+    let answer: ApprovalAnswerKind;
     try {
       answer = await this.show(next.request, this.shown, total);
     } catch {

@@ -25,7 +25,7 @@ export function parseAuditLines(text: string, limit = 500): AuditRow[] {
     if (!line) continue;
     let e: Record<string, unknown>;
     try {
-      e = JSON.parse(line);
+      e = JSON.parse(line) as Record<string, unknown>;
     } catch {
       continue;
     }

@@ -1,3 +1,4 @@
+/** The window's side of every running guard: the bridge server, approvals, decisions, reported tools, mode changes. */
 import * as vscode from 'vscode';
 import { BridgeServer, type GuardConnection } from '../guard/io/bridge-server';
 import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from '../guard/bridge/protocol';
@@ -41,6 +42,7 @@ export class GuardHub implements vscode.Disposable {
   }
 
   static async start(mode: () => Mode, log: vscode.LogOutputChannel): Promise<GuardHub> {
+    // eslint-disable-next-line prefer-const -- the callbacks below read it (as undefined) until it is assigned
     let hub: GuardHub | undefined;
     const bridge = await BridgeServer.start({
       currentMode: mode,

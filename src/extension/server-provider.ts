@@ -51,7 +51,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
         mode: this.ctx.mode(),
         bridge: { address: this.ctx.hub.bridge.address, token: this.ctx.hub.bridge.token },
-        extensionVersion: String(ext.extension.packageJSON.version ?? '0.0.0'),
+        extensionVersion: String((ext.extension.packageJSON as { version?: string }).version ?? '0.0.0'),
       });
       const def = new vscode.McpStdioServerDefinition(launch.label, launch.command, launch.args, launch.env, launch.version);
       const folder = workspaceFolder();

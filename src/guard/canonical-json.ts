@@ -1,3 +1,4 @@
+/** Canonical JSON (sorted keys) and the SHA-256 of arguments the audit log keeps instead of the arguments themselves. */
 import { createHash } from 'node:crypto';
 
 /** A piece of output text on the work stack, as opposed to a value still to be written. */
@@ -14,8 +15,8 @@ const COMMA = new Text(',');
 /** Beyond this depth the recursive form hands over to the iterative one. */
 const RECURSION_LIMIT = 64;
 
-class TooDeepForRecursion {}
-const TOO_DEEP_FOR_RECURSION = new TooDeepForRecursion();
+class TooDeepForRecursion extends Error {}
+const TOO_DEEP_FOR_RECURSION = new TooDeepForRecursion('nested too deep for the recursive form');
 
 /**
  * JSON with object keys sorted at every level, so equal arguments always hash alike.

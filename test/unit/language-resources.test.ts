@@ -82,7 +82,7 @@ describe('language resources: completion', () => {
     const items = policyCompletions('version: 1\n', { line: 1, character: 0 });
     const r = items.find((i) => i.label === 'resources');
     assert.ok(r);
-    assert.match(r.insertText, /^resources:\n  "\$\{1:odoo:\/\/record\/\*\}":\n    action: /);
+    assert.match(r.insertText, /^resources:\n {2}"\$\{1:odoo:\/\/record\/\*\}":\n {4}action: /);
   });
 
   it('offers the entry keys (no when) inside a resource entry, and actions for action:', () => {

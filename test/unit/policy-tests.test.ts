@@ -296,7 +296,7 @@ describe('mcp-guard test (the built CLI)', function () {
     const out = run(file);
     assert.equal(out.status, 1);
     assert.match(out.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:19:5: FAIL: call cancel_async_task \\{\\} → deny \\(expected allow\\)\\n    Decision: deny\\n    Tool: cancel_async_task`, 'm'));
-    assert.match(out.stdout, /^    Decided by: risk\.critical \(built-in\)/m);
+    assert.match(out.stdout, /^ {4}Decided by: risk\.critical \(built-in\)/m);
     assert.match(out.stdout, /\n4 tests, 3 passed, 1 failed\n$/);
   });
 

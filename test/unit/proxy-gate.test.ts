@@ -114,7 +114,7 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
       const slow = setup([]);
       const subject = make();
       // An approver that never answers: the client's cancel ends the wait.
-      (slow.gate as any).opts.approvers[0].request = (_req: ApprovalRequest, signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      (slow.gate as any).opts.approvers[0].request = (_req: ApprovalRequest, signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))));
       slow.gate.admit(subject);
       assert.ok(slow.gate.isHeld(subject.key));
       slow.gate.cancel(subject.key);

@@ -18,7 +18,6 @@ import { RawClient } from '../support/raw-client';
 const ROOT = resolve(__dirname, '..', '..');
 const SERVER = join(ROOT, 'dist-test', 'test', 'fixtures', 'odoo-standin', 'server.js');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 interface Started {

@@ -1,3 +1,4 @@
+/** The approver chain: asks each way of reaching a person in turn; anything but an explicit approval in time is a refusal. */
 import type { RiskClass, ToolCategory } from '../catalog/types';
 
 /** Everything a person needs to decide on one call. */
@@ -56,7 +57,7 @@ export async function askApproval(chain: readonly Approver[], req: ApprovalReque
     let answer: ApprovalAnswer;
     try {
       answer = await new Promise<ApprovalAnswer>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
+        const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
         approver.request(req, signal).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
       });

@@ -60,7 +60,7 @@ export function schemaType(schema: JsonSchema | undefined): string {
   const one = (s: JsonSchema): void => {
     const alternatives = s.anyOf ?? s.oneOf;
     if (Array.isArray(alternatives) && alternatives.length > 0) {
-      for (const a of alternatives) one(a);
+      for (const a of alternatives as readonly JsonSchema[]) one(a);
       return;
     }
     if (s.const !== undefined) return add(JSON.stringify(s.const));
@@ -79,9 +79,9 @@ export function schemaType(schema: JsonSchema | undefined): string {
 }
 
 function enumOf(schema: JsonSchema): readonly unknown[] | undefined {
-  if (Array.isArray(schema.enum)) return schema.enum;
+  if (Array.isArray(schema.enum)) return schema.enum as readonly unknown[];
   for (const alt of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) {
-    if (Array.isArray(alt.enum)) return alt.enum;
+    if (Array.isArray(alt.enum)) return alt.enum as readonly unknown[];
   }
   return undefined;
 }

@@ -70,7 +70,7 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
     const v = values.pop()!;
     const depth = depths.pop()!;
     if (depth > limit) return true;
-    const children = Array.isArray(v) ? v : Object.values(v);
+    const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
     for (const child of children) {
       if (child !== null && typeof child === 'object') {
         values.push(child);

@@ -50,7 +50,7 @@ describe('policy file language in a real VS Code extension host', function () {
       const d = vscode.languages.getDiagnostics(doc.uri);
       return d.length > 0 ? d : undefined;
     });
-    const summary = diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${vscode.DiagnosticSeverity[d.severity]} ${d.code} ${d.message}`);
+    const summary = diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${vscode.DiagnosticSeverity[d.severity]} ${typeof d.code === 'object' ? d.code.value : d.code} ${d.message}`);
     console.log(summary.join('\n'));
     const badAction = diagnostics.find((d) => d.code === 'bad-action');
     assert.ok(badAction, summary.join('\n'));
