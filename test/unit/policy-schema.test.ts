@@ -22,6 +22,13 @@ const ROOT = join(__dirname, '..', '..');
 const CORPUS = join(ROOT, 'test', 'fixtures', 'policies');
 const SCHEMA_FILE = join(ROOT, 'schemas', 'mcp-policy.schema.json');
 const PARSE_TS = join(ROOT, 'src', 'guard', 'policy', 'parse.ts');
+const PARSE_DIR = join(ROOT, 'src', 'guard', 'policy', 'parse');
+
+/** The validator's source: parse.ts and its parts in parse/. */
+function parserSource(): string {
+  const parts = readdirSync(PARSE_DIR).filter((f) => f.endsWith('.ts')).sort().map((f) => join(PARSE_DIR, f));
+  return [PARSE_TS, ...parts].map((f) => readFileSync(f, 'utf8')).join('\n');
+}
 
 /** Diagnostic codes that parse.ts reports as warnings, never errors. */
 const WARNING_CODES = ['no-effect'];
@@ -208,7 +215,7 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
   });
 
   it('uses the validator\'s own pattern for path', () => {
-    const source = readFileSync(PARSE_TS, 'utf8');
+    const source = parserSource();
     const literal = /const PATH_PATTERN = \/(.+)\/;/.exec(source)?.[1];
     assert.ok(literal, 'PATH_PATTERN found in parse.ts');
     assert.equal(defs.condition!.properties.path.pattern, literal);
@@ -248,7 +255,7 @@ describe('policy JSON Schema and the validator agree on the corpus', () => {
   });
 
   it('covers every error code the validator reports', () => {
-    const source = readFileSync(PARSE_TS, 'utf8');
+    const source = parserSource();
     const codes = new Set([...source.matchAll(/'([a-z]+(?:-[a-z]+)+|alias)'/g)].map((m) => m[1]!));
     for (const w of WARNING_CODES) codes.delete(w);
     const covered = new Set(invalid.flatMap((c) => c.expect));

@@ -7,7 +7,7 @@
  * change (its YAML nodes, checks, outline and per-entry diagnostics), so a keystroke in a
  * 1,000-entry file re-reads one entry. The result is always the same as without `previous`.
  */
-import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import type { Position, Range } from '../policy/diagnostics';
 import type { Policy } from '../policy/model';
 import {
@@ -20,6 +20,7 @@ import {
   type Locator,
   type TopUnit,
 } from '../policy/parse';
+import { keyName, nodeRange, pairNamed } from '../policy/parse/yaml-nodes';
 
 export interface PolicyDocument {
   readonly text: string;
@@ -149,18 +150,9 @@ export interface EntryOutline {
   readonly lastLine: number;
 }
 
-function rangeOf(at: Locator, node: Node | null | undefined): Range | undefined {
-  const r = node?.range;
-  return r ? locatorRange(at, r[0], r[1]) : undefined;
-}
-
-function keyText(pair: Pair): string | undefined {
-  return isScalar(pair.key) && pair.key.value !== null && typeof pair.key.value !== 'object' ? String(pair.key.value) : undefined;
-}
-
 function scalarAt(at: Locator, node: unknown): ScalarAt | undefined {
   if (!isScalar(node)) return undefined;
-  const range = rangeOf(at, node);
+  const range = nodeRange(at, node);
   return range ? { value: node.value, range } : undefined;
 }
 
@@ -168,12 +160,12 @@ function scalarAt(at: Locator, node: unknown): ScalarAt | undefined {
 function mapRefs(at: Locator, node: unknown, scope: KeyScope, refs: OutlineRef[], onPair?: (key: string, value: unknown) => void): void {
   if (!isMap(node)) return;
   for (const pair of node.items) {
-    const name = keyText(pair);
-    const keyRange = rangeOf(at, pair.key as Node);
+    const name = keyName(pair);
+    const keyRange = nodeRange(at, pair.key as Node);
     if (name !== undefined && keyRange) refs.push({ kind: 'key', scope, name, range: keyRange });
     if (name === undefined) continue;
     const v = pair.value;
-    const valueRange = rangeOf(at, v as Node);
+    const valueRange = nodeRange(at, v as Node);
     if (valueRange && (isScalar(v) || !onPair)) refs.push({ kind: 'value', scope, key: name, value: isScalar(v) ? v.value : undefined, range: valueRange });
     onPair?.(name, v);
   }
@@ -214,7 +206,7 @@ function buildEntryOutline(record: EntryRecord): EntryOutline {
   const at = record.at;
   const pair = record.pair;
   const refs: OutlineRef[] = [];
-  const keyRange = rangeOf(at, pair.key as Node) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const keyRange = nodeRange(at, pair.key as Node) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   if (record.key !== undefined && record.pattern !== undefined) {
     const parts = keyParts(record);
     const patternRange = parts ? locatorRange(at, parts.pattern[0], parts.pattern[1]) : keyRange;
@@ -232,29 +224,29 @@ function buildEntryOutline(record: EntryRecord): EntryOutline {
   mapRefs(at, value, 'entry', refs, (key, v) => {
     const scalar = scalarAt(at, v);
     if (key === 'action' && scalar) {
-      const actionPair = (value as { items: Pair[] }).items.find((p) => keyText(p) === 'action');
-      action = { ...scalar, keyRange: rangeOf(at, actionPair?.key as Node) ?? scalar.range };
+      const actionPair = pairNamed(value as YAMLMap, 'action');
+      action = { ...scalar, keyRange: nodeRange(at, actionPair?.key as Node) ?? scalar.range };
     } else if (key === 'rate_limit') {
-      const rlPair = (value as { items: Pair[] }).items.find((p) => keyText(p) === 'rate_limit');
-      const range = rangeOf(at, v as Node);
-      const kr = rangeOf(at, rlPair?.key as Node);
+      const rlPair = pairNamed(value as YAMLMap, 'rate_limit');
+      const range = nodeRange(at, v as Node);
+      const kr = nodeRange(at, rlPair?.key as Node);
       if (range && kr) rateLimit = { keyRange: kr, range };
       if (isMap(v)) mapRefs(at, v, 'rate_limit', refs);
       else if (range) refs.push({ kind: 'value', scope: 'entry', key, value: scalar?.value, range });
     } else if (key === 'when') {
       if (!isSeq(v)) return;
       for (const item of v.items) {
-        const range = rangeOf(at, item as Node);
+        const range = nodeRange(at, item as Node);
         if (!range) continue;
         const cond: { range: Range; path?: ScalarAt; op?: ScalarAt; value?: ScalarAt } = { range };
         if (isMap(item)) {
           for (const p of item.items) {
-            const k = keyText(p);
+            const k = keyName(p);
             const s = scalarAt(at, p.value);
             if (k === 'path' && s) cond.path = s;
             else if (k === 'op' && s) cond.op = s;
             else if (k === 'value') {
-              const r = rangeOf(at, p.value as Node);
+              const r = nodeRange(at, p.value as Node);
               if (r) cond.value = { value: s?.value, range: r };
             }
           }
@@ -263,7 +255,7 @@ function buildEntryOutline(record: EntryRecord): EntryOutline {
         mapRefs(at, item, 'condition', refs);
       }
     } else if (!isScalar(v)) {
-      const range = rangeOf(at, v as Node);
+      const range = nodeRange(at, v as Node);
       if (range) refs.push({ kind: 'value', scope: 'entry', key, value: undefined, range });
     }
   });
@@ -356,8 +348,8 @@ export function topOutline(doc: PolicyDocument): TopOutline {
   const hide: (ScalarAt & { name: string })[] = [];
   for (const unit of doc.top) {
     const at = unit.at;
-    const name = keyText(unit.pair);
-    const keyRange = rangeOf(at, unit.pair.key as Node);
+    const name = keyName(unit.pair);
+    const keyRange = nodeRange(at, unit.pair.key as Node);
     if (name === undefined || !keyRange) continue;
     if (!keys.has(name)) keys.set(name, { keyRange, unit });
     refs.push({ kind: 'key', scope: 'top', name, range: keyRange });
@@ -366,8 +358,8 @@ export function topOutline(doc: PolicyDocument): TopOutline {
     if (name === 'risk') {
       if (isMap(v)) {
         for (const p of v.items) {
-          const cls = keyText(p);
-          const kr = rangeOf(at, p.key as Node);
+          const cls = keyName(p);
+          const kr = nodeRange(at, p.key as Node);
           if (cls === undefined || !kr) continue;
           refs.push({ kind: 'key', scope: 'risk', name: cls, range: kr });
           const cv = scalarAt(at, p.value);
@@ -390,14 +382,14 @@ export function topOutline(doc: PolicyDocument): TopOutline {
     } else if (name === 'resources') {
       if (isMap(v)) {
         for (const p of v.items) {
-          const uri = keyText(p);
-          const kr = rangeOf(at, p.key as Node);
+          const uri = keyName(p);
+          const kr = nodeRange(at, p.key as Node);
           if (uri === undefined || !kr) continue;
           refs.push({ kind: 'resource', name: uri, range: kr });
           mapRefs(at, p.value, 'resource_entry', refs, (key, ev) => {
             if (key === 'rate_limit' && isMap(ev)) mapRefs(at, ev, 'rate_limit', refs);
             else if (!isScalar(ev)) {
-              const range = rangeOf(at, ev as Node);
+              const range = nodeRange(at, ev as Node);
               if (range) refs.push({ kind: 'value', scope: 'resource_entry', key, value: undefined, range });
             }
           });

@@ -13,13 +13,14 @@
  *   or `default` would still block. Stricter glob entries are left to the user.
  */
 import { isPlainObject } from '../util/json';
-import { isMap, isScalar, isSeq, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isSeq, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
 import { REDACTED } from '../approval/describe';
 import type { Range } from '../policy/diagnostics';
 import { PolicyIndex } from '../policy/evaluate';
 import { explainCall, type Explanation } from '../policy/explain';
 import type { Action, PolicyEntry } from '../policy/model';
 import { locatorRange, type EntryUnit, type TopUnit } from '../policy/parse';
+import { isNullNode, pairNamed } from '../policy/parse/yaml-nodes';
 import { runPolicyTests, summarizeTestResults, type PolicyTestResult } from '../policy/tests';
 import { analyzePolicy, entryKeyRange, topOutline, type PolicyDocument } from './analyze';
 import type { TextEdit } from './code-actions';
@@ -236,13 +237,9 @@ function topValueSpan(doc: PolicyDocument, key: string): { node: Node | null; sp
   const kr = (unit.pair.key as Node).range!;
   const keyEnd = doc.lines.offsetAt(locatorRange(unit.at, kr[0], kr[1]).end);
   const r = node?.range;
-  if (!r || isNullScalar(node)) return { node: null, keyEnd };
+  if (!r || isNullNode(node)) return { node: null, keyEnd };
   const range = locatorRange(unit.at, r[0], r[1]);
   return { node, span: [doc.lines.offsetAt(range.start), doc.lines.offsetAt(range.end)], keyEnd };
-}
-
-function isNullScalar(node: Node | null): boolean {
-  return node === null || (isScalar(node) && node.value === null);
 }
 
 /** Where a new top-level key goes: before `tests:` (which reads best last), else at the end. */
@@ -320,15 +317,11 @@ function topNodeEnd(doc: PolicyDocument, unit: TopUnit, node: Node): number | un
   return r ? doc.lines.offsetAt(locatorRange(unit.at, r[0], r[1]).end) : undefined;
 }
 
-function valuePair(map: YAMLMap, key: string): Pair | undefined {
-  return map.items.find((p) => isScalar(p.key) && p.key.value === key) as Pair | undefined;
-}
-
 /** Sets an entry's key to a scalar value: replaces the value, or adds the key. */
 function setEntryField(doc: PolicyDocument, unit: EntryUnit, key: 'action' | 'reason', valueText: string, eol: string): Insert | string {
   const map = unit.record.pair.value as Node | null;
   if (!isMap(map)) return `the entry ${unit.record.key} is not a mapping`;
-  const pair = valuePair(map, key);
+  const pair = pairNamed(map, key);
   if (pair && pair.value) {
     const span = entryNodeSpan(unit, pair.value as Node, doc);
     if (span) return { at: span[0], to: span[1], text: valueText };
@@ -354,9 +347,9 @@ function addEntryField(doc: PolicyDocument, unit: EntryUnit, map: YAMLMap, flowT
 function addCondition(doc: PolicyDocument, unit: EntryUnit, condition: string, eol: string): Insert | string {
   const map = unit.record.pair.value as Node | null;
   if (!isMap(map)) return `the entry ${unit.record.key} is not a mapping`;
-  const when = valuePair(map, 'when');
+  const when = pairNamed(map, 'when');
   const seq = when?.value as Node | null | undefined;
-  if (!when || isNullScalar(seq ?? null)) {
+  if (!when || isNullNode(seq ?? null)) {
     if (when) return `the entry ${unit.record.key} has an empty when: write its conditions first`;
     return addEntryField(doc, unit, map, `when: [ ${condition} ]`, ['when:', `  - ${condition}`], eol);
   }
