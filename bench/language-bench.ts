@@ -88,7 +88,8 @@ export function generateLanguagePolicy(entries = LANGUAGE_ENTRIES): string {
     }
     let key: string;
     if (i % 10 === 0) key = i % 20 === 0 ? `"grp_${pad(i / 10, 3)}_*"` : `"tool_${pad(i, 4).slice(0, 3)}?"`;
-    else if (i % 97 === 0) key = `tol_${pad(i)}`; // a typo: unknown, with "did you mean"
+    else if (i % 97 === 0)
+      key = `tol_${pad(i)}`; // a typo: unknown, with "did you mean"
     else key = `tool_${pad(i)}`;
     lines.push(`  ${key}:`);
     const action = i % 7 === 3 ? 'deny' : i % 11 === 4 ? 'require_approval' : 'allow';
@@ -97,7 +98,11 @@ export function generateLanguagePolicy(entries = LANGUAGE_ENTRIES): string {
     if (i % 25 === 0) lines.push('    rate_limit: { max: 100, window: 60 }');
     if (i % 10 === 5) {
       lines.push('    when:');
-      lines.push(i % 20 === 5 ? '      - { path: args.model, op: in, value: [res.partner, sale.order] }' : '      - path: args.limit\n        op: lte\n        value: 100');
+      lines.push(
+        i % 20 === 5
+          ? '      - { path: args.model, op: in, value: [res.partner, sale.order] }'
+          : '      - path: args.limit\n        op: lte\n        value: 100',
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -158,11 +163,18 @@ export function runLanguageBench(): LanguageBenchResult {
   const firstDoc = analyzePolicy(text);
   const firstDiagnostics = policyDiagnostics(firstDoc, index);
   const fullFirstMs = Number(process.hrtime.bigint() - f0) / 1e6;
-  if (!firstDoc.policy) throw new Error(`generated policy has errors: ${firstDiagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('; ')}`);
+  if (!firstDoc.policy)
+    throw new Error(
+      `generated policy has errors: ${firstDiagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => d.message)
+        .join('; ')}`,
+    );
   if (firstDoc.entries.length !== LANGUAGE_ENTRIES) throw new Error(`expected ${LANGUAGE_ENTRIES} entries, got ${firstDoc.entries.length}`);
   const counts: Record<string, number> = {};
   for (const d of firstDiagnostics) counts[d.code] = (counts[d.code] ?? 0) + 1;
-  if (!counts['unknown-tool'] || !counts['unmatched-glob']) throw new Error(`expected unknown-tool and unmatched-glob warnings, got ${JSON.stringify(counts)}`);
+  if (!counts['unknown-tool'] || !counts['unmatched-glob'])
+    throw new Error(`expected unknown-tool and unmatched-glob warnings, got ${JSON.stringify(counts)}`);
 
   const full = timeIt(40, 20, () => policyDiagnostics(analyzePolicy(text), index).length);
 
@@ -205,7 +217,8 @@ export function runLanguageBench(): LanguageBenchResult {
   const hoverTool = hoverAt(positionOf(text, '  execute_method:', 4));
   const hoverGlob = hoverAt(positionOf(text, '"tool_061?"', 3));
   const hoverPath = hoverAt(positionOf(text, 'path: args.limit', 9));
-  if (!policyHover(doc, positionOf(text, '  execute_method:', 4), index)?.contents.includes('This policy')) throw new Error('hover on a tool shows no decision');
+  if (!policyHover(doc, positionOf(text, '  execute_method:', 4), index)?.contents.includes('This policy'))
+    throw new Error('hover on a tool shows no decision');
 
   // Completion: a new key under tools at the end of the file; a `path:` value; an `action:` value.
   const withKey = `${text}  tool_05\n`;
@@ -214,9 +227,15 @@ export function runLanguageBench(): LanguageBenchResult {
   const toolItems = policyCompletions(keyDoc, keyPos, index).length;
   const completionTools = { ...timeIt(100, 20, () => policyCompletions(keyDoc, keyPos, index).length), items: toolItems };
   const pathPos = positionOf(text, 'path: args.limit', 6);
-  const completionPaths = { ...timeIt(300, 50, () => policyCompletions(doc, pathPos, index).length), items: policyCompletions(doc, pathPos, index).length };
+  const completionPaths = {
+    ...timeIt(300, 50, () => policyCompletions(doc, pathPos, index).length),
+    items: policyCompletions(doc, pathPos, index).length,
+  };
   const actionPos = positionOf(text, '    action: deny', 12);
-  const completionActions = { ...timeIt(300, 50, () => policyCompletions(doc, actionPos, index).length), items: policyCompletions(doc, actionPos, index).length };
+  const completionActions = {
+    ...timeIt(300, 50, () => policyCompletions(doc, actionPos, index).length),
+    items: policyCompletions(doc, actionPos, index).length,
+  };
   if (toolItems < 100 || completionPaths.items !== 3 || completionActions.items !== 3) {
     throw new Error(`unexpected completions: ${toolItems} tools, ${completionPaths.items} paths, ${completionActions.items} actions`);
   }
@@ -260,28 +279,93 @@ function main(): void {
   const load1 = os.loadavg();
   const met = (x: number, goal: number) => (x <= goal ? 'met' : 'NOT MET');
   const rows: string[][] = [
-    ['full validation, 1,000 entries (warm median)', `≤ ${TARGETS.fullMs} ms`, ms(r.full.medianMs), ms(r.full.p90Ms), met(r.full.medianMs, TARGETS.fullMs)],
+    [
+      'full validation, 1,000 entries (warm median)',
+      `≤ ${TARGETS.fullMs} ms`,
+      ms(r.full.medianMs),
+      ms(r.full.p90Ms),
+      met(r.full.medianMs, TARGETS.fullMs),
+    ],
     ['  first run in the process (cold JIT)', '', ms(r.fullFirstMs), '', ''],
-    ['incremental re-validation, 1-char edit in an entry', `≤ ${TARGETS.incrementalMs} ms`, ms(r.incremental.medianMs), ms(r.incremental.p90Ms), met(r.incremental.medianMs, TARGETS.incrementalMs)],
-    ['  a line break typed in an entry (later entries move)', `≤ ${TARGETS.incrementalMs} ms`, ms(r.incrementalNewline.medianMs), ms(r.incrementalNewline.p90Ms), met(r.incrementalNewline.medianMs, TARGETS.incrementalMs)],
-    ['hover: exact tool key (with its decision)', `≤ ${TARGETS.hoverMs} ms`, ms(r.hoverTool.medianMs), ms(r.hoverTool.p90Ms), met(r.hoverTool.medianMs, TARGETS.hoverMs)],
-    ['hover: glob key', `≤ ${TARGETS.hoverMs} ms`, ms(r.hoverGlob.medianMs), ms(r.hoverGlob.p90Ms), met(r.hoverGlob.medianMs, TARGETS.hoverMs)],
-    ['hover: condition path', `≤ ${TARGETS.hoverMs} ms`, ms(r.hoverPath.medianMs), ms(r.hoverPath.p90Ms), met(r.hoverPath.medianMs, TARGETS.hoverMs)],
-    [`completion: tool names under tools (${r.completionTools.items} items)`, `≤ ${TARGETS.completionMs} ms`, ms(r.completionTools.medianMs), ms(r.completionTools.p90Ms), met(r.completionTools.medianMs, TARGETS.completionMs)],
-    [`completion: path: values (${r.completionPaths.items} items)`, `≤ ${TARGETS.completionMs} ms`, ms(r.completionPaths.medianMs), ms(r.completionPaths.p90Ms), met(r.completionPaths.medianMs, TARGETS.completionMs)],
-    [`completion: action: values (${r.completionActions.items} items)`, `≤ ${TARGETS.completionMs} ms`, ms(r.completionActions.medianMs), ms(r.completionActions.p90Ms), met(r.completionActions.medianMs, TARGETS.completionMs)],
+    [
+      'incremental re-validation, 1-char edit in an entry',
+      `≤ ${TARGETS.incrementalMs} ms`,
+      ms(r.incremental.medianMs),
+      ms(r.incremental.p90Ms),
+      met(r.incremental.medianMs, TARGETS.incrementalMs),
+    ],
+    [
+      '  a line break typed in an entry (later entries move)',
+      `≤ ${TARGETS.incrementalMs} ms`,
+      ms(r.incrementalNewline.medianMs),
+      ms(r.incrementalNewline.p90Ms),
+      met(r.incrementalNewline.medianMs, TARGETS.incrementalMs),
+    ],
+    [
+      'hover: exact tool key (with its decision)',
+      `≤ ${TARGETS.hoverMs} ms`,
+      ms(r.hoverTool.medianMs),
+      ms(r.hoverTool.p90Ms),
+      met(r.hoverTool.medianMs, TARGETS.hoverMs),
+    ],
+    [
+      'hover: glob key',
+      `≤ ${TARGETS.hoverMs} ms`,
+      ms(r.hoverGlob.medianMs),
+      ms(r.hoverGlob.p90Ms),
+      met(r.hoverGlob.medianMs, TARGETS.hoverMs),
+    ],
+    [
+      'hover: condition path',
+      `≤ ${TARGETS.hoverMs} ms`,
+      ms(r.hoverPath.medianMs),
+      ms(r.hoverPath.p90Ms),
+      met(r.hoverPath.medianMs, TARGETS.hoverMs),
+    ],
+    [
+      `completion: tool names under tools (${r.completionTools.items} items)`,
+      `≤ ${TARGETS.completionMs} ms`,
+      ms(r.completionTools.medianMs),
+      ms(r.completionTools.p90Ms),
+      met(r.completionTools.medianMs, TARGETS.completionMs),
+    ],
+    [
+      `completion: path: values (${r.completionPaths.items} items)`,
+      `≤ ${TARGETS.completionMs} ms`,
+      ms(r.completionPaths.medianMs),
+      ms(r.completionPaths.p90Ms),
+      met(r.completionPaths.medianMs, TARGETS.completionMs),
+    ],
+    [
+      `completion: action: values (${r.completionActions.items} items)`,
+      `≤ ${TARGETS.completionMs} ms`,
+      ms(r.completionActions.medianMs),
+      ms(r.completionActions.p90Ms),
+      met(r.completionActions.medianMs, TARGETS.completionMs),
+    ],
   ];
   console.log('');
-  console.log(`Policy language: ${r.entries} entries, ${r.lines} lines, ${(r.policyBytes / 1024).toFixed(1)} KiB; ${r.reportedTools} reported tools + ${Object.keys(ODOO_MCP_CATALOG).length} catalog tools.`);
-  console.log(`Diagnostics of the generated policy: ${Object.entries(r.diagnostics).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  console.log(
+    `Policy language: ${r.entries} entries, ${r.lines} lines, ${(r.policyBytes / 1024).toFixed(1)} KiB; ${r.reportedTools} reported tools + ${Object.keys(ODOO_MCP_CATALOG).length} catalog tools.`,
+  );
+  console.log(
+    `Diagnostics of the generated policy: ${Object.entries(r.diagnostics)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
   console.log('');
   console.log(table(['target', 'goal', 'median', 'p90', ''], rows));
   console.log('');
-  console.log(`${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${load1.map((x) => x.toFixed(2)).join(' ')} at the end; ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(
+    `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${load1.map((x) => x.toFixed(2)).join(' ')} at the end; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
   const root = findRoot();
   const outDir = join(root, 'bench-results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'language.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, targets: TARGETS, ...r }, null, 2)}\n`);
+  writeFileSync(
+    join(outDir, 'language.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, targets: TARGETS, ...r }, null, 2)}\n`,
+  );
   console.log(`Figures written to ${join('bench-results', 'language.json')}.`);
 }
 

@@ -30,7 +30,16 @@ import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
 import { SdkBenchClient } from './lib/sdk-client';
-import { afterInit, figures, figuresJson, makeTarget, runSection, type SectionConfig, type SectionFigures, type Target } from './lib/section';
+import {
+  afterInit,
+  figures,
+  figuresJson,
+  makeTarget,
+  runSection,
+  type SectionConfig,
+  type SectionFigures,
+  type Target,
+} from './lib/section';
 import { round, summarize } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -149,7 +158,8 @@ function checkAudit(file: string, guardedCalls: number, label: string, problems:
     problems.push(`${label}: cannot read the audit log: ${(e as Error).message}`);
   }
   if (stats.other > 0) problems.push(`${label}: ${stats.other} audit decision(s) were not "allowed ${TOOL}"`);
-  if (stats.decisions !== guardedCalls) problems.push(`${label}: the audit log has ${stats.decisions} decisions for ${guardedCalls} guarded calls`);
+  if (stats.decisions !== guardedCalls)
+    problems.push(`${label}: the audit log has ${stats.decisions} decisions for ${guardedCalls} guarded calls`);
   return stats;
 }
 
@@ -164,23 +174,37 @@ function printSection(title: string, targets: readonly Target[], f: SectionFigur
   const dRate = f.rate.get('direct')!;
   log(title);
   log('-'.repeat(title.length));
-  log(`Sequential round trips (pooled over ${cfg.sequentialBlocks} blocks of ${cfg.sequentialPerBlock.toLocaleString('en-US')} calls per target)`);
+  log(
+    `Sequential round trips (pooled over ${cfg.sequentialBlocks} blocks of ${cfg.sequentialPerBlock.toLocaleString('en-US')} calls per target)`,
+  );
   log(
     table(
       ['', 'p50', 'p90', 'p99', 'mean', 'max', 'block p50s: min / median / max'],
       targets.map((t) => {
         const s = f.seq.get(t.name)!;
         const b = summarize(f.blockP50.get(t.name)!);
-        return [t.name, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.mean), ms(s.max, 2), `${b.min.toFixed(3)} / ${b.p50.toFixed(3)} / ${b.max.toFixed(3)} ms`];
+        return [
+          t.name,
+          ms(s.p50),
+          ms(s.p90),
+          ms(s.p99),
+          ms(s.mean),
+          ms(s.max, 2),
+          `${b.min.toFixed(3)} / ${b.p50.toFixed(3)} / ${b.max.toFixed(3)} ms`,
+        ];
       }),
     ),
   );
-  log(`  added by the guard (guarded - direct):      p50 ${ms(f.addedP50)}, p90 ${ms(f.addedP90)}, p99 ${ms(f.addedP99)}, mean ${ms(f.addedMean)}`);
+  log(
+    `  added by the guard (guarded - direct):      p50 ${ms(f.addedP50)}, p90 ${ms(f.addedP90)}, p99 ${ms(f.addedP99)}, mean ${ms(f.addedMean)}`,
+  );
   log(`  median over rounds of (guarded block p50 - direct block p50): ${ms(f.pairedAddedP50)}`);
   log(`  of which an extra hop (passthrough - direct): p50 ${ms(f.extraHopP50)}, p99 ${ms(f.extraHopP99)}`);
   log(`  of which the guard's work (guarded - passthrough): p50 ${ms(f.guardWorkP50)}, p99 ${ms(f.guardWorkP99)}`);
   log();
-  log(`Pipelined throughput (${cfg.depth} in flight, one client; median of ${cfg.pipelinedBlocks} blocks of ${cfg.pipelinedPerBlock.toLocaleString('en-US')} calls) and CPU per call during those blocks`);
+  log(
+    `Pipelined throughput (${cfg.depth} in flight, one client; median of ${cfg.pipelinedBlocks} blocks of ${cfg.pipelinedPerBlock.toLocaleString('en-US')} calls) and CPU per call during those blocks`,
+  );
   log(
     table(
       ['', 'calls/s', 'vs direct', 'blocks (calls/s)', 'CPU µs/call: client', 'proxy', 'server', 'total'],
@@ -191,7 +215,10 @@ function printSection(title: string, targets: readonly Target[], f: SectionFigur
           t.name,
           Math.round(r).toLocaleString('en-US'),
           `${((r / dRate) * 100).toFixed(1)} %`,
-          f.callsPerSec.get(t.name)!.map((x) => Math.round(x)).join(' '),
+          f.callsPerSec
+            .get(t.name)!
+            .map((x) => Math.round(x))
+            .join(' '),
           c.client.toFixed(1),
           t.name === 'direct' ? '-' : c.proxy.toFixed(1),
           c.server.toFixed(1),
@@ -201,7 +228,9 @@ function printSection(title: string, targets: readonly Target[], f: SectionFigur
     ),
   );
   log(`  median over rounds of (guarded block / direct block): ${(f.pairedRatio * 100).toFixed(1)} %`);
-  log(`  (CPU from /proc/PID/stat at 10 ms resolution over ${f.pipelinedCalls.toLocaleString('en-US')} calls per target; ${cores} cores available)`);
+  log(
+    `  (CPU from /proc/PID/stat at 10 ms resolution over ${f.pipelinedCalls.toLocaleString('en-US')} calls per target; ${cores} cores available)`,
+  );
   log();
 }
 
@@ -269,7 +298,20 @@ async function main(): Promise<number> {
     [
       ['direct', [STANDIN]],
       ['passthrough', ['-e', PASSTHROUGH_SCRIPT, node, STANDIN]],
-      ['guarded', [...GUARD_NODE_ARGS, GUARD, 'run', '--policy', policyFile, ...(AUDIT_ON ? ['--audit', auditFile[mode], '--audit-max-bytes', '0'] : []), '--', node, STANDIN]],
+      [
+        'guarded',
+        [
+          ...GUARD_NODE_ARGS,
+          GUARD,
+          'run',
+          '--policy',
+          policyFile,
+          ...(AUDIT_ON ? ['--audit', auditFile[mode], '--audit-max-bytes', '0'] : []),
+          '--',
+          node,
+          STANDIN,
+        ],
+      ],
     ] as const;
   const problems: string[] = [];
 
@@ -282,7 +324,11 @@ async function main(): Promise<number> {
     progress('raw client: starting the targets and initializing');
     await Promise.all(raw.map((t) => t.client.initialize(CONFIG.settleMs)));
     const listed = (await rawGuarded.client.request('tools/list')) as { tools?: { name: string }[] };
-    checkListing((listed.tools ?? []).map((t) => t.name), 'raw client', problems);
+    checkListing(
+      (listed.tools ?? []).map((t) => t.name),
+      'raw client',
+      problems,
+    );
     afterInit(raw);
     await runSection('raw client', raw, CONFIG, TOOL, TOOL_ARGS, progress, problems);
   } catch (e) {
@@ -336,10 +382,15 @@ async function main(): Promise<number> {
   const rf = figures(raw, CONFIG);
   const sf = figures(sdk, SDK_CONFIG);
   const all: Target[] = [...raw, ...sdk];
-  for (const [mode, targets] of [['raw', raw], ['SDK', sdk]] as const) {
+  for (const [mode, targets] of [
+    ['raw', raw],
+    ['SDK', sdk],
+  ] as const) {
     for (const t of targets) {
       if (t.client.failures > 0) {
-        problems.push(`${mode} client, ${t.name}: ${t.client.failures} of ${t.client.calls} calls failed, e.g. ${t.client.failureSamples[0]?.what}`);
+        problems.push(
+          `${mode} client, ${t.name}: ${t.client.failures} of ${t.client.calls} calls failed, e.g. ${t.client.failureSamples[0]?.what}`,
+        );
       }
     }
   }
@@ -348,19 +399,35 @@ async function main(): Promise<number> {
 
   log('MCP Guard proxy benchmark');
   log('=========================');
-  log(`Machine : ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB RAM, ${machine.os} (load avg at start ${machine.loadavg.join(' ')}, at end ${machine.loadavgAtEnd.join(' ')})`);
+  log(
+    `Machine : ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB RAM, ${machine.os} (load avg at start ${machine.loadavg.join(' ')}, at end ${machine.loadavgAtEnd.join(' ')})`,
+  );
   log(`Node    : ${machine.node}`);
   log(`Date    : ${machine.date}`);
   log(`Call    : tools/call ${TOOL} {} on the Odoo stand-in, over stdio`);
-  log(`Guarded : mcp-guard run --policy <small policy>${AUDIT_ON ? ' --audit <file> (enforce mode, audit on)' : ' (enforce mode, AUDIT OFF: BENCH_AUDIT=0, not the target configuration)'}${GUARD_NODE_ARGS.length ? `; guard node flags: ${GUARD_NODE_ARGS.join(' ')}` : ''}`);
-  log(`Clients : raw = a minimal JSON-RPC client (no SDK); SDK = @modelcontextprotocol/sdk Client + StdioClientTransport (the reference client)`);
-  log(`Runs    : per section, blocks alternate direct / passthrough / guarded, the first of each round rotating; ${CONFIG.depth} in flight when pipelined`);
+  log(
+    `Guarded : mcp-guard run --policy <small policy>${AUDIT_ON ? ' --audit <file> (enforce mode, audit on)' : ' (enforce mode, AUDIT OFF: BENCH_AUDIT=0, not the target configuration)'}${GUARD_NODE_ARGS.length ? `; guard node flags: ${GUARD_NODE_ARGS.join(' ')}` : ''}`,
+  );
+  log(
+    `Clients : raw = a minimal JSON-RPC client (no SDK); SDK = @modelcontextprotocol/sdk Client + StdioClientTransport (the reference client)`,
+  );
+  log(
+    `Runs    : per section, blocks alternate direct / passthrough / guarded, the first of each round rotating; ${CONFIG.depth} in flight when pipelined`,
+  );
   log(`          (passthrough = a bare Node stdio pipe in front of the stand-in: the cost of any extra process hop, for reference)`);
   log();
-  printSection('Raw JSON-RPC client (worst case: the client costs almost nothing, so every extra hop shows)', raw, rf, CONFIG, machine.cores);
+  printSection(
+    'Raw JSON-RPC client (worst case: the client costs almost nothing, so every extra hop shows)',
+    raw,
+    rf,
+    CONFIG,
+    machine.cores,
+  );
   printSection('SDK client (reference: Client + StdioClientTransport from @modelcontextprotocol/sdk)', sdk, sf, SDK_CONFIG, machine.cores);
   if (policy) {
-    log(`Policy evaluation in-process (${policy.entries} entries, ${(policy.policyBytes / 1024).toFixed(1)} KB YAML, ${policy.names} rotating names; median of 10 rounds of ${(policy.iterations / 10).toLocaleString('en-US')} calls)`);
+    log(
+      `Policy evaluation in-process (${policy.entries} entries, ${(policy.policyBytes / 1024).toFixed(1)} KB YAML, ${policy.names} rotating names; median of 10 rounds of ${(policy.iterations / 10).toLocaleString('en-US')} calls)`,
+    );
     log(
       table(
         ['', 'per call'],
@@ -374,11 +441,17 @@ async function main(): Promise<number> {
         ],
       ),
     );
-    log(`  verdict mix over the rotation: ${Object.entries(policy.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    log(
+      `  verdict mix over the rotation: ${Object.entries(policy.verdicts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     log();
   }
   if (framing) {
-    log('Client messages on their way upstream, in-process (JSON.parse included; median of 7 rounds): forwarded as received vs rebuilt and framed');
+    log(
+      'Client messages on their way upstream, in-process (JSON.parse included; median of 7 rounds): forwarded as received vs rebuilt and framed',
+    );
     log(
       table(
         ['message', 'bytes', 'as received', 'rebuilt', 'added'],
@@ -392,36 +465,75 @@ async function main(): Promise<number> {
     { mode: 'raw', targets: raw },
     { mode: 'sdk', targets: sdk },
   ]);
-  log(`Calls checked: ${totalCalls.toLocaleString('en-US')} (incl. warm-up; raw ${raw.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}, SDK ${sdk.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}); denied/failed: ${totalFailures} (${((totalFailures / Math.max(1, totalCalls)) * 100).toFixed(3)} %)`);
+  log(
+    `Calls checked: ${totalCalls.toLocaleString('en-US')} (incl. warm-up; raw ${raw.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}, SDK ${sdk.reduce((n, t) => n + t.client.calls, 0).toLocaleString('en-US')}); denied/failed: ${totalFailures} (${((totalFailures / Math.max(1, totalCalls)) * 100).toFixed(3)} %)`,
+  );
   if (AUDIT_ON) {
-    for (const [label, a, t] of [['raw client', rawAudit, rawGuarded], ['SDK client', sdkAudit, sdkGuarded]] as const) {
-      log(`Audit log (${label}): ${a.decisions.toLocaleString('en-US')} decisions for ${t.client.calls.toLocaleString('en-US')} guarded calls, ${a.allowed.toLocaleString('en-US')} "allowed ${TOOL}"`);
+    for (const [label, a, t] of [
+      ['raw client', rawAudit, rawGuarded],
+      ['SDK client', sdkAudit, sdkGuarded],
+    ] as const) {
+      log(
+        `Audit log (${label}): ${a.decisions.toLocaleString('en-US')} decisions for ${t.client.calls.toLocaleString('en-US')} guarded calls, ${a.allowed.toLocaleString('en-US')} "allowed ${TOOL}"`,
+      );
     }
   }
   log();
 
   // ---- targets: evaluated on the SDK client (the reference), raw client alongside ---------
-  const latency = (f: SectionFigures, which: 'addedP50' | 'addedP99', limit: number): Verdict => ({ value: ms(f[which]), ok: f[which] <= limit });
+  const latency = (f: SectionFigures, which: 'addedP50' | 'addedP99', limit: number): Verdict => ({
+    value: ms(f[which]),
+    ok: f[which] <= limit,
+  });
   const throughput = (f: SectionFigures): Verdict => ({ value: `${(f.ratio * 100).toFixed(1)} %`, ok: f.ratio >= TARGETS.throughputRatio });
   const rss = (kb: number | undefined): Verdict => ({ value: mb(kb), ok: kb === undefined ? undefined : kb / 1024 <= TARGETS.guardRssMB });
-  const decide: Verdict = { value: policy ? us(policy.decideNs) : 'n/a', ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined };
+  const decide: Verdict = {
+    value: policy ? us(policy.decideNs) : 'n/a',
+    ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined,
+  };
   const guardMaxKb = maxDefined(rf.guardKb, sf.guardKb);
   const rows: TargetRow[] = [
-    { metric: 'added latency p50 (guarded - direct)', target: `<= ${TARGETS.addedP50Ms} ms`, reference: latency(sf, 'addedP50', TARGETS.addedP50Ms), raw: latency(rf, 'addedP50', TARGETS.addedP50Ms) },
-    { metric: 'added latency p99 (guarded - direct)', target: `<= ${TARGETS.addedP99Ms} ms`, reference: latency(sf, 'addedP99', TARGETS.addedP99Ms), raw: latency(rf, 'addedP99', TARGETS.addedP99Ms) },
-    { metric: `pipelined throughput guarded / direct (${CONFIG.depth} in flight)`, target: `>= ${TARGETS.throughputRatio * 100} %`, reference: throughput(sf), raw: throughput(rf) },
+    {
+      metric: 'added latency p50 (guarded - direct)',
+      target: `<= ${TARGETS.addedP50Ms} ms`,
+      reference: latency(sf, 'addedP50', TARGETS.addedP50Ms),
+      raw: latency(rf, 'addedP50', TARGETS.addedP50Ms),
+    },
+    {
+      metric: 'added latency p99 (guarded - direct)',
+      target: `<= ${TARGETS.addedP99Ms} ms`,
+      reference: latency(sf, 'addedP99', TARGETS.addedP99Ms),
+      raw: latency(rf, 'addedP99', TARGETS.addedP99Ms),
+    },
+    {
+      metric: `pipelined throughput guarded / direct (${CONFIG.depth} in flight)`,
+      target: `>= ${TARGETS.throughputRatio * 100} %`,
+      reference: throughput(sf),
+      raw: throughput(rf),
+    },
     { metric: 'policy evaluation, decide() at 1,000 entries', target: `<= ${TARGETS.decideUs} µs`, reference: decide, raw: decide },
-    { metric: 'guard peak RSS (reference: max of both guards)', target: `<= ${TARGETS.guardRssMB} MB`, reference: rss(guardMaxKb), raw: rss(rf.guardKb) },
+    {
+      metric: 'guard peak RSS (reference: max of both guards)',
+      target: `<= ${TARGETS.guardRssMB} MB`,
+      reference: rss(guardMaxKb),
+      raw: rss(rf.guardKb),
+    },
   ];
-  log(`Targets (${machine.cores}-core machine): evaluated on the SDK client (the issue's reference client); raw client shown as the worst case`);
+  log(
+    `Targets (${machine.cores}-core machine): evaluated on the SDK client (the issue's reference client); raw client shown as the worst case`,
+  );
   log(
     table(
       ['metric', 'target', 'SDK client (reference)', '', 'raw client (worst case)', ''],
       rows.map((r) => [r.metric, r.target, r.reference.value, met(r.reference.ok), r.raw.value, met(r.raw.ok)]),
     ),
   );
-  log(`  direct p50: SDK client ${ms(sf.seq.get('direct')!.p50)} (the issue's reference measured 0.14-0.18 ms), raw client ${ms(rf.seq.get('direct')!.p50)}`);
-  log(`  guard peak RSS: SDK-client guard ${mb(sf.guardKb)}, raw-client guard ${mb(rf.guardKb)}; policy evaluation is in-process, the same figure in both columns`);
+  log(
+    `  direct p50: SDK client ${ms(sf.seq.get('direct')!.p50)} (the issue's reference measured 0.14-0.18 ms), raw client ${ms(rf.seq.get('direct')!.p50)}`,
+  );
+  log(
+    `  guard peak RSS: SDK-client guard ${mb(sf.guardKb)}, raw-client guard ${mb(rf.guardKb)}; policy evaluation is in-process, the same figure in both columns`,
+  );
   log('  (MB = MiB, from /proc VmHWM in kB)');
 
   const valid = problems.length === 0 && totalFailures === 0;
@@ -429,10 +541,20 @@ async function main(): Promise<number> {
     log();
     log('FIGURES INVALID:');
     for (const p of problems) log(`  - ${p}`);
-    for (const [mode, targets] of [['raw', raw], ['SDK', sdk]] as const) {
+    for (const [mode, targets] of [
+      ['raw', raw],
+      ['SDK', sdk],
+    ] as const) {
       for (const t of targets) {
         const err = t.client.stderr.trim();
-        if (err) log(`  ${mode} client, ${t.name} stderr (last lines):\n${err.split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`);
+        if (err)
+          log(
+            `  ${mode} client, ${t.name} stderr (last lines):\n${err
+              .split('\n')
+              .slice(-10)
+              .map((l) => `    ${l}`)
+              .join('\n')}`,
+          );
       }
     }
   }
@@ -466,7 +588,9 @@ async function main(): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   log();
-  log(`Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s (raw client ${sectionSeconds.raw.toFixed(1)} s, SDK client ${sectionSeconds.sdk.toFixed(1)} s, policy ${sectionSeconds.policy.toFixed(1)} s)`);
+  log(
+    `Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s (raw client ${sectionSeconds.raw.toFixed(1)} s, SDK client ${sectionSeconds.sdk.toFixed(1)} s, policy ${sectionSeconds.policy.toFixed(1)} s)`,
+  );
 
   rmSync(tmp, { recursive: true, force: true });
   return valid ? 0 : 1;

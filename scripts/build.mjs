@@ -39,7 +39,9 @@ const builds = [
 
 if (withFixtures) {
   rmSync('dist-test', { recursive: true, force: true });
-  const benchEntries = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => join('bench', f));
+  const benchEntries = readdirSync('bench')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join('bench', f));
   builds.push(
     esbuild.build({
       ...common,

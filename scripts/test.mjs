@@ -21,7 +21,13 @@ function counts(out, prefix) {
 }
 
 const onlyFast = process.argv.includes('--no-integration');
-const mocha = await run(process.execPath, ['node_modules/mocha/bin/mocha.js', '--reporter', './test/support/summary-reporter.cjs', 'test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts']);
+const mocha = await run(process.execPath, [
+  'node_modules/mocha/bin/mocha.js',
+  '--reporter',
+  './test/support/summary-reporter.cjs',
+  'test/unit/**/*.test.ts',
+  'test/e2e/**/*.test.ts',
+]);
 const total = { passed: 0, failed: 0, skipped: 0 };
 const add = (c, code, what) => {
   if (!c) {

@@ -28,7 +28,16 @@ interface Section {
 interface Results extends Section {
   valid: boolean;
   problems: string[];
-  machine: { cpu: string; cores: number; memoryGB: number; os: string; node: string; date: string; loadavg: number[]; loadavgAtEnd?: number[] };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGB: number;
+    os: string;
+    node: string;
+    date: string;
+    loadavg: number[];
+    loadavgAtEnd?: number[];
+  };
   config: { audit: boolean; guardNodeArgs: string[] };
   sectionSeconds?: { raw: number; sdk: number; policy: number };
   sdk?: Section;
@@ -48,7 +57,8 @@ function fail(message: string): never {
 const r = JSON.parse(readFileSync(RESULTS, 'utf8')) as Results;
 if (!r.valid) fail(`the figures in ${RESULTS} are invalid (${r.problems.join('; ')}); not updating the README`);
 if (!r.sdk || !r.targetsTable) fail(`${RESULTS} has no SDK-client section: run npm run bench again`);
-if (!r.config.audit || r.config.guardNodeArgs.length > 0) fail('the run was not in the target configuration (BENCH_AUDIT=0 or BENCH_GUARD_NODE_ARGS set)');
+if (!r.config.audit || r.config.guardNodeArgs.length > 0)
+  fail('the run was not in the target configuration (BENCH_AUDIT=0 or BENCH_GUARD_NODE_ARGS set)');
 const sdk = r.sdk;
 
 const ms = (x: number) => `${x.toFixed(3)} ms`;
@@ -74,10 +84,10 @@ const lines = [
   '',
   `Method: \`tools/call health_check {}\` on the stand-in Odoo server, directly and through \`mcp-guard run\` (enforce mode, audit log on, a small policy that allows the tool),` +
     ' each also against a bare Node stdio pipe for reference; the processes stay up and warm, and blocks of calls alternate between them so machine noise hits all.' +
-    ' Targets are evaluated with the MCP TypeScript SDK\'s `Client` + `StdioClientTransport`, the client of the issue\'s reference measurement;' +
+    " Targets are evaluated with the MCP TypeScript SDK's `Client` + `StdioClientTransport`, the client of the issue's reference measurement;" +
     ' the raw client is a minimal JSON-RPC client that costs almost nothing, so the extra process hop weighs most there.' +
     ' Every call is checked (no error, no `isError`) and every guarded call has an `allowed` audit decision.' +
-    ' Policy evaluation is timed in-process on a generated 1,000-entry policy; peak RSS is the guard\'s VmHWM.',
+    " Policy evaluation is timed in-process on a generated 1,000-entry policy; peak RSS is the guard's VmHWM.",
   '',
   `Reproduce: \`npm run bench\` (about ${Math.round(((r.sectionSeconds?.raw ?? 0) + (r.sectionSeconds?.sdk ?? 0) + (r.sectionSeconds?.policy ?? 0)) / 10) * 10 || 'a hundred'} s; all figures in \`bench-results/latest.json\`),` +
     ' then `npx tsx scripts/update-readme-bench.ts` to rewrite this section.',
@@ -102,7 +112,9 @@ try {
     [key: string]: unknown;
   };
   const row = (name: string, goalMs: number, t: Timing | undefined) =>
-    t ? `| ${name} | ≤ ${goalMs} ms | ${t.medianMs.toFixed(2)} ms (p90 ${t.p90Ms.toFixed(2)} ms) — ${t.medianMs <= goalMs ? 'met' : '**not met**'} |` : undefined;
+    t
+      ? `| ${name} | ≤ ${goalMs} ms | ${t.medianMs.toFixed(2)} ms (p90 ${t.p90Ms.toFixed(2)} ms) — ${t.medianMs <= goalMs ? 'met' : '**not met**'} |`
+      : undefined;
   const completion = (l.completionTools ?? (l as Record<string, unknown>)['completionToolNames']) as Timing | undefined;
   lines.push(
     '',
@@ -126,5 +138,8 @@ try {
 const readme = readFileSync(README, 'utf8');
 const found = readme.match(new RegExp(MARKERS.source, 'g'));
 if (!found || found.length !== 1) fail('README.md must contain exactly one <!-- bench:start --> ... <!-- bench:end --> block');
-writeFileSync(README, readme.replace(MARKERS, () => `<!-- bench:start -->\n${lines.join('\n')}\n<!-- bench:end -->`));
+writeFileSync(
+  README,
+  readme.replace(MARKERS, () => `<!-- bench:start -->\n${lines.join('\n')}\n<!-- bench:end -->`),
+);
 process.stdout.write(`README.md: bench figures from ${r.machine.date}\n`);

@@ -18,14 +18,20 @@ export interface FramingCase {
 
 const LINES: [string, string][] = [
   ['ping', '{"jsonrpc":"2.0","id":17,"method":"ping"}'],
-  ['notifications/progress', '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t-1","progress":3,"total":10,"message":"step 3 of 10"}}'],
+  [
+    'notifications/progress',
+    '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t-1","progress":3,"total":10,"message":"step 3 of 10"}}',
+  ],
   ['resources/list', '{"jsonrpc":"2.0","id":18,"method":"resources/list","params":{}}'],
   ['tools/call health_check', '{"jsonrpc":"2.0","id":19,"method":"tools/call","params":{"name":"health_check","arguments":{}}}'],
   [
     'tools/call search_records',
     '{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"search_records","arguments":{"model":"res.partner","domain":[["is_company","=",true],["name","ilike","acme"]],"fields":["name","email","phone"],"limit":20},"_meta":{"progressToken":20}}}',
   ],
-  ['elicitation answer, 4 KB', JSON.stringify({ jsonrpc: '2.0', id: 'e1', result: { action: 'accept', content: { note: 'x'.repeat(4000), confirm: true } } })],
+  [
+    'elicitation answer, 4 KB',
+    JSON.stringify({ jsonrpc: '2.0', id: 'e1', result: { action: 'accept', content: { note: 'x'.repeat(4000), confirm: true } } }),
+  ],
 ];
 
 /** The pre-issue-10 check: forward the bytes unless "method" appears twice or a \u escape could spell a key. */
@@ -38,7 +44,9 @@ function oldPassthrough(line: string): string {
 function rebuild(msg: Record<string, unknown>): string {
   const method = msg['method'];
   if (typeof method === 'string') {
-    return 'id' in msg ? wireLine(requestMessage(msg['id'] as number, method, msg['params'])) : wireLine(notificationMessage(method, msg['params']));
+    return 'id' in msg
+      ? wireLine(requestMessage(msg['id'] as number, method, msg['params']))
+      : wireLine(notificationMessage(method, msg['params']));
   }
   return wireLine(responseMessage(msg['id'] as string, msg));
 }

@@ -119,7 +119,8 @@ export function runPolicyBench(iterations = 1_000_000): PolicyBenchResult {
   if (!parsed.policy) {
     throw new Error(`generated policy is invalid: ${parsed.diagnostics.map((d) => d.message).join('; ')}`);
   }
-  if (parsed.policy.entries.length !== POLICY_ENTRIES) throw new Error(`expected ${POLICY_ENTRIES} entries, got ${parsed.policy.entries.length}`);
+  if (parsed.policy.entries.length !== POLICY_ENTRIES)
+    throw new Error(`expected ${POLICY_ENTRIES} entries, got ${parsed.policy.entries.length}`);
   const warm: number[] = [];
   for (let r = 0; r < 5; r++) {
     const t0 = process.hrtime.bigint();

@@ -179,7 +179,10 @@ export class RawClient {
     const params = { name: tool, arguments: args };
     return new Promise((resolve, reject) => {
       let done = 0;
-      const timer = setTimeout(() => reject(new Error(`${this.label}: sequential block timed out after ${done}/${count} calls`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.label}: sequential block timed out after ${done}/${count} calls`)),
+        timeoutMs,
+      );
       const onResponse = (msg: Record<string, unknown>, rttNs: number) => {
         this.check(msg);
         samples[done++] = rttNs / 1e6;

@@ -202,7 +202,10 @@ export function figuresJson(targets: readonly Target[], f: SectionFigures, cfg: 
     pipelined: {
       depth: cfg.depth,
       ...Object.fromEntries(
-        targets.map((t) => [t.name, { callsPerSec: f.rate.get(t.name), blocks: f.callsPerSec.get(t.name), cpuUsPerCall: f.cpuUsPerCall.get(t.name) }]),
+        targets.map((t) => [
+          t.name,
+          { callsPerSec: f.rate.get(t.name), blocks: f.callsPerSec.get(t.name), cpuUsPerCall: f.cpuUsPerCall.get(t.name) },
+        ]),
       ),
       ratio: f.ratio,
       pairedRatio: f.pairedRatio,

@@ -18,7 +18,10 @@ async function runCommand(page, title, timeoutMs = 20_000) {
     try {
       await input.waitFor({ state: 'visible', timeout: 5000 });
       await input.fill(`>${title}`);
-      await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 5000 });
+      await page
+        .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5000 });
       await page.keyboard.press('Enter');
       return;
     } catch (err) {
@@ -72,7 +75,11 @@ export async function auditToRule(page, check, photograph, { auditScreenshot, ru
   await model.waitFor({ state: 'visible', timeout: 5000 });
   // A click on a row of a multi-select quick pick ticks it; OK accepts the ticked ones.
   await model.click();
-  const count = await until('one argument ticked', () => page.evaluate(() => document.querySelector('.quick-input-widget .quick-input-count')?.textContent?.includes('1') || undefined), 5000).catch(() => false);
+  const count = await until(
+    'one argument ticked',
+    () => page.evaluate(() => document.querySelector('.quick-input-widget .quick-input-count')?.textContent?.includes('1') || undefined),
+    5000,
+  ).catch(() => false);
   check('the argument args.model can be ticked', count);
   await page.locator('.quick-input-widget .quick-input-action', { hasText: 'OK' }).first().click();
   await quickInput(page, 'Always deny chatter_post');
@@ -80,16 +87,39 @@ export async function auditToRule(page, check, photograph, { auditScreenshot, ru
   await page.keyboard.press('Enter');
 
   // Headless, VS Code files the message in the notification centre without a toast: open it there.
-  const opened = await until('the policy editor with the edit', () => page.evaluate(() => !!document.querySelector('.tabs-container .tab.active[aria-label*="mcp-policy.yaml"]')), 10_000).catch(() => false);
+  const opened = await until(
+    'the policy editor with the edit',
+    () => page.evaluate(() => !!document.querySelector('.tabs-container .tab.active[aria-label*="mcp-policy.yaml"]')),
+    10_000,
+  ).catch(() => false);
   await runCommand(page, 'Notifications: Show Notifications');
-  const notices = () => page.evaluate(() => [...document.querySelectorAll('.notifications-center .notification-list-item, .notifications-toasts .notification-toast')].map((t) => t.textContent.replace(/\s+/g, ' ')));
-  const toast = await until('the message after the edit', async () => (await notices()).find((t) => t.includes('MCP Guard:') && t.includes('Policy tests')), 10_000).catch(async (e) => {
+  const notices = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('.notifications-center .notification-list-item, .notifications-toasts .notification-toast')].map((t) =>
+        t.textContent.replace(/\s+/g, ' '),
+      ),
+    );
+  const toast = await until(
+    'the message after the edit',
+    async () => (await notices()).find((t) => t.includes('MCP Guard:') && t.includes('Policy tests')),
+    10_000,
+  ).catch(async (e) => {
     throw new Error(`${e.message}; notifications: ${JSON.stringify(await notices())}`);
   });
   // (code-server turns auto save on by default, and the message says so)
-  check('the message says what was added, how it takes effect, and that the policy tests pass', /Added entry "chatter_post": deny when args\.model = "res\.partner"/.test(toast) && /(save the policy to apply it|Auto save writes it)/.test(toast) && /Policy tests: 1 test passes/.test(toast), toast);
+  check(
+    'the message says what was added, how it takes effect, and that the policy tests pass',
+    /Added entry "chatter_post": deny when args\.model = "res\.partner"/.test(toast) &&
+      /(save the policy to apply it|Auto save writes it)/.test(toast) &&
+      /Policy tests: 1 test passes/.test(toast),
+    toast,
+  );
   check('the policy is open in the editor with the edit', opened);
-  const shown = await until('the new entry on screen', async () => ((await textRect(page, 'chatter_post')) && (await textRect(page, 'agents')) ? true : undefined), 10_000).catch(() => false);
+  const shown = await until(
+    'the new entry on screen',
+    async () => ((await textRect(page, 'chatter_post')) && (await textRect(page, 'agents')) ? true : undefined),
+    10_000,
+  ).catch(() => false);
   check('the editor shows the new chatter_post entry with its reason', shown);
   await photograph(ruleScreenshot);
 }

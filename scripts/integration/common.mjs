@@ -72,7 +72,11 @@ export function onExitCleanup(fn) {
         }
       }
     });
-    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    for (const [sig, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ]) {
       process.once(sig, () => process.exit(code));
     }
   }

@@ -88,11 +88,10 @@ async function ensureCodeServer() {
   rmSync(CODE_SERVER_PREFIX, { recursive: true, force: true });
   mkdirSync(CODE_SERVER_PREFIX, { recursive: true });
   writeFileSync(join(CODE_SERVER_PREFIX, 'package.json'), JSON.stringify({ name: 'code-server-host', private: true }) + '\n');
-  await run(
-    'npm',
-    ['install', '--prefix', CODE_SERVER_PREFIX, '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
-    { timeoutMs: 25 * MIN, env: node24Env() },
-  );
+  await run('npm', ['install', '--prefix', CODE_SERVER_PREFIX, '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+    timeoutMs: 25 * MIN,
+    env: node24Env(),
+  });
   const pkg = readJson(join(CODE_SERVER_ROOT, 'package.json'));
   if (pkg?.version !== CODE_SERVER_VERSION) throw new Error(`code-server@${CODE_SERVER_VERSION} did not install`);
 }

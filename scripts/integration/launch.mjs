@@ -12,7 +12,18 @@
 // extensionDevelopmentPath may be an array: e.g. [repo, test/integration/driver] loads a test-only
 // driver extension next to ours (scripts/integration/modal.mjs); see developmentFolder().
 import { spawn } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -228,16 +239,21 @@ export async function launch({
     const csLog = createWriteStream(logs.codeServer);
     const csArgs = [
       CODE_SERVER_ENTRY,
-      '--auth', 'none',
-      '--bind-addr', `${HOST}:${handle.port}`,
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `${HOST}:${handle.port}`,
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       '--ignore-last-opened',
-      '--vscode-option', 'enable-smoke-test-driver',
+      '--vscode-option',
+      'enable-smoke-test-driver',
       ...codeServerArgs,
       workspace,
     ];

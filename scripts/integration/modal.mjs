@@ -87,7 +87,9 @@ function readLines(path) {
 /** The first dialog not yet answered by this script, read; undefined when none is showing. */
 async function openDialog(page) {
   return page.evaluate(() => {
-    const box = [...document.querySelectorAll('.monaco-dialog-box')].find((b) => !b.hasAttribute('data-mcp-guard-seen') && b.getClientRects().length > 0);
+    const box = [...document.querySelectorAll('.monaco-dialog-box')].find(
+      (b) => !b.hasAttribute('data-mcp-guard-seen') && b.getClientRects().length > 0,
+    );
     if (!box) return undefined;
     const id = `d${Date.now()}${Math.random().toString(16).slice(2, 8)}`;
     box.setAttribute('data-mcp-guard-seen', id);
@@ -104,7 +106,10 @@ async function openDialog(page) {
 /** Clicks the dialog's button with exactly this text, and waits for that dialog to go. */
 async function clickButton(page, dialog, label) {
   const box = page.locator(`.monaco-dialog-box[data-mcp-guard-seen="${dialog.id}"]`);
-  await box.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first().click({ timeout: 5000 });
+  await box
+    .locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) })
+    .first()
+    .click({ timeout: 5000 });
   await box.waitFor({ state: 'detached', timeout: 10_000 });
 }
 
@@ -166,7 +171,10 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
       (kind === 'guard' ? /^MCP Guard: allow (\S+) on /.exec(title) : /^Run\s+`?([\w.-]+)`?/.exec(title))?.[1] ?? '?';
     const count = (kind, tool) => seen[kind][tool] ?? 0;
     for (;;) {
-      for (const [name, child] of [['code-server', handle.codeServer], ['chromium', handle.chromium]]) {
+      for (const [name, child] of [
+        ['code-server', handle.codeServer],
+        ['chromium', handle.chromium],
+      ]) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
       }
       // What the driver did since the last turn.
@@ -182,23 +190,43 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
             break;
           case 'cancel-1':
             check('Deny: the first cancel_async_task answers "did not get approval"', /did not get approval/.test(line.text), line.text);
-            check('Deny: the call never reached the server (no cancel_async_task in the journal)', !tools().includes('cancel_async_task'), JSON.stringify(tools()));
+            check(
+              'Deny: the call never reached the server (no cancel_async_task in the journal)',
+              !tools().includes('cancel_async_task'),
+              JSON.stringify(tools()),
+            );
             break;
           case 'status-1':
             check('Deny: the task is still running', /"status":\s*"running"/.test(line.text), line.text);
             break;
           case 'cancel-2':
-            check('Allow once: the second cancel_async_task succeeds', !line.threw && /"success":\s*true/.test(line.text) && /"status":\s*"cancelled"/.test(line.text), line.text);
+            check(
+              'Allow once: the second cancel_async_task succeeds',
+              !line.threw && /"success":\s*true/.test(line.text) && /"status":\s*"cancelled"/.test(line.text),
+              line.text,
+            );
             break;
           case 'status-2':
             check('Allow once: the task is now cancelled', /"status":\s*"cancelled"/.test(line.text), line.text);
-            check('the journal has exactly one cancel_async_task (the allowed one)', tools().filter((t) => t === 'cancel_async_task').length === 1, JSON.stringify(tools()));
+            check(
+              'the journal has exactly one cancel_async_task (the allowed one)',
+              tools().filter((t) => t === 'cancel_async_task').length === 1,
+              JSON.stringify(tools()),
+            );
             break;
           case 'post-1':
-            check("VS Code's confirmation cancelled: the call fails before the guard sees it", line.threw && /cancel/i.test(line.text) && count('guard', 'chatter_post') === 0, `${line.text}; guard dialogs for chatter_post: ${count('guard', 'chatter_post')}`);
+            check(
+              "VS Code's confirmation cancelled: the call fails before the guard sees it",
+              line.threw && /cancel/i.test(line.text) && count('guard', 'chatter_post') === 0,
+              `${line.text}; guard dialogs for chatter_post: ${count('guard', 'chatter_post')}`,
+            );
             break;
           case 'post-2':
-            check("VS Code's confirmation accepted, the guard's denied: the call is refused", /did not get approval/.test(line.text), line.text);
+            check(
+              "VS Code's confirmation accepted, the guard's denied: the call is refused",
+              /did not get approval/.test(line.text),
+              line.text,
+            );
             check('chatter_post never reached the server', !tools().includes('chatter_post'), JSON.stringify(tools()));
             break;
           case 'done':
@@ -209,7 +237,9 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
       if (done) break;
       if (Date.now() > deadline) {
         const last = events.at(-1);
-        throw new Error(`timed out after ${timeoutMs / 1000}s; last event: ${last ? JSON.stringify(last).slice(0, 300) : 'none (did the driver activate?)'}`);
+        throw new Error(
+          `timed out after ${timeoutMs / 1000}s; last event: ${last ? JSON.stringify(last).slice(0, 300) : 'none (did the driver activate?)'}`,
+        );
       }
 
       // A dialog waiting for the person?
@@ -220,7 +250,7 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
       }
       const kind = dialog.title.startsWith('MCP Guard: allow ') ? 'guard' : /^Run\b/.test(dialog.title) ? 'vscode' : 'other';
       const tool = dialogTool(kind, dialog.title);
-      const n = (seen[kind] ??= {})[tool] = count(kind, tool) + 1;
+      const n = ((seen[kind] ??= {})[tool] = count(kind, tool) + 1);
       const event = { atMs: at(), kind: 'dialog', who: kind, tool, n, title: dialog.title, detail: dialog.detail, buttons: dialog.buttons };
       events.push(event);
       let answer;
@@ -228,7 +258,8 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
         // VS Code's own "Run <tool>" confirmation: yes, except the first time for chatter_post.
         const yes = dialog.buttons.find((b) => b !== 'Cancel');
         answer = tool === 'chatter_post' && n === 1 ? 'Cancel' : yes;
-        if (!answer || !dialog.buttons.includes(answer)) throw new Error(`VS Code's confirmation has no button "${answer}": ${JSON.stringify(dialog)}`);
+        if (!answer || !dialog.buttons.includes(answer))
+          throw new Error(`VS Code's confirmation has no button "${answer}": ${JSON.stringify(dialog)}`);
       } else if (kind === 'guard' && tool === 'cancel_async_task' && n === 1) {
         check(`the guard's modal asks: "${dialog.title}"`, dialog.title.includes(GUARD_TITLE), dialog.title);
         const d = dialog.detail;
@@ -237,7 +268,11 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
           check('its detail says the risk is critical', /Risk: critical/.test(d), d),
           check('its detail shows the task id argument', !!taskId && d.includes(`"task_id": "${taskId}"`), `task ${taskId}: ${d}`),
           check('its detail names the rule tools.cancel_async_task', d.includes('Rule: tools.cancel_async_task'), d),
-          check('it offers Deny and Allow once, no "Allow for this session" (critical)', dialog.buttons.includes('Deny') && dialog.buttons.includes('Allow once') && !dialog.buttons.includes('Allow for this session'), JSON.stringify(dialog.buttons)),
+          check(
+            'it offers Deny and Allow once, no "Allow for this session" (critical)',
+            dialog.buttons.includes('Deny') && dialog.buttons.includes('Allow once') && !dialog.buttons.includes('Allow for this session'),
+            JSON.stringify(dialog.buttons),
+          ),
         ].every(Boolean);
         if (detailOk) {
           await photograph(page, screenshot);
@@ -247,7 +282,11 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
       } else if (kind === 'guard' && tool === 'cancel_async_task' && n === 2) {
         answer = 'Allow once';
       } else if (kind === 'guard' && tool === 'chatter_post' && n === 1) {
-        check('the guard asks for chatter_post (high risk: built-in approval, session allowance offered)', /Rule: risk\.high/.test(dialog.detail) && dialog.buttons.includes('Allow for this session'), `${dialog.detail} ${JSON.stringify(dialog.buttons)}`);
+        check(
+          'the guard asks for chatter_post (high risk: built-in approval, session allowance offered)',
+          /Rule: risk\.high/.test(dialog.detail) && dialog.buttons.includes('Allow for this session'),
+          `${dialog.detail} ${JSON.stringify(dialog.buttons)}`,
+        );
         answer = 'Deny';
       } else {
         throw new Error(`unexpected dialog: ${JSON.stringify(dialog)}`);
@@ -257,25 +296,54 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
     }
 
     check('the driver ran to the end without an error', !done.error, done.error);
-    check('the guard asked twice for cancel_async_task and once for chatter_post', count('guard', 'cancel_async_task') === 2 && count('guard', 'chatter_post') === 1, JSON.stringify(seen.guard));
+    check(
+      'the guard asked twice for cancel_async_task and once for chatter_post',
+      count('guard', 'cancel_async_task') === 2 && count('guard', 'chatter_post') === 1,
+      JSON.stringify(seen.guard),
+    );
     // How the two confirmations combine. VS Code asks "Run <tool>" before it sends the call, and
     // only for tools the server does not declare readOnlyHint: true; the guard asks when the call
     // reaches it, whatever the server declares and whatever VS Code's auto-approval says.
     const dialogs = events.filter((e) => e.kind === 'dialog');
-    check("VS Code asked nothing for cancel_async_task (declared readOnlyHint: true upstream): the guard's dialog was the only one", count('vscode', 'cancel_async_task') === 0, JSON.stringify(seen.vscode));
+    check(
+      "VS Code asked nothing for cancel_async_task (declared readOnlyHint: true upstream): the guard's dialog was the only one",
+      count('vscode', 'cancel_async_task') === 0,
+      JSON.stringify(seen.vscode),
+    );
     const guardPost = dialogs.findIndex((e) => e.who === 'guard' && e.tool === 'chatter_post');
-    check("for chatter_post VS Code's confirmation came first, then the guard's", count('vscode', 'chatter_post') === 2 && guardPost > 0 && dialogs[guardPost - 1].who === 'vscode' && dialogs[guardPost - 1].tool === 'chatter_post', dialogs.map((e) => `${e.who}:${e.tool}`).join(' '));
+    check(
+      "for chatter_post VS Code's confirmation came first, then the guard's",
+      count('vscode', 'chatter_post') === 2 &&
+        guardPost > 0 &&
+        dialogs[guardPost - 1].who === 'vscode' &&
+        dialogs[guardPost - 1].tool === 'chatter_post',
+      dialogs.map((e) => `${e.who}:${e.tool}`).join(' '),
+    );
     console.log('    dialogs, in order:');
-    for (const e of dialogs) console.log(`      ${String(e.atMs).padStart(6)} ms  ${e.who.padEnd(6)} "${e.title}" [${e.buttons.join(' | ')}] -> ${e.clicked}`);
+    for (const e of dialogs)
+      console.log(`      ${String(e.atMs).padStart(6)} ms  ${e.who.padEnd(6)} "${e.title}" [${e.buttons.join(' | ')}] -> ${e.clicked}`);
     const vs = dialogs.find((e) => e.who === 'vscode');
     if (vs) console.log(`    VS Code's own confirmation: "${vs.title}" / ${JSON.stringify(vs.detail.slice(0, 200))}`);
 
     // The audit log now holds blocked and approved calls: turn one into a rule, as a person would.
-    await auditToRule(page, check, (path) => photograph(page, path), { auditScreenshot: AUDIT_SCREENSHOT, ruleScreenshot: RULE_SCREENSHOT });
+    await auditToRule(page, check, (path) => photograph(page, path), {
+      auditScreenshot: AUDIT_SCREENSHOT,
+      ruleScreenshot: RULE_SCREENSHOT,
+    });
   } catch (err) {
     check('modal approval scenario ran to the end', false, err.message.split('\n')[0]);
-    if (page) await page.screenshot({ path: FAILURE_SCREENSHOT }).then(() => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`), () => {});
-    console.log(`    driver results:\n${readLines(resultsFile).map((l) => `      ${JSON.stringify(l).slice(0, 400)}`).join('\n') || '      (none)'}`);
+    if (page)
+      await page.screenshot({ path: FAILURE_SCREENSHOT }).then(
+        () => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`),
+        () => {},
+      );
+    console.log(
+      `    driver results:\n${
+        readLines(resultsFile)
+          .map((l) => `      ${JSON.stringify(l).slice(0, 400)}`)
+          .join('\n') || '      (none)'
+      }`,
+    );
     console.log(`    events: ${JSON.stringify(events).slice(0, 2000)}`);
     if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
   } finally {

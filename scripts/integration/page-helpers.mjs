@@ -35,7 +35,11 @@ export async function textRect(page, text) {
 
 /** Toasts (e.g. a notice from an extension) would cover the Problems panel: dismiss them. */
 export async function clearToasts(page) {
-  const toasts = await page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')].filter((t) => t.getClientRects().length > 0).map((t) => t.innerText.trim().replace(/\s+/g, ' ')));
+  const toasts = await page.evaluate(() =>
+    [...document.querySelectorAll('.notifications-toasts .notification-toast')]
+      .filter((t) => t.getClientRects().length > 0)
+      .map((t) => t.innerText.trim().replace(/\s+/g, ' ')),
+  );
   if (toasts.length === 0) return [];
   for (let i = 0; i < 5; i++) {
     const close = page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear').first();

@@ -40,7 +40,9 @@ const { values: opts } = parseArgs({
 });
 const only = ['modal', 'screenshots', 'suites', 'cdp-smoke'].filter((k) => opts[k]);
 if (only.length > 1 || (only.length && opts.all)) {
-  console.error(`[integration] choose one of --modal, --screenshots, --suites, --cdp-smoke, --all (got ${[...only, ...(opts.all ? ['all'] : [])].join(', ')})`);
+  console.error(
+    `[integration] choose one of --modal, --screenshots, --suites, --cdp-smoke, --all (got ${[...only, ...(opts.all ? ['all'] : [])].join(', ')})`,
+  );
   process.exit(2);
 }
 const RUN = {
@@ -76,7 +78,10 @@ async function runSuites() {
     const deadline = Date.now() + RESULTS_TIMEOUT_S * 1000;
     let hostGoneAt = 0;
     while (!existsSync(resultsFile)) {
-      for (const [name, child] of [['code-server', handle.codeServer], ['chromium', handle.chromium]]) {
+      for (const [name, child] of [
+        ['code-server', handle.codeServer],
+        ['chromium', handle.chromium],
+      ]) {
         if (child.exitCode !== null || child.signalCode !== null) {
           throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before the tests reported\n${handle.diagnostics()}`);
         }

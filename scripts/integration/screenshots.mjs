@@ -52,13 +52,20 @@ export const REVIEW_POLICY = [
 /** What the Problems panel must list, by severity (the validator's messages, loosely). */
 const EXPECTED_PROBLEMS = [
   { severity: 'error', what: 'the misspelled action "alow", with did you mean "allow"', re: /"alow".*did you mean "allow"/ },
-  { severity: 'warning', what: 'the unknown tool "search_recods", with did you mean "search_records"', re: /Unknown tool "search_recods".*did you mean "search_records"/ },
+  {
+    severity: 'warning',
+    what: 'the unknown tool "search_recods", with did you mean "search_records"',
+    re: /Unknown tool "search_recods".*did you mean "search_records"/,
+  },
   { severity: 'warning', what: 'allow on execute_method, a critical-risk tool', re: /allow lets execute_method through.*critical-risk/ },
-  { severity: 'warning', what: 'the unknown parameter args.modle, with did you mean "args.model"', re: /args\.modle.*did you mean "args\.model"/ },
+  {
+    severity: 'warning',
+    what: 'the unknown parameter args.modle, with did you mean "args.model"',
+    re: /args\.modle.*did you mean "args\.model"/,
+  },
 ];
 
 import { clearToasts, sleep, textRect, until } from './page-helpers.mjs';
-
 
 /** Opens a workspace file through Quick Open (Ctrl+P, its name, Enter), retried if the keys were lost. */
 async function quickOpen(page, name, timeoutMs = 30_000) {
@@ -79,12 +86,12 @@ async function quickOpen(page, name, timeoutMs = 30_000) {
       await tab.first().waitFor({ state: 'visible', timeout: 10_000 });
       return attempt;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Quick Open could not open ${name} (${attempt} attempts): ${err.message.split('\n')[0]}`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`Quick Open could not open ${name} (${attempt} attempts): ${err.message.split('\n')[0]}`, { cause: err });
       await sleep(1000);
     }
   }
 }
-
 
 /** The visible editor hover's text and box, or undefined. */
 async function visibleHover(page) {
@@ -112,11 +119,14 @@ async function problemRows(page) {
       const cls = icon ? [icon, ...icon.querySelectorAll('*')].map((e) => e.className).join(' ') : '';
       const has = (s) => new RegExp(`(^|\\s)(codicon-)?${s}(\\s|$)`).test(cls);
       const severity = !icon ? 'resource' : has('error') ? 'error' : has('warning') ? 'warning' : has('info') ? 'info' : `other (${cls})`;
-      return { severity, text: (row.querySelector('.marker-message-details, .marker-message') ?? row).textContent.trim().replace(/\s+/g, ' '), aria: row.getAttribute('aria-label') ?? '' };
+      return {
+        severity,
+        text: (row.querySelector('.marker-message-details, .marker-message') ?? row).textContent.trim().replace(/\s+/g, ' '),
+        aria: row.getAttribute('aria-label') ?? '',
+      };
     });
   });
 }
-
 
 /** Whether a workbench part (`sidebar`, `auxiliarybar`, `panel`) is on screen. */
 async function partShown(page, part) {
@@ -147,7 +157,12 @@ function hoverHiddenPx(page) {
     // The content scrolls inside a custom scrollable element (overflow hidden), not in .monaco-hover.
     const content = h.querySelector('.monaco-hover-content');
     const viewport = content?.parentElement ?? h;
-    return Math.max(0, h.scrollHeight - h.clientHeight, content ? content.scrollHeight - viewport.clientHeight : 0, content ? content.scrollHeight - h.clientHeight : 0);
+    return Math.max(
+      0,
+      h.scrollHeight - h.clientHeight,
+      content ? content.scrollHeight - viewport.clientHeight : 0,
+      content ? content.scrollHeight - h.clientHeight : 0,
+    );
   });
 }
 
@@ -189,7 +204,12 @@ function clipAround(boxes, pad = 12) {
  * @param {string} [opts.problemsScreenshot]  default media/policy-problems.png
  * @returns {Promise<boolean>} true when every check passed (and the pictures were written)
  */
-export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hoverScreenshot = HOVER_SCREENSHOT, problemsScreenshot = PROBLEMS_SCREENSHOT } = {}) {
+export async function policyScreenshots({
+  timeoutMs = 120_000,
+  checks = [],
+  hoverScreenshot = HOVER_SCREENSHOT,
+  problemsScreenshot = PROBLEMS_SCREENSHOT,
+} = {}) {
   const started = Date.now();
   const check = (title, ok, detail = '') => {
     checks.push({ title, ok: !!ok });
@@ -242,16 +262,32 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
     // The cursor on the empty last line: no word highlight on `version` in the pictures.
     const editorBox = await page.locator('.editor-group-container .editor-container').first().boundingBox();
     const lastLine = await textRect(page, 'res.partner');
-    if (editorBox && lastLine) await page.mouse.click(editorBox.x + editorBox.width - 120, Math.min(lastLine.y + 120, editorBox.y + editorBox.height - 20));
+    if (editorBox && lastLine)
+      await page.mouse.click(editorBox.x + editorBox.width - 120, Math.min(lastLine.y + 120, editorBox.y + editorBox.height - 20));
     const language = page.locator('[id="status.editor.mode"]');
     const languageText = await until(
       'the status bar names the language',
       async () => {
-        const t = ((await language.first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
+        const t = (
+          (await language
+            .first()
+            .textContent({ timeout: 1000 })
+            .catch(() => '')) ?? ''
+        ).trim();
         return t.includes('MCP Guard Policy') ? t : undefined;
       },
       left(15_000),
-    ).catch(async () => `(${((await language.first().textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim() || 'no language indicator'})`);
+    ).catch(
+      async () =>
+        `(${
+          (
+            (await language
+              .first()
+              .textContent({ timeout: 1000 })
+              .catch(() => '')) ?? ''
+          ).trim() || 'no language indicator'
+        })`,
+    );
     check('the file opened as "MCP Guard Policy" (status bar language indicator)', languageText.includes('MCP Guard Policy'), languageText);
 
     // Squiggles: the extension activated (onStartupFinished) and validated the file.
@@ -277,17 +313,25 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
       await page.mouse.move(r.x + r.width / 2 + 20, r.y - 40); // away, then onto the token
       await sleep(150);
       await page.mouse.move(r.x + r.width / 2 - 4 + attempt * 3, r.y + r.height / 2, { steps: 4 });
-      hover = await until('the hover', async () => {
-        const h = await visibleHover(page);
-        return h && /execute_method/.test(h.text) ? h : undefined;
-      }, left(8000)).catch(() => undefined);
+      hover = await until(
+        'the hover',
+        async () => {
+          const h = await visibleHover(page);
+          return h && /execute_method/.test(h.text) ? h : undefined;
+        },
+        left(8000),
+      ).catch(() => undefined);
     }
     mark('hover shown');
     const hoverText = hover?.text ?? '';
     check('a hover appears over the tool key execute_method', hover, 'no visible .monaco-hover');
     // Its heading: "execute_method · Execute · critical risk" (the catalog's category and risk).
     const heading = hoverText.split('\n')[0] ?? '';
-    check('the hover names the category (Execute) and the risk (critical)', /\bExecute\b/.test(heading) && /\bcritical\b/.test(heading), JSON.stringify(hoverText.slice(0, 300)));
+    check(
+      'the hover names the category (Execute) and the risk (critical)',
+      /\bExecute\b/.test(heading) && /\bcritical\b/.test(heading),
+      JSON.stringify(hoverText.slice(0, 300)),
+    );
     let hoverPng;
     if (hover) {
       await sleep(400); // the hover fades in
@@ -305,7 +349,10 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
       if (shown) {
         // The editor part (tabs, breadcrumbs, code) down to just below the hover.
         const part = (await page.locator('.part.editor').first().boundingBox()) ?? editor ?? shown.box;
-        const clip = clipAround([{ x: part.x, y: part.y, width: part.width, height: shown.box.y + shown.box.height - part.y }, shown.box], 0);
+        const clip = clipAround(
+          [{ x: part.x, y: part.y, width: part.width, height: shown.box.y + shown.box.height - part.y }, shown.box],
+          0,
+        );
         clip.height = Math.min(VIEWPORT.height - clip.y, clip.height + 24);
         hoverPng = await page.screenshot({ clip, animations: 'disabled' });
         console.log(`      (hover picture: ${clip.width}x${clip.height} at ${clip.x},${clip.y})`);
@@ -321,7 +368,10 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
     // The panel as wide as the window allows: the messages are long.
     if (!(await hidePart(page, 'sidebar', 'Control+B'))) console.log('      (the side bar stayed open)');
     await page.keyboard.press('Control+Shift+M');
-    await page.locator('.markers-panel').first().waitFor({ state: 'visible', timeout: left(15_000) });
+    await page
+      .locator('.markers-panel')
+      .first()
+      .waitFor({ state: 'visible', timeout: left(15_000) });
     await sleep(300);
     await page.keyboard.press('Escape'); // the list's focus and selection go (no light bulb in place of the first icon)
     mark('problems panel open');
@@ -338,9 +388,19 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
     mark('problems listed');
     const found = matched(rows);
     const markers = rows.filter((r) => r.severity !== 'resource');
-    check('the Problems panel lists the file with its markers', rows.some((r) => r.severity === 'resource' && r.text.includes(REVIEW_FILE)) && markers.length > 0, JSON.stringify(rows).slice(0, 600));
-    check('at least one error and one warning', markers.some((r) => r.severity === 'error') && markers.some((r) => r.severity === 'warning'), JSON.stringify(markers.map((r) => r.severity)));
-    EXPECTED_PROBLEMS.forEach((e, i) => check(`${e.severity}: ${e.what}`, found[i], JSON.stringify(markers.map((r) => `${r.severity}: ${r.text}`)).slice(0, 800)));
+    check(
+      'the Problems panel lists the file with its markers',
+      rows.some((r) => r.severity === 'resource' && r.text.includes(REVIEW_FILE)) && markers.length > 0,
+      JSON.stringify(rows).slice(0, 600),
+    );
+    check(
+      'at least one error and one warning',
+      markers.some((r) => r.severity === 'error') && markers.some((r) => r.severity === 'warning'),
+      JSON.stringify(markers.map((r) => r.severity)),
+    );
+    EXPECTED_PROBLEMS.forEach((e, i) =>
+      check(`${e.severity}: ${e.what}`, found[i], JSON.stringify(markers.map((r) => `${r.severity}: ${r.text}`)).slice(0, 800)),
+    );
     console.log('    problems, as listed:');
     for (const r of markers) console.log(`      ${r.severity.padEnd(7)} ${r.text.slice(0, 160)}`);
     await clearToasts(page);
@@ -357,7 +417,11 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
     pictures = { hoverPng, problemsPng };
   } catch (err) {
     check('policy screenshots scenario ran to the end', false, err.message.split('\n')[0]);
-    if (page) await page.screenshot({ path: FAILURE_SCREENSHOT }).then(() => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`), () => {});
+    if (page)
+      await page.screenshot({ path: FAILURE_SCREENSHOT }).then(
+        () => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`),
+        () => {},
+      );
     if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
   } finally {
     await browser?.close().catch(() => {});
@@ -368,7 +432,10 @@ export async function policyScreenshots({ timeoutMs = 120_000, checks = [], hove
   const mine = checks.slice(firstCheck);
   const ok = mine.length > 0 && mine.every((c) => c.ok);
   if (ok && pictures?.hoverPng && pictures?.problemsPng) {
-    for (const [path, png] of [[hoverScreenshot, pictures.hoverPng], [problemsScreenshot, pictures.problemsPng]]) {
+    for (const [path, png] of [
+      [hoverScreenshot, pictures.hoverPng],
+      [problemsScreenshot, pictures.problemsPng],
+    ]) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, png);
     }

@@ -61,7 +61,8 @@ function numberOption(text: string | undefined, flag: string, what: string, ok: 
 /** Parses `run` options; everything after `--` is the upstream command, untouched. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const dash = argv.indexOf('--');
-  if (dash === -1 || dash === argv.length - 1) throw new UsageError('run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp');
+  if (dash === -1 || dash === argv.length - 1)
+    throw new UsageError('run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp');
   const { values, positionals } = parseArgs({
     args: argv.slice(0, dash) as string[],
     options: {
@@ -82,16 +83,32 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
   const mode = values.mode as string;
-  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
   const timeoutText = values['approval-timeout'];
   const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
     throw new UsageError(`--approval-timeout must be a number of seconds greater than 0, not ${JSON.stringify(timeoutText)}`);
   }
   const callTimeoutSeconds = numberOption(values['call-timeout'], '--call-timeout', 'a number of seconds, 0 or more', (n) => n >= 0);
-  const maxMessageBytes = numberOption(values['max-message-bytes'], '--max-message-bytes', 'a whole number of bytes, at least 1024', (n) => Number.isInteger(n) && n >= 1024);
-  const maxRestarts = numberOption(values['max-restarts'], '--max-restarts', 'a whole number, 0 or more', (n) => Number.isInteger(n) && n >= 0);
-  const auditMaxBytes = numberOption(values['audit-max-bytes'], '--audit-max-bytes', 'a whole number of bytes, 0 (never rotate) or at least 1024', (n) => Number.isInteger(n) && (n === 0 || n >= 1024));
+  const maxMessageBytes = numberOption(
+    values['max-message-bytes'],
+    '--max-message-bytes',
+    'a whole number of bytes, at least 1024',
+    (n) => Number.isInteger(n) && n >= 1024,
+  );
+  const maxRestarts = numberOption(
+    values['max-restarts'],
+    '--max-restarts',
+    'a whole number, 0 or more',
+    (n) => Number.isInteger(n) && n >= 0,
+  );
+  const auditMaxBytes = numberOption(
+    values['audit-max-bytes'],
+    '--audit-max-bytes',
+    'a whole number of bytes, 0 (never rotate) or at least 1024',
+    (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
+  );
   const [command, ...commandArgs] = argv.slice(dash + 1);
   return {
     ...(values.policy !== undefined ? { policy: values.policy } : {}),

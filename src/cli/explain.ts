@@ -26,10 +26,12 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
   if (!values.policy) throw new UsageError('explain needs --policy FILE');
   if (values.resource !== undefined) return explainResourceCommand(values.policy, values.resource, positionals, values.json === true, out);
   const [tool, argsText, ...extra] = positionals;
-  if (!tool) throw new UsageError('explain needs the tool name, e.g. mcp-guard explain --policy p.yaml cancel_async_task \'{"task_id":"abc"}\'');
+  if (!tool)
+    throw new UsageError('explain needs the tool name, e.g. mcp-guard explain --policy p.yaml cancel_async_task \'{"task_id":"abc"}\'');
   if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}: give the arguments as one JSON object`);
   const mode = values.mode as string;
-  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
   let args: Record<string, unknown> = {};
   if (argsText !== undefined) {
     let parsed: unknown;
@@ -38,7 +40,8 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
     } catch (e) {
       throw new UsageError(`the arguments are not valid JSON: ${(e as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('the arguments must be a JSON object, e.g. \'{"model": "res.partner"}\'');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new UsageError('the arguments must be a JSON object, e.g. \'{"model": "res.partner"}\'');
     args = parsed as Record<string, unknown>;
   }
   const load = loadPolicyFile(values.policy);
@@ -61,7 +64,14 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
           risk: cls.risk,
           riskReason: cls.reason,
           applied: e.applied.map((x) => x.key),
-          notMatched: e.notMatched.map((x) => ({ entry: x.entry.key, path: x.failed.condition.path, op: x.failed.condition.op, value: x.failed.condition.value, found: x.failed.found, actual: x.failed.actual })),
+          notMatched: e.notMatched.map((x) => ({
+            entry: x.entry.key,
+            path: x.failed.condition.path,
+            op: x.failed.condition.op,
+            value: x.failed.condition.value,
+            found: x.failed.found,
+            actual: x.failed.actual,
+          })),
           fallback: e.fallback?.text ?? null,
           rateLimits: e.rateLimits,
         },
@@ -75,8 +85,15 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
   return 0;
 }
 
-function explainResourceCommand(policy: string, uri: string, positionals: readonly string[], json: boolean, out: (text: string) => void): number {
-  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}: explain --resource URI takes no tool or arguments`);
+function explainResourceCommand(
+  policy: string,
+  uri: string,
+  positionals: readonly string[],
+  json: boolean,
+  out: (text: string) => void,
+): number {
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected ${positionals.join(' ')}: explain --resource URI takes no tool or arguments`);
   if (uri === '') throw new UsageError('--resource needs a URI, e.g. --resource odoo://record/res.partner/7');
   const load = loadPolicyFile(policy);
   if (load.state.kind === 'invalid') {
@@ -88,7 +105,15 @@ function explainResourceCommand(policy: string, uri: string, positionals: readon
   if (json) {
     out(
       JSON.stringify(
-        { resource: e.uri, decision: e.decision, rule: e.rule, reason: e.reason, applied: e.applied.map((x) => x.key), fallback: e.fallback ?? null, rateLimits: e.rateLimits },
+        {
+          resource: e.uri,
+          decision: e.decision,
+          rule: e.rule,
+          reason: e.reason,
+          applied: e.applied.map((x) => x.key),
+          fallback: e.fallback ?? null,
+          rateLimits: e.rateLimits,
+        },
         null,
         2,
       ),

@@ -45,14 +45,18 @@ export function runGuard(opts: RunOptions): Promise<number> {
 
   const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
   const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
-  const policy = new PolicySource(policyFile, {
-    onReload({ applied, problems }) {
-      for (const p of problems) log(p);
-      log(applied ? `policy reloaded from ${policyFile}` : `policy change rejected: the last valid policy stays in force`);
-      const errors = problems.filter((p) => p.includes(': error: '));
-      audit.write({ event: 'policy_reload', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+  const policy = new PolicySource(
+    policyFile,
+    {
+      onReload({ applied, problems }) {
+        for (const p of problems) log(p);
+        log(applied ? `policy reloaded from ${policyFile}` : `policy change rejected: the last valid policy stays in force`);
+        const errors = problems.filter((p) => p.includes(': error: '));
+        audit.write({ event: 'policy_reload', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+      },
     },
-  }, parseOptions);
+    parseOptions,
+  );
   for (const p of policy.initialProblems) log(p);
   if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
   if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
@@ -128,7 +132,9 @@ export function runGuard(opts: RunOptions): Promise<number> {
             return;
           }
           if (restartInMs !== undefined) {
-            log(`${cause}; restarting it in ${restartInMs} ms (restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`);
+            log(
+              `${cause}; restarting it in ${restartInMs} ms (restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
+            );
             audit.write({ event: 'upstream', state: 'exited', cause });
             proxy.upstreamExited(cause, true);
             return;
@@ -182,7 +188,11 @@ export function runGuard(opts: RunOptions): Promise<number> {
     });
     upstream.start();
     if (bridge) {
-      void bridge.start().then((ok) => log(ok ? 'connected to VS Code for approvals' : 'VS Code is not reachable yet; approvals use MCP elicitation until it is'));
+      void bridge
+        .start()
+        .then((ok) =>
+          log(ok ? 'connected to VS Code for approvals' : 'VS Code is not reachable yet; approvals use MCP elicitation until it is'),
+        );
     }
 
     audit.write({

@@ -62,8 +62,18 @@ export class AuditDocumentProvider implements vscode.TextDocumentContentProvider
       const range = new vscode.Range(line, 0, line, 0);
       const call = callRefOf(row);
       lenses.push(
-        new vscode.CodeLens(range, { title: 'Allow calls like this', tooltip: `Write a policy entry that allows calls to ${row.tool} like this one`, command: this.ruleCommand, arguments: [call, 'allow'] }),
-        new vscode.CodeLens(range, { title: 'Always deny', tooltip: `Write a policy entry that denies calls to ${row.tool} like this one`, command: this.ruleCommand, arguments: [call, 'deny'] }),
+        new vscode.CodeLens(range, {
+          title: 'Allow calls like this',
+          tooltip: `Write a policy entry that allows calls to ${row.tool} like this one`,
+          command: this.ruleCommand,
+          arguments: [call, 'allow'],
+        }),
+        new vscode.CodeLens(range, {
+          title: 'Always deny',
+          tooltip: `Write a policy entry that denies calls to ${row.tool} like this one`,
+          command: this.ruleCommand,
+          arguments: [call, 'deny'],
+        }),
       );
     });
     return lenses;

@@ -91,7 +91,9 @@ export function auditView(rows: readonly AuditRow[], filter: string | undefined,
   const firstRowLine = out.length;
   for (const r of shown) {
     const time = r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-    out.push(`| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | **${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`);
+    out.push(
+      `| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | **${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`,
+    );
   }
   return { text: `${out.join('\n')}\n`, shown, firstRowLine };
 }

@@ -29,19 +29,21 @@ async function setMode(ctx: CommandContext, mode: Mode): Promise<void> {
 }
 
 /** A mode as an argument (the status bar menu, scripts), or asked for; returns the mode now. */
-export const switchMode = (ctx: CommandContext) => async (arg?: unknown): Promise<Mode> => {
-  const given = typeof arg === 'string' && MODE_ITEMS.some((m) => m.mode === arg) ? (arg as Mode) : undefined;
-  const mode =
-    given ??
-    (
-      await ctx.ui.showQuickPick(
-        MODE_ITEMS.map((m) => ({ ...m, description: m.mode === ctx.modes.mode ? 'current' : '' })),
-        { title: 'MCP Guard: Switch Mode', placeHolder: 'How should MCP Guard treat tool calls?' },
-      )
-    )?.mode;
-  if (mode) await setMode(ctx, mode);
-  return ctx.modes.mode;
-};
+export const switchMode =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<Mode> => {
+    const given = typeof arg === 'string' && MODE_ITEMS.some((m) => m.mode === arg) ? (arg as Mode) : undefined;
+    const mode =
+      given ??
+      (
+        await ctx.ui.showQuickPick(
+          MODE_ITEMS.map((m) => ({ ...m, description: m.mode === ctx.modes.mode ? 'current' : '' })),
+          { title: 'MCP Guard: Switch Mode', placeHolder: 'How should MCP Guard treat tool calls?' },
+        )
+      )?.mode;
+    if (mode) await setMode(ctx, mode);
+    return ctx.modes.mode;
+  };
 
 /** Into lockdown, or back to the mode lockdown was entered from; returns the mode now. */
 export const toggleLockdown = (ctx: CommandContext) => async (): Promise<Mode> => {
@@ -72,22 +74,25 @@ export const createPolicy = (ctx: CommandContext) => async (): Promise<string | 
 };
 
 /** Opens the audit view for a decision given (`''` for all) or picked; returns the view's text. */
-export const showAuditLog = (ctx: CommandContext) => async (arg?: unknown): Promise<string | undefined> => {
-  let filter = typeof arg === 'string' ? arg : undefined;
-  if (arg === undefined) {
-    const pick = await ctx.ui.showQuickPick([{ label: 'All decisions', value: '' }, ...DECISIONS.map((d) => ({ label: d, value: d }))], {
-      title: 'MCP Guard: Show Audit Log',
-      placeHolder: 'Which decisions?',
-    });
-    if (!pick) return undefined;
-    filter = pick.value;
-  }
-  const doc = await ctx.openDocument({ kind: 'audit', ...(filter ? { filter } : {}) });
-  await ctx.showDocument(doc, { preview: true });
-  return doc.getText();
-};
+export const showAuditLog =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<string | undefined> => {
+    let filter = typeof arg === 'string' ? arg : undefined;
+    if (arg === undefined) {
+      const pick = await ctx.ui.showQuickPick([{ label: 'All decisions', value: '' }, ...DECISIONS.map((d) => ({ label: d, value: d }))], {
+        title: 'MCP Guard: Show Audit Log',
+        placeHolder: 'Which decisions?',
+      });
+      if (!pick) return undefined;
+      filter = pick.value;
+    }
+    const doc = await ctx.openDocument({ kind: 'audit', ...(filter ? { filter } : {}) });
+    await ctx.showDocument(doc, { preview: true });
+    return doc.getText();
+  };
 
-export const ruleFromCall = (ctx: CommandContext) => (call?: unknown, intent?: unknown, options?: unknown) => ctx.ruleFromCall(call, intent, options);
+export const ruleFromCall = (ctx: CommandContext) => (call?: unknown, intent?: unknown, options?: unknown) =>
+  ctx.ruleFromCall(call, intent, options);
 
 const CREDENTIAL_FIELDS: readonly { key: keyof OdooSettings; title: string }[] = [
   { key: 'url', title: 'Odoo URL' },
@@ -103,7 +108,11 @@ export const setOdooCredentials = (ctx: CommandContext) => async (): Promise<voi
     if (value === undefined) return;
     await ctx.credentials.saveSetting(f.key, value.trim());
   }
-  const secret = await ctx.credentials.ask({ title: 'Odoo password or API key', prompt: 'Stored in VS Code secret storage', password: true });
+  const secret = await ctx.credentials.ask({
+    title: 'Odoo password or API key',
+    prompt: 'Stored in VS Code secret storage',
+    password: true,
+  });
   if (secret === undefined) return;
   // An empty answer keeps the stored secret.
   if (secret) await ctx.credentials.storeSecret(secret);
@@ -126,7 +135,12 @@ export const showOutput = (ctx: CommandContext) => (): void => ctx.log.show();
 /** The status bar item's menu: the other modes, then the everyday actions. */
 export const showMenu = (ctx: CommandContext) => async (): Promise<void> => {
   const items: (PickItem & { command: string; args?: unknown[] })[] = [
-    ...MODE_ITEMS.filter((m) => m.mode !== ctx.modes.mode).map((m) => ({ label: m.label, detail: m.detail, command: 'mcpGuard.switchMode', args: [m.mode] })),
+    ...MODE_ITEMS.filter((m) => m.mode !== ctx.modes.mode).map((m) => ({
+      label: m.label,
+      detail: m.detail,
+      command: 'mcpGuard.switchMode',
+      args: [m.mode],
+    })),
     { label: '$(file-code) Open Policy', command: 'mcpGuard.openPolicy' },
     { label: '$(history) Show Audit Log', command: 'mcpGuard.showAuditLog' },
     { label: '$(law) Turn a Recent Call into a Rule…', command: RULE_COMMAND },

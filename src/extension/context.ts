@@ -49,7 +49,10 @@ export class Ctx implements CommandContext {
     this.status = vscode.window.createStatusBarItem('mcpGuard.status', vscode.StatusBarAlignment.Left, 100);
     this.status.name = 'MCP Guard';
     this.status.command = 'mcpGuard.showMenu';
-    this.push(this.status, hub.onDidChange(() => this.updateStatus()));
+    this.push(
+      this.status,
+      hub.onDidChange(() => this.updateStatus()),
+    );
     this.updateStatus();
 
     this.tools = new ReportedToolsCache(hub);
@@ -57,7 +60,10 @@ export class Ctx implements CommandContext {
     // service re-checks open policies against it.
     this.push(hub.onDidReportTools(() => this.tools.invalidate()));
     this.language = new PolicyLanguage(() => this.reportedTools());
-    this.push(this.language, hub.onDidReportTools(() => this.language.revalidateAll()));
+    this.push(
+      this.language,
+      hub.onDidReportTools(() => this.language.revalidateAll()),
+    );
 
     this.audit = new AuditDocumentProvider(() => auditPath(extension), RULE_COMMAND);
     this.push(this.audit);
@@ -136,6 +142,17 @@ export class Ctx implements CommandContext {
   }
 
   ruleFromCall(call?: unknown, intent?: unknown, options?: unknown): Promise<RuleCommandResult | undefined> {
-    return runRuleCommand({ context: this.extension, hub: this.hub, reportedTools: () => this.reportedTools(), recentRows: () => this.audit.rows(), log: this.log }, call, intent, options);
+    return runRuleCommand(
+      {
+        context: this.extension,
+        hub: this.hub,
+        reportedTools: () => this.reportedTools(),
+        recentRows: () => this.audit.rows(),
+        log: this.log,
+      },
+      call,
+      intent,
+      options,
+    );
   }
 }

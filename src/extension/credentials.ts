@@ -14,13 +14,18 @@ export interface CredentialIO {
 }
 
 export type CredentialResult =
-  | { readonly ok: true; readonly env: Record<string, string> }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly env: Record<string, string> } | { readonly ok: false; readonly reason: string };
 
 const FIELDS: readonly { key: keyof OdooSettings; env: string; title: string; prompt: string; placeHolder: string }[] = [
   { key: 'url', env: 'ODOO_URL', title: 'Odoo URL', prompt: 'The address of your Odoo server', placeHolder: 'https://mycompany.odoo.com' },
   { key: 'db', env: 'ODOO_DB', title: 'Odoo database', prompt: 'The Odoo database name', placeHolder: 'mycompany' },
-  { key: 'username', env: 'ODOO_USERNAME', title: 'Odoo user', prompt: 'The Odoo login the agent acts as', placeHolder: 'bot@mycompany.com' },
+  {
+    key: 'username',
+    env: 'ODOO_USERNAME',
+    title: 'Odoo user',
+    prompt: 'The Odoo login the agent acts as',
+    placeHolder: 'bot@mycompany.com',
+  },
 ];
 
 /**
@@ -50,7 +55,8 @@ export async function resolveOdooCredentials(io: CredentialIO, serverEnv: Readon
         prompt: 'Stored in VS Code secret storage, never in settings or logs',
         password: true,
       });
-      if (secret === undefined || secret === '') return { ok: false, reason: 'The Odoo password or API key is needed to start the Odoo server' };
+      if (secret === undefined || secret === '')
+        return { ok: false, reason: 'The Odoo password or API key is needed to start the Odoo server' };
       await io.storeSecret(secret);
     }
     env['ODOO_PASSWORD'] = secret;

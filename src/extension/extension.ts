@@ -23,7 +23,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ctx.updateStatus();
     }),
   );
-  ctx.log.info(`MCP Guard ${String((context.extension.packageJSON as { version?: string }).version)} active in ${ctx.modes.mode} mode; bridge at ${ctx.hub.bridge.address}`);
+  ctx.log.info(
+    `MCP Guard ${String((context.extension.packageJSON as { version?: string }).version)} active in ${ctx.modes.mode} mode; bridge at ${ctx.hub.bridge.address}`,
+  );
 }
 
 export function deactivate(): void {}

@@ -62,7 +62,9 @@ export class GuardHub implements vscode.Disposable {
       },
       onAnswerRejected: (conn, _id, why) => {
         if (why === 'expired') {
-          void vscode.window.showWarningMessage(`MCP Guard: that approval for "${conn.server}" had already expired, so the call was denied. Ask the agent to try again.`);
+          void vscode.window.showWarningMessage(
+            `MCP Guard: that approval for "${conn.server}" had already expired, so the call was denied. Ask the agent to try again.`,
+          );
         }
       },
       onDecision: (_conn, d) => hub?.record(d),
@@ -118,7 +120,9 @@ export class GuardHub implements vscode.Disposable {
       this.auditProblem = d.auditProblem;
       if (d.auditProblem) {
         this.log.error(`audit log problem on "${d.server}": ${d.auditProblem}`);
-        void vscode.window.showWarningMessage(`MCP Guard cannot write its audit log for "${d.server}": ${d.auditProblem}. Until it can, only Read / low-risk tools go through.`);
+        void vscode.window.showWarningMessage(
+          `MCP Guard cannot write its audit log for "${d.server}": ${d.auditProblem}. Until it can, only Read / low-risk tools go through.`,
+        );
       }
     }
     const line = `${d.server}: ${d.tool} ${d.decision} by ${d.rule}`;

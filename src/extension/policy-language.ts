@@ -74,26 +74,28 @@ export class PolicyLanguage implements vscode.Disposable {
         SELECTOR,
         {
           provideCompletionItems: (document, position) =>
-            policyCompletions(this.document(document), { line: position.line, character: position.character }, this.reportedTools()).map((c) => {
-              const item = new vscode.CompletionItem(c.label, vscode.CompletionItemKind[c.kind]);
-              if (c.detail) item.detail = c.detail;
-              if (c.documentation) item.documentation = new vscode.MarkdownString(c.documentation);
-              // VS Code indents every inserted line like the current one; text that already carries
-              // the document's indentation loses that prefix so it is not indented twice.
-              const indent = /^\s*/.exec(document.lineAt(c.range.start.line).text)?.[0] ?? '';
-              const text =
-                c.insertTextMode === 'asIs' && indent
-                  ? c.insertText
-                      .split('\n')
-                      .map((l, i) => (i > 0 && l.startsWith(indent) ? l.slice(indent.length) : l))
-                      .join('\n')
-                  : c.insertText;
-              item.insertText = c.isSnippet ? new vscode.SnippetString(text) : text;
-              item.range = toRange(c.range);
-              if (c.sortText) item.sortText = c.sortText;
-              if (c.filterText) item.filterText = c.filterText;
-              return item;
-            }),
+            policyCompletions(this.document(document), { line: position.line, character: position.character }, this.reportedTools()).map(
+              (c) => {
+                const item = new vscode.CompletionItem(c.label, vscode.CompletionItemKind[c.kind]);
+                if (c.detail) item.detail = c.detail;
+                if (c.documentation) item.documentation = new vscode.MarkdownString(c.documentation);
+                // VS Code indents every inserted line like the current one; text that already carries
+                // the document's indentation loses that prefix so it is not indented twice.
+                const indent = /^\s*/.exec(document.lineAt(c.range.start.line).text)?.[0] ?? '';
+                const text =
+                  c.insertTextMode === 'asIs' && indent
+                    ? c.insertText
+                        .split('\n')
+                        .map((l, i) => (i > 0 && l.startsWith(indent) ? l.slice(indent.length) : l))
+                        .join('\n')
+                    : c.insertText;
+                item.insertText = c.isSnippet ? new vscode.SnippetString(text) : text;
+                item.range = toRange(c.range);
+                if (c.sortText) item.sortText = c.sortText;
+                if (c.filterText) item.filterText = c.filterText;
+                return item;
+              },
+            ),
         },
         ':',
         ' ',
@@ -114,7 +116,12 @@ export class PolicyLanguage implements vscode.Disposable {
         {
           provideCodeActions: (document, range, context) => {
             const shown = context.diagnostics.map((d) => ORIGINAL.get(d)).filter((d): d is PolicyDiagnostic => d !== undefined);
-            const actions = policyCodeActions(this.document(document), fromRange(range), this.reportedTools(), shown.length ? shown : undefined);
+            const actions = policyCodeActions(
+              this.document(document),
+              fromRange(range),
+              this.reportedTools(),
+              shown.length ? shown : undefined,
+            );
             return actions.map((a) => {
               const action = new vscode.CodeAction(a.title, vscode.CodeActionKind.QuickFix);
               const edit = new vscode.WorkspaceEdit();

@@ -33,7 +33,9 @@ export function choosePolicy(input: PolicyLocationInput): PolicyChoice {
     if (path && (isAbsolute(server.policyFile) || trusted)) return { path, scope: 'server' };
   }
   if (trusted && workspaceFolder) {
-    const path = isAbsolute(input.workspacePolicySetting) ? input.workspacePolicySetting : join(workspaceFolder, input.workspacePolicySetting);
+    const path = isAbsolute(input.workspacePolicySetting)
+      ? input.workspacePolicySetting
+      : join(workspaceFolder, input.workspacePolicySetting);
     if (input.exists(path)) return { path, scope: 'workspace' };
   }
   return { path: input.userPolicyPath, scope: 'user' };

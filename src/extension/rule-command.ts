@@ -39,7 +39,12 @@ async function pickCall(rows: readonly AuditRow[]): Promise<CallRef | undefined>
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    candidates.map((r) => ({ label: r.tool, description: `${r.decision} by ${r.rule}`, detail: `${r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} · ${r.server}`, row: r })),
+    candidates.map((r) => ({
+      label: r.tool,
+      description: `${r.decision} by ${r.rule}`,
+      detail: `${r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} · ${r.server}`,
+      row: r,
+    })),
     { title: 'MCP Guard: Turn a Recent Call into a Rule', placeHolder: 'Which call?', matchOnDescription: true },
   );
   return pick ? callRefOf(pick.row) : undefined;
@@ -51,14 +56,24 @@ async function pickCall(rows: readonly AuditRow[]): Promise<CallRef | undefined>
  * policy as an edit to review (unsaved unless auto save is on; Undo reverts it), and reports the
  * policy's tests.
  */
-export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, intentArg?: unknown, optionsArg?: unknown): Promise<RuleCommandResult | undefined> {
+export async function runRuleCommand(
+  deps: RuleCommandDeps,
+  callArg?: unknown,
+  intentArg?: unknown,
+  optionsArg?: unknown,
+): Promise<RuleCommandResult | undefined> {
   const call = parseCallRef(callArg) ?? (callArg === undefined ? await pickCall(deps.recentRows()) : undefined);
   if (!call) return undefined;
   const options = parseRuleOptions(optionsArg);
   const intent =
     intentArg === 'allow' || intentArg === 'deny'
       ? intentArg
-      : (await vscode.window.showQuickPick(INTENTS, { title: `MCP Guard: ${call.tool} (${call.decision})`, placeHolder: 'What should the policy do with calls like this?' }))?.intent;
+      : (
+          await vscode.window.showQuickPick(INTENTS, {
+            title: `MCP Guard: ${call.tool} (${call.decision})`,
+            placeHolder: 'What should the policy do with calls like this?',
+          })
+        )?.intent;
   if (!intent) return undefined;
 
   const args = call.arguments ?? deps.hub.argumentsOf(call.tool, call.argsSha256);
@@ -97,13 +112,24 @@ export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, i
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(policy));
   const result = ruleFromCall(
     doc.getText(),
-    { tool: call.tool, intent, ...(args ? { args } : {}), conditions: conditions.map((c) => ({ path: c.path, value: c.value })), ...(reason ? { reason } : {}) },
+    {
+      tool: call.tool,
+      intent,
+      ...(args ? { args } : {}),
+      conditions: conditions.map((c) => ({ path: c.path, value: c.value })),
+      ...(reason ? { reason } : {}),
+    },
     deps.reportedTools(),
   );
   if (!result.ok) {
     const editor = await vscode.window.showTextDocument(doc);
     if (result.focus) {
-      const range = new vscode.Range(result.focus.start.line, result.focus.start.character, result.focus.end.line, result.focus.end.character);
+      const range = new vscode.Range(
+        result.focus.start.line,
+        result.focus.start.character,
+        result.focus.end.line,
+        result.focus.end.character,
+      );
       editor.selection = new vscode.Selection(range.start, range.end);
       editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }
@@ -115,7 +141,11 @@ export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, i
   // see it yet) unless auto save is on, and undone with Undo either way.
   const edit = new vscode.WorkspaceEdit();
   for (const e of result.edits) {
-    edit.replace(doc.uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
+    edit.replace(
+      doc.uri,
+      new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character),
+      e.newText,
+    );
   }
   if (!(await vscode.workspace.applyEdit(edit))) return { ok: false, message: 'VS Code did not apply the edit to the policy.', policy };
   const shown = await vscode.window.showTextDocument(doc);
@@ -123,7 +153,13 @@ export async function runRuleCommand(deps: RuleCommandDeps, callArg?: unknown, i
   shown.selection = new vscode.Selection(focus.start, focus.end);
   shown.revealRange(focus, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   const autoSave = vscode.workspace.getConfiguration('files', doc.uri).get<string>('autoSave', 'off') !== 'off';
-  const outcome = ruleOutcomeMessage({ tool: call.tool, changes: result.changes, results: result.results, argumentsKnown: args !== undefined, autoSave });
+  const outcome = ruleOutcomeMessage({
+    tool: call.tool,
+    changes: result.changes,
+    results: result.results,
+    argumentsKnown: args !== undefined,
+    autoSave,
+  });
   deps.log.info(`rule from ${call.tool} (${intent}): ${result.changes.join('; ')}; ${result.summary}`);
   if (outcome.severity === 'warning') void vscode.window.showWarningMessage(outcome.text);
   else void vscode.window.showInformationMessage(outcome.text);

@@ -27,9 +27,7 @@ export interface ExtensionSettings {
   readonly odoo: OdooSettings;
 }
 
-export const DEFAULT_SERVERS: readonly GuardedServerConfig[] = [
-  { name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true },
-];
+export const DEFAULT_SERVERS: readonly GuardedServerConfig[] = [{ name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true }];
 
 function asStringRecord(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};

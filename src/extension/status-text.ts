@@ -25,11 +25,16 @@ export function statusView(s: StatusInput): StatusView {
   const text = `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}`;
   const lines = [
     `MCP Guard: ${MODE_LABEL[s.mode]}`,
-    s.mode === 'monitor' ? 'Monitor only: decisions are logged, nothing is blocked.' : s.mode === 'lockdown' ? 'Lockdown: every tool that is not Read / low risk is denied.' : 'Enforcing the policy.',
+    s.mode === 'monitor'
+      ? 'Monitor only: decisions are logged, nothing is blocked.'
+      : s.mode === 'lockdown'
+        ? 'Lockdown: every tool that is not Read / low risk is denied.'
+        : 'Enforcing the policy.',
     `${s.guards} guarded server${s.guards === 1 ? '' : 's'} running; ${s.blocked} call${s.blocked === 1 ? '' : 's'} blocked this session.`,
   ];
   if (!s.trusted) lines.push('Restricted mode: the workspace policy and workspace servers are ignored; the user policy applies.');
-  if (s.lastDecision) lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
+  if (s.lastDecision)
+    lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
   if (s.auditProblem) lines.push(`Audit: ${s.auditProblem}`);
   lines.push('Click for MCP Guard actions.');
   return {

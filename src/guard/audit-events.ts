@@ -35,7 +35,14 @@ export interface DecisionEvent {
 
 export type AuditEvent =
   | DecisionEvent
-  | { readonly event: 'start'; readonly version: string; readonly mode: Mode; readonly policy: string | null; readonly upstream: string; readonly pid: number }
+  | {
+      readonly event: 'start';
+      readonly version: string;
+      readonly mode: Mode;
+      readonly policy: string | null;
+      readonly upstream: string;
+      readonly pid: number;
+    }
   | { readonly event: 'stop'; readonly reason: string }
   | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string }
   | { readonly event: 'mode_change'; readonly mode: Mode }

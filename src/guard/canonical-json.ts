@@ -37,7 +37,9 @@ function recursive(value: unknown, depth: number): string {
   if (depth >= RECURSION_LIMIT) throw TOO_DEEP_FOR_RECURSION;
   if (Array.isArray(value)) return `[${value.map((v) => recursive(v, depth + 1)).join(',')}]`;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${recursive(obj[k], depth + 1)}`).join(',')}}`;
 }
 

@@ -2,15 +2,21 @@
 import { isLockdownSafe, type Classification } from './catalog/classify';
 
 export { isLockdownSafe };
-import { evaluatePolicy, evaluateResource, entryRule, resourceRule, type PolicyIndex, type PolicyVerdict, type ResourceVerdict } from './policy/evaluate';
+import {
+  evaluatePolicy,
+  evaluateResource,
+  entryRule,
+  resourceRule,
+  type PolicyIndex,
+  type PolicyVerdict,
+  type ResourceVerdict,
+} from './policy/evaluate';
 import { UncheckableArgument } from './policy/conditions';
 import type { Action, Mode } from './policy/model';
 import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
 
 /** The policy in force: a valid one, or the reason there is none (every call then fails closed). */
-export type PolicyState =
-  | { readonly kind: 'valid'; readonly index: PolicyIndex }
-  | { readonly kind: 'invalid'; readonly error: string };
+export type PolicyState = { readonly kind: 'valid'; readonly index: PolicyIndex } | { readonly kind: 'invalid'; readonly error: string };
 
 export interface CallFacts {
   readonly tool: string;
@@ -51,7 +57,11 @@ export function rateLimitedReason(check: Extract<QuotaCheck, { ok: false }>): st
  */
 export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter: RateLimiter): Verdict {
   if (state.kind === 'invalid') {
-    return { kind: 'deny', rule: 'policy', reason: `The policy file is invalid, so every tool call is blocked until it is fixed: ${state.error}` };
+    return {
+      kind: 'deny',
+      rule: 'policy',
+      reason: `The policy file is invalid, so every tool call is blocked until it is fixed: ${state.error}`,
+    };
   }
   if (state.index.isHidden(call.tool)) {
     return { kind: 'deny', rule: 'hide', reason: `The policy hides ${call.tool}; it cannot be called through this guard.` };
@@ -90,9 +100,17 @@ function fromVerdict<P extends PolicyAnswer>(policy: P, limitsOf: (policy: P) =>
   if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
   const limits = limitsOf(policy);
   const quota = limiter.check(limits);
-  if (!quota.ok) return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
+  if (!quota.ok)
+    return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
   if (policy.action === 'require_approval') {
-    return { kind: 'require_approval', rule: policy.rule, reason: policy.reason, limits, timeoutMs: policy.approvalTimeoutSeconds * 1000, policy };
+    return {
+      kind: 'require_approval',
+      rule: policy.rule,
+      reason: policy.reason,
+      limits,
+      timeoutMs: policy.approvalTimeoutSeconds * 1000,
+      policy,
+    };
   }
   return { kind: 'allow', rule: policy.rule, reason: policy.reason, limits, policy };
 }
@@ -112,7 +130,11 @@ export function resourceLimitRefs(policy: ResourceVerdict): LimitRef[] {
  */
 export function decideResource(state: PolicyState, _mode: Mode, uri: string, limiter: RateLimiter): ResourceDecision {
   if (state.kind === 'invalid') {
-    return { kind: 'deny', rule: 'policy', reason: `The policy file is invalid, so every resource read is blocked until it is fixed: ${state.error}` };
+    return {
+      kind: 'deny',
+      rule: 'policy',
+      reason: `The policy file is invalid, so every resource read is blocked until it is fixed: ${state.error}`,
+    };
   }
   if (state.index.isHidden(uri)) {
     return { kind: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.' };

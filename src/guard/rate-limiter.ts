@@ -13,8 +13,7 @@ export interface LimitRef {
 }
 
 export type QuotaCheck =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly key: string; readonly limit: RateLimit; readonly retryAfterMs: number };
+  { readonly ok: true } | { readonly ok: false; readonly key: string; readonly limit: RateLimit; readonly retryAfterMs: number };
 
 /**
  * Sliding-window limiter: a call at time t is allowed when fewer than `max` calls were

@@ -151,19 +151,127 @@ const PUBLIC_KEY_QUALIFIERS: ReadonlySet<string> = new Set([
 ]);
 
 /** With one of these, a token-named argument is a count (`max_tokens`, `token_count`), not a token. */
-const COUNT_WORDS: ReadonlySet<string> = new Set(['max', 'min', 'num', 'number', 'count', 'total', 'limit', 'used', 'usage', 'budget', 'remaining', 'estimated']);
+const COUNT_WORDS: ReadonlySet<string> = new Set([
+  'max',
+  'min',
+  'num',
+  'number',
+  'count',
+  'total',
+  'limit',
+  'used',
+  'usage',
+  'budget',
+  'remaining',
+  'estimated',
+]);
 
 /** Cyrillic, Greek and other letters that render like Latin ones (after NFKD and without marks). */
 const CONFUSABLES: Readonly<Record<string, string>> = {
   // Cyrillic
-  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', ѕ: 's', і: 'i', ј: 'j', һ: 'h', ӏ: 'l', ԁ: 'd', ԛ: 'q', ԝ: 'w', ѡ: 'w', ү: 'y',
-  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', У: 'Y', Х: 'X', Ѕ: 'S', І: 'I', Ј: 'J', Һ: 'H', Ӏ: 'I', Ԁ: 'D', Ԛ: 'Q', Ԝ: 'W', Ү: 'Y',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  ѕ: 's',
+  і: 'i',
+  ј: 'j',
+  һ: 'h',
+  ӏ: 'l',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ѡ: 'w',
+  ү: 'y',
+  А: 'A',
+  В: 'B',
+  Е: 'E',
+  К: 'K',
+  М: 'M',
+  Н: 'H',
+  О: 'O',
+  Р: 'P',
+  С: 'C',
+  Т: 'T',
+  У: 'Y',
+  Х: 'X',
+  Ѕ: 'S',
+  І: 'I',
+  Ј: 'J',
+  Һ: 'H',
+  Ӏ: 'I',
+  Ԁ: 'D',
+  Ԛ: 'Q',
+  Ԝ: 'W',
+  Ү: 'Y',
   // Greek
-  α: 'a', β: 'b', γ: 'y', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w', ϲ: 'c', ϳ: 'j',
-  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X', Ϲ: 'C',
+  α: 'a',
+  β: 'b',
+  γ: 'y',
+  ε: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ω: 'w',
+  ϲ: 'c',
+  ϳ: 'j',
+  Α: 'A',
+  Β: 'B',
+  Ε: 'E',
+  Ζ: 'Z',
+  Η: 'H',
+  Ι: 'I',
+  Κ: 'K',
+  Μ: 'M',
+  Ν: 'N',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
+  Υ: 'Y',
+  Χ: 'X',
+  Ϲ: 'C',
   // Latin small capitals and other look-alikes NFKD leaves alone
-  ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
-  ı: 'i', ȷ: 'j', ɡ: 'g', ɑ: 'a',
+  ᴀ: 'a',
+  ʙ: 'b',
+  ᴄ: 'c',
+  ᴅ: 'd',
+  ᴇ: 'e',
+  ɢ: 'g',
+  ʜ: 'h',
+  ɪ: 'i',
+  ᴊ: 'j',
+  ᴋ: 'k',
+  ʟ: 'l',
+  ᴍ: 'm',
+  ɴ: 'n',
+  ᴏ: 'o',
+  ᴘ: 'p',
+  ʀ: 'r',
+  ꜱ: 's',
+  ᴛ: 't',
+  ᴜ: 'u',
+  ᴠ: 'v',
+  ᴡ: 'w',
+  ʏ: 'y',
+  ᴢ: 'z',
+  ı: 'i',
+  ȷ: 'j',
+  ɡ: 'g',
+  ɑ: 'a',
 };
 
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]+/gu;
@@ -389,27 +497,52 @@ function isBasicCredential(s: string): boolean {
  */
 export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { id: 'jwt', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g },
-  { id: 'github-pat, github-oauth, github-app-token, github-refresh-token, github-fine-grained-pat', pattern: /(?<![A-Za-z0-9_])(?<keep>gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}/g },
+  {
+    id: 'github-pat, github-oauth, github-app-token, github-refresh-token, github-fine-grained-pat',
+    pattern: /(?<![A-Za-z0-9_])(?<keep>gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}/g,
+  },
   { id: 'gitlab-pat', pattern: /(?<![A-Za-z0-9_-])(?<keep>glpat-)[A-Za-z0-9_-]{20,}/g },
   { id: 'aws-access-token', pattern: /(?<![A-Za-z0-9])(?<keep>A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g },
-  { id: 'slack-bot-token, slack-user-token, slack-app-token, slack-legacy-token', pattern: /(?<![A-Za-z0-9])(?<keep>xox[abposre]-|xapp-)[A-Za-z0-9-]{10,}/g },
+  {
+    id: 'slack-bot-token, slack-user-token, slack-app-token, slack-legacy-token',
+    pattern: /(?<![A-Za-z0-9])(?<keep>xox[abposre]-|xapp-)[A-Za-z0-9-]{10,}/g,
+  },
   { id: 'slack-webhook-url', pattern: /(?<keep>hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g },
   { id: 'stripe-access-token', pattern: /(?<![A-Za-z0-9])(?<keep>(?:sk|rk)_(?:test|live|prod)_|whsec_)[A-Za-z0-9]{10,}/g },
   { id: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])(?<keep>AIza)[A-Za-z0-9_-]{30,}/g },
   { id: 'google oauth access token', pattern: /(?<![A-Za-z0-9_-])(?<keep>ya29\.)[A-Za-z0-9_-]{20,}/g },
-  { id: 'openai-api-key, anthropic-api-key', pattern: /(?<![A-Za-z0-9_-])(?<keep>sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?)[A-Za-z0-9_-]{20,}/g, check: hasDigit },
+  {
+    id: 'openai-api-key, anthropic-api-key',
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?)[A-Za-z0-9_-]{20,}/g,
+    check: hasDigit,
+  },
   { id: 'huggingface-access-token', pattern: /(?<![A-Za-z0-9_])(?<keep>hf_)[A-Za-z]{30,}/g },
   { id: 'npm-access-token', pattern: /(?<![A-Za-z0-9_])(?<keep>npm_)[A-Za-z0-9]{36,}/g },
   { id: 'pypi-upload-token', pattern: /(?<![A-Za-z0-9_-])(?<keep>pypi-)AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g },
   { id: 'sendgrid-api-token', pattern: /(?<![A-Za-z0-9_-])(?<keep>SG\.)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/g },
-  { id: 'shopify-access-token, shopify-custom-access-token, shopify-private-app-access-token, shopify-shared-secret', pattern: /(?<![A-Za-z0-9_])(?<keep>shp(?:at|ca|pa|ss)_)[a-fA-F0-9]{32}/g },
-  { id: 'digitalocean-pat, digitalocean-access-token, digitalocean-refresh-token', pattern: /(?<![A-Za-z0-9_])(?<keep>do[opr]_v1_)[a-f0-9]{64}/g },
-  { id: 'bearer token outside a header', pattern: /(?<![A-Za-z0-9_-])(?<keep>(?:Bearer|Token)[ \t]{1,4})[A-Za-z0-9._~+/=-]{8,}/gi, check: hasDigit },
-  { id: 'basic credentials outside a header', pattern: /(?<![A-Za-z0-9_-])(?<keep>Basic[ \t]{1,4})[A-Za-z0-9+/]{8,}={0,2}/g, check: isBasicCredential },
+  {
+    id: 'shopify-access-token, shopify-custom-access-token, shopify-private-app-access-token, shopify-shared-secret',
+    pattern: /(?<![A-Za-z0-9_])(?<keep>shp(?:at|ca|pa|ss)_)[a-fA-F0-9]{32}/g,
+  },
+  {
+    id: 'digitalocean-pat, digitalocean-access-token, digitalocean-refresh-token',
+    pattern: /(?<![A-Za-z0-9_])(?<keep>do[opr]_v1_)[a-f0-9]{64}/g,
+  },
+  {
+    id: 'bearer token outside a header',
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>(?:Bearer|Token)[ \t]{1,4})[A-Za-z0-9._~+/=-]{8,}/gi,
+    check: hasDigit,
+  },
+  {
+    id: 'basic credentials outside a header',
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>Basic[ \t]{1,4})[A-Za-z0-9+/]{8,}={0,2}/g,
+    check: isBasicCredential,
+  },
 ];
 
 /** Cheap test that one of SECRET_PATTERNS may apply, so ordinary strings skip the rest. */
-export const TOKEN_HINT = /eyJ|gh[pousr]_|github_pat_|glpat-|A3T|AKIA|ASIA|ABIA|ACCA|xox|xapp-|hooks\.slack|[sr]k_|whsec_|AIza|ya29\.|sk-|hf_|npm_|pypi-|SG\.|shp|do[opr]_v1_|[Bb]earer|BEARER|[Tt]oken|TOKEN|Basic/;
+export const TOKEN_HINT =
+  /eyJ|gh[pousr]_|github_pat_|glpat-|A3T|AKIA|ASIA|ABIA|ACCA|xox|xapp-|hooks\.slack|[sr]k_|whsec_|AIza|ya29\.|sk-|hf_|npm_|pypi-|SG\.|shp|do[opr]_v1_|[Bb]earer|BEARER|[Tt]oken|TOKEN|Basic/;
 
 /** `scheme://user:password@host`: the password goes, user and host stay. */
 export const URL_PASSWORD = /(?<![A-Za-z0-9+.-])(?<keep>[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:]{0,256}:)[^\s/?#]{1,256}(?=@)/g;
@@ -464,7 +597,27 @@ export function redactSecretsInText(text: string): string {
 
 /** Odoo domain operators: `[name, op, value]` with a secret name hides the value. */
 const DOMAIN_OPERATORS: ReadonlySet<string> = new Set([
-  '=', '!=', '<>', '==', '<', '>', '<=', '>=', '=?', 'like', 'ilike', 'not like', 'not ilike', '=like', '=ilike', 'in', 'not in', 'child_of', 'parent_of', 'any', 'not any',
+  '=',
+  '!=',
+  '<>',
+  '==',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '=?',
+  'like',
+  'ilike',
+  'not like',
+  'not ilike',
+  '=like',
+  '=ilike',
+  'in',
+  'not in',
+  'child_of',
+  'parent_of',
+  'any',
+  'not any',
 ]);
 
 function redactValue(value: unknown, depth: number): unknown {
@@ -472,7 +625,13 @@ function redactValue(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) return TOO_DEEP;
   if (Array.isArray(value)) {
-    if (value.length === 3 && typeof value[0] === 'string' && typeof value[1] === 'string' && DOMAIN_OPERATORS.has(value[1]) && isSecretName(value[0])) {
+    if (
+      value.length === 3 &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string' &&
+      DOMAIN_OPERATORS.has(value[1]) &&
+      isSecretName(value[0])
+    ) {
       return [value[0], value[1], REDACTED];
     }
     return value.map((v) => redactValue(v, depth + 1));

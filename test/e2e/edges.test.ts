@@ -25,7 +25,9 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
    * and looking resources up as WHATWG URLs (as the TypeScript SDK's McpServer does); it journals
    * every line its reader framed and every resource it served.
    */
-  function start(options: RawGuardOptions & { env?: Record<string, string> } = {}): RawGuard & { lines(): string[]; resourceReads(): any[] } {
+  function start(
+    options: RawGuardOptions & { env?: Record<string, string> } = {},
+  ): RawGuard & { lines(): string[]; resourceReads(): any[] } {
     const g = startRawGuard({
       ...options,
       env: (dir) => ({
@@ -63,7 +65,10 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
   function assertEveryLineIsOneMessage(lines: string[]): void {
     for (const line of lines) {
       if (line.trim() === '') continue;
-      assert.doesNotThrow(() => JSON.parse(line), `the server's reader framed a line that is not one JSON message: ${JSON.stringify(line.slice(0, 200))}`);
+      assert.doesNotThrow(
+        () => JSON.parse(line),
+        `the server's reader framed a line that is not one JSON message: ${JSON.stringify(line.slice(0, 200))}`,
+      );
     }
   }
 
@@ -88,8 +93,17 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
     const taskId = await submitTask(g);
     const validated = await payload(g, 'validate_write', { model: 'res.partner', operation: 'unlink', record_ids: [5] }, 'validate');
     assert.equal(validated.success, true, JSON.stringify(validated));
-    g.client.send({ jsonrpc: '2.0', id: 'execute', method: 'tools/call', params: { name: 'execute_approved_write', arguments: { approval: validated.approval, confirm: true } } });
-    const ask = (await waitFor('the elicitation', () => g.client.received.find((m) => m.method === 'elicitation/create'), 10_000)) as RawMessage;
+    g.client.send({
+      jsonrpc: '2.0',
+      id: 'execute',
+      method: 'tools/call',
+      params: { name: 'execute_approved_write', arguments: { approval: validated.approval, confirm: true } },
+    });
+    const ask = (await waitFor(
+      'the elicitation',
+      () => g.client.received.find((m) => m.method === 'elicitation/create'),
+      10_000,
+    )) as RawMessage;
     const answer = `{"jsonrpc":"2.0","id":${JSON.stringify(ask.id)},"result":{"action":"accept","content":{"approve":true},"_meta":{"x":\r${smuggledCancel(taskId)}\r}}}`;
     g.client.sendLine(answer);
     // The same answer again answers nothing: it must not reach the server a second time.
@@ -107,8 +121,12 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
     const taskId = await submitTask(g);
     // Legal JSON whitespace (\r) between tokens, and raw NEL/LS/PS inside strings, in every kind of message.
     g.client.sendLine(`{"jsonrpc":"2.0",\r"id":"p1",\r"method":"ping",\r"params":{"_meta":{"x":"a\u2028b\u2029c\u0085d"}}}`);
-    g.client.sendLine(`{"jsonrpc":"2.0",\r"method":"notifications/progress","params":{"progressToken":"t","progress":1,"x":\r${smuggledCancel(taskId)}\r}}`);
-    g.client.sendLine(`{"jsonrpc":"2.0","id":"c1","method":"tools/call",\r"params":{"name":"get_async_task","arguments":{"task_id":"${taskId}","note":"\u2028"}}}`);
+    g.client.sendLine(
+      `{"jsonrpc":"2.0",\r"method":"notifications/progress","params":{"progressToken":"t","progress":1,"x":\r${smuggledCancel(taskId)}\r}}`,
+    );
+    g.client.sendLine(
+      `{"jsonrpc":"2.0","id":"c1","method":"tools/call",\r"params":{"name":"get_async_task","arguments":{"task_id":"${taskId}","note":"\u2028"}}}`,
+    );
     await g.response('p1');
     await g.response('c1');
     assert.equal(await taskStatus(g, taskId, 'status'), 'running');
@@ -172,7 +190,8 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
   });
 
   it('arguments with a __proto__, constructor or prototype key are denied, whatever the conditions say', async () => {
-    const policy = 'version: 1\ntools:\n  search_records (partners):\n    action: deny\n    when:\n      - { path: args.model, op: eq, value: res.partner }\n';
+    const policy =
+      'version: 1\ntools:\n  search_records (partners):\n    action: deny\n    when:\n      - { path: args.model, op: eq, value: res.partner }\n';
     const g = start({ policy });
     await g.client.initialize();
     const cases = [
@@ -196,7 +215,12 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
   it('a huge URI is refused at once, and the guard answers the next request within a second', async () => {
     const g = start({ policy: 'version: 1\nresources:\n  "odoo://*/attachment/*.pdf": { action: deny }\n' });
     await g.client.initialize();
-    g.client.send({ jsonrpc: '2.0', id: 'huge', method: 'resources/read', params: { uri: `odoo://x/${'attachment/'.repeat(100_000)}a.pdx` } });
+    g.client.send({
+      jsonrpc: '2.0',
+      id: 'huge',
+      method: 'resources/read',
+      params: { uri: `odoo://x/${'attachment/'.repeat(100_000)}a.pdx` },
+    });
     const started = Date.now();
     const next = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'next', 5_000);
     assert.ok(Date.now() - started < 1000, `the next call took ${Date.now() - started} ms`);
@@ -220,7 +244,10 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
     await g.response('m149', 30_000);
     const after = memoryOf(g.pid);
     console.log(`      (guard rss ${Math.round(before / 1048576)} MB before, ${Math.round(after.rss / 1048576)} MB after)`);
-    assert.ok(after.rss - before < 150 * 1024 * 1024, `the guard grew by ${Math.round((after.rss - before) / 1048576)} MB (rss ${Math.round(after.rss / 1048576)} MB)`);
+    assert.ok(
+      after.rss - before < 150 * 1024 * 1024,
+      `the guard grew by ${Math.round((after.rss - before) / 1048576)} MB (rss ${Math.round(after.rss / 1048576)} MB)`,
+    );
     const next = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'next');
     assert.equal(next.result?.isError, false);
   });
@@ -278,11 +305,17 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
   });
 
   it('a backtracking-prone regex condition cannot freeze the guard: the call is decided and the next one answered within a second', async () => {
-    const policy = 'version: 1\ntools:\n  search_records (dotted):\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^([a-z_]+\\\\.?)+$" }\n';
+    const policy =
+      'version: 1\ntools:\n  search_records (dotted):\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^([a-z_]+\\\\.?)+$" }\n';
     const g = start({ policy });
     await g.client.initialize();
     const started = Date.now();
-    g.client.send({ jsonrpc: '2.0', id: 'evil', method: 'tools/call', params: { name: 'search_records', arguments: { model: `${'a'.repeat(40)}!` } } });
+    g.client.send({
+      jsonrpc: '2.0',
+      id: 'evil',
+      method: 'tools/call',
+      params: { name: 'search_records', arguments: { model: `${'a'.repeat(40)}!` } },
+    });
     const next = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'next', 5_000);
     assert.ok(Date.now() - started < 1000, `answered after ${Date.now() - started} ms`);
     assert.equal(next.result?.isError, false);
@@ -293,9 +326,17 @@ describe('edges: framing, URI spellings, prototype keys, stalls and memory (real
 
   describe('policies that look right and do nothing are invalid, so the guard fails closed', () => {
     const cases: [string, string, RegExp][] = [
-      ['an empty value', 'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: eq, value: }\n', /`value` is empty: eq needs a value/],
+      [
+        'an empty value',
+        'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: eq, value: }\n',
+        /`value` is empty: eq needs a value/,
+      ],
       ['a tool key in other capitals', 'version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n', /cancel_async_task/],
-      ['a regex that needs backtracking', 'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^(?=res)" }\n', /lookahead/],
+      [
+        'a regex that needs backtracking',
+        'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^(?=res)" }\n',
+        /lookahead/,
+      ],
     ];
     for (const [what, policy, message] of cases) {
       it(`${what}: validate exits 1 naming it, and a running guard blocks every call`, async () => {

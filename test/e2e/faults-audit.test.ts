@@ -31,10 +31,19 @@ describe('faults: the audit log under load, rotation and write failures', functi
     await g.call('tools/list', {}, 'list');
     const n = 1000;
     const batch = Array.from({ length: n }, (_, i) =>
-      JSON.stringify({ jsonrpc: '2.0', id: `c${i}`, method: 'tools/call', params: { name: i % 3 === 0 ? 'get_odoo_profile' : 'health_check', arguments: { nonce: `n${i}` } } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: `c${i}`,
+        method: 'tools/call',
+        params: { name: i % 3 === 0 ? 'get_odoo_profile' : 'health_check', arguments: { nonce: `n${i}` } },
+      }),
     );
     g.client.child.stdin.write(`${batch.join('\n')}\n`);
-    await waitFor('all answers', () => g.client.received.filter((m) => typeof m.id === 'string' && m.id.startsWith('c')).length === n, 20_000);
+    await waitFor(
+      'all answers',
+      () => g.client.received.filter((m) => typeof m.id === 'string' && m.id.startsWith('c')).length === n,
+      20_000,
+    );
     await waitFor('all audit lines', () => g.decisions().length === n, 5000);
     const lines = readFileSync(g.auditPath, 'utf8').split('\n');
     assert.equal(lines.pop(), '', 'the file ends with a newline');
@@ -63,7 +72,10 @@ describe('faults: the audit log under load, rotation and write failures', functi
     const all = files.flatMap((f) => readJsonLines(f)); // throws on a torn line
     for (const f of files.slice(1)) assert.ok(statSync(f).size < 4096 + 1024, `${f} is about the limit`);
     // The newest decisions are all there, in order, across the files (oldest file first).
-    const ordered = [...files].reverse().flatMap((f) => readJsonLines(f)).filter((e) => e.event === 'decision');
+    const ordered = [...files]
+      .reverse()
+      .flatMap((f) => readJsonLines(f))
+      .filter((e) => e.event === 'decision');
     const nonces = ordered.map((d) => d.args_sha256);
     const last = Array.from({ length: 20 }, (_, i) => argumentsDigest({ nonce: `r${100 + i}` }));
     assert.deepEqual(nonces.slice(-20), last);
@@ -75,14 +87,24 @@ describe('faults: the audit log under load, rotation and write failures', functi
     await g.client.initialize();
     const read = await g.call('tools/call', { name: 'health_check', arguments: {} }, 'read');
     assert.equal(read.result?.isError, false);
-    const write = await g.call('tools/call', { name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } }, 'write');
+    const write = await g.call(
+      'tools/call',
+      { name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } },
+      'write',
+    );
     assert.equal(write.result?.isError, true);
-    assert.match(resultText(write), /^MCP Guard blocked the call to submit_async_task \(Write, medium risk\) by rule audit\.\nReason: MCP Guard cannot write its audit log \(cannot open \/dev\/null\/not-a-dir\/audit\.jsonl: ENOTDIR/);
+    assert.match(
+      resultText(write),
+      /^MCP Guard blocked the call to submit_async_task \(Write, medium risk\) by rule audit\.\nReason: MCP Guard cannot write its audit log \(cannot open \/dev\/null\/not-a-dir\/audit\.jsonl: ENOTDIR/,
+    );
     assert.deepEqual(
       g.journal().map((j) => j.tool),
       ['health_check'],
     );
-    assert.match(g.client.stderr, /the audit log cannot be written: cannot open \/dev\/null\/not-a-dir\/audit\.jsonl: .*only Read \/ low-risk tools are let through/);
+    assert.match(
+      g.client.stderr,
+      /the audit log cannot be written: cannot open \/dev\/null\/not-a-dir\/audit\.jsonl: .*only Read \/ low-risk tools are let through/,
+    );
   });
 
   it('a write fails (disk full): the guard keeps serving reads and denies the rest; --audit-fail-open lets them through', async () => {
@@ -93,7 +115,11 @@ describe('faults: the audit log under load, rotation and write failures', functi
       assert.match(g.client.stderr, /cannot write \/dev\/full: ENOSPC/);
       const read = await g.call('tools/call', { name: 'search_records', arguments: { model: 'res.partner', limit: 1 } }, 'read');
       assert.equal(read.result?.isError, false);
-      const write = await g.call('tools/call', { name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } }, 'write');
+      const write = await g.call(
+        'tools/call',
+        { name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } },
+        'write',
+      );
       assert.equal(write.result?.isError, failOpen ? false : true, resultText(write));
       assert.deepEqual(
         g.journal().map((j) => j.tool),

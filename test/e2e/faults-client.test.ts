@@ -123,8 +123,12 @@ describe('faults: hostile and broken client input', function () {
     const g = raw({ upstream: scriptedServer, policy: 'version: 1\ntools:\n  write_thing: { action: deny, reason: no writes }\n' });
     await g.client.initialize();
     // JSON.parse keeps the last of duplicate keys; the guard re-serialises what it parsed.
-    g.client.sendLine('{"jsonrpc":"2.0","id":"d1","method":"tools/call","params":{"name":"echo","name":"write_thing","arguments":{"x":1}}}');
-    g.client.sendLine('{"jsonrpc":"2.0","id":"d2","method":"tools/call","params":{"name":"write_thing","name":"echo","arguments":{"x":2,"x":3}}}');
+    g.client.sendLine(
+      '{"jsonrpc":"2.0","id":"d1","method":"tools/call","params":{"name":"echo","name":"write_thing","arguments":{"x":1}}}',
+    );
+    g.client.sendLine(
+      '{"jsonrpc":"2.0","id":"d2","method":"tools/call","params":{"name":"write_thing","name":"echo","arguments":{"x":2,"x":3}}}',
+    );
     const denied = await g.response('d1');
     const allowed = await g.response('d2');
     assert.match(resultText(denied), /blocked the call to write_thing .*by rule tools\.write_thing/);
@@ -150,8 +154,12 @@ describe('faults: hostile and broken client input', function () {
     // JSON.parse keeps the last key: to the guard these are a ping and a notification. A parser
     // that keeps the first would see tools/call, so the verbatim bytes must not go up.
     g.client.sendLine('{"jsonrpc":"2.0","id":"p1","method":"tools/call","method":"ping","params":{"name":"write_thing","arguments":{}}}');
-    g.client.sendLine('{"jsonrpc":"2.0","id":"p2","m\\u0065thod":"tools/call","method":"ping","params":{"name":"write_thing","arguments":{}}}');
-    g.client.sendLine('{"jsonrpc":"2.0","method":"tools/call","method":"notifications/progress","params":{"name":"write_thing","arguments":{}}}');
+    g.client.sendLine(
+      '{"jsonrpc":"2.0","id":"p2","m\\u0065thod":"tools/call","method":"ping","params":{"name":"write_thing","arguments":{}}}',
+    );
+    g.client.sendLine(
+      '{"jsonrpc":"2.0","method":"tools/call","method":"notifications/progress","params":{"name":"write_thing","arguments":{}}}',
+    );
     await g.response('p1');
     await g.response('p2');
     await stillServesScripted(g);
@@ -172,10 +180,20 @@ describe('faults: hostile and broken client input', function () {
     const bytes = (s: string) => Buffer.from(s, 'utf8');
     // An argument with invalid bytes (a lone continuation byte, an overlong form, a truncated sequence).
     g.client.child.stdin.write(
-      Buffer.concat([bytes('{"jsonrpc":"2.0","id":"u1","method":"tools/call","params":{"name":"echo","arguments":{"s":"a'), Buffer.from([0x80, 0xc0, 0xaf, 0xe2, 0x82]), bytes('b"}}}\n')]),
+      Buffer.concat([
+        bytes('{"jsonrpc":"2.0","id":"u1","method":"tools/call","params":{"name":"echo","arguments":{"s":"a'),
+        Buffer.from([0x80, 0xc0, 0xaf, 0xe2, 0x82]),
+        bytes('b"}}}\n'),
+      ]),
     );
     // A tool name with an invalid byte is no listed tool.
-    g.client.child.stdin.write(Buffer.concat([bytes('{"jsonrpc":"2.0","id":"u2","method":"tools/call","params":{"name":"echo'), Buffer.from([0xff]), bytes('","arguments":{}}}\n')]));
+    g.client.child.stdin.write(
+      Buffer.concat([
+        bytes('{"jsonrpc":"2.0","id":"u2","method":"tools/call","params":{"name":"echo'),
+        Buffer.from([0xff]),
+        bytes('","arguments":{}}}\n'),
+      ]),
+    );
     const u1 = await g.response('u1');
     const u2 = await g.response('u2');
     const calls = g.journal().filter((j) => j.msg.method === 'tools/call');
@@ -186,7 +204,11 @@ describe('faults: hostile and broken client input', function () {
     assert.equal(resultText(u1), `ran echo ${JSON.stringify({ s: forwarded })}`);
     const decisions = g.decisions();
     assert.equal(decisions.length, 2);
-    assert.equal(decisions.find((d) => d.tool === 'echo').args_sha256, argumentsDigest({ s: forwarded }), 'the audited arguments are the forwarded ones');
+    assert.equal(
+      decisions.find((d) => d.tool === 'echo').args_sha256,
+      argumentsDigest({ s: forwarded }),
+      'the audited arguments are the forwarded ones',
+    );
     assert.match(resultText(u2), /does not offer a tool named echo\uFFFD/);
     assert.equal(decisions.find((d) => d.tool === 'echo\uFFFD').decision, 'denied');
   });
@@ -197,15 +219,26 @@ describe('faults: hostile and broken client input', function () {
     const depth = 100_000;
     const deepArray = '['.repeat(depth) + ']'.repeat(depth);
     const deepObject = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-    g.client.sendLine(`{"jsonrpc":"2.0","id":"deep-call","method":"tools/call","params":{"name":"search_records","arguments":{"model":"res.partner","domain":${deepArray}}}}`);
-    g.client.sendLine(`{"jsonrpc":"2.0","id":"deep-obj","method":"tools/call","params":{"name":"search_records","arguments":{"password":"deep-secret-1","x":${deepObject}}}}`);
-    g.client.sendLine(`{"jsonrpc":"2.0","id":"deep-read","method":"resources/read","params":{"uri":"odoo://record/res.partner/2","x":${deepArray}}}`);
-    g.client.sendLine(`[{"jsonrpc":"2.0","id":"deep-batch","method":"tools/call","params":{"name":"health_check","arguments":{"x":${deepArray}}}},{"jsonrpc":"2.0","id":"shallow-batch","method":"tools/call","params":{"name":"health_check","arguments":{"nonce":"batch"}}}]`);
+    g.client.sendLine(
+      `{"jsonrpc":"2.0","id":"deep-call","method":"tools/call","params":{"name":"search_records","arguments":{"model":"res.partner","domain":${deepArray}}}}`,
+    );
+    g.client.sendLine(
+      `{"jsonrpc":"2.0","id":"deep-obj","method":"tools/call","params":{"name":"search_records","arguments":{"password":"deep-secret-1","x":${deepObject}}}}`,
+    );
+    g.client.sendLine(
+      `{"jsonrpc":"2.0","id":"deep-read","method":"resources/read","params":{"uri":"odoo://record/res.partner/2","x":${deepArray}}}`,
+    );
+    g.client.sendLine(
+      `[{"jsonrpc":"2.0","id":"deep-batch","method":"tools/call","params":{"name":"health_check","arguments":{"x":${deepArray}}}},{"jsonrpc":"2.0","id":"shallow-batch","method":"tools/call","params":{"name":"health_check","arguments":{"nonce":"batch"}}}]`,
+    );
     g.client.sendLine(`{"jsonrpc":"2.0","method":"notifications/roots/list_changed","params":{"x":${deepArray}}}`);
     for (const id of ['deep-call', 'deep-obj', 'deep-batch']) {
       const r = await g.response(id);
       assert.equal(r.result?.isError, true, JSON.stringify(r).slice(0, 300));
-      assert.match(resultText(r), /by rule arguments\.\nReason: The call nests deeper than 256 levels; MCP Guard does not forward what it cannot inspect\./);
+      assert.match(
+        resultText(r),
+        /by rule arguments\.\nReason: The call nests deeper than 256 levels; MCP Guard does not forward what it cannot inspect\./,
+      );
     }
     const read = await g.response('deep-read');
     assert.equal(read.error?.code, -32600);
@@ -236,9 +269,15 @@ describe('faults: hostile and broken client input', function () {
     g.client.child.stdin.write('"}},"id":"huge"}\n');
     const huge = await g.response('huge', 20_000);
     assert.equal(huge.error?.code, -32600);
-    assert.match(huge.error!.message, /^Invalid request: the message is 67108\d{3} bytes, over MCP Guard's limit of 65536 bytes \(--max-message-bytes\); it was discarded$/);
+    assert.match(
+      huge.error!.message,
+      /^Invalid request: the message is 67108\d{3} bytes, over MCP Guard's limit of 65536 bytes \(--max-message-bytes\); it was discarded$/,
+    );
     const after = memoryOf(g.pid);
-    assert.ok(after.hwm - before.hwm < 32 * 1024 * 1024, `peak memory grew by ${((after.hwm - before.hwm) / 1048576).toFixed(1)} MB for a 64 MiB line`);
+    assert.ok(
+      after.hwm - before.hwm < 32 * 1024 * 1024,
+      `peak memory grew by ${((after.hwm - before.hwm) / 1048576).toFixed(1)} MB for a 64 MiB line`,
+    );
     // Just under the limit still works.
     const fits = await g.call('tools/call', { name: 'health_check', arguments: { blob: 'y'.repeat(60_000) } }, 'fits');
     assert.equal(fits.result?.isError, false);
@@ -260,7 +299,14 @@ describe('faults: hostile and broken client input', function () {
     const secrets = ['Sup3r-S3cret-pw', 'tok-5ecret-77', 'key-5ecret-99', 'deep-5ecret-11'];
     let deep: Record<string, unknown> = { password: secrets[3] };
     for (let i = 0; i < 40; i++) deep = { d: deep };
-    const args = { model: 'res.partner', method: 'search_count', args: [[]], kwargs: { password: secrets[0], context: { access_token: secrets[1] } }, api_key: secrets[2], deep };
+    const args = {
+      model: 'res.partner',
+      method: 'search_count',
+      args: [[]],
+      kwargs: { password: secrets[0], context: { access_token: secrets[1] } },
+      api_key: secrets[2],
+      deep,
+    };
     let asked = '';
     const s = await connect({
       policy: [
@@ -279,13 +325,22 @@ describe('faults: hostile and broken client input', function () {
     });
     sessions.push(s);
     const approved = await s.client.callTool({ name: 'execute_method', arguments: args });
-    const denied = await s.client.callTool({ name: 'search_records', arguments: { model: 'res.partner', password: secrets[0], token: secrets[1] } });
+    const denied = await s.client.callTool({
+      name: 'search_records',
+      arguments: { model: 'res.partner', password: secrets[0], token: secrets[1] },
+    });
     const unknown = await s.client.callTool({ name: 'no_such_tool', arguments: { secret: secrets[2] } });
     assert.match(asked, /‹redacted›/);
     assert.equal(denied.isError, true);
     assert.equal(unknown.isError, true);
     assert.equal(s.journal().length, 1, 'the approved call ran');
-    const texts = { approval: asked, denial: textOf(denied), unknown: textOf(unknown), audit: readFileSync(s.auditPath, 'utf8'), stderr: s.stderr() };
+    const texts = {
+      approval: asked,
+      denial: textOf(denied),
+      unknown: textOf(unknown),
+      audit: readFileSync(s.auditPath, 'utf8'),
+      stderr: s.stderr(),
+    };
     for (const [where, text] of Object.entries(texts)) {
       for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} appears in the ${where}`);
     }

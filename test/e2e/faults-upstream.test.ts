@@ -40,7 +40,8 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
     const first = await g.call('tools/call', callParams('health_check', { nonce: 'before' }), 'before');
     assert.equal(first.result?.isError, false);
     // Five calls the server holds (hang), then one that kills it.
-    for (let i = 1; i <= 5; i++) g.client.send({ jsonrpc: '2.0', id: `hung-${i}`, method: 'tools/call', params: callParams('list_models', { nonce: `hung-${i}` }) });
+    for (let i = 1; i <= 5; i++)
+      g.client.send({ jsonrpc: '2.0', id: `hung-${i}`, method: 'tools/call', params: callParams('list_models', { nonce: `hung-${i}` }) });
     await waitFor('the five held calls to reach the server', () => g.journal().filter((j) => j.tool === 'list_models').length === 5);
     const crashedAt = Date.now();
     g.client.send({ jsonrpc: '2.0', id: 'crash', method: 'tools/call', params: callParams('get_odoo_profile', { nonce: 'crash' }) });
@@ -50,7 +51,10 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
     assert.ok(elapsed < 1000, `all in-flight calls answered ${elapsed} ms after the crash`);
     for (const a of answers) {
       assert.equal(a.result?.isError, true, JSON.stringify(a));
-      assert.match(resultText(a), /^MCP Guard: the MCP server stopped before answering the call to (get_odoo_profile|list_models) \(the server exited with code 1\)\. The call may or may not have run\. MCP Guard is restarting the server\.$/);
+      assert.match(
+        resultText(a),
+        /^MCP Guard: the MCP server stopped before answering the call to (get_odoo_profile|list_models) \(the server exited with code 1\)\. The call may or may not have run\. MCP Guard is restarting the server\.$/,
+      );
     }
 
     const after = await g.call('tools/call', callParams('health_check', { nonce: 'after' }), 'after');
@@ -67,10 +71,16 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
 
     const decisions = g.decisions();
     assert.equal(decisions.length, 8, 'one audit line per decision');
-    assert.deepEqual(
-      decisions.map((d) => d.outcome).sort(),
-      ['no_response', 'no_response', 'no_response', 'no_response', 'no_response', 'no_response', 'ok', 'ok'],
-    );
+    assert.deepEqual(decisions.map((d) => d.outcome).sort(), [
+      'no_response',
+      'no_response',
+      'no_response',
+      'no_response',
+      'no_response',
+      'no_response',
+      'ok',
+      'ok',
+    ]);
     const upstreamEvents = g.audit().filter((e) => e.event === 'upstream');
     assert.deepEqual(
       upstreamEvents.map((e) => e.state),
@@ -194,7 +204,10 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
     ] as const) {
       const m = await g.call(method, params, id);
       assert.equal(m.error?.code, -32000, JSON.stringify(m));
-      assert.match(m.error!.message, /^The MCP server behind MCP Guard is not running: the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up$/);
+      assert.match(
+        m.error!.message,
+        /^The MCP server behind MCP Guard is not running: the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up$/,
+      );
     }
     assert.equal(g.client.child.exitCode, null, 'the guard is still running');
     assert.equal(readFileSync(counter, 'utf8'), '6', 'the first start and five restarts');
@@ -202,7 +215,13 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
       g.journal().map((j) => j.tool),
       ['health_check', 'get_odoo_profile'],
     );
-    assert.equal(g.audit().filter((e) => e.event === 'upstream').at(-1).state, 'down');
+    assert.equal(
+      g
+        .audit()
+        .filter((e) => e.event === 'upstream')
+        .at(-1).state,
+      'down',
+    );
   });
 
   it('a hung call times out: an error result naming MCP Guard, the tool and the timeout; audit outcome timeout; the server keeps serving', async () => {
@@ -212,7 +231,10 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
     const waited = Date.now() - started;
     assert.ok(waited >= 950 && waited < 3000, `answered after ${waited} ms`);
     assert.equal(r.isError, true);
-    assert.match(textOf(r), /^MCP Guard stopped waiting for the answer to get_odoo_profile: the MCP server did not answer within 1 s \(--call-timeout\)\./);
+    assert.match(
+      textOf(r),
+      /^MCP Guard stopped waiting for the answer to get_odoo_profile: the MCP server did not answer within 1 s \(--call-timeout\)\./,
+    );
     const ok = await s.client.callTool({ name: 'health_check', arguments: {} });
     assert.notEqual(ok.isError, true);
     assert.deepEqual(
@@ -244,7 +266,11 @@ describe('faults: the upstream server crashes, hangs, answers late or writes gar
     assert.equal(reuse.error?.code, -32600);
     assert.match(reuse.error!.message, /cancelled or timed out/);
     await waitFor('the late answer to be dropped', () => g.client.stderr.includes('dropped a late answer'), 5000);
-    assert.equal(g.client.received.filter((m) => m.id === 'slow-1' && m.result).length, 1, 'exactly one answer reached the client: the guard’s');
+    assert.equal(
+      g.client.received.filter((m) => m.id === 'slow-1' && m.result).length,
+      1,
+      'exactly one answer reached the client: the guard’s',
+    );
     const cancelled = g.journal().find((j) => j.msg.method === 'notifications/cancelled');
     assert.equal(cancelled?.msg.params.requestId, 'slow-1');
     assert.equal(g.journal().filter((j) => j.msg.method === 'tools/call').length, 1);

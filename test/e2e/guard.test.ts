@@ -18,7 +18,10 @@ afterEach(async () => {
 });
 
 async function submitTask(s: Session): Promise<string> {
-  const r = await s.client.callTool({ name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } });
+  const r = await s.client.callTool({
+    name: 'submit_async_task',
+    arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } },
+  });
   const taskId = payloadOf(r).task_id as string;
   assert.match(taskId, /^[0-9a-f]{12}$/);
   return taskId;
@@ -78,7 +81,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
     it('returns exactly the upstream result for allowed calls', async () => {
       const direct = await open({ direct: true });
       const guarded = await open({ policy: 'version: 1\n' });
-      const call = { name: 'search_records', arguments: { model: 'res.partner', domain: [['is_company', '=', true]], fields: ['name'], limit: 3 } };
+      const call = {
+        name: 'search_records',
+        arguments: { model: 'res.partner', domain: [['is_company', '=', true]], fields: ['name'], limit: 3 },
+      };
       const viaGuard = await guarded.client.callTool(call);
       assert.deepEqual(viaGuard, await direct.client.callTool(call));
       assert.equal(payloadOf(viaGuard).success, true);
@@ -101,7 +107,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
         await s.client.callTool({ name: 'validate_write', arguments: { model: 'res.partner', operation: 'unlink', record_ids: [5] } }),
       );
       assert.equal(validated.success, true, JSON.stringify(validated));
-      const result = await s.client.callTool({ name: 'execute_approved_write', arguments: { approval: validated.approval, confirm: true } });
+      const result = await s.client.callTool({
+        name: 'execute_approved_write',
+        arguments: { approval: validated.approval, confirm: true },
+      });
       assert.notEqual(asked, '', 'the upstream elicitation reached the client');
       assert.equal(payloadOf(result).success, true, textOf(result));
       const after = payloadOf(await s.client.callTool({ name: 'read_record', arguments: { model: 'res.partner', record_id: 5 } }));
@@ -116,7 +125,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
       const denied = await s.client.callTool({ name: 'cancel_async_task', arguments: { task_id: taskId } });
       assert.equal(denied.isError, true);
       const text = textOf(denied);
-      assert.match(text, /^MCP Guard blocked the call to cancel_async_task \(Destructive, critical risk\) by rule risk\.critical \(built-in\)\./);
+      assert.match(
+        text,
+        /^MCP Guard blocked the call to cancel_async_task \(Destructive, critical risk\) by rule risk\.critical \(built-in\)\./,
+      );
       assert.equal(await taskStatus(s, taskId), 'running');
       assert.deepEqual(
         s.journal().map((j) => j.tool),
@@ -135,7 +147,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
           '    reason: No file transfers between the Odoo host and agents',
         ].join('\n'),
       });
-      const r = await s.client.callTool({ name: 'write_field_from_file', arguments: { model: 'res.partner', record_id: 1, field: 'image_1920', input_path: '/tmp/x' } });
+      const r = await s.client.callTool({
+        name: 'write_field_from_file',
+        arguments: { model: 'res.partner', record_id: 1, field: 'image_1920', input_path: '/tmp/x' },
+      });
       assert.equal(r.isError, true);
       assert.match(textOf(r), /by rule tools\.write_field_\*\./);
       assert.match(textOf(r), /Reason: No file transfers between the Odoo host and agents/);
@@ -155,9 +170,15 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
           '      - { path: args.method, op: regex, value: "^(search_read|read|search_count)$" }',
         ].join('\n'),
       });
-      const ok = await s.client.callTool({ name: 'execute_method', arguments: { model: 'res.partner', method: 'search_count', args: [[]] } });
+      const ok = await s.client.callTool({
+        name: 'execute_method',
+        arguments: { model: 'res.partner', method: 'search_count', args: [[]] },
+      });
       assert.notEqual(ok.isError, true, textOf(ok));
-      const unlink = await s.client.callTool({ name: 'execute_method', arguments: { model: 'res.partner', method: 'unlink', args: [[3]] } });
+      const unlink = await s.client.callTool({
+        name: 'execute_method',
+        arguments: { model: 'res.partner', method: 'unlink', args: [[3]] },
+      });
       assert.equal(unlink.isError, true);
       assert.match(textOf(unlink), /risk\.critical \(built-in\)/);
       const other = await s.client.callTool({ name: 'execute_method', arguments: { model: 'hr.employee', method: 'read', args: [[1]] } });
@@ -197,7 +218,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
       assert.ok(!names.includes('read_field_to_file'));
       assert.ok(!names.includes('write_field_from_file'));
       assert.equal(names.length, FIXTURE_TOOLS.length - 2);
-      const r = await s.client.callTool({ name: 'read_field_to_file', arguments: { model: 'res.partner', record_id: 1, field: 'image_1920', output_path: 'x' } });
+      const r = await s.client.callTool({
+        name: 'read_field_to_file',
+        arguments: { model: 'res.partner', record_id: 1, field: 'image_1920', output_path: 'x' },
+      });
       assert.equal(r.isError, true);
       assert.match(textOf(r), /by rule hide/);
       assert.equal(s.journal().length, 0);
@@ -213,7 +237,8 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
   });
 
   describe('approval', () => {
-    const policy = 'version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n    reason: Cancelling a background task is irreversible\n    approval_timeout: 2\n';
+    const policy =
+      'version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n    reason: Cancelling a background task is irreversible\n    approval_timeout: 2\n';
 
     it('forwards the call when the user accepts the elicitation with confirm=true', async () => {
       let message = '';
@@ -309,7 +334,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
       const s = await open({ policy: 'version: 1\ntools:\n  "*": { action: allow }\n', mode: 'lockdown' });
       const read = await s.client.callTool({ name: 'search_records', arguments: { model: 'res.partner', limit: 1 } });
       assert.notEqual(read.isError, true);
-      const write = await s.client.callTool({ name: 'submit_async_task', arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } } });
+      const write = await s.client.callTool({
+        name: 'submit_async_task',
+        arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } },
+      });
       assert.equal(write.isError, true);
       assert.match(textOf(write), /by rule mode\.lockdown/);
       assert.deepEqual(
@@ -331,7 +359,10 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
 
       s.writePolicy('version: 1\ntools:\n  health_check: { action: alow }\n');
       await waitFor('the rejected reload', () => s.audit().some((e) => e.event === 'policy_reload' && !e.ok));
-      assert.match(s.stderr(), /policy\.yaml:3:27: error: action must be "allow", "deny" or "require_approval", not the text "alow"; did you mean "allow"\?/);
+      assert.match(
+        s.stderr(),
+        /policy\.yaml:3:27: error: action must be "allow", "deny" or "require_approval", not the text "alow"; did you mean "allow"\?/,
+      );
       const stillDenied = await s.client.callTool({ name: 'health_check', arguments: {} });
       assert.match(textOf(stillDenied), /Reason: maintenance/);
       assert.equal(s.journal().length, 1);

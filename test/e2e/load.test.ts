@@ -28,7 +28,18 @@ describe('load: 16 clients × 500 mixed calls through one guard', function () {
   ].join('\n');
 
   type Kind = 'allowed' | 'allowed_search' | 'denied_rule' | 'limited' | 'hidden' | 'unknown' | 'denied_risk';
-  const KINDS: Kind[] = ['allowed', 'allowed', 'allowed', 'allowed', 'allowed_search', 'denied_rule', 'limited', 'hidden', 'unknown', 'denied_risk'];
+  const KINDS: Kind[] = [
+    'allowed',
+    'allowed',
+    'allowed',
+    'allowed',
+    'allowed_search',
+    'denied_rule',
+    'limited',
+    'hidden',
+    'unknown',
+    'denied_risk',
+  ];
 
   function params(kind: Kind, nonce: string): { name: string; arguments: Record<string, unknown> } {
     switch (kind) {
@@ -50,7 +61,14 @@ describe('load: 16 clients × 500 mixed calls through one guard', function () {
   }
 
   /** One logical client: `calls` calls, at most `window` in flight, its own id space. */
-  async function logicalClient(guard: RawGuard, client: number, calls: number, window: number, kinds: Kind[], answers: Map<string, RawMessage>): Promise<void> {
+  async function logicalClient(
+    guard: RawGuard,
+    client: number,
+    calls: number,
+    window: number,
+    kinds: Kind[],
+    answers: Map<string, RawMessage>,
+  ): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < calls) {

@@ -21,8 +21,19 @@ describe('the packaged extension (.vsix)', function () {
     assert.ok(listed.includes('package.json'));
     assert.ok(listed.includes('README.md'));
     assert.ok(listed.includes('media/icon.png'));
-    for (const f of ['language-configuration.json', 'syntaxes/mcp-policy.tmLanguage.json', 'schemas/mcp-policy.schema.json', 'media/policy-file-icon.svg']) assert.ok(listed.includes(f), f);
-    const unexpected = listed.filter((f) => !/^(dist\/(extension|mcp-guard)\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE|language-configuration\.json|media\/.+|syntaxes\/.+|schemas\/.+)$/.test(f));
+    for (const f of [
+      'language-configuration.json',
+      'syntaxes/mcp-policy.tmLanguage.json',
+      'schemas/mcp-policy.schema.json',
+      'media/policy-file-icon.svg',
+    ])
+      assert.ok(listed.includes(f), f);
+    const unexpected = listed.filter(
+      (f) =>
+        !/^(dist\/(extension|mcp-guard)\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE|language-configuration\.json|media\/.+|syntaxes\/.+|schemas\/.+)$/.test(
+          f,
+        ),
+    );
     assert.deepEqual(unexpected, [], 'no sources, tests, maps or node_modules in the package');
 
     const t = tempDir();

@@ -37,7 +37,10 @@ describe('resources gating end to end (SDK client → dist/mcp-guard.js → stan
     const s = await open({ policy: DENY_RECORDS });
     const err = await readError(s, RECORD);
     assert.equal(err.code, -32001);
-    assert.match(err.message, /MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Records are read through tools only/);
+    assert.match(
+      err.message,
+      /MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Records are read through tools only/,
+    );
     const models = await s.client.readResource({ uri: 'odoo://models' });
     assert.match(JSON.stringify(models), /res\.partner/);
     const d = readDecisions(s);
@@ -88,7 +91,10 @@ describe('resources gating end to end (SDK client → dist/mcp-guard.js → stan
     await s.client.readResource({ uri: 'odoo://record/res.partner/3' });
     const err = await readError(s, RECORD);
     assert.equal(err.code, -32001);
-    assert.match(err.message, /MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Rate limit reached: at most 2 calls per 60 s\. Retry in [\d.]+ s\./);
+    assert.match(
+      err.message,
+      /MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Rate limit reached: at most 2 calls per 60 s\. Retry in [\d.]+ s\./,
+    );
     // Another resource is not counted by this entry.
     await s.client.readResource({ uri: 'odoo://models' });
     assert.deepEqual(
@@ -115,7 +121,8 @@ describe('resources gating end to end (SDK client → dist/mcp-guard.js → stan
   });
 
   describe('require_approval', () => {
-    const policy = 'version: 1\nresources:\n  "odoo://record/*":\n    action: require_approval\n    reason: Record reads need a person\n    approval_timeout: 5\n';
+    const policy =
+      'version: 1\nresources:\n  "odoo://record/*":\n    action: require_approval\n    reason: Record reads need a person\n    approval_timeout: 5\n';
 
     it('forwards the read when the user accepts the elicitation', async () => {
       let message = '';
@@ -145,7 +152,10 @@ describe('resources gating end to end (SDK client → dist/mcp-guard.js → stan
         setup: (c) => c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' })),
       });
       const err = await readError(s, RECORD);
-      assert.match(err.message, /^MCP error -32001: MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Record reads need a person/);
+      assert.match(
+        err.message,
+        /^MCP error -32001: MCP Guard blocked reading odoo:\/\/record\/res\.partner\/2 by rule resources\.odoo:\/\/record\/\*: Record reads need a person/,
+      );
       const [d] = readDecisions(s);
       assert.equal(d.decision, 'declined');
       assert.equal(d.outcome, 'not_forwarded');
@@ -171,7 +181,8 @@ describe('resources gating end to end (SDK client → dist/mcp-guard.js → stan
     assert.notEqual(d[1].args_sha256, d[2].args_sha256);
     assert.equal(d[0].arguments, undefined);
     const text = readFileSync(s.auditPath, 'utf8');
-    for (const uri of [RECORD, 'odoo://models', 'odoo://model/res.partner', 'res.partner/2']) assert.ok(!text.includes(uri), `${uri} is not in the audit log`);
+    for (const uri of [RECORD, 'odoo://models', 'odoo://model/res.partner', 'res.partner/2'])
+      assert.ok(!text.includes(uri), `${uri} is not in the audit log`);
   });
 
   it('writes the URI to the audit log with --audit-include-args', async () => {

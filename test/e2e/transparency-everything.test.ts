@@ -87,7 +87,9 @@ function maskRunningTask(n: any, used: Set<Rule>): any {
 }
 
 const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
 
 // ---- the table ----
 
@@ -157,7 +159,10 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
     row('initialize', 'protocolVersion, capabilities, serverInfo, instructions', 1, same('initialize', initD, initG));
     // 350 ms after `initialized` the server asks for the roots and logs that it got them: by then
     // every tools/list_changed of the conditional tools has been sent.
-    const rootsLogged = (p: ScriptedPeer) => p.waitFor('the "Roots updated" log', () => p.received.some((m) => m.method === 'notifications/message' && /Roots updated/.test(m.params?.data)));
+    const rootsLogged = (p: ScriptedPeer) =>
+      p.waitFor('the "Roots updated" log', () =>
+        p.received.some((m) => m.method === 'notifications/message' && /Roots updated/.test(m.params?.data)),
+      );
     await both(rootsLogged);
     const startup = (p: ScriptedPeer) => p.received.slice(1).map((m) => normalise(m, used));
     const [startD, startG] = [startup(direct), startup(guarded)];
@@ -192,14 +197,22 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
     {
       const ex = await both((p) => p.exchange('logging/setLevel', { level: 'debug' }));
       assert.deepEqual(ex[0].response.result, {});
-      row('logging', 'logging/setLevel debug', 1, sameExchange('logging/setLevel', ex), 'empty result; later log notifications compared with their exchanges');
+      row(
+        'logging',
+        'logging/setLevel debug',
+        1,
+        sameExchange('logging/setLevel', ex),
+        'empty result; later log notifications compared with their exchanges',
+      );
     }
 
     // ---- completions (their first value is also the argument used for the prompts below) ----
     let completions = 0;
     let completionsSame = true;
     const complete = async (ref: unknown, argument: { name: string; value: string }, context?: Record<string, string>) => {
-      const ex = await both((p) => p.exchange('completion/complete', { ref, argument, ...(context ? { context: { arguments: context } } : {}) }));
+      const ex = await both((p) =>
+        p.exchange('completion/complete', { ref, argument, ...(context ? { context: { arguments: context } } : {}) }),
+      );
       completions++;
       completionsSame = sameExchange(`completion/complete ${JSON.stringify(ref)} ${argument.name}`, ex) && completionsSame;
       return ex[0].response.result?.completion?.values as string[] | undefined;
@@ -222,7 +235,13 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
         templateIds.set(tpl.uriTemplate, values?.[0] ?? '2');
       }
     }
-    row('completions', 'completion/complete for prompt and template arguments', completions, completionsSame, 'every argument of every prompt, a prefix, each template variable');
+    row(
+      'completions',
+      'completion/complete for prompt and template arguments',
+      completions,
+      completionsSame,
+      'every argument of every prompt, a prefix, each template variable',
+    );
 
     // ---- prompts ----
     let promptsSame = true;
@@ -244,7 +263,13 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
       assert.ok(ex[0].response.result, `resources/read ${uri}: ${JSON.stringify(ex[0].response.error)}`);
       readsSame = sameExchange(`resources/read ${uri}`, ex) && readsSame;
     }
-    row('resources', `resources/read of every listed resource and one per template`, toRead.length, readsSame, `${resources.length} listed + ${templates.length} templates`);
+    row(
+      'resources',
+      `resources/read of every listed resource and one per template`,
+      toRead.length,
+      readsSame,
+      `${resources.length} listed + ${templates.length} templates`,
+    );
     const subscribed = resources[0]?.uri as string;
     {
       const ex = await both((p) => p.exchange('resources/subscribe', { uri: subscribed }));
@@ -255,7 +280,10 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
     // Explicit argument choices on top of the schema's required properties, each for a reason.
     const OVERRIDES: Record<string, Record<string, unknown>> = {
       'trigger-long-running-operation': { duration: 1, steps: 5 }, // short, with progress
-      'gzip-file-as-resource': { name: 'hello.txt.gz', data: `data:text/plain;base64,${Buffer.from('hello, transparency\n').toString('base64')}` }, // no network
+      'gzip-file-as-resource': {
+        name: 'hello.txt.gz',
+        data: `data:text/plain;base64,${Buffer.from('hello, transparency\n').toString('base64')}`,
+      }, // no network
       'trigger-url-elicitation': { elicitationId: 'elicitation-fixed-1' }, // else a random UUID
       'get-annotated-message': { includeImage: true }, // also the annotated image
       'trigger-sampling-request': { maxTokens: 16 },
@@ -278,9 +306,13 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
         ['direct', pd, ex[0], direct],
         ['guarded', pg, ex[1], guarded],
       ] as const) {
-        for (const m of list) assert.deepStrictEqual(m.params.progressToken, token, `${side} ${label}: the progress token is the client's own`);
+        for (const m of list)
+          assert.deepStrictEqual(m.params.progressToken, token, `${side} ${label}: the progress token is the client's own`);
         const at = peer.received.indexOf(x.response);
-        assert.ok(list.every((m) => peer.received.indexOf(m) < at), `${side} ${label}: progress before the result`);
+        assert.ok(
+          list.every((m) => peer.received.indexOf(m) < at),
+          `${side} ${label}: progress before the result`,
+        );
       }
       assert.equal(pg.length, pd.length, `${label}: as many progress notifications guarded as directly`);
       if (pd.length > 0) progressDetail += `${label}: ${pd.length}/${pg.length} (token ${JSON.stringify(token)}) `;
@@ -309,21 +341,41 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
         // Generated arguments must make the tool work, or the comparison proves little.
         assert.ok(d.response.result && d.response.result.isError !== true, `${tool.name} ran: ${JSON.stringify(d.response).slice(0, 300)}`);
         if (tool.name.startsWith('trigger-sampling-request')) {
-          assert.match(JSON.stringify(g.response.result), new RegExp(SAMPLING_REPLY.content.text), `${tool.name}: the client's sampling answer reached the server through the guard`);
+          assert.match(
+            JSON.stringify(g.response.result),
+            new RegExp(SAMPLING_REPLY.content.text),
+            `${tool.name}: the client's sampling answer reached the server through the guard`,
+          );
         }
       }
       if (tool.name === 'trigger-url-elicitation') {
         // The error path: UrlElicitationRequiredError (-32042) with a prerequisite elicitation.
-        const [d] = await callTool(tool.name, { ...args, errorPath: true, elicitationId: 'elicitation-fixed-2' }, token, `${tool.name} (errorPath)`);
+        const [d] = await callTool(
+          tool.name,
+          { ...args, errorPath: true, elicitationId: 'elicitation-fixed-2' },
+          token,
+          `${tool.name} (errorPath)`,
+        );
         assert.equal(d.response.error?.code, -32042);
       }
       perTool.push(tool.name);
     }
     // Progress once more, with a string token and twice the steps.
     if (tools.some((tl) => tl.name === 'trigger-long-running-operation')) {
-      await callTool('trigger-long-running-operation', { duration: 1, steps: 10 }, 'progress-Ω-10', 'trigger-long-running-operation (10 steps)');
+      await callTool(
+        'trigger-long-running-operation',
+        { duration: 1, steps: 10 },
+        'progress-Ω-10',
+        'trigger-long-running-operation (10 steps)',
+      );
     }
-    row('tools', 'tools/call of every listed tool (result and every message meanwhile)', toolCalls, toolsSame, `${tools.length} tools; toggles called on and off; url elicitation also by its error path; long-running twice`);
+    row(
+      'tools',
+      'tools/call of every listed tool (result and every message meanwhile)',
+      toolCalls,
+      toolsSame,
+      `${tools.length} tools; toggles called on and off; url elicitation also by its error path; long-running twice`,
+    );
 
     // simulate-research-query: the experimental tasks API (tools/call with `task`, tasks/get,
     // tasks/result delivering the server's elicitation, tasks/list).
@@ -335,7 +387,10 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
       assert.ok(ids[0] && ids[1], 'both sides got a task');
       const poll = await Promise.all([direct.exchange('tasks/get', { taskId: ids[0] }), guarded.exchange('tasks/get', { taskId: ids[1] })]);
       ok = sameExchange(`${tool.name} tasks/get (running)`, poll, { runningPoll: true }) && ok;
-      const result = await Promise.all([direct.exchange('tasks/result', { taskId: ids[0] }, 20_000), guarded.exchange('tasks/result', { taskId: ids[1] }, 20_000)]);
+      const result = await Promise.all([
+        direct.exchange('tasks/result', { taskId: ids[0] }, 20_000),
+        guarded.exchange('tasks/result', { taskId: ids[1] }, 20_000),
+      ]);
       ok = sameExchange(`${tool.name} tasks/result`, result) && ok;
       const [rd, rg] = result.map(serverRequests) as [RawMessage[], RawMessage[]];
       assert.equal(rd.length, 1, 'the ambiguous query asks for a clarification');
@@ -345,12 +400,19 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
       ok = sameExchange(`${tool.name} tasks/get (done)`, done) && ok;
       ok = sameExchange(`${tool.name} tasks/list`, await both((p) => p.exchange('tasks/list', {}))) && ok;
       // The task's status notifications, in order, wherever their exchange boundaries fell.
-      const statuses = (p: ScriptedPeer, id: string) => p.received.filter((m) => m.method === 'notifications/tasks/status' && m.params?.taskId === id).map((m) => normalise(m, used));
+      const statuses = (p: ScriptedPeer, id: string) =>
+        p.received.filter((m) => m.method === 'notifications/tasks/status' && m.params?.taskId === id).map((m) => normalise(m, used));
       const [sd, sg] = [statuses(direct, ids[0]!), statuses(guarded, ids[1]!)];
       used.add('taskStatusOrder');
       ok = same(`${tool.name} notifications/tasks/status`, sd, sg) && ok;
       toolsSame = ok && toolsSame;
-      row('tools (tasks API)', `${tool.name}: create, tasks/get, tasks/result, tasks/list`, 5, ok, `${sd.length} tasks/status notifications; clarification asked by elicitation`);
+      row(
+        'tools (tasks API)',
+        `${tool.name}: create, tasks/get, tasks/result, tasks/list`,
+        5,
+        ok,
+        `${sd.length} tasks/status notifications; clarification asked by elicitation`,
+      );
     }
 
     // Server requests reached the client as the server sent them.
@@ -358,7 +420,9 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
     for (const r of relayed) byMethod.set(r.method, (byMethod.get(r.method) ?? 0) + 1);
     for (const [method, n] of byMethod) {
       const these = relayed.filter((r) => r.method === method);
-      const ok = these.map((r) => same(`${r.tool}: ${r.method} params`, normalise(r.d, used).params, normalise(r.g, used).params)).every(Boolean);
+      const ok = these
+        .map((r) => same(`${r.tool}: ${r.method} params`, normalise(r.d, used).params, normalise(r.g, used).params))
+        .every(Boolean);
       row('server → client', `${method} (params)`, n, ok, `from ${[...new Set(these.map((r) => r.tool))].join(', ')}`);
     }
     assert.ok(byMethod.get('sampling/createMessage'), 'sampling requests were triggered');
@@ -380,7 +444,12 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
     // ---- lists again (gzip-file-as-resource added a session resource) ----
     for (const method of ['tools/list', 'resources/list', 'prompts/list']) {
       const ex = await both((p) => p.exchange(method, {}));
-      row('lists (end)', method, (Object.values(ex[0].response.result ?? {})[0] as unknown[] | undefined)?.length ?? 0, sameExchange(`${method} (end)`, ex));
+      row(
+        'lists (end)',
+        method,
+        (Object.values(ex[0].response.result ?? {})[0] as unknown[] | undefined)?.length ?? 0,
+        sameExchange(`${method} (end)`, ex),
+      );
     }
 
     // ---- errors pass through as the server gives them ----
@@ -407,17 +476,34 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
         .map(canonical)
         .sort();
     const [td, tg] = [transcript(direct), transcript(guarded)];
-    row('transcript', 'every message received (as a multiset)', td.length, same('whole transcript', td, tg), `${direct.received.filter((m) => m.method === 'notifications/message').length} log notifications`);
+    row(
+      'transcript',
+      'every message received (as a multiset)',
+      td.length,
+      same('whole transcript', td, tg),
+      `${direct.received.filter((m) => m.method === 'notifications/message').length} log notifications`,
+    );
     // Not required equal (a proxy may renumber), only reported.
     const requestIds = (p: ScriptedPeer) => p.received.filter((m) => m.method !== undefined && m.id !== undefined).map((m) => m.id);
     const [idsD, idsG] = [requestIds(direct), requestIds(guarded)];
-    rows.push({ area: 'server → client', compared: 'ids of all server requests', count: idsD.length, outcome: canonical(idsD) === canonical(idsG) ? 'identical' : 'differ (allowed)', notes: 'not normalised here' });
+    rows.push({
+      area: 'server → client',
+      compared: 'ids of all server requests',
+      count: idsD.length,
+      outcome: canonical(idsD) === canonical(idsG) ? 'identical' : 'differ (allowed)',
+      notes: 'not normalised here',
+    });
     assert.ok(direct.raw.nonJson.length === 0 && guarded.raw.nonJson.length === 0, 'only JSON on stdout');
     // The server's own stderr comes through; the guard said nothing but its start line (no dropped message).
     const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
     const guardSaid = lines(guarded.raw.stderr).filter((l) => l.startsWith('[mcp-guard]') && !l.includes(' guarding '));
     const serverSaid = lines(guarded.raw.stderr).filter((l) => !l.startsWith('[mcp-guard]'));
-    row('stderr', "server's stderr; guard log lines besides its start line", guardSaid.length, same('stderr', [lines(direct.raw.stderr), []], [serverSaid, guardSaid]));
+    row(
+      'stderr',
+      "server's stderr; guard log lines besides its start line",
+      guardSaid.length,
+      same('stderr', [lines(direct.raw.stderr), []], [serverSaid, guardSaid]),
+    );
 
     // ---- the table ----
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -426,7 +512,9 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
       '|---|---|---|---|---|',
       ...rows.map((r) => `| ${r.area} | ${r.compared} | ${r.count} | ${r.outcome} | ${r.notes} |`),
     ];
-    console.log(`\n    transparency against server-everything (${seconds} s): ${tools.length} tools, ${prompts.length} prompts, ${resources.length} resources, ${templates.length} templates`);
+    console.log(
+      `\n    transparency against server-everything (${seconds} s): ${tools.length} tools, ${prompts.length} prompts, ${resources.length} resources, ${templates.length} templates`,
+    );
     console.log(table.map((l) => `    ${l}`).join('\n'));
     console.log(`    tools called: ${perTool.join(', ')}`);
     console.log(`    normalisations used: ${[...used].map((r) => `${r} (${RULES[r]})`).join('; ')}`);

@@ -99,9 +99,18 @@ export class ProxyHarness {
 
   private answerFor(msg: any): unknown {
     if (msg.method === 'initialize') {
-      return { jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params?.protocolVersion ?? '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } };
+      return {
+        jsonrpc: '2.0',
+        id: msg.id,
+        result: {
+          protocolVersion: msg.params?.protocolVersion ?? '2025-06-18',
+          capabilities: { tools: {} },
+          serverInfo: { name: 'fake', version: '1' },
+        },
+      };
     }
-    if (msg.method === 'tools/list') return { jsonrpc: '2.0', id: msg.id, result: { tools: this.tools.map((t) => ({ inputSchema: { type: 'object' }, ...t })) } };
+    if (msg.method === 'tools/list')
+      return { jsonrpc: '2.0', id: msg.id, result: { tools: this.tools.map((t) => ({ inputSchema: { type: 'object' }, ...t })) } };
     if (msg.method === 'tools/call') {
       const result = this.answerCall(msg);
       return result === undefined ? undefined : { jsonrpc: '2.0', id: msg.id, result };
@@ -125,7 +134,9 @@ export class ProxyHarness {
     for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
   }
 
-  async initialize(params: Record<string, unknown> = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'harness', version: '1' } }): Promise<void> {
+  async initialize(
+    params: Record<string, unknown> = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'harness', version: '1' } },
+  ): Promise<void> {
     this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params });
     this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     await this.settle();

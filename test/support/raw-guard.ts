@@ -60,9 +60,19 @@ export function startRawGuard(options: RawGuardOptions = {}): RawGuard {
     '--',
     ...(typeof options.upstream === 'function' ? options.upstream(dir) : (options.upstream ?? [process.execPath, STANDIN])),
   ];
-  const client = new RawClient(process.execPath, args, { ...process.env, STANDIN_JOURNAL: journalPath, SCRIPTED_JOURNAL: journalPath, ...(typeof options.env === 'function' ? options.env(dir) : options.env) });
+  const client = new RawClient(process.execPath, args, {
+    ...process.env,
+    STANDIN_JOURNAL: journalPath,
+    SCRIPTED_JOURNAL: journalPath,
+    ...(typeof options.env === 'function' ? options.env(dir) : options.env),
+  });
   const response = (id: string | number, timeoutMs = 10_000) =>
-    waitFor(`the response to ${JSON.stringify(id)}`, () => client.received.find((m) => m.id === id && m.method === undefined), timeoutMs, 5);
+    waitFor(
+      `the response to ${JSON.stringify(id)}`,
+      () => client.received.find((m) => m.id === id && m.method === undefined),
+      timeoutMs,
+      5,
+    );
   return {
     client,
     dir,

@@ -132,7 +132,14 @@ export class ScriptedPeer {
   private maybeAsTask(params: any, result: unknown): unknown {
     if (!params.task) return result;
     const taskId = `client-task-${this.nextTask++}`;
-    const task = { taskId, status: 'working', ttl: params.task.ttl ?? 60_000, createdAt: CLIENT_TASK_TIME, lastUpdatedAt: CLIENT_TASK_TIME, pollInterval: 100 };
+    const task = {
+      taskId,
+      status: 'working',
+      ttl: params.task.ttl ?? 60_000,
+      createdAt: CLIENT_TASK_TIME,
+      lastUpdatedAt: CLIENT_TASK_TIME,
+      pollInterval: 100,
+    };
     this.clientTasks.set(taskId, { task, result });
     return { task };
   }
@@ -188,7 +195,8 @@ export class ScriptedPeer {
   async close(graceMs = 1500): Promise<number | null> {
     const child = this.raw.child;
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const within = (ms: number) => Promise.race([this.raw.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+    const within = (ms: number) =>
+      Promise.race([this.raw.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
     child.stdin.end();
     if (!(await within(graceMs))) {
       child.kill('SIGTERM');

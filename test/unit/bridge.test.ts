@@ -77,7 +77,9 @@ describe('editor bridge over a real socket', () => {
   it('closes a connection that sends a line over the size limit, without buffering it', async () => {
     const socket = connect(server.address);
     await new Promise((r) => socket.once('connect', r));
-    socket.write(`{"type":"hello","token":${JSON.stringify(server.token)},"protocol":1,"server":"x","pid":1,"version":"t","mode":"enforce"}\n`);
+    socket.write(
+      `{"type":"hello","token":${JSON.stringify(server.token)},"protocol":1,"server":"x","pid":1,"version":"t","mode":"enforce"}\n`,
+    );
     const closed = new Promise((r) => socket.once('close', r));
     socket.on('error', () => {});
     const chunk = 'x'.repeat(64 * 1024);
@@ -135,13 +137,14 @@ describe('editor bridge over a real socket', () => {
     assert.notEqual(decisions[0]!.arguments?.['api_key'], 'hunter2');
     assert.equal(decisions[1]!.argsSha256, 'bb22');
     assert.equal(decisions[1]!.arguments, undefined, 'arguments over 16 KB stay in the guard');
-    const line = (extra: Record<string, unknown>) => JSON.stringify({ type: 'decision', server: 's', tool: 't', decision: 'denied', rule: 'r', reason: 'x', time: 'now', ...extra });
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ type: 'decision', server: 's', tool: 't', decision: 'denied', rule: 'r', reason: 'x', time: 'now', ...extra });
     assert.equal(parseGuardMessage(line({ arguments: [1] })), undefined, 'arguments must be an object');
     assert.equal(parseGuardMessage(line({ argsSha256: 5 })), undefined);
     assert.ok(parseGuardMessage(line({ argsSha256: 'ab', arguments: { a: 1 } })));
   });
 
-  it('reports the server\'s tool definitions, or only their names when they are too big for a message', async () => {
+  it("reports the server's tool definitions, or only their names when they are too big for a message", async () => {
     const reported: { names: readonly string[]; tools?: readonly unknown[] }[] = [];
     await server.close();
     server = await BridgeServer.start({
@@ -151,7 +154,14 @@ describe('editor bridge over a real socket', () => {
     });
     const c = client();
     assert.equal(await c.start(), true);
-    const small = [{ name: 'x_read', description: 'Reads', inputSchema: { type: 'object' as const, properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } }];
+    const small = [
+      {
+        name: 'x_read',
+        description: 'Reads',
+        inputSchema: { type: 'object' as const, properties: { id: { type: 'integer' } } },
+        annotations: { readOnlyHint: true },
+      },
+    ];
     c.notifyTools(small);
     const huge = [{ name: 'big', description: 'y'.repeat(MAX_TOOL_DEFINITIONS_CHARS) }];
     c.notifyTools(huge);
@@ -221,7 +231,9 @@ describe('editor bridge over a real socket', () => {
     const a = client();
     const b = client();
     await Promise.all([a.start(), b.start()]);
-    const answers = ['a1', 'a2', 'b1'].map((id) => (id.startsWith('a') ? a : b).request(request(id, { risk: 'high' }), new AbortController().signal));
+    const answers = ['a1', 'a2', 'b1'].map((id) =>
+      (id.startsWith('a') ? a : b).request(request(id, { risk: 'high' }), new AbortController().signal),
+    );
     await waitFor('three requests', () => asked.length === 3);
     assert.deepEqual(
       asked.filter((x) => x.req.id.startsWith('a')).map((x) => x.req.id),

@@ -19,7 +19,10 @@ describe('Odoo MCP catalog', () => {
 
   it('has exactly the 43 fixture tools, in fixture order', () => {
     assert.equal(tools.length, 43);
-    assert.deepEqual(Object.keys(ODOO_MCP_CATALOG), tools.map((t) => t.name));
+    assert.deepEqual(
+      Object.keys(ODOO_MCP_CATALOG),
+      tools.map((t) => t.name),
+    );
   });
 
   it('gives every entry a valid category, risk and a single-line reason of our own', () => {

@@ -111,7 +111,12 @@ describe('classify', () => {
     });
 
     it('cancel_async_task with readOnlyHint stays Destructive / critical', () => {
-      const c = classifyTool('cancel_async_task', { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+      const c = classifyTool('cancel_async_task', {
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      });
       assert.deepEqual([c.category, c.risk, c.source], ['Destructive', 'critical', 'catalog']);
     });
 

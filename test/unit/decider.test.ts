@@ -15,7 +15,6 @@ import { parsePolicy } from '../../src/guard/policy/parse';
 import { RateLimiter } from '../../src/guard/rate-limiter';
 import { SPEC_EXAMPLE } from '../support/spec-policy';
 
-
 function stateOf(yaml: string): PolicyState {
   const r = parsePolicy(yaml);
   assert.ok(r.policy, JSON.stringify(r.diagnostics));
@@ -106,7 +105,9 @@ describe('decider', () => {
     it('lets Read / low tools through to the policy, which still decides', () => {
       const allow = kind(decide(spec, 'lockdown', call('read_record'), limiter), 'allow');
       assert.equal(allow.rule, 'default');
-      const s = stateOf('version: 1\ntools:\n  read_record: { action: deny, reason: No reads }\n  get_async_task: { action: require_approval }\n');
+      const s = stateOf(
+        'version: 1\ntools:\n  read_record: { action: deny, reason: No reads }\n  get_async_task: { action: require_approval }\n',
+      );
       const deny = kind(decide(s, 'lockdown', call('read_record'), limiter), 'deny');
       assert.equal(deny.rule, 'tools.read_record');
       assert.equal(deny.reason, 'No reads');

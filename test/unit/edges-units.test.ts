@@ -109,7 +109,9 @@ describe('caches bounded in bytes', () => {
   });
 
   it("a policy's memos stay within a megabyte of keys, whatever URIs and names are looked up", () => {
-    const { policy } = parsePolicy('version: 1\nresources:\n  "odoo://record/*": { action: deny }\ntools:\n  "read_*": { action: allow }\n');
+    const { policy } = parsePolicy(
+      'version: 1\nresources:\n  "odoo://record/*": { action: deny }\ntools:\n  "read_*": { action: allow }\n',
+    );
     const index = new PolicyIndex(policy!);
     for (let i = 0; i < 3000; i++) {
       evaluateResource(index, `odoo://record/${i}/${'z'.repeat(900)}`);
@@ -125,16 +127,28 @@ describe('caches bounded in bytes', () => {
 describe('regex conditions on long texts', () => {
   it('a text over the regex input cap is not matched but denies the call, in the guard and in explain', () => {
     // An allow entry whose regex would decide: neither "holds" nor "does not hold" may be guessed.
-    const { policy } = parsePolicy('version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^res\\\\." }\n');
+    const { policy } = parsePolicy(
+      'version: 1\ntools:\n  search_records:\n    action: deny\n    when:\n      - { path: args.model, op: regex, value: "^res\\\\." }\n',
+    );
     const index = new PolicyIndex(policy!);
     const cls = classifyTool('search_records');
     const long = `res.${'x'.repeat(MAX_REGEX_INPUT)}`;
-    const v = decide({ kind: 'valid', index }, 'enforce', { tool: 'search_records', args: { model: long }, classification: cls }, new RateLimiter());
+    const v = decide(
+      { kind: 'valid', index },
+      'enforce',
+      { tool: 'search_records', args: { model: long }, classification: cls },
+      new RateLimiter(),
+    );
     assert.equal(v.kind, 'deny');
     assert.equal(v.rule, 'arguments');
     assert.match(v.reason, /args\.model is 65540 characters long/);
     assert.equal(explainCall(index, 'search_records', { model: long }, cls).rule, 'arguments');
-    const short = decide({ kind: 'valid', index }, 'enforce', { tool: 'search_records', args: { model: 'sale.order' } , classification: cls }, new RateLimiter());
+    const short = decide(
+      { kind: 'valid', index },
+      'enforce',
+      { tool: 'search_records', args: { model: 'sale.order' }, classification: cls },
+      new RateLimiter(),
+    );
     assert.equal(short.kind, 'allow');
   });
 });

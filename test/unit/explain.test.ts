@@ -4,7 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyTool } from '../../src/guard/catalog/classify';
 import { PolicyIndex } from '../../src/guard/policy/evaluate';
-import { explainCall, explainResource, formatExplanation, formatResourceExplanation, shortExplanation } from '../../src/guard/policy/explain';
+import {
+  explainCall,
+  explainResource,
+  formatExplanation,
+  formatResourceExplanation,
+  shortExplanation,
+} from '../../src/guard/policy/explain';
 import { parsePolicy } from '../../src/guard/policy/parse';
 import { GUARD } from '../support/paths';
 import { tempDir } from '../support/temp';
@@ -37,13 +43,17 @@ const POLICY = [
 
 describe('explain: why a call is decided as it is', () => {
   const idx = index(POLICY);
-  const explain = (tool: string, args: Record<string, unknown> = {}, mode: 'enforce' | 'lockdown' = 'enforce') => explainCall(idx, tool, args, classifyTool(tool), mode);
+  const explain = (tool: string, args: Record<string, unknown> = {}, mode: 'enforce' | 'lockdown' = 'enforce') =>
+    explainCall(idx, tool, args, classifyTool(tool), mode);
 
   it('names the entry that decided and every entry that applied', () => {
     const e = explain('search_records', { model: 'res.partner' });
     assert.equal(e.decision, 'allow');
     assert.equal(e.rule, 'tools.search_*');
-    assert.deepEqual(e.applied.map((x) => x.key), ['search_records', 'search_*']);
+    assert.deepEqual(
+      e.applied.map((x) => x.key),
+      ['search_records', 'search_*'],
+    );
     assert.deepEqual(e.rateLimits, [{ rule: 'tools.search_records', max: 10, windowSeconds: 60 }]);
     assert.equal(e.fallback, undefined);
     assert.equal(shortExplanation(e), 'allow by tools.search_* (entries: search_records, search_*)');
@@ -96,7 +106,10 @@ describe('explain: why a call is decided as it is', () => {
       const e = explainResource(index, 'odoo://record/res.users/2');
       assert.equal(e.decision, 'deny');
       assert.equal(e.rule, 'resources.odoo://record/res.users/*');
-      assert.deepEqual(e.applied.map((x) => x.key), ['odoo://record/*', 'odoo://record/res.users/*']);
+      assert.deepEqual(
+        e.applied.map((x) => x.key),
+        ['odoo://record/*', 'odoo://record/res.users/*'],
+      );
       assert.deepEqual(e.rateLimits, [{ rule: 'resources.odoo://record/*', max: 5, windowSeconds: 60 }]);
       const text = formatResourceExplanation(e);
       assert.match(text, /^Decision: deny\nResource: odoo:\/\/record\/res\.users\/2\n/);
@@ -128,13 +141,17 @@ describe('explain: why a call is decided as it is', () => {
     after(() => cleanup());
 
     it('prints the explanation and exits 0', () => {
-      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, 'execute_method', '{"model":"sale.order"}'], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, 'execute_method', '{"model":"sale.order"}'], {
+        encoding: 'utf8',
+      });
       assert.match(out, /^Decision: require_approval$/m);
       assert.match(out, /^Decided by: tools\.execute_method — Methods can change anything$/m);
     });
 
     it('prints JSON with --json', () => {
-      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--json', 'cancel_async_task', '{"task_id":"x"}'], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--json', 'cancel_async_task', '{"task_id":"x"}'], {
+        encoding: 'utf8',
+      });
       const j = JSON.parse(out);
       assert.equal(j.decision, 'deny');
       assert.equal(j.category, 'Destructive');
@@ -142,12 +159,18 @@ describe('explain: why a call is decided as it is', () => {
     });
 
     it('explains a resource read with --resource, as text or JSON', () => {
-      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://record/res.partner/7'], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://record/res.partner/7'], {
+        encoding: 'utf8',
+      });
       assert.match(out, /^Decision: allow$/m);
       assert.match(out, /^Resource: odoo:\/\/record\/res\.partner\/7$/m);
-      const j = JSON.parse(execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--json', '--resource', 'odoo://x'], { encoding: 'utf8' }));
+      const j = JSON.parse(
+        execFileSync(process.execPath, [GUARD, 'explain', '--policy', file, '--json', '--resource', 'odoo://x'], { encoding: 'utf8' }),
+      );
       assert.deepEqual(Object.keys(j), ['resource', 'decision', 'rule', 'reason', 'applied', 'fallback', 'rateLimits']);
-      const usage = spawnSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://x', 'extra'], { encoding: 'utf8' });
+      const usage = spawnSync(process.execPath, [GUARD, 'explain', '--policy', file, '--resource', 'odoo://x', 'extra'], {
+        encoding: 'utf8',
+      });
       assert.equal(usage.status, 2);
       assert.match(usage.stderr, /takes no tool or arguments/);
     });

@@ -250,8 +250,14 @@ describe('extension approval-queue: ApprovalQueue', () => {
     syncThrower.enqueue({ key: 's1', request: request('s1'), answer: (a) => answers.push(['s1', a]) });
     syncThrower.enqueue({ key: 's2', request: request('s2'), answer: (a) => answers.push(['s2', a]) });
     await settle();
-    assert.deepEqual(seen.filter((s) => !s.startsWith('sync:')), ['boom', 'ok']);
-    assert.deepEqual(seen.filter((s) => s.startsWith('sync:')), ['sync:s1', 'sync:s2']);
+    assert.deepEqual(
+      seen.filter((s) => !s.startsWith('sync:')),
+      ['boom', 'ok'],
+    );
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('sync:')),
+      ['sync:s1', 'sync:s2'],
+    );
     assert.deepEqual(
       answers.sort((x, y) => x[0].localeCompare(y[0])),
       [
@@ -284,9 +290,13 @@ describe('extension approval-queue: ApprovalQueue', () => {
       shown.push(req.id);
       return 'allow_once';
     });
-    queue.enqueue({ key: 'a', request: request('a'), answer: () => {
-      throw new Error('socket gone');
-    } });
+    queue.enqueue({
+      key: 'a',
+      request: request('a'),
+      answer: () => {
+        throw new Error('socket gone');
+      },
+    });
     queue.enqueue({ key: 'b', request: request('b'), answer: () => {} });
     await settle();
     assert.deepEqual(shown, ['a', 'b']);

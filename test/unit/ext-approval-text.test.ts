@@ -73,7 +73,11 @@ describe('extension approval-text: approvalDialog', () => {
   });
 
   it('with allowSession: Deny, Allow for this session, Allow once', () => {
-    assert.deepEqual(approvalDialog({ ...REQ, allowSession: true, risk: 'high' }, 1, 1).buttons, ['Deny', 'Allow for this session', 'Allow once']);
+    assert.deepEqual(approvalDialog({ ...REQ, allowSession: true, risk: 'high' }, 1, 1).buttons, [
+      'Deny',
+      'Allow for this session',
+      'Allow once',
+    ]);
   });
 
   it('hides secrets left in the arguments text, keeping the rest', () => {

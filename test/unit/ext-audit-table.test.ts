@@ -112,7 +112,13 @@ describe('extension audit-table: parseAuditLines', () => {
   });
 
   it('monitored shows what enforce mode would have done', () => {
-    const rows = parseAuditLines([decision({ decision: 'monitored', would: 'denied' }), decision({ decision: 'monitored', would: 'require_approval' }), decision({ decision: 'monitored' })].join('\n'));
+    const rows = parseAuditLines(
+      [
+        decision({ decision: 'monitored', would: 'denied' }),
+        decision({ decision: 'monitored', would: 'require_approval' }),
+        decision({ decision: 'monitored' }),
+      ].join('\n'),
+    );
     assert.deepEqual(
       rows.map((r) => r.decision),
       ['monitored', 'monitored (would be require_approval)', 'monitored (would be denied)'],
@@ -125,7 +131,17 @@ describe('extension audit-table: parseAuditLines', () => {
 
   it('non-string fields become empty strings', () => {
     const [r] = parseAuditLines(JSON.stringify({ event: 'decision', tool: 7, server: null, decision: ['x'], category: 'Write', risk: 3 }));
-    assert.deepEqual(r, { time: '', server: '', tool: '', decision: '', rule: '', reason: '', outcome: '', risk: 'Write / ', argsSha256: '' });
+    assert.deepEqual(r, {
+      time: '',
+      server: '',
+      tool: '',
+      decision: '',
+      rule: '',
+      reason: '',
+      outcome: '',
+      risk: 'Write / ',
+      argsSha256: '',
+    });
   });
 });
 
@@ -196,9 +212,16 @@ describe('extension audit-table: auditMarkdown', () => {
   });
 
   it('escapes pipes and flattens whitespace so a row stays one table row', () => {
-    const md = auditMarkdown([row({ server: 'a|b', tool: 'x|y', rule: 'tools.x|y', reason: 'line1\nline2 | more\t\ttabs' })], undefined, 'x');
+    const md = auditMarkdown(
+      [row({ server: 'a|b', tool: 'x|y', rule: 'tools.x|y', reason: 'line1\nline2 | more\t\ttabs' })],
+      undefined,
+      'x',
+    );
     const line = md.split('\n').find((l) => l.startsWith('| 2025'))!;
-    assert.equal(line, '| 2025-03-04 13:45:07Z | a\\|b | `x\\|y` | Read / low | **allowed** | tools.x\\|y | line1 line2 \\| more tabs | ok |');
+    assert.equal(
+      line,
+      '| 2025-03-04 13:45:07Z | a\\|b | `x\\|y` | Read / low | **allowed** | tools.x\\|y | line1 line2 \\| more tabs | ok |',
+    );
     // 8 columns: 9 unescaped pipes
     assert.equal(line.replace(/\\\|/g, '').split('|').length - 1, 9);
   });
@@ -206,7 +229,10 @@ describe('extension audit-table: auditMarkdown', () => {
   it('cuts long cells to 120 characters ending in an ellipsis', () => {
     const long = 'r'.repeat(300);
     const md = auditMarkdown([row({ reason: long })], undefined, 'x');
-    const cellText = md.split('\n').find((l) => l.startsWith('| 2025'))!.split(' | ')[6]!;
+    const cellText = md
+      .split('\n')
+      .find((l) => l.startsWith('| 2025'))!
+      .split(' | ')[6]!;
     assert.equal(cellText.length, 120);
     assert.equal(cellText, `${'r'.repeat(119)}…`);
   });

@@ -39,7 +39,10 @@ interface FakeOptions {
  */
 function fakeContext(opts: FakeOptions = {}) {
   const memento = new Map<string, unknown>(opts.mode === undefined ? [] : [[MODE_STATE_KEY, opts.mode]]);
-  const secrets = new Map<string, string>([[ODOO_SECRET_KEY, 'old-secret'], ['other.secret', 'kept']]);
+  const secrets = new Map<string, string>([
+    [ODOO_SECRET_KEY, 'old-secret'],
+    ['other.secret', 'kept'],
+  ]);
   const settings: OdooSettings = { url: '', db: '', username: '', ...opts.settings };
   const picks = [...(opts.picks ?? [])];
   const answers = [...(opts.answers ?? [])];
@@ -112,7 +115,12 @@ function fakeContext(opts: FakeOptions = {}) {
     refreshServers: () => void effects.serverRefreshes++,
     openDocument: async (target) => {
       effects.opened.push(target);
-      const text = target.kind === 'file' ? readFileSync(target.path, 'utf8') : target.kind === 'untitled' ? target.content : `audit view (${target.filter ?? 'all'})`;
+      const text =
+        target.kind === 'file'
+          ? readFileSync(target.path, 'utf8')
+          : target.kind === 'untitled'
+            ? target.content
+            : `audit view (${target.filter ?? 'all'})`;
       return { target, getText: () => text } satisfies FakeDocument;
     },
     showDocument: async (document, options) => void effects.shown.push({ target: (document as FakeDocument).target, options }),
@@ -141,7 +149,9 @@ const dismiss: Picker = () => undefined;
 
 describe('extension commands: the table', () => {
   it('registers every command package.json contributes, plus mcpGuard.state for tests and scripts', () => {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+      contributes: { commands: { command: string }[] };
+    };
     const contributed = pkg.contributes.commands.map((c) => c.command);
     assert.deepEqual(Object.keys(COMMANDS).sort(), [...contributed, 'mcpGuard.state'].sort());
   });
@@ -242,11 +252,17 @@ describe('extension commands: policy files', () => {
     assert.equal(await ctx.run('mcpGuard.openPolicy'), policyPath);
     assert.equal(readFileSync(policyPath, 'utf8'), 'version: 1\ndefault: deny\n');
     assert.deepEqual(effects.logs, []);
-    assert.deepEqual(effects.shown.map((s) => s.target), [{ kind: 'file', path: policyPath }]);
+    assert.deepEqual(
+      effects.shown.map((s) => s.target),
+      [{ kind: 'file', path: policyPath }],
+    );
   });
 
   it('createPolicy writes the workspace policy from the reported tools and opens it', async () => {
-    const reported: ReportedTool[] = [{ name: 'echo', annotations: { readOnlyHint: true } }, { name: 'delete_everything', annotations: { destructiveHint: true } }];
+    const reported: ReportedTool[] = [
+      { name: 'echo', annotations: { readOnlyHint: true } },
+      { name: 'delete_everything', annotations: { destructiveHint: true } },
+    ];
     const { ctx, effects } = fakeContext({ folder: tmp.dir, reported, policyPath: join(tmp.dir, 'user.yaml') });
     const target = join(tmp.dir, '.vscode', 'mcp-policy.yaml');
     assert.equal(await ctx.run('mcpGuard.createPolicy'), target);
@@ -254,7 +270,10 @@ describe('extension commands: policy files', () => {
     assert.equal(text, starterPolicyFor(reported));
     assert.match(text, /delete_everything/);
     assert.ok(!existsSync(join(tmp.dir, 'user.yaml')), 'the user policy is left alone');
-    assert.deepEqual(effects.shown.map((s) => s.target), [{ kind: 'file', path: target }]);
+    assert.deepEqual(
+      effects.shown.map((s) => s.target),
+      [{ kind: 'file', path: target }],
+    );
     assert.deepEqual(effects.infos, []);
   });
 
@@ -265,12 +284,18 @@ describe('extension commands: policy files', () => {
     const { ctx, effects } = fakeContext({ folder: tmp.dir });
     assert.equal(await ctx.run('mcpGuard.createPolicy'), undefined);
     assert.equal(readFileSync(target, 'utf8'), 'mine\n');
-    assert.deepEqual(effects.shown.map((s) => s.target), [{ kind: 'untitled', language: 'mcp-policy', content: starterPolicyFor() }]);
+    assert.deepEqual(
+      effects.shown.map((s) => s.target),
+      [{ kind: 'untitled', language: 'mcp-policy', content: starterPolicyFor() }],
+    );
     assert.deepEqual(effects.infos, [`MCP Guard: ${target} already exists, so the starter policy opened in a new editor to copy from.`]);
   });
 
   it('createPolicy in an untrusted workspace, or with no folder, writes the policy the window uses', async () => {
-    for (const opts of [{ folder: tmp.dir, trusted: false }, { folder: undefined, trusted: true }]) {
+    for (const opts of [
+      { folder: tmp.dir, trusted: false },
+      { folder: undefined, trusted: true },
+    ]) {
       const policyPath = join(tmp.dir, `user-${String(opts.trusted)}`, 'mcp-policy.yaml');
       const { ctx } = fakeContext({ ...opts, policyPath });
       assert.equal(await ctx.run('mcpGuard.createPolicy'), policyPath);
@@ -295,7 +320,9 @@ describe('extension commands: audit log', () => {
   });
 
   it('without an argument, asks which decisions: all of them or one', async () => {
-    const { ctx, effects } = fakeContext({ picks: [pickWhere((i) => i['value'] === 'rate_limited'), pickWhere((i) => i.label === 'All decisions')] });
+    const { ctx, effects } = fakeContext({
+      picks: [pickWhere((i) => i['value'] === 'rate_limited'), pickWhere((i) => i.label === 'All decisions')],
+    });
     assert.equal(await ctx.run('mcpGuard.showAuditLog'), 'audit view (rate_limited)');
     assert.equal(effects.asked[0]?.options.title, 'MCP Guard: Show Audit Log');
     assert.deepEqual(
@@ -379,7 +406,15 @@ describe('extension commands: output, menu, rules and state', () => {
     assert.equal(asked?.options.title, 'MCP Guard (monitor)');
     assert.deepEqual(
       asked?.items.map((i) => i.label),
-      ['$(shield) Enforce', '$(lock) Lockdown', '$(file-code) Open Policy', '$(history) Show Audit Log', '$(law) Turn a Recent Call into a Rule…', '$(debug-restart) Reset Rate Limits', '$(output) Show Output'],
+      [
+        '$(shield) Enforce',
+        '$(lock) Lockdown',
+        '$(file-code) Open Policy',
+        '$(history) Show Audit Log',
+        '$(law) Turn a Recent Call into a Rule…',
+        '$(debug-restart) Reset Rate Limits',
+        '$(output) Show Output',
+      ],
     );
     for (const item of asked?.items ?? []) assert.ok(COMMANDS[(item as PickItem & { command: string }).command], item.label);
     assert.deepEqual(effects.executed, [], 'a dismissed menu runs nothing');
@@ -401,7 +436,14 @@ describe('extension commands: output, menu, rules and state', () => {
 
   it('the rule command hands its arguments to the rule flow and returns what it did', async () => {
     const { ctx, effects } = fakeContext();
-    const call = { server: 'Odoo', tool: 'cancel_async_task', decision: 'declined', rule: 'risk.critical', time: '2026-01-01T00:00:00Z', argsSha256: 'ab' };
+    const call = {
+      server: 'Odoo',
+      tool: 'cancel_async_task',
+      decision: 'declined',
+      rule: 'risk.critical',
+      time: '2026-01-01T00:00:00Z',
+      argsSha256: 'ab',
+    };
     const result = await ctx.run('mcpGuard.ruleFromCall', call, 'deny', { reason: 'no' });
     assert.deepEqual(effects.ruleCalls, [[call, 'deny', { reason: 'no' }]]);
     assert.deepEqual(result, { ok: true, message: 'written', policy: '/p.yaml' });

@@ -50,7 +50,10 @@ describe('extension credentials: resolveOdooCredentials', () => {
   it('asks for nothing when settings and secret are all there', async () => {
     const f = fakeIO({ settings: { url: 'https://o.test', db: 'prod', username: 'bot@o.test' }, secret: SECRET });
     const r = await resolveOdooCredentials(f.io, {});
-    assert.deepEqual(r, { ok: true, env: { ODOO_URL: 'https://o.test', ODOO_DB: 'prod', ODOO_USERNAME: 'bot@o.test', ODOO_PASSWORD: SECRET } });
+    assert.deepEqual(r, {
+      ok: true,
+      env: { ODOO_URL: 'https://o.test', ODOO_DB: 'prod', ODOO_USERNAME: 'bot@o.test', ODOO_PASSWORD: SECRET },
+    });
     assert.deepEqual(f.prompts, []);
     assert.deepEqual(f.saved, []);
     assert.deepEqual(f.stored, []);
@@ -66,7 +69,10 @@ describe('extension credentials: resolveOdooCredentials', () => {
   it('asks only for what is missing, saves it, and asks the secret as a password and stores it', async () => {
     const f = fakeIO({ settings: { url: 'https://o.test', db: '', username: '   ' }, answers: ['  prod  ', 'bot@o.test', SECRET] });
     const r = await resolveOdooCredentials(f.io, {});
-    assert.deepEqual(r, { ok: true, env: { ODOO_URL: 'https://o.test', ODOO_DB: 'prod', ODOO_USERNAME: 'bot@o.test', ODOO_PASSWORD: SECRET } });
+    assert.deepEqual(r, {
+      ok: true,
+      env: { ODOO_URL: 'https://o.test', ODOO_DB: 'prod', ODOO_USERNAME: 'bot@o.test', ODOO_PASSWORD: SECRET },
+    });
     assert.deepEqual(
       f.prompts.map((p) => [p.title, p.password]),
       [

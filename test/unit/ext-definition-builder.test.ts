@@ -112,14 +112,23 @@ describe('extension definition-builder: buildGuardLaunch', () => {
   });
 
   it('passes the server command and args after -- untouched, even ones that look like guard options', () => {
-    const server: GuardedServerConfig = { name: 'S', command: 'node', args: ['--mode', 'lockdown', '--', '--policy', 'x'], env: {}, odoo: false };
+    const server: GuardedServerConfig = {
+      name: 'S',
+      command: 'node',
+      args: ['--mode', 'lockdown', '--', '--policy', 'x'],
+      env: {},
+      odoo: false,
+    };
     const launch = buildGuardLaunch(server, CTX);
     const dash = launch.args.indexOf('--');
     assert.deepEqual(launch.args.slice(dash + 1), ['node', '--mode', 'lockdown', '--', '--policy', 'x']);
   });
 
   it('its args parse back with the guard CLI parser to the same settings', () => {
-    const launch = buildGuardLaunch({ ...SERVER, name: 'My Odoo (prod)' }, ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7 }));
+    const launch = buildGuardLaunch(
+      { ...SERVER, name: 'My Odoo (prod)' },
+      ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7 }),
+    );
     assert.equal(launch.args[1], 'run');
     const opts = parseRunArgs(launch.args.slice(2));
     assert.deepEqual(opts, {
@@ -271,7 +280,13 @@ describe('extension definition-builder: the launch really starts a working guard
     const policyPath = join(tmp.dir, 'mcp-policy.yaml');
     const auditPath = join(tmp.dir, 'audit.jsonl');
     const journal = join(tmp.dir, 'journal.jsonl');
-    writeFileSync(policyPath, starterPolicy('odoo test', Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e }))));
+    writeFileSync(
+      policyPath,
+      starterPolicy(
+        'odoo test',
+        Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e })),
+      ),
+    );
     const server: GuardedServerConfig = {
       name: 'Standin',
       command: process.execPath,
@@ -305,11 +320,17 @@ describe('extension definition-builder: the launch really starts a working guard
     const cancel = await client.request('tools/call', { name: 'cancel_async_task', arguments: { task_id: 'abc' } });
     assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
     assert.equal(cancel.result?.isError, true, 'cancel_async_task must be blocked');
-    assert.match(textOf(cancel), /^MCP Guard blocked the call to cancel_async_task \(Destructive, critical risk\) by rule tools\.cancel_async_task\./);
+    assert.match(
+      textOf(cancel),
+      /^MCP Guard blocked the call to cancel_async_task \(Destructive, critical risk\) by rule tools\.cancel_async_task\./,
+    );
     assert.match(client.stderr, /guarding "Standin" in enforce mode/);
 
     // The stand-in saw health_check only: the denied call was never forwarded.
-    const journaled = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).tool);
+    const journaled = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).tool);
     assert.deepEqual(journaled, ['health_check']);
 
     await client.close();
@@ -317,7 +338,11 @@ describe('extension definition-builder: the launch really starts a working guard
     // --audit took effect: both decisions were written.
     const decisions = await waitFor('audit decisions', () => {
       if (!existsSync(auditPath)) return undefined;
-      const d = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'decision');
+      const d = readFileSync(auditPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.event === 'decision');
       return d.length >= 2 ? d : undefined;
     });
     assert.deepEqual(
@@ -351,7 +376,10 @@ describe('extension definition-builder: the launch really starts a working guard
     assert.equal(cancel.error, undefined, JSON.stringify(cancel.error));
     assert.doesNotMatch(textOf(cancel), /MCP Guard blocked/);
     assert.deepEqual(
-      readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).tool),
+      readFileSync(journal, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).tool),
       ['cancel_async_task'],
     );
   });

@@ -84,14 +84,33 @@ describe('extension mode-state: ModeState', () => {
   });
 
   it('fromJSON turns garbage into enforce / enforce', () => {
-    for (const garbage of [undefined, null, 42, 'lockdown', [], {}, { mode: 'LOCKDOWN' }, { mode: 'off' }, { mode: 1, beforeLockdown: 2 }]) {
+    for (const garbage of [
+      undefined,
+      null,
+      42,
+      'lockdown',
+      [],
+      {},
+      { mode: 'LOCKDOWN' },
+      { mode: 'off' },
+      { mode: 1, beforeLockdown: 2 },
+    ]) {
       assert.deepEqual(ModeState.fromJSON(garbage).toJSON(), { mode: 'enforce', beforeLockdown: 'enforce' }, JSON.stringify(garbage));
     }
   });
 
   it('fromJSON never restores lockdown (or garbage) as the mode to resume to', () => {
-    assert.deepEqual(ModeState.fromJSON({ mode: 'lockdown', beforeLockdown: 'lockdown' }).toJSON(), { mode: 'lockdown', beforeLockdown: 'enforce' });
-    assert.deepEqual(ModeState.fromJSON({ mode: 'lockdown', beforeLockdown: 'sideways' }).toJSON(), { mode: 'lockdown', beforeLockdown: 'enforce' });
-    assert.deepEqual(ModeState.fromJSON({ mode: 'monitor', beforeLockdown: 'monitor' }).toJSON(), { mode: 'monitor', beforeLockdown: 'monitor' });
+    assert.deepEqual(ModeState.fromJSON({ mode: 'lockdown', beforeLockdown: 'lockdown' }).toJSON(), {
+      mode: 'lockdown',
+      beforeLockdown: 'enforce',
+    });
+    assert.deepEqual(ModeState.fromJSON({ mode: 'lockdown', beforeLockdown: 'sideways' }).toJSON(), {
+      mode: 'lockdown',
+      beforeLockdown: 'enforce',
+    });
+    assert.deepEqual(ModeState.fromJSON({ mode: 'monitor', beforeLockdown: 'monitor' }).toJSON(), {
+      mode: 'monitor',
+      beforeLockdown: 'monitor',
+    });
   });
 });

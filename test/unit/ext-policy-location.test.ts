@@ -43,7 +43,10 @@ describe('extension policy-location: choosePolicy', () => {
 
     it('absolute: used even without a workspace folder', () => {
       const server = { ...SERVER, policyFile: '/etc/mcp/odoo.yaml' };
-      assert.deepEqual(choosePolicy(input({ server, workspaceFolder: undefined, trusted: false })), { path: '/etc/mcp/odoo.yaml', scope: 'server' });
+      assert.deepEqual(choosePolicy(input({ server, workspaceFolder: undefined, trusted: false })), {
+        path: '/etc/mcp/odoo.yaml',
+        scope: 'server',
+      });
     });
 
     it('absolute: used whether or not the file exists (existence is not checked)', () => {
@@ -55,7 +58,10 @@ describe('extension policy-location: choosePolicy', () => {
 
     it('relative: resolved against the workspace folder when trusted', () => {
       const server = { ...SERVER, policyFile: 'policies/odoo.yaml' };
-      assert.deepEqual(choosePolicy(input({ server, existing: [WS_POLICY] })), { path: '/home/u/project/policies/odoo.yaml', scope: 'server' });
+      assert.deepEqual(choosePolicy(input({ server, existing: [WS_POLICY] })), {
+        path: '/home/u/project/policies/odoo.yaml',
+        scope: 'server',
+      });
     });
 
     it('relative: ignored when untrusted, falling back to the user policy (not the workspace one)', () => {
@@ -102,10 +108,13 @@ describe('extension policy-location: choosePolicy', () => {
     });
 
     it('follows the mcpGuard.policyFile setting, relative or absolute', () => {
-      assert.deepEqual(choosePolicy(input({ workspacePolicySetting: 'guard/policy.yml', existing: ['/home/u/project/guard/policy.yml'] })), {
-        path: '/home/u/project/guard/policy.yml',
-        scope: 'workspace',
-      });
+      assert.deepEqual(
+        choosePolicy(input({ workspacePolicySetting: 'guard/policy.yml', existing: ['/home/u/project/guard/policy.yml'] })),
+        {
+          path: '/home/u/project/guard/policy.yml',
+          scope: 'workspace',
+        },
+      );
       assert.deepEqual(choosePolicy(input({ workspacePolicySetting: '/srv/policy.yaml', existing: ['/srv/policy.yaml'] })), {
         path: '/srv/policy.yaml',
         scope: 'workspace',

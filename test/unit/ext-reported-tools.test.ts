@@ -4,7 +4,10 @@ import type { ToolDefinition } from '../../src/guard/catalog/types';
 import { ReportedToolsCache, mergeReportedTools } from '../../src/extension/reported-tools';
 
 function source(tools: [string, string[]][] = [], definitions: [string, ToolDefinition[]][] = []) {
-  return { reportedTools: new Map<string, readonly string[]>(tools), reportedDefinitions: new Map<string, readonly ToolDefinition[]>(definitions) };
+  return {
+    reportedTools: new Map<string, readonly string[]>(tools),
+    reportedDefinitions: new Map<string, readonly ToolDefinition[]>(definitions),
+  };
 }
 
 describe('extension reported-tools: mergeReportedTools', () => {
@@ -15,19 +18,46 @@ describe('extension reported-tools: mergeReportedTools', () => {
 
   it('lists every name once, in report order, with its definition when the guard sent one', () => {
     const echo: ToolDefinition = { name: 'echo', description: 'Echoes', annotations: { readOnlyHint: true } };
-    const merged = mergeReportedTools(source([['Everything', ['echo', 'add']], ['Odoo', ['health_check']]], [['Everything', [echo]]]));
+    const merged = mergeReportedTools(
+      source(
+        [
+          ['Everything', ['echo', 'add']],
+          ['Odoo', ['health_check']],
+        ],
+        [['Everything', [echo]]],
+      ),
+    );
     assert.deepEqual(merged, [echo, { name: 'add' }, { name: 'health_check' }]);
   });
 
   it('a name two servers report takes the first server’s definition', () => {
     const first: ToolDefinition = { name: 'search', description: 'first' };
     const second: ToolDefinition = { name: 'search', description: 'second' };
-    const merged = mergeReportedTools(source([['A', ['search']], ['B', ['search', 'other']]], [['A', [first]], ['B', [second]]]));
+    const merged = mergeReportedTools(
+      source(
+        [
+          ['A', ['search']],
+          ['B', ['search', 'other']],
+        ],
+        [
+          ['A', [first]],
+          ['B', [second]],
+        ],
+      ),
+    );
     assert.deepEqual(merged, [first, { name: 'other' }]);
   });
 
   it('a server whose definitions did not fit still contributes its names', () => {
-    const merged = mergeReportedTools(source([['A', ['x']], ['B', ['y']]], [['A', [{ name: 'x', description: 'has one' }]]]));
+    const merged = mergeReportedTools(
+      source(
+        [
+          ['A', ['x']],
+          ['B', ['y']],
+        ],
+        [['A', [{ name: 'x', description: 'has one' }]]],
+      ),
+    );
     assert.deepEqual(merged, [{ name: 'x', description: 'has one' }, { name: 'y' }]);
   });
 });

@@ -21,7 +21,14 @@ function row(over: Partial<AuditRow> = {}): AuditRow {
 
 describe('extension rule-text: audit rows that can become rules', () => {
   it('offers blocked, approved and would-be-blocked calls, not allowed ones', () => {
-    for (const d of ['denied', 'declined', 'approved', 'rate_limited', 'monitored (would be denied)', 'monitored (would be require_approval)']) {
+    for (const d of [
+      'denied',
+      'declined',
+      'approved',
+      'rate_limited',
+      'monitored (would be denied)',
+      'monitored (would be require_approval)',
+    ]) {
       assert.equal(isRuleCandidate({ decision: d }), true, d);
     }
     for (const d of ['allowed', 'monitored (would be allowed)', '']) assert.equal(isRuleCandidate({ decision: d }), false, d);
@@ -40,7 +47,17 @@ describe('extension rule-text: audit rows that can become rules', () => {
   });
 
   it('carries the arguments the audit log holds (with --audit-include-args) into the call reference', () => {
-    const line = JSON.stringify({ event: 'decision', time: 't', server: 'Odoo', tool: 'x', decision: 'denied', rule: 'r', reason: 'why', args_sha256: 'ff', arguments: { model: 'res.partner' } });
+    const line = JSON.stringify({
+      event: 'decision',
+      time: 't',
+      server: 'Odoo',
+      tool: 'x',
+      decision: 'denied',
+      rule: 'r',
+      reason: 'why',
+      args_sha256: 'ff',
+      arguments: { model: 'res.partner' },
+    });
     const [r] = parseAuditLines(line);
     assert.deepEqual(callRefOf(r!).arguments, { model: 'res.partner' });
     const bad = JSON.stringify({ event: 'decision', tool: 'x', decision: 'denied', arguments: ['no'] });
@@ -72,25 +89,56 @@ describe('extension rule-text: command arguments', () => {
 });
 
 describe('extension rule-text: the message after the edit', () => {
-  const passing = runPolicyTestsOnText('version: 1\ntests:\n  - { call: health_check, expect: allow }\n  - { call: cancel_async_task, expect: deny }\n').results!;
-  const failing = runPolicyTestsOnText('version: 1\ntests:\n  - { name: keep asking, call: cancel_async_task, expect: require_approval }\n  - { call: health_check, expect: allow }\n').results!;
+  const passing = runPolicyTestsOnText(
+    'version: 1\ntests:\n  - { call: health_check, expect: allow }\n  - { call: cancel_async_task, expect: deny }\n',
+  ).results!;
+  const failing = runPolicyTestsOnText(
+    'version: 1\ntests:\n  - { name: keep asking, call: cancel_async_task, expect: require_approval }\n  - { call: health_check, expect: allow }\n',
+  ).results!;
 
   it('says what changed, whether it still needs saving, and that the tests pass', () => {
-    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "Deny t"'], results: passing, argumentsKnown: true, autoSave: false });
+    const m = ruleOutcomeMessage({
+      tool: 't',
+      changes: ['added entry "t": deny', 'added test "Deny t"'],
+      results: passing,
+      argumentsKnown: true,
+      autoSave: false,
+    });
     assert.equal(m.severity, 'info');
-    assert.equal(m.text, 'MCP Guard: Added entry "t": deny, and added a test. Review it, then save the policy to apply it (Undo drops it). Policy tests: all 2 pass.');
-    const saved = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny'], results: passing, argumentsKnown: true, autoSave: true });
+    assert.equal(
+      m.text,
+      'MCP Guard: Added entry "t": deny, and added a test. Review it, then save the policy to apply it (Undo drops it). Policy tests: all 2 pass.',
+    );
+    const saved = ruleOutcomeMessage({
+      tool: 't',
+      changes: ['added entry "t": deny'],
+      results: passing,
+      argumentsKnown: true,
+      autoSave: true,
+    });
     assert.match(saved.text, /Auto save writes it, and running guards apply it to the next call; Undo reverts it\./);
   });
 
   it('warns about the tests the new rule contradicts, by name', () => {
-    const m = ruleOutcomeMessage({ tool: 't', changes: ['added entry "t": deny', 'added test "x"'], results: failing, argumentsKnown: true, autoSave: false });
+    const m = ruleOutcomeMessage({
+      tool: 't',
+      changes: ['added entry "t": deny', 'added test "x"'],
+      results: failing,
+      argumentsKnown: true,
+      autoSave: false,
+    });
     assert.equal(m.severity, 'warning');
     assert.match(m.text, /Policy tests: 1 of 2 now fail \(keep asking\): the new rule contradicts it/);
   });
 
   it('says when the arguments were unknown, and when only a test was needed', () => {
-    const m = ruleOutcomeMessage({ tool: 'search_records', changes: ['added test "y"'], results: passing, argumentsKnown: false, autoSave: false });
+    const m = ruleOutcomeMessage({
+      tool: 'search_records',
+      changes: ['added test "y"'],
+      results: passing,
+      argumentsKnown: false,
+      autoSave: false,
+    });
     assert.match(m.text, /already decides calls like this one that way/);
     assert.match(m.text, /covers every call to search_records; set mcpGuard\.audit\.includeArguments/);
   });

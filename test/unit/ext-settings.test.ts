@@ -147,9 +147,19 @@ describe('extension settings: parseServers', () => {
 
   it('parses a full entry exactly', () => {
     const { servers, problems } = parseServers([
-      { name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false, extra: 'ignored' },
+      {
+        name: 'Everything',
+        command: 'npx',
+        args: ['-y', 'everything'],
+        env: { A: '1' },
+        policyFile: '/abs/p.yaml',
+        odoo: false,
+        extra: 'ignored',
+      },
     ]);
     assert.deepEqual(problems, []);
-    assert.deepEqual(servers, [{ name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false }]);
+    assert.deepEqual(servers, [
+      { name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false },
+    ]);
   });
 });

@@ -33,7 +33,12 @@ describe('extension status-text: statusView', () => {
   it('tooltip: mode, explanation, counts, click hint', () => {
     assert.equal(
       statusView({ ...BASE, mode: 'enforce', guards: 2, blocked: 3 }).tooltip,
-      ['MCP Guard: Enforce', 'Enforcing the policy.', '2 guarded servers running; 3 calls blocked this session.', 'Click for MCP Guard actions.'].join('\n'),
+      [
+        'MCP Guard: Enforce',
+        'Enforcing the policy.',
+        '2 guarded servers running; 3 calls blocked this session.',
+        'Click for MCP Guard actions.',
+      ].join('\n'),
     );
   });
 
@@ -43,13 +48,22 @@ describe('extension status-text: statusView', () => {
   });
 
   it('tooltip explains monitor and lockdown', () => {
-    assert.match(statusView({ ...BASE, mode: 'monitor' }).tooltip, /^MCP Guard: Monitor only\nMonitor only: decisions are logged, nothing is blocked\.$/m);
-    assert.match(statusView({ ...BASE, mode: 'lockdown' }).tooltip, /^MCP Guard: Lockdown\nLockdown: every tool that is not Read \/ low risk is denied\.$/m);
+    assert.match(
+      statusView({ ...BASE, mode: 'monitor' }).tooltip,
+      /^MCP Guard: Monitor only\nMonitor only: decisions are logged, nothing is blocked\.$/m,
+    );
+    assert.match(
+      statusView({ ...BASE, mode: 'lockdown' }).tooltip,
+      /^MCP Guard: Lockdown\nLockdown: every tool that is not Read \/ low risk is denied\.$/m,
+    );
   });
 
   it('tooltip: restricted line only when untrusted', () => {
     assert.doesNotMatch(statusView(BASE).tooltip, /Restricted mode/);
-    assert.match(statusView({ ...BASE, trusted: false }).tooltip, /^Restricted mode: the workspace policy and workspace servers are ignored; the user policy applies\.$/m);
+    assert.match(
+      statusView({ ...BASE, trusted: false }).tooltip,
+      /^Restricted mode: the workspace policy and workspace servers are ignored; the user policy applies\.$/m,
+    );
   });
 
   it('tooltip: the last decision with its time of day, and an audit problem, before the click hint', () => {

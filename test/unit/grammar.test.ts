@@ -96,7 +96,10 @@ function tokensOf(tokens: readonly Token[], text: string, lineText: string, word
 
 function assertScope(tokens: readonly Token[], text: string, lineText: string, word: string, scope: string, nth = 0): void {
   for (const t of tokensOf(tokens, text, lineText, word, nth)) {
-    assert.ok(t.scopes.includes(scope), `${JSON.stringify(word)} in ${JSON.stringify(lineText)}: ${JSON.stringify(t.text)} has ${t.scopes.join(' ')}, not ${scope}`);
+    assert.ok(
+      t.scopes.includes(scope),
+      `${JSON.stringify(word)} in ${JSON.stringify(lineText)}: ${JSON.stringify(t.text)} has ${t.scopes.join(' ')}, not ${scope}`,
+    );
   }
 }
 
@@ -142,7 +145,11 @@ tools:
 `;
 
 describe('policy grammar: the file itself', () => {
-  const grammar = JSON.parse(readFileSync(GRAMMAR_FILE, 'utf8')) as { scopeName: string; patterns: unknown[]; injections: Record<string, unknown> };
+  const grammar = JSON.parse(readFileSync(GRAMMAR_FILE, 'utf8')) as {
+    scopeName: string;
+    patterns: unknown[];
+    injections: Record<string, unknown>;
+  };
 
   it('is source.mcp-policy, everything generic from source.yaml, the policy words as left-priority injections', () => {
     assert.equal(grammar.scopeName, OURS);
@@ -175,7 +182,13 @@ for (const [yamlName, yamlFiles] of Object.entries(YAML_GRAMMARS)) {
 
     it('colours deny after action: as an action', () => {
       assertScope(tokens, SAMPLE, '    action: deny', 'deny', 'constant.language.action.deny.mcp-policy');
-      assertScope(tokens, SAMPLE, '    action: require_approval', 'require_approval', 'constant.language.action.require_approval.mcp-policy');
+      assertScope(
+        tokens,
+        SAMPLE,
+        '    action: require_approval',
+        'require_approval',
+        'constant.language.action.require_approval.mcp-policy',
+      );
       assertScope(tokens, SAMPLE, 'default: allow', 'allow', 'constant.language.action.allow.mcp-policy');
     });
 
@@ -211,7 +224,8 @@ for (const [yamlName, yamlFiles] of Object.entries(YAML_GRAMMARS)) {
     it('leaves comments, strings, block scalars and tool names alone', () => {
       assertNotOurs(tokens, SAMPLE, '# MCP Guard policy', 'deny');
       assertNotOurs(tokens, SAMPLE, 'default: allow   # deny', 'deny');
-      for (const word of ['action', 'deny', 'op', 'in', 'path', 'args.model']) assertNotOurs(tokens, SAMPLE, '    # action: deny, op: in', word);
+      for (const word of ['action', 'deny', 'op', 'in', 'path', 'args.model'])
+        assertNotOurs(tokens, SAMPLE, '    # action: deny, op: in', word);
       assertNotOurs(tokens, SAMPLE, '    reason: "action: deny"', 'action');
       assertNotOurs(tokens, SAMPLE, '    reason: "action: deny"', 'deny');
       assertNotOurs(tokens, SAMPLE, '      action: deny', 'deny');
@@ -220,7 +234,10 @@ for (const [yamlName, yamlFiles] of Object.entries(YAML_GRAMMARS)) {
       assertNotOurs(tokens, SAMPLE, '  cancel_async_task:', 'cancel_async_task');
       assertNotOurs(tokens, SAMPLE, '    reason: Cancelling', 'Cancelling');
       const comment = tokensOf(tokens, SAMPLE, '# MCP Guard policy', 'deny');
-      assert.ok(comment.every((t) => t.scopes.some((s) => s.startsWith('comment.line'))), 'still a comment');
+      assert.ok(
+        comment.every((t) => t.scopes.some((s) => s.startsWith('comment.line'))),
+        'still a comment',
+      );
     });
 
     it("colours every word of the validator's lists", async () => {
@@ -247,16 +264,19 @@ for (const [yamlName, yamlFiles] of Object.entries(YAML_GRAMMARS)) {
       for (const r of RISK_CLASSES) assertScope(all, text, `  ${r}: deny`, r, `variable.other.enummember.risk.${r}.mcp-policy`);
     });
 
-    it('keeps the YAML grammar\'s own scopes everywhere else, on every corpus file (the injections break no YAML rule)', () => {
+    it("keeps the YAML grammar's own scopes everywhere else, on every corpus file (the injections break no YAML rule)", () => {
       const files = ['valid', 'invalid'].flatMap((kind) =>
-        readdirSync(join(CORPUS, kind)).filter((f) => f.endsWith('.yaml')).map((f) => join(CORPUS, kind, f)),
+        readdirSync(join(CORPUS, kind))
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => join(CORPUS, kind, f)),
       );
       const texts = [SAMPLE, ...files.map((f) => readFileSync(f, 'utf8'))];
       let coloured = 0;
       for (const text of texts) {
         const ours = tokenize(grammar, text);
         const plain = tokenize(bare, text);
-        const at = (toks: Token[], line: number, i: number) => toks.find((t) => t.line === line && t.start <= i && i < t.start + t.text.length)?.scopes ?? [];
+        const at = (toks: Token[], line: number, i: number) =>
+          toks.find((t) => t.line === line && t.start <= i && i < t.start + t.text.length)?.scopes ?? [];
         text.split('\n').forEach((line, n) => {
           for (let i = 0; i < line.length; i++) {
             const a = at(ours, n, i);
@@ -267,7 +287,10 @@ for (const [yamlName, yamlFiles] of Object.entries(YAML_GRAMMARS)) {
             const yaml = a.filter((s, k) => !isOurs(s) && !(s === 'entity.name.tag.yaml' && a[k + 1] !== undefined && isOurs(a[k + 1]!)));
             // Where we colour a word, the YAML rule that would have started there may not (a prefix); elsewhere, the same.
             const same = mine ? yaml.every((s, k) => b[k] === s) : yaml.length === b.length && yaml.every((s, k) => b[k] === s);
-            assert.ok(same, `line ${n + 1} col ${i + 1} (${JSON.stringify(line[i])}) of\n${text}\nwith the policy grammar: ${yaml.join(' ')}\nplain YAML:              ${b.join(' ')}`);
+            assert.ok(
+              same,
+              `line ${n + 1} col ${i + 1} (${JSON.stringify(line[i])}) of\n${text}\nwith the policy grammar: ${yaml.join(' ')}\nplain YAML:              ${b.join(' ')}`,
+            );
           }
         });
       }
@@ -290,16 +313,34 @@ describe('policy language configuration', () => {
 
   it('has YAML comments, brackets, quotes and indentation-based folding', () => {
     assert.equal(config.comments.lineComment, '#');
-    assert.deepEqual(config.brackets, [['{', '}'], ['[', ']']]);
-    for (const q of ['"', "'", '{', '[']) assert.ok(config.autoClosingPairs.some((p) => p.open === q), `auto-closes ${q}`);
-    for (const q of ['"', "'", '{', '[']) assert.ok(config.surroundingPairs.some((p) => p[0] === q), `surrounds with ${q}`);
+    assert.deepEqual(config.brackets, [
+      ['{', '}'],
+      ['[', ']'],
+    ]);
+    for (const q of ['"', "'", '{', '['])
+      assert.ok(
+        config.autoClosingPairs.some((p) => p.open === q),
+        `auto-closes ${q}`,
+      );
+    for (const q of ['"', "'", '{', '['])
+      assert.ok(
+        config.surroundingPairs.some((p) => p[0] === q),
+        `surrounds with ${q}`,
+      );
     assert.equal(config.folding.offSide, true);
   });
 
   it('takes write_field_*, args.model, require_approval and ?ead_* as single words', () => {
     const words = (s: string) => s.match(new RegExp(config.wordPattern.pattern, `${config.wordPattern.flags}g`)) ?? [];
     assert.deepEqual(words('  "write_field_*": { action: require_approval }'), ['write_field_*', 'action', 'require_approval']);
-    assert.deepEqual(words('- { path: args.record_ids.0, op: in, value: [res.partner] }'), ['path', 'args.record_ids.0', 'op', 'in', 'value', 'res.partner']);
+    assert.deepEqual(words('- { path: args.record_ids.0, op: in, value: [res.partner] }'), [
+      'path',
+      'args.record_ids.0',
+      'op',
+      'in',
+      'value',
+      'res.partner',
+    ]);
     assert.deepEqual(words('hide: [?ead_*, x-y]'), ['hide', '?ead_*', 'x-y']);
     assert.deepEqual(words('- a.'), ['a']);
   });

@@ -15,7 +15,7 @@ describe('Odoo tool definitions in the core', () => {
     assert.ok(core.equals(fixture), 'the two files differ: copy test/fixtures/odoo-tools.json over the core copy');
   });
 
-  it('43 tools, the catalog\'s, in catalog order, each with a description and an object input schema', () => {
+  it("43 tools, the catalog's, in catalog order, each with a description and an object input schema", () => {
     assert.equal(ODOO_MCP_SERVER.version, '1.3.0');
     assert.deepEqual(
       ODOO_MCP_TOOLS.map((t) => t.name),
@@ -54,7 +54,10 @@ describe('tool index', () => {
         ['model', 'string', true, "Technical Odoo model name, for example 'res.partner'."],
       ],
     );
-    assert.deepEqual(parametersOf({ type: 'object', properties: { s: { type: 'string', enum: ['x', 'y'], default: 'x' } } })[0]!.enum, ['x', 'y']);
+    assert.deepEqual(parametersOf({ type: 'object', properties: { s: { type: 'string', enum: ['x', 'y'], default: 'x' } } })[0]!.enum, [
+      'x',
+      'y',
+    ]);
   });
 
   it('the catalog alone: 43 known tools, classified by the catalog', () => {
@@ -72,15 +75,28 @@ describe('tool index', () => {
     const index = createToolIndex([
       { name: 'wiper', annotations: { destructiveHint: true }, description: 'Wipes.' },
       { name: 'reader', annotations: { readOnlyHint: true } },
-      { name: 'health_check', description: 'Live description', inputSchema: { type: 'object', properties: { verbose: { type: 'boolean' } } } },
+      {
+        name: 'health_check',
+        description: 'Live description',
+        inputSchema: { type: 'object', properties: { verbose: { type: 'boolean' } } },
+      },
       { name: 'wiper', description: 'duplicate, ignored' },
     ]);
     assert.equal(index.tools.length, 45);
     assert.equal(index.hasReported, true);
-    assert.deepEqual([index.get('wiper')!.classification.category, index.get('wiper')!.classification.risk, index.get('wiper')!.description], ['Destructive', 'high', 'Wipes.']);
-    assert.deepEqual([index.get('reader')!.classification.category, index.get('reader')!.classification.risk, index.get('reader')!.inCatalog], ['Read', 'low', false]);
+    assert.deepEqual(
+      [index.get('wiper')!.classification.category, index.get('wiper')!.classification.risk, index.get('wiper')!.description],
+      ['Destructive', 'high', 'Wipes.'],
+    );
+    assert.deepEqual(
+      [index.get('reader')!.classification.category, index.get('reader')!.classification.risk, index.get('reader')!.inCatalog],
+      ['Read', 'low', false],
+    );
     const hc = index.get('health_check')!;
-    assert.deepEqual([hc.inCatalog, hc.reported, hc.description, hc.parameters.map((p) => p.name), hc.classification.source], [true, true, 'Live description', ['verbose'], 'catalog']);
+    assert.deepEqual(
+      [hc.inCatalog, hc.reported, hc.description, hc.parameters.map((p) => p.name), hc.classification.source],
+      [true, true, 'Live description', ['verbose'], 'catalog'],
+    );
   });
 
   it('matching: exact names and globs (with a literal prefix or not), in index order', () => {
@@ -97,7 +113,10 @@ describe('tool index', () => {
       index.matching('get_?sync_task').map((t) => t.name),
       ['get_async_task'],
     );
-    assert.deepEqual(index.matching('read_record').map((t) => t.name), ['read_record']);
+    assert.deepEqual(
+      index.matching('read_record').map((t) => t.name),
+      ['read_record'],
+    );
     assert.deepEqual(index.matching('nothing*'), []);
   });
 

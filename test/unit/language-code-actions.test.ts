@@ -57,8 +57,14 @@ describe('language code actions: "did you mean"', () => {
 
   it('a quoted key is replaced whole, quotes included; an unknown name in hide too', () => {
     const text = 'version: 1\nhide: [serch_records]\ntools:\n  "cancel_asnc_task": { action: deny }\n';
-    assert.equal(fixed(text, 'Change to "cancel_async_task"'), 'version: 1\nhide: [serch_records]\ntools:\n  cancel_async_task: { action: deny }\n');
-    assert.equal(fixed(text, 'Change to "search_records"'), 'version: 1\nhide: [search_records]\ntools:\n  "cancel_asnc_task": { action: deny }\n');
+    assert.equal(
+      fixed(text, 'Change to "cancel_async_task"'),
+      'version: 1\nhide: [serch_records]\ntools:\n  cancel_async_task: { action: deny }\n',
+    );
+    assert.equal(
+      fixed(text, 'Change to "search_records"'),
+      'version: 1\nhide: [search_records]\ntools:\n  "cancel_asnc_task": { action: deny }\n',
+    );
   });
 
   it('no "did you mean" fix that would repeat an existing entry\'s key', () => {
@@ -83,9 +89,12 @@ describe('language code actions: "did you mean"', () => {
 });
 
 describe('language code actions: a tool name with other capitals', () => {
-  it('Cancel_Async_Task → cancel_async_task (a catalog tool: the parser\'s error)', () => {
+  it("Cancel_Async_Task → cancel_async_task (a catalog tool: the parser's error)", () => {
     const text = 'version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n';
-    assert.deepEqual(actions(text).map((a) => [a.title, a.diagnostic.code, a.diagnostic.severity, a.isPreferred]), [['Change to "cancel_async_task"', 'tool-name-case', 'error', true]]);
+    assert.deepEqual(
+      actions(text).map((a) => [a.title, a.diagnostic.code, a.diagnostic.severity, a.isPreferred]),
+      [['Change to "cancel_async_task"', 'tool-name-case', 'error', true]],
+    );
     const after = fixed(text, 'Change to "cancel_async_task"');
     assert.equal(after, 'version: 1\ntools:\n  cancel_async_task:\n    action: deny\n');
     assert.deepEqual(policyDiagnostics(after), []);
@@ -104,7 +113,11 @@ describe('language code actions: a tool name with other capitals', () => {
       );
       const after = fixed(text, 'Change to "cancel_async_task"');
       assert.equal(after, text.replace(key, want));
-      assert.deepEqual(policyDiagnostics(after).filter((d) => d.severity !== 'information'), [], after);
+      assert.deepEqual(
+        policyDiagnostics(after).filter((d) => d.severity !== 'information'),
+        [],
+        after,
+      );
     }
   });
 
@@ -112,7 +125,9 @@ describe('language code actions: a tool name with other capitals', () => {
     const reported: ReportedTool[] = [{ name: 'delete_repo' }];
     const text = 'version: 1\nhide: [Read_Field_To_File]\ntools:\n  Delete_Repo: { action: deny }\n';
     assert.deepEqual(
-      actions(text, reported).filter((a) => a.diagnostic.code === 'tool-name-case').map((a) => a.title),
+      actions(text, reported)
+        .filter((a) => a.diagnostic.code === 'tool-name-case')
+        .map((a) => a.title),
       ['Change to "read_field_to_file"', 'Change to "delete_repo"'],
     );
     assert.equal(fixed(text, 'Change to "read_field_to_file"', reported), text.replace('Read_Field_To_File', 'read_field_to_file'));
@@ -121,8 +136,16 @@ describe('language code actions: a tool name with other capitals', () => {
 
   it('no fix when the right name already has an entry of that key (it would repeat the key)', () => {
     const text = 'version: 1\ntools:\n  Cancel_Async_Task: { action: deny }\n  cancel_async_task: { action: allow }\n';
-    assert.deepEqual(policyDiagnostics(text).filter((d) => d.severity === 'error').map((d) => d.code), ['tool-name-case']);
-    assert.deepEqual(actions(text).filter((a) => a.diagnostic.code === 'tool-name-case'), []);
+    assert.deepEqual(
+      policyDiagnostics(text)
+        .filter((d) => d.severity === 'error')
+        .map((d) => d.code),
+      ['tool-name-case'],
+    );
+    assert.deepEqual(
+      actions(text).filter((a) => a.diagnostic.code === 'tool-name-case'),
+      [],
+    );
   });
 });
 
@@ -167,7 +190,7 @@ describe('language code actions: dead entries', () => {
     '',
   ].join('\n');
 
-  it('removes a dead entry\'s lines, keeping the comments and blank lines around it', () => {
+  it("removes a dead entry's lines, keeping the comments and blank lines around it", () => {
     assert.equal(
       fixed(text, 'Remove the entry for search_records'),
       text.replace('  search_records:\n    action: allow\n    reason: Reading is fine\n', ''),
@@ -185,7 +208,10 @@ describe('language code actions: dead entries', () => {
 
   it('a hidden entry', () => {
     const t = 'version: 1\nhide: [read_record]\ntools:\n  read_record:\n    action: allow\n  list_models: { action: allow }\n';
-    assert.equal(fixed(t, 'Remove the entry for read_record'), 'version: 1\nhide: [read_record]\ntools:\n  list_models: { action: allow }\n');
+    assert.equal(
+      fixed(t, 'Remove the entry for read_record'),
+      'version: 1\nhide: [read_record]\ntools:\n  list_models: { action: allow }\n',
+    );
   });
 
   it('no removal for entries sharing lines (flow style)', () => {
@@ -199,7 +225,11 @@ describe('language code actions: dead entries', () => {
 });
 
 describe('language code actions: entries for tools the server reported', () => {
-  const reported: ReportedTool[] = [{ name: 'new_wiper', annotations: { destructiveHint: true } }, { name: 'new_reader', annotations: { readOnlyHint: true } }, { name: 'search_records' }];
+  const reported: ReportedTool[] = [
+    { name: 'new_wiper', annotations: { destructiveHint: true } },
+    { name: 'new_reader', annotations: { readOnlyHint: true } },
+    { name: 'search_records' },
+  ];
 
   it('adds an entry with the recommended action after the last entry, one tool or all', () => {
     const text = 'version: 1\ntools:\n  search_records:\n    action: allow\n\n# the end\n';
@@ -216,11 +246,14 @@ describe('language code actions: entries for tools the server reported', () => {
       'version: 1\ntools:\n  search_records:\n    action: allow\n  new_wiper:  # Destructive · high risk\n    action: require_approval\n\n# the end\n',
     );
     const all = fixed(text, 'Add entries for all 2 tools', reported);
-    assert.equal(all, 'version: 1\ntools:\n  search_records:\n    action: allow\n  new_wiper:  # Destructive · high risk\n    action: require_approval\n  new_reader:  # Read · low risk\n    action: allow\n\n# the end\n');
+    assert.equal(
+      all,
+      'version: 1\ntools:\n  search_records:\n    action: allow\n  new_wiper:  # Destructive · high risk\n    action: require_approval\n  new_reader:  # Read · low risk\n    action: allow\n\n# the end\n',
+    );
     assert.deepEqual(policyDiagnostics(all, reported), []);
   });
 
-  it('follows the file\'s indentation', () => {
+  it("follows the file's indentation", () => {
     const text = 'version: 1\ntools:\n    search_records:\n        action: allow\n';
     assert.equal(
       fixed(text, 'Add an entry for new_reader (Read, low risk: allow)', reported),
@@ -230,11 +263,25 @@ describe('language code actions: entries for tools the server reported', () => {
 
   it('with an empty tools:, tools: {}, a flow mapping, or no tools key at all', () => {
     const title = 'Add an entry for new_reader (Read, low risk: allow)';
-    assert.equal(fixed('version: 1\ntools:\nhide: []\n', title, reported), 'version: 1\ntools:\n  new_reader:  # Read · low risk\n    action: allow\nhide: []\n');
-    assert.equal(fixed('version: 1\ntools: {}\n', title, reported), 'version: 1\ntools:\n  new_reader:  # Read · low risk\n    action: allow\n');
-    assert.equal(fixed('version: 1\ntools: { search_records: { action: allow } }\n', title, reported), 'version: 1\ntools: { search_records: { action: allow }, new_reader: { action: allow } }\n');
+    assert.equal(
+      fixed('version: 1\ntools:\nhide: []\n', title, reported),
+      'version: 1\ntools:\n  new_reader:  # Read · low risk\n    action: allow\nhide: []\n',
+    );
+    assert.equal(
+      fixed('version: 1\ntools: {}\n', title, reported),
+      'version: 1\ntools:\n  new_reader:  # Read · low risk\n    action: allow\n',
+    );
+    assert.equal(
+      fixed('version: 1\ntools: { search_records: { action: allow } }\n', title, reported),
+      'version: 1\ntools: { search_records: { action: allow }, new_reader: { action: allow } }\n',
+    );
     assert.equal(fixed('version: 1', title, reported), 'version: 1\ntools:\n  new_reader:  # Read · low risk\n    action: allow\n');
-    for (const t of ['version: 1\ntools:\nhide: []\n', 'version: 1\ntools: {}\n', 'version: 1\ntools: { search_records: { action: allow } }\n', 'version: 1']) {
+    for (const t of [
+      'version: 1\ntools:\nhide: []\n',
+      'version: 1\ntools: {}\n',
+      'version: 1\ntools: { search_records: { action: allow } }\n',
+      'version: 1',
+    ]) {
       const after = fixed(t, title, reported);
       assert.deepEqual(
         policyDiagnostics(after, reported).filter((d) => d.severity !== 'information'),
@@ -256,8 +303,40 @@ describe('language services never throw on broken files', () => {
     };
     const base =
       'version: 1\ndefault: allow\nrisk: { high: allow }\nhide: [a, "b*"]\ntools:\n  execute_method:\n    action: allow\n    when:\n      - { path: args.model, op: in, value: [a] }\n      - path: args.x\n        op: eq\n  "*_task": { action: deny }\n  serch_records:\n    action: alow\n    rate_limit: { max: 0, window: 1 }\n';
-    const alphabet = [' ', '\n', ':', '-', '#', '"', "'", '{', '}', '[', ']', ',', '*', '&', '!', '|', '>', '?', 'a', '\t', '\n  ', '\n    ', '---\n', '%', '.', '*a', '\r\n', '~'];
-    const reported: ReportedTool[] = [{ name: 'x_tool', inputSchema: { type: 'object', properties: { a: { type: 'string' } } } }, { name: 'odd:name' }];
+    const alphabet = [
+      ' ',
+      '\n',
+      ':',
+      '-',
+      '#',
+      '"',
+      "'",
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      '*',
+      '&',
+      '!',
+      '|',
+      '>',
+      '?',
+      'a',
+      '\t',
+      '\n  ',
+      '\n    ',
+      '---\n',
+      '%',
+      '.',
+      '*a',
+      '\r\n',
+      '~',
+    ];
+    const reported: ReportedTool[] = [
+      { name: 'x_tool', inputSchema: { type: 'object', properties: { a: { type: 'string' } } } },
+      { name: 'odd:name' },
+    ];
     for (let i = 0; i < 300; i++) {
       let t = base;
       for (let k = 1 + rnd(4); k > 0; k--) {
@@ -272,7 +351,8 @@ describe('language services never throw on broken files', () => {
         const character = rnd((lines[line]?.length ?? 0) + 2);
         policyCompletions(t, { line, character }, tools);
         policyHover(t, { line, character }, tools);
-        for (const a of policyCodeActions(t, { start: { line, character: 0 }, end: { line: line + 3, character: 0 } }, tools)) applyTextEdits(t, a.edits);
+        for (const a of policyCodeActions(t, { start: { line, character: 0 }, end: { line: line + 3, character: 0 } }, tools))
+          applyTextEdits(t, a.edits);
       }
     }
   });

@@ -34,7 +34,8 @@ function complete(line: number, character: number, text = TEXT, tools?: readonly
 }
 
 const labels = (items: readonly PolicyCompletionItem[]) => items.map((i) => i.label);
-const rangeOf = (i: PolicyCompletionItem) => `${i.range.start.line}:${i.range.start.character}-${i.range.end.line}:${i.range.end.character}`;
+const rangeOf = (i: PolicyCompletionItem) =>
+  `${i.range.start.line}:${i.range.start.character}-${i.range.end.line}:${i.range.end.character}`;
 
 describe('language completion: where the cursor is (text and indentation only)', () => {
   const lines = new LineIndex(TEXT);
@@ -59,7 +60,7 @@ describe('language completion: where the cursor is (text and indentation only)',
     assert.deepEqual(ctx(18, 0), ['', 'key', '', '', false]);
   });
 
-  it('compact lists (dash at the key\'s column), comments and quoted text', () => {
+  it("compact lists (dash at the key's column), comments and quoted text", () => {
     const t = new LineIndex('tools:\n  a:\n    when:\n    - path: args.x\n      op: \n  # a comment\n  b: "text\n');
     assert.deepEqual(cursorContext(t, { line: 4, character: 10 })?.path, ['tools', 'a', 'when', '-']);
     assert.equal(cursorContext(t, { line: 5, character: 8 }), undefined);
@@ -75,7 +76,8 @@ describe('language completion: items', () => {
       label: 'approval_timeout',
       kind: 'Property',
       detail: 'seconds (> 0), default 120',
-      documentation: 'Seconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.',
+      documentation:
+        'Seconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.',
       insertText: 'approval_timeout: ${1:120}',
       isSnippet: true,
       range: { start: { line: 18, character: 0 }, end: { line: 18, character: 0 } },
@@ -83,7 +85,10 @@ describe('language completion: items', () => {
     });
     const fresh = policyCompletions('', { line: 0, character: 0 });
     assert.deepEqual(labels(fresh), ['version', 'default', 'risk', 'hide', 'tools', 'resources', 'approval_timeout', 'tests']);
-    assert.equal(fresh.find((i) => i.label === 'tools')!.insertText, 'tools:\n  ${1:tool_name}:\n    action: ${2|allow,deny,require_approval|}');
+    assert.equal(
+      fresh.find((i) => i.label === 'tools')!.insertText,
+      'tools:\n  ${1:tool_name}:\n    action: ${2|allow,deny,require_approval|}',
+    );
     assert.equal(fresh.find((i) => i.label === 'tools')!.insertTextMode, 'asIs');
   });
 
@@ -127,18 +132,24 @@ describe('language completion: items', () => {
         label: 'cancel_async_task',
         kind: 'Function',
         detail: 'Destructive · critical risk · recommended: require_approval',
-        documentation: "Cancel a pending or running background task\n\n**Destructive · critical risk** — Kills any client's task for good: its result is thrown away, no undo, despite the read-only label.\n\nParameters: `task_id`",
+        documentation:
+          "Cancel a pending or running background task\n\n**Destructive · critical risk** — Kills any client's task for good: its result is thrown away, no undo, despite the read-only label.\n\nParameters: `task_id`",
         insertText: 'cancel_async_task:',
         range: { start: { line: 16, character: 2 }, end: { line: 16, character: 9 } },
         sortText: '00041',
       },
     );
-    const edited = applyTextEdits(TEXT, [{ range: tools.find((i) => i.label === 'cancel_async_task')!.range, newText: 'cancel_async_task:' }]);
+    const edited = applyTextEdits(TEXT, [
+      { range: tools.find((i) => i.label === 'cancel_async_task')!.range, newText: 'cancel_async_task:' },
+    ]);
     assert.equal(edited.split('\n')[16], '  cancel_async_task:');
   });
 
   it('reported tools are offered too; names YAML would misread are quoted', () => {
-    const items = policyCompletions('tools:\n  ', { line: 1, character: 2 }, [{ name: 'odoo:search', description: 'Search.' }, { name: 'true' }]);
+    const items = policyCompletions('tools:\n  ', { line: 1, character: 2 }, [
+      { name: 'odoo:search', description: 'Search.' },
+      { name: 'true' },
+    ]);
     const byLabel = new Map(items.map((i) => [i.label, i]));
     assert.equal(byLabel.get('odoo:search')?.insertText, '"odoo:search":');
     assert.equal(byLabel.get('odoo:search')?.detail, 'Write · medium risk · recommended: allow');
@@ -159,7 +170,12 @@ describe('language completion: items', () => {
     assert.deepEqual(
       snippets.map((s) => [s.label, s.insertText, s.isSnippet, s.insertTextMode]),
       [
-        ['rule with a rate limit', '${1:tool_name}:\n    action: ${2|allow,require_approval,deny|}\n    rate_limit: { max: ${3:10}, window: ${4:60} }', true, 'asIs'],
+        [
+          'rule with a rate limit',
+          '${1:tool_name}:\n    action: ${2|allow,require_approval,deny|}\n    rate_limit: { max: ${3:10}, window: ${4:60} }',
+          true,
+          'asIs',
+        ],
         [
           'conditional rule',
           '${1:tool_name}:\n    action: ${2|require_approval,deny,allow|}\n    when:\n      - { path: args.${3:param}, op: ${4|eq,neq,in,not_in,lt,lte,gt,gte,regex,contains,exists|}, value: ${5:value} }',
@@ -177,20 +193,30 @@ describe('language completion: items', () => {
     );
   });
 
-  it('entry keys not yet present, with snippets; `when` offers the tool\'s parameters', () => {
+  it("entry keys not yet present, with snippets; `when` offers the tool's parameters", () => {
     assert.deepEqual(labels(complete(13, 4)), ['reason', 'rate_limit', 'approval_timeout']);
     const items = policyCompletions('tools:\n  get_async_task:\n    ', { line: 2, character: 4 });
     assert.deepEqual(labels(items), ['action', 'reason', 'rate_limit', 'approval_timeout', 'when']);
     assert.equal(items[0]!.insertText, 'action: ${1|allow,deny,require_approval|}');
-    assert.equal(items[4]!.insertText, 'when:\n      - { path: args.${1|task_id|}, op: ${2|eq,neq,in,not_in,lt,lte,gt,gte,regex,contains,exists|}, value: ${3:value} }');
+    assert.equal(
+      items[4]!.insertText,
+      'when:\n      - { path: args.${1|task_id|}, op: ${2|eq,neq,in,not_in,lt,lte,gt,gte,regex,contains,exists|}, value: ${3:value} }',
+    );
     assert.equal(items[4]!.insertTextMode, 'asIs');
   });
 
   it('rate_limit keys and condition keys, in block and flow style', () => {
     assert.deepEqual(labels(complete(15, 27)), ['max', 'window']);
     assert.equal(rangeOf(complete(15, 27)[1]!), '15:26-15:27');
-    assert.deepEqual(labels(policyCompletions('tools:\n  a:\n    when:\n      - { pa', { line: 3, character: 11 })), ['path', 'op', 'value']);
-    assert.deepEqual(labels(policyCompletions('tools:\n  a:\n    when:\n      - path: args.x\n        ', { line: 4, character: 8 })), ['op', 'value']);
+    assert.deepEqual(labels(policyCompletions('tools:\n  a:\n    when:\n      - { pa', { line: 3, character: 11 })), [
+      'path',
+      'op',
+      'value',
+    ]);
+    assert.deepEqual(labels(policyCompletions('tools:\n  a:\n    when:\n      - path: args.x\n        ', { line: 4, character: 8 })), [
+      'op',
+      'value',
+    ]);
   });
 
   it('condition ops after op:', () => {
@@ -201,7 +227,7 @@ describe('language completion: items', () => {
     assert.deepEqual(labels(complete(10, 29)), labels(items));
   });
 
-  it('condition paths after path: from the input schema of the entry\'s tool; for a glob, of every matching tool', () => {
+  it("condition paths after path: from the input schema of the entry's tool; for a glob, of every matching tool", () => {
     const items = complete(10, 23);
     assert.deepEqual(labels(items), ['args.args', 'args.instance', 'args.kwargs', 'args.method', 'args.model']);
     assert.equal(rangeOf(items[4]!), '10:16-10:23');

@@ -21,9 +21,11 @@ function rows(text: string, tools?: readonly ReportedTool[]): Row[] {
 const NO_LIST = 'in the catalog (odoo-mcp 1.3.0), and the server has not reported its tools';
 const WITH_LIST = 'in the catalog nor in the tool list the server reported';
 
-describe('language diagnostics: the parser\'s diagnostics come through unchanged', () => {
+describe("language diagnostics: the parser's diagnostics come through unchanged", () => {
   it('a YAML syntax error (and nothing else: the tree is not trusted)', () => {
-    assert.deepEqual(rows('version: 1\ndefault: "x" y\ntools:\n  nope_tool: { action: deny }\n'), [['error', 'yaml-syntax', '1:13-1:14', 'Unexpected scalar at node end']]);
+    assert.deepEqual(rows('version: 1\ndefault: "x" y\ntools:\n  nope_tool: { action: deny }\n'), [
+      ['error', 'yaml-syntax', '1:13-1:14', 'Unexpected scalar at node end'],
+    ]);
   });
 
   it('schema errors: bad enum, max < 1, window <= 0, bad path, unknown op, bad regex, unknown key, with the tool checks between them in order', () => {
@@ -42,11 +44,23 @@ describe('language diagnostics: the parser\'s diagnostics come through unchanged
     ].join('\n');
     assert.deepEqual(rows(text), [
       ['warning', 'unknown-tool', '2:2-2:3', `Unknown tool "a": not ${NO_LIST}`],
-      ['error', 'bad-action', '3:12-3:16', 'action must be "allow", "deny" or "require_approval", not the text "alow"; did you mean "allow"?', 'allow'],
+      [
+        'error',
+        'bad-action',
+        '3:12-3:16',
+        'action must be "allow", "deny" or "require_approval", not the text "alow"; did you mean "allow"?',
+        'allow',
+      ],
       ['error', 'out-of-range', '4:23-4:24', 'rate_limit.max (calls) must be at least 1, not 0'],
       ['error', 'out-of-range', '4:34-4:35', 'rate_limit.window (seconds) must be greater than 0, not 0'],
       ['error', 'bad-path', '6:16-6:21', 'path must be args. followed by a dot path into the arguments, e.g. args.model; got "model"'],
-      ['error', 'bad-op', '6:27-6:30', 'op must be "eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains" or "exists", not the text "eqq"; did you mean "eq"?', 'eq'],
+      [
+        'error',
+        'bad-op',
+        '6:27-6:30',
+        'op must be "eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains" or "exists", not the text "eqq"; did you mean "eq"?',
+        'eq',
+      ],
       ['error', 'bad-regex', '7:42-7:45', 'Invalid regular expression "(": /(/u: Unterminated group'],
       ['warning', 'no-effect', '8:2-8:3', 'The entry for b has neither an action nor a rate_limit, so it changes nothing'],
       ['warning', 'unknown-tool', '8:2-8:3', `Unknown tool "b": not ${NO_LIST}`],
@@ -72,14 +86,26 @@ describe('language diagnostics: the parser\'s diagnostics come through unchanged
 describe('language diagnostics: tool names', () => {
   it('an unknown exact key, with "did you mean", from the catalog alone', () => {
     assert.deepEqual(rows('version: 1\ntools:\n  serch_records: { action: deny }\n  totally_unknown: { action: deny }\n'), [
-      ['warning', 'unknown-tool', '2:2-2:15', `Unknown tool "serch_records": not ${NO_LIST}; did you mean "search_records"?`, 'search_records'],
+      [
+        'warning',
+        'unknown-tool',
+        '2:2-2:15',
+        `Unknown tool "serch_records": not ${NO_LIST}; did you mean "search_records"?`,
+        'search_records',
+      ],
       ['warning', 'unknown-tool', '3:2-3:17', `Unknown tool "totally_unknown": not ${NO_LIST}`],
     ]);
   });
 
   it('a quoted key: the range covers the quotes', () => {
     assert.deepEqual(rows('version: 1\ntools:\n  "serch_records":\n    action: deny\n'), [
-      ['warning', 'unknown-tool', '2:2-2:17', `Unknown tool "serch_records": not ${NO_LIST}; did you mean "search_records"?`, 'search_records'],
+      [
+        'warning',
+        'unknown-tool',
+        '2:2-2:17',
+        `Unknown tool "serch_records": not ${NO_LIST}; did you mean "search_records"?`,
+        'search_records',
+      ],
     ]);
   });
 
@@ -99,12 +125,19 @@ describe('language diagnostics: tool names', () => {
 
   it('hide items: unknown names and globs matching nothing, at the item', () => {
     assert.deepEqual(rows('version: 1\nhide: [serch_records, "zz_*", "search_*", read_record]\n'), [
-      ['warning', 'unknown-tool', '1:7-1:20', `Unknown tool "serch_records" in hide: not ${NO_LIST}; did you mean "search_records"?`, 'search_records'],
+      [
+        'warning',
+        'unknown-tool',
+        '1:7-1:20',
+        `Unknown tool "serch_records" in hide: not ${NO_LIST}; did you mean "search_records"?`,
+        'search_records',
+      ],
       ['warning', 'unmatched-glob', '1:22-1:28', `The glob "zz_*" in hide matches no tool ${NO_LIST}`],
     ]);
-    assert.deepEqual(rows('version: 1\nhide:\n  - nope_tool\n', [{ name: 'other' }]).filter((r) => r[1] === 'unknown-tool'), [
-      ['warning', 'unknown-tool', '2:4-2:13', `Unknown tool "nope_tool" in hide: not ${WITH_LIST}`],
-    ]);
+    assert.deepEqual(
+      rows('version: 1\nhide:\n  - nope_tool\n', [{ name: 'other' }]).filter((r) => r[1] === 'unknown-tool'),
+      [['warning', 'unknown-tool', '2:4-2:13', `Unknown tool "nope_tool" in hide: not ${WITH_LIST}`]],
+    );
   });
 });
 
@@ -117,7 +150,7 @@ describe('language diagnostics: tool names with other capitals', () => {
   const CASE = (key: string, tool: string, entry = key) =>
     `Unknown tool "${key}": tool names are case-sensitive, and the tool is "${tool}"; as written, the entry for ${entry} never applies`;
 
-  it('a catalog tool: one error (the parser\'s), no unknown-tool warning beside it', () => {
+  it("a catalog tool: one error (the parser's), no unknown-tool warning beside it", () => {
     assert.deepEqual(rows('version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n'), [
       ['error', 'tool-name-case', '2:2-2:19', CASE('Cancel_Async_Task', 'cancel_async_task'), 'cancel_async_task'],
     ]);
@@ -128,9 +161,18 @@ describe('language diagnostics: tool names with other capitals', () => {
   });
 
   it('a labelled key: only the name is compared, and the error is on the name', () => {
-    assert.deepEqual(rows('version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n  CANCEL_ASYNC_TASK (never):\n    action: deny\n'), [
-      ['error', 'tool-name-case', '4:2-4:19', CASE('CANCEL_ASYNC_TASK', 'cancel_async_task', 'CANCEL_ASYNC_TASK (never)'), 'cancel_async_task'],
-    ]);
+    assert.deepEqual(
+      rows('version: 1\ntools:\n  cancel_async_task:\n    action: require_approval\n  CANCEL_ASYNC_TASK (never):\n    action: deny\n'),
+      [
+        [
+          'error',
+          'tool-name-case',
+          '4:2-4:19',
+          CASE('CANCEL_ASYNC_TASK', 'cancel_async_task', 'CANCEL_ASYNC_TASK (never)'),
+          'cancel_async_task',
+        ],
+      ],
+    );
   });
 
   it('a tool the running guard reported (not in the catalog): an error from the tool list', () => {
@@ -141,21 +183,41 @@ describe('language diagnostics: tool names with other capitals', () => {
     ]);
     // the exact names are fine; without the list they are unknown tools, as before (warnings)
     assert.deepEqual(issues('version: 1\ntools:\n  delete_repo:\n    action: deny\n', reported), []);
-    assert.deepEqual(rows('version: 1\ntools:\n  Delete_Repo:\n    action: deny\n').map((r) => r.slice(0, 2)), [['warning', 'unknown-tool']]);
+    assert.deepEqual(
+      rows('version: 1\ntools:\n  Delete_Repo:\n    action: deny\n').map((r) => r.slice(0, 2)),
+      [['warning', 'unknown-tool']],
+    );
   });
 
   it('two reported tools that differ only in case: an error naming both, with no single fix', () => {
     const reported: ReportedTool[] = [{ name: 'Sync' }, { name: 'SYNC' }];
     assert.deepEqual(issues('version: 1\ntools:\n  sync:\n    action: deny\n', reported), [
-      ['error', 'tool-name-case', '2:2-2:6', 'Unknown tool "sync": tool names are case-sensitive, and the tools are "Sync" and "SYNC"; as written, the entry for sync never applies'],
+      [
+        'error',
+        'tool-name-case',
+        '2:2-2:6',
+        'Unknown tool "sync": tool names are case-sensitive, and the tools are "Sync" and "SYNC"; as written, the entry for sync never applies',
+      ],
     ]);
   });
 
   it('hide items: a catalog tool from the parser, a reported tool from the list; URIs and globs are not compared', () => {
     const reported: ReportedTool[] = [{ name: 'delete_repo' }];
     assert.deepEqual(issues('version: 1\nhide: [Read_Field_To_File, Delete_Repo, "odoo://Search_Records", "Search_*"]\n', reported), [
-      ['error', 'tool-name-case', '1:7-1:25', 'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it', 'read_field_to_file'],
-      ['error', 'tool-name-case', '1:27-1:38', 'Unknown tool "Delete_Repo" in hide: tool names are case-sensitive, and the tool is "delete_repo"; as written, hide does not remove it', 'delete_repo'],
+      [
+        'error',
+        'tool-name-case',
+        '1:7-1:25',
+        'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it',
+        'read_field_to_file',
+      ],
+      [
+        'error',
+        'tool-name-case',
+        '1:27-1:38',
+        'Unknown tool "Delete_Repo" in hide: tool names are case-sensitive, and the tool is "delete_repo"; as written, hide does not remove it',
+        'delete_repo',
+      ],
       ['warning', 'unmatched-glob', '1:65-1:75', `The glob "Search_*" in hide matches no tool ${WITH_LIST}`],
     ]);
   });
@@ -191,18 +253,32 @@ describe('language diagnostics: condition paths against the input schema', () =>
   ].join('\n');
 
   it('exact keys: a typo (did you mean), a name with the parameter list, a tool without parameters; deeper paths check their first step', () => {
-    assert.deepEqual(rows(text).filter((r) => r[1] === 'unknown-parameter'), [
-      ['warning', 'unknown-parameter', '5:16-5:26', 'args.modle: search_records has no parameter "modle"; did you mean "args.model"?', 'args.model'],
-      ['warning', 'unknown-parameter', '7:16-7:24', 'args.zzz: search_records has no parameter "zzz"; its parameters: domain, fields, instance, limit, model, offset, order, query'],
-      ['warning', 'unknown-parameter', '11:16-11:22', 'args.x: health_check takes no parameters'],
+    assert.deepEqual(
+      rows(text).filter((r) => r[1] === 'unknown-parameter'),
       [
-        'warning',
-        'unknown-parameter',
-        '18:14-18:23',
-        'args.nope: none of the 5 tools matching "search_*" (search_records, search_employee, search_holidays, search_knowledge and 1 more) has a parameter "nope"; did you mean "args.name"?',
-        'args.name',
+        [
+          'warning',
+          'unknown-parameter',
+          '5:16-5:26',
+          'args.modle: search_records has no parameter "modle"; did you mean "args.model"?',
+          'args.model',
+        ],
+        [
+          'warning',
+          'unknown-parameter',
+          '7:16-7:24',
+          'args.zzz: search_records has no parameter "zzz"; its parameters: domain, fields, instance, limit, model, offset, order, query',
+        ],
+        ['warning', 'unknown-parameter', '11:16-11:22', 'args.x: health_check takes no parameters'],
+        [
+          'warning',
+          'unknown-parameter',
+          '18:14-18:23',
+          'args.nope: none of the 5 tools matching "search_*" (search_records, search_employee, search_holidays, search_knowledge and 1 more) has a parameter "nope"; did you mean "args.name"?',
+          'args.name',
+        ],
       ],
-    ]);
+    );
   });
 
   it('a glob only warns when no matching tool has the parameter; a glob matching nothing is not checked', () => {
@@ -217,10 +293,20 @@ describe('language diagnostics: condition paths against the input schema', () =>
       { name: 'open', inputSchema: { type: 'object', properties: {}, additionalProperties: true } },
       { name: 'bare' },
     ];
-    const t = 'version: 1\ntools:\n  mine:\n    action: deny\n    when: [{ path: args.targte, op: exists }]\n  open:\n    action: deny\n    when: [{ path: args.x, op: exists }]\n  bare:\n    action: deny\n    when: [{ path: args.x, op: exists }]\n';
-    assert.deepEqual(rows(t, reported).filter((r) => r[1] === 'unknown-parameter'), [
-      ['warning', 'unknown-parameter', '4:19-4:30', 'args.targte: mine has no parameter "targte"; did you mean "args.target"?', 'args.target'],
-    ]);
+    const t =
+      'version: 1\ntools:\n  mine:\n    action: deny\n    when: [{ path: args.targte, op: exists }]\n  open:\n    action: deny\n    when: [{ path: args.x, op: exists }]\n  bare:\n    action: deny\n    when: [{ path: args.x, op: exists }]\n';
+    assert.deepEqual(
+      rows(t, reported).filter((r) => r[1] === 'unknown-parameter'),
+      [
+        [
+          'warning',
+          'unknown-parameter',
+          '4:19-4:30',
+          'args.targte: mine has no parameter "targte"; did you mean "args.target"?',
+          'args.target',
+        ],
+      ],
+    );
   });
 });
 
@@ -247,7 +333,13 @@ describe('language diagnostics: risky actions', () => {
         "allow lets cancel_async_task through, a critical-risk tool (Destructive): Kills any client's task for good: its result is thrown away, no undo, despite the read-only label. require_approval would ask first",
         'require_approval',
       ],
-      ['warning', 'allow-critical', '5:12-5:17', 'allow on "execute_*" lets critical-risk tools through: execute_approved_write (Destructive), execute_method (Execute); require_approval would ask first', 'require_approval'],
+      [
+        'warning',
+        'allow-critical',
+        '5:12-5:17',
+        'allow on "execute_*" lets critical-risk tools through: execute_approved_write (Destructive), execute_method (Execute); require_approval would ask first',
+        'require_approval',
+      ],
       [
         'warning',
         'allow-critical',
@@ -259,11 +351,15 @@ describe('language diagnostics: risky actions', () => {
   });
 
   it('no allow-critical warning for tools that are hidden or that an unconditional stricter entry decides', () => {
-    assert.deepEqual(rows('version: 1\nhide: [execute_method]\ntools:\n  "execute_*":\n    action: allow\n  execute_approved_write:\n    action: deny\n'), []);
+    assert.deepEqual(
+      rows('version: 1\nhide: [execute_method]\ntools:\n  "execute_*":\n    action: allow\n  execute_approved_write:\n    action: deny\n'),
+      [],
+    );
   });
 
   it('default: allow letting destructive tools through (here by risk lines that say allow), and the risk lines themselves', () => {
-    const text = 'version: 1\ndefault: allow\nrisk:\n  high: allow\n  critical: allow\n  medium: allow\ntools:\n  chatter_post:\n    action: require_approval\n';
+    const text =
+      'version: 1\ndefault: allow\nrisk:\n  high: allow\n  critical: allow\n  medium: allow\ntools:\n  chatter_post:\n    action: require_approval\n';
     assert.deepEqual(rows(text), [
       [
         'warning',
@@ -272,27 +368,59 @@ describe('language diagnostics: risky actions', () => {
         'default: allow lets destructive tools that no entry decides through: read_field_to_file (Write, high risk) by risk.high, execute_approved_write (Destructive, critical risk) by risk.critical, write_field_from_file (Destructive, high risk) by risk.high, execute_method (Execute, critical risk) by risk.critical, cancel_async_task (Destructive, critical risk) by risk.critical; give them entries, or use default: require_approval',
         'require_approval',
       ],
-      ['warning', 'risky-risk', '3:8-3:13', 'risk: high: allow lets every high-risk tool that no entry decides through without asking (read_field_to_file, write_field_from_file); the built-in action is require_approval', 'require_approval'],
-      ['warning', 'risky-risk', '4:12-4:17', 'risk: critical: allow lets every critical-risk tool that no entry decides through without asking (execute_approved_write, execute_method, cancel_async_task); the built-in action is deny', 'deny'],
+      [
+        'warning',
+        'risky-risk',
+        '3:8-3:13',
+        'risk: high: allow lets every high-risk tool that no entry decides through without asking (read_field_to_file, write_field_from_file); the built-in action is require_approval',
+        'require_approval',
+      ],
+      [
+        'warning',
+        'risky-risk',
+        '4:12-4:17',
+        'risk: critical: allow lets every critical-risk tool that no entry decides through without asking (execute_approved_write, execute_method, cancel_async_task); the built-in action is deny',
+        'deny',
+      ],
     ]);
   });
 
   it('default: allow alone is fine: the built-in risk actions decide critical and high tools', () => {
     assert.deepEqual(rows('version: 1\ndefault: allow\n'), []);
-    assert.deepEqual(rows('version: 1\ndefault: allow\n', [{ name: 'wiper', annotations: { destructiveHint: true } }]).map((r) => r[1]), ['unlisted-tools']);
+    assert.deepEqual(
+      rows('version: 1\ndefault: allow\n', [{ name: 'wiper', annotations: { destructiveHint: true } }]).map((r) => r[1]),
+      ['unlisted-tools'],
+    );
   });
 
   it('default: allow with a Destructive tool whose class has no action (a custom catalog): the default lets it through', () => {
-    const index = createToolIndex(undefined, { catalog: { wipe_cache: { category: 'Destructive', risk: 'medium', reason: 'Drops the cache.' } } });
+    const index = createToolIndex(undefined, {
+      catalog: { wipe_cache: { category: 'Destructive', risk: 'medium', reason: 'Drops the cache.' } },
+    });
     assert.deepEqual(policyDiagnostics('version: 1\ndefault: allow\n', index).map(row), [
-      ['warning', 'risky-default', '1:9-1:14', 'default: allow lets destructive tools that no entry decides through: wipe_cache (Destructive, medium risk) by default; give them entries, or use default: require_approval', 'require_approval'],
+      [
+        'warning',
+        'risky-default',
+        '1:9-1:14',
+        'default: allow lets destructive tools that no entry decides through: wipe_cache (Destructive, medium risk) by default; give them entries, or use default: require_approval',
+        'require_approval',
+      ],
     ]);
-    assert.deepEqual(policyDiagnostics('version: 1\ndefault: allow\ntools:\n  wipe_cache: { action: require_approval }\n', index).map(row), []);
+    assert.deepEqual(
+      policyDiagnostics('version: 1\ndefault: allow\ntools:\n  wipe_cache: { action: require_approval }\n', index).map(row),
+      [],
+    );
   });
 
   it('a risk line in flow style, with nothing let through, still warns', () => {
     assert.deepEqual(rows('version: 1\nrisk: { high: allow }\ntools:\n  "*": { action: deny }\n'), [
-      ['warning', 'risky-risk', '1:14-1:19', 'risk: high: allow lets every high-risk tool that no entry decides through without asking; the built-in action is require_approval', 'require_approval'],
+      [
+        'warning',
+        'risky-risk',
+        '1:14-1:19',
+        'risk: high: allow lets every high-risk tool that no entry decides through without asking; the built-in action is require_approval',
+        'require_approval',
+      ],
     ]);
   });
 });
@@ -325,8 +453,18 @@ describe('language diagnostics: dead entries', () => {
 
   it('an exact allow and a narrower glob under an unconditional deny glob are dead; a rate-limit-only entry never is; a conditional glob does not count', () => {
     assert.deepEqual(rows(text), [
-      ['information', 'dead-entry', '4:2-4:16', 'The entry for search_records never changes a decision: "search_*" (deny, no conditions) also matches search_records, and deny is stricter than allow'],
-      ['information', 'dead-entry', '6:2-6:13', 'The entry for search_k* never changes a decision: "search_*" (deny, no conditions) also matches every tool this entry matches, and deny is stricter than require_approval'],
+      [
+        'information',
+        'dead-entry',
+        '4:2-4:16',
+        'The entry for search_records never changes a decision: "search_*" (deny, no conditions) also matches search_records, and deny is stricter than allow',
+      ],
+      [
+        'information',
+        'dead-entry',
+        '6:2-6:13',
+        'The entry for search_k* never changes a decision: "search_*" (deny, no conditions) also matches every tool this entry matches, and deny is stricter than require_approval',
+      ],
       [
         'information',
         'dead-action',
@@ -337,10 +475,25 @@ describe('language diagnostics: dead entries', () => {
   });
 
   it('an entry whose tools are all hidden never applies', () => {
-    assert.deepEqual(rows('version: 1\nhide: ["read_*"]\ntools:\n  read_record:\n    action: allow\n  "read_a*":\n    rate_limit: { max: 1, window: 1 }\n'), [
-      ['information', 'dead-entry', '3:2-3:13', 'The entry for read_record never applies: hide removes this tool (hide item "read_*"), so its calls are blocked first'],
-      ['information', 'dead-entry', '5:2-5:11', 'The entry for read_a* never applies: hide removes every tool it matches (hide item "read_*"), so its calls are blocked first'],
-    ]);
+    assert.deepEqual(
+      rows(
+        'version: 1\nhide: ["read_*"]\ntools:\n  read_record:\n    action: allow\n  "read_a*":\n    rate_limit: { max: 1, window: 1 }\n',
+      ),
+      [
+        [
+          'information',
+          'dead-entry',
+          '3:2-3:13',
+          'The entry for read_record never applies: hide removes this tool (hide item "read_*"), so its calls are blocked first',
+        ],
+        [
+          'information',
+          'dead-entry',
+          '5:2-5:11',
+          'The entry for read_a* never applies: hide removes every tool it matches (hide item "read_*"), so its calls are blocked first',
+        ],
+      ],
+    );
   });
 
   it('while other parts have errors too, but an entry with an error never makes another one dead', () => {
@@ -355,14 +508,22 @@ describe('language diagnostics: dead entries', () => {
       rows(coverBroken)
         .filter((r) => r[1] === 'dead-entry' || r[1] === 'dead-action')
         .map((r) => r[3]),
-      ['action allow of search_knowledge never changes a decision: "search_k*" (require_approval, no conditions) also matches search_knowledge, and require_approval is stricter than allow; only its rate_limit has an effect'],
+      [
+        'action allow of search_knowledge never changes a decision: "search_k*" (require_approval, no conditions) also matches search_knowledge, and require_approval is stricter than allow; only its rate_limit has an effect',
+      ],
     );
   });
 });
 
 describe('language diagnostics: tools the server reported', () => {
   it('reported tools the catalog does not know and no entry names: one information at tools', () => {
-    const reported: ReportedTool[] = [{ name: 'new_tool', annotations: { destructiveHint: true } }, { name: 'other_tool' }, { name: 'named_tool' }, { name: 'hidden_tool' }, { name: 'search_records' }];
+    const reported: ReportedTool[] = [
+      { name: 'new_tool', annotations: { destructiveHint: true } },
+      { name: 'other_tool' },
+      { name: 'named_tool' },
+      { name: 'hidden_tool' },
+      { name: 'search_records' },
+    ];
     assert.deepEqual(rows('version: 1\nhide: [hidden_tool]\ntools:\n  named_tool: { action: allow }\n', reported), [
       [
         'information',
@@ -375,7 +536,12 @@ describe('language diagnostics: tools the server reported', () => {
 
   it('without a tools key, at version; a glob naming them counts', () => {
     assert.deepEqual(rows('version: 1\n', [{ name: 'solo' }]), [
-      ['information', 'unlisted-tools', '0:0-0:7', 'The server reports a tool that the catalog does not know and no entry names: solo (Write, medium risk); the risk defaults and default decide it'],
+      [
+        'information',
+        'unlisted-tools',
+        '0:0-0:7',
+        'The server reports a tool that the catalog does not know and no entry names: solo (Write, medium risk); the risk defaults and default decide it',
+      ],
     ]);
     assert.deepEqual(rows('version: 1\ntools:\n  "so*": { action: allow }\n', [{ name: 'solo' }]), []);
   });
@@ -407,11 +573,18 @@ describe('language diagnostics: document handling', () => {
   });
 
   it('the format has no mode key: `mode` is an unknown key, not a monitor-mode warning', () => {
-    assert.deepEqual(rows('version: 1\nmode: monitor\n'), [['error', 'unknown-key', '1:0-1:4', 'Unknown key "mode" at the top level; did you mean "hide"?', 'hide']]);
+    assert.deepEqual(rows('version: 1\nmode: monitor\n'), [
+      ['error', 'unknown-key', '1:0-1:4', 'Unknown key "mode" at the top level; did you mean "hide"?', 'hide'],
+    ]);
   });
 
   it('a clean policy has no diagnostics at all', () => {
-    assert.deepEqual(rows('version: 1\ndefault: require_approval\ntools:\n  search_records:\n    action: allow\n    rate_limit: { max: 10, window: 60 }\n    when:\n      - { path: args.model, op: in, value: [res.partner] }\n'), []);
+    assert.deepEqual(
+      rows(
+        'version: 1\ndefault: require_approval\ntools:\n  search_records:\n    action: allow\n    rate_limit: { max: 10, window: 60 }\n    when:\n      - { path: args.model, op: in, value: [res.partner] }\n',
+      ),
+      [],
+    );
   });
 });
 

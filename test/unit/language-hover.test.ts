@@ -85,14 +85,21 @@ describe('language hover: tool keys', () => {
         '- `tools.execute_method` (allow) when `args.model in ["res.partner"]`',
       ].join('\n'),
     );
-    assert.ok(h!.contents.startsWith('**`execute_method`** · Execute · critical risk\n\nExecute a custom method on an Odoo model\n\n**Why critical** (catalog): Calls an arbitrary model method'));
+    assert.ok(
+      h!.contents.startsWith(
+        '**`execute_method`** · Execute · critical risk\n\nExecute a custom method on an Odoo model\n\n**Why critical** (catalog): Calls an arbitrary model method',
+      ),
+    );
     assert.ok(h!.contents.includes('| `model` | string | yes |'));
   });
 
   it('a glob key lists the tools it matches', () => {
     const h = hover(7, 5);
     assert.equal(range(h), '7:2-7:12');
-    assert.equal(h!.contents, '**Glob `cancel_*`** (`*` any run of characters, `?` one character)\n\nMatches 1 known tool:\n- `cancel_async_task` · Destructive · critical risk');
+    assert.equal(
+      h!.contents,
+      '**Glob `cancel_*`** (`*` any run of characters, `?` one character)\n\nMatches 1 known tool:\n- `cancel_async_task` · Destructive · critical risk',
+    );
   });
 
   it('an unknown tool: where it was looked for, how it would be classified, the decision', () => {
@@ -105,7 +112,14 @@ describe('language hover: tool keys', () => {
   });
 
   it('a reported tool: classified from its annotations, with its live description and schema', () => {
-    const h = hover(19, 5, [{ name: 'mystery_tool', description: 'Does mysteries.', annotations: { destructiveHint: true }, inputSchema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } }]);
+    const h = hover(19, 5, [
+      {
+        name: 'mystery_tool',
+        description: 'Does mysteries.',
+        annotations: { destructiveHint: true },
+        inputSchema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+      },
+    ]);
     assert.equal(
       h!.contents,
       [
@@ -128,7 +142,11 @@ describe('language hover: tool keys', () => {
     const h = hover(4, 10);
     assert.equal(range(h), '4:7-4:25');
     assert.ok(h!.contents.startsWith('**`read_field_to_file`** · Write · high risk'));
-    assert.ok(h!.contents.endsWith("**This policy:** hidden by `hide: read_field_to_file`: removed from the agent's tools/list, and a call is blocked (rule `hide`)."));
+    assert.ok(
+      h!.contents.endsWith(
+        "**This policy:** hidden by `hide: read_field_to_file`: removed from the agent's tools/list, and a call is blocked (rule `hide`).",
+      ),
+    );
     const g = hover(4, 30);
     assert.equal(range(g), '4:27-4:33');
     assert.equal(g!.contents, '**Glob `zz_*`** (`*` any run of characters, `?` one character) in hide\n\nMatches no known tool.');
@@ -137,12 +155,16 @@ describe('language hover: tool keys', () => {
   it('while the file has errors, the decision comes from the parts that validate, and says so', () => {
     const broken = TEXT.replace('    action: deny\n    reason: No cancelling', '    action: dny\n    reason: No cancelling');
     const h = hover(14, 5, undefined, broken);
-    assert.ok(h!.contents.includes('**This policy:** `require_approval` by `tools.search_records` *(from the parts of the file that validate; while it has errors, the guard blocks every call)*'));
+    assert.ok(
+      h!.contents.includes(
+        '**This policy:** `require_approval` by `tools.search_records` *(from the parts of the file that validate; while it has errors, the guard blocks every call)*',
+      ),
+    );
   });
 });
 
 describe('language hover: keys, values and condition paths', () => {
-  it('a condition path shows the parameter from the tool\'s schema', () => {
+  it("a condition path shows the parameter from the tool's schema", () => {
     const h = hover(13, 20);
     assert.equal(range(h), '13:16-13:26');
     assert.equal(
@@ -152,10 +174,24 @@ describe('language hover: keys, values and condition paths', () => {
   });
 
   it('a path deeper than the parameter, a path that is not a parameter, an enum and a default', () => {
-    const tools: ReportedTool[] = [{ name: 'mystery_tool', inputSchema: { type: 'object', properties: { state: { type: 'string', enum: ['draft', 'done'], default: 'draft', description: 'The state.' } } } }];
-    const text = 'version: 1\ntools:\n  mystery_tool:\n    action: deny\n    when:\n      - { path: args.state.x, op: exists }\n      - { path: args.other, op: exists }\n';
+    const tools: ReportedTool[] = [
+      {
+        name: 'mystery_tool',
+        inputSchema: {
+          type: 'object',
+          properties: { state: { type: 'string', enum: ['draft', 'done'], default: 'draft', description: 'The state.' } },
+        },
+      },
+    ];
+    const text =
+      'version: 1\ntools:\n  mystery_tool:\n    action: deny\n    when:\n      - { path: args.state.x, op: exists }\n      - { path: args.other, op: exists }\n';
     const a = policyHover(text, { line: 5, character: 20 }, tools);
-    assert.ok(a!.contents.endsWith('**`mystery_tool`** — `state`: `string`, optional  \nThe state.  \nOne of: `"draft"`, `"done"`  \nDefault: `"draft"`  \nThe path goes on inside it: `x`.'), a!.contents);
+    assert.ok(
+      a!.contents.endsWith(
+        '**`mystery_tool`** — `state`: `string`, optional  \nThe state.  \nOne of: `"draft"`, `"done"`  \nDefault: `"draft"`  \nThe path goes on inside it: `x`.',
+      ),
+      a!.contents,
+    );
     const b = policyHover(text, { line: 6, character: 20 }, tools);
     assert.ok(b!.contents.endsWith('Not a parameter of `mystery_tool`.'), b!.contents);
   });
@@ -163,7 +199,10 @@ describe('language hover: keys, values and condition paths', () => {
   it('an op, an action (entry, default, risk class), a risk class key', () => {
     assert.equal(hover(13, 33)!.contents, '**`in`** — is one of the list\n\n`in`: the value at `path` is one of the list `value`.');
     assert.equal(range(hover(13, 33)), '13:32-13:34');
-    assert.equal(hover(11, 14)!.contents, '**`allow`** — let the call through\n\n`allow`: the call goes to the server (rate limits still count it). The least strict action.');
+    assert.equal(
+      hover(11, 14)!.contents,
+      '**`allow`** — let the call through\n\n`allow`: the call goes to the server (rate limits still count it). The least strict action.',
+    );
     assert.equal(hover(1, 10)!.contents, hover(11, 14)!.contents);
     assert.ok(hover(3, 10)!.contents.startsWith('**`require_approval`** — ask a person first'));
     const h = hover(3, 3);
@@ -175,11 +214,17 @@ describe('language hover: keys, values and condition paths', () => {
   });
 
   it('keys at every level: top level, entry, rate_limit, condition', () => {
-    assert.equal(hover(5, 3)!.contents, '**`approval_timeout`** at the top level: seconds (> 0), default 120\n\nSeconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.');
+    assert.equal(
+      hover(5, 3)!.contents,
+      '**`approval_timeout`** at the top level: seconds (> 0), default 120\n\nSeconds to wait for a person to answer an approval before the call is denied; the default for every `require_approval`.',
+    );
     assert.equal(range(hover(5, 3)), '5:0-5:16');
     assert.ok(hover(12, 5)!.contents.startsWith('**`when`** in an entry: list of { path, op, value }'));
     assert.ok(hover(17, 6)!.contents.startsWith('**`approval_timeout`** in an entry: seconds (> 0)'));
-    assert.equal(hover(18, 19)!.contents, '**`max`** in rate_limit: calls (a whole number ≥ 1)\n\nHow many calls may go ahead within any `window` seconds.');
+    assert.equal(
+      hover(18, 19)!.contents,
+      '**`max`** in rate_limit: calls (a whole number ≥ 1)\n\nHow many calls may go ahead within any `window` seconds.',
+    );
     assert.ok(hover(18, 28)!.contents.startsWith('**`window`** in rate_limit: seconds (> 0)'));
     assert.ok(hover(13, 10)!.contents.startsWith('**`path`** in a condition:'));
     assert.ok(hover(13, 30)!.contents.startsWith('**`op`** in a condition:'));
@@ -194,7 +239,7 @@ describe('language hover: keys, values and condition paths', () => {
     assert.equal(policyHover('version: 1\nfoo: bar\n', { line: 1, character: 1 }), undefined);
   });
 
-  it('works from a document as from its text, and on a file with a YAML error (YAML\'s best effort)', () => {
+  it("works from a document as from its text, and on a file with a YAML error (YAML's best effort)", () => {
     assert.deepEqual(policyHover(analyzePolicy(TEXT), { line: 14, character: 5 }), hover(14, 5));
     const broken = `${TEXT}oops: "unclosed\n`;
     assert.ok(policyHover(broken, { line: 13, character: 33 })?.contents.startsWith('**`in`**'));

@@ -11,7 +11,18 @@ function observable(r: DetailedParseResult): string {
     hide: r.policy.hide.map((h) => h.source),
     entries: r.policy.entries.map((e) => ({ ...e, pattern: e.pattern.source, when: e.when.map((c) => ({ ...c, test: 0 })) })),
   };
-  const units = r.yamlOk ? r.entries.map((u) => ({ line: u.line, endLine: u.endLine, index: u.index, lastLine: u.record.lastLine, key: u.record.key, pattern: u.record.pattern, label: u.record.label, outline: relativeEntryOutline(u.record) })) : null;
+  const units = r.yamlOk
+    ? r.entries.map((u) => ({
+        line: u.line,
+        endLine: u.endLine,
+        index: u.index,
+        lastLine: u.record.lastLine,
+        key: u.record.key,
+        pattern: u.record.pattern,
+        label: u.record.label,
+        outline: relativeEntryOutline(u.record),
+      }))
+    : null;
   const top = r.top.map((t) => ({ key: t.key, line: t.line, endLine: t.endLine }));
   return JSON.stringify({ d: r.diagnostics, policy, units, top: r.yamlOk ? top : null, indent: r.entryIndent ?? null });
 }
@@ -114,7 +125,13 @@ describe('policy parse: reading one piece at a time gives the same result as rea
   it('tools in flow style: read as one piece, entries found in it', () => {
     const r = assertSame('version: 1\ntools: { a: { action: deny }, b: { action: allow } }\n');
     assert.equal(r.strategy, 'segments');
-    assert.deepEqual(r.entries.map((u) => [u.record.key, u.line]), [['a', 1], ['b', 1]]);
+    assert.deepEqual(
+      r.entries.map((u) => [u.record.key, u.line]),
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+    );
     assert.equal(r.entryIndent, undefined);
   });
 
@@ -142,7 +159,7 @@ describe('policy parse: reading one piece at a time gives the same result as rea
     for (const text of ['version: 1\ntools:\n  - a\n', 'version: 1\ntools:\n  ? a\n  : { action: deny }\n']) assertSame(text);
   });
 
-  it('a comment indented deeper than the keys after an entry\'s last value belongs to that value, as in the whole reading', () => {
+  it("a comment indented deeper than the keys after an entry's last value belongs to that value, as in the whole reading", () => {
     for (const comment of ['     # c', '\n     # c', '     # c\n    # d', '    # c\n     # d', '   # c']) {
       for (const value of ['60', '"q"', '{ max: 1, window: 2 }']) {
         assertSame(`version: 1\ntools:\n  a:\n    action: deny\n    x: ${value}\n${comment}\n  b:\n    action: deny\n`);
@@ -155,14 +172,17 @@ describe('policy parse: reading one piece at a time gives the same result as rea
       'version: 1\ntools:\n  a (x):\n    action: deny\n  "b* (q r)":\n    action: allow\n  c  (d, e/f=1):  # c\n    reason: r\n  a b:\n    action: deny\n  \'g (h)\': { action: deny }\n  i ():\n    action: deny\n',
     );
     assert.equal(r.strategy, 'segments');
-    assert.deepEqual(r.entries.map((u) => [u.record.key, u.record.pattern, u.record.label]), [
-      ['a (x)', 'a', 'x'],
-      ['b* (q r)', 'b*', 'q r'],
-      ['c  (d, e/f=1)', 'c', 'd, e/f=1'],
-      ['a b', undefined, undefined],
-      ['g (h)', 'g', 'h'],
-      ['i ()', undefined, undefined],
-    ]);
+    assert.deepEqual(
+      r.entries.map((u) => [u.record.key, u.record.pattern, u.record.label]),
+      [
+        ['a (x)', 'a', 'x'],
+        ['b* (q r)', 'b*', 'q r'],
+        ['c  (d, e/f=1)', 'c', 'd, e/f=1'],
+        ['a b', undefined, undefined],
+        ['g (h)', 'g', 'h'],
+        ['i ()', undefined, undefined],
+      ],
+    );
   });
 
   it('an empty list item before the next entry ends where the whole reading ends it', () => {
@@ -175,7 +195,40 @@ describe('policy parse: reading one piece at a time gives the same result as rea
   });
 
   it('simple entries read without the YAML library: quotes, numbers, plain text, comments, and the words YAML reads otherwise', () => {
-    for (const value of ['allow', 'alow', '"allow"', "'deny'", '60', '012', '1.5', 'null', '~', 'true', 'yes', 'Some plain text', '"a # b"', "'it''s'", '"x\\"y"', 'a: b', '[a]', '{}', '', 'ünïcode', '.inf', 'x\u0085y', '{ max: 10, window: 60 }', '{max: 10,window: 60}', '{ max: 10, window: 60, }', '{ max: 10 , window : 60 }', '{ max: a b, window: "x" }', '{ max: 10, max: 2 }', '{ max:10 }', '{ max: 0, window: -1 }', '{ }', '{ maxx: 1, window: 2 }']) {
+    for (const value of [
+      'allow',
+      'alow',
+      '"allow"',
+      "'deny'",
+      '60',
+      '012',
+      '1.5',
+      'null',
+      '~',
+      'true',
+      'yes',
+      'Some plain text',
+      '"a # b"',
+      "'it''s'",
+      '"x\\"y"',
+      'a: b',
+      '[a]',
+      '{}',
+      '',
+      'ünïcode',
+      '.inf',
+      'x\u0085y',
+      '{ max: 10, window: 60 }',
+      '{max: 10,window: 60}',
+      '{ max: 10, window: 60, }',
+      '{ max: 10 , window : 60 }',
+      '{ max: a b, window: "x" }',
+      '{ max: 10, max: 2 }',
+      '{ max:10 }',
+      '{ max: 0, window: -1 }',
+      '{ }',
+      '{ maxx: 1, window: 2 }',
+    ]) {
       for (const key of ['action', 'reason', 'approval_timeout', 'rate_limit', 'actoin', 'true']) {
         assertSame(`version: 1\ntools:\n  a:\n    ${key}: ${value}\n  "b*":  # c\n    action: deny  # c\n    reason: ${value}\n`);
       }
@@ -189,7 +242,48 @@ describe('policy parse: reading one piece at a time gives the same result as rea
       'version: 1\ntools:\n  a: {action: deny}\n  b:\n    action: allow\n\n\n  # trailing\n# col0\n  c:\n    when:\n    - path: args.x\n      op: exists\n',
       'version: 1\ndefault: allow\ntools:\n  tool_0001:\n    action: allow\n    reason: "Entry 1 says allow."\n  tool_0002:\n    action: deny\n    reason: Plain words\n    approval_timeout: 30\n  "grp_*":\n    action: require_approval\n    rate_limit: { max: 5, window: 60 }\n',
     ];
-    const alphabet = [' ', '\n', ':', '-', '#', '"', "'", '{', '}', '[', ']', ',', '*', '&', '!', '|', '>', '?', 'a', 'x', '1', '\t', '  ', '\n  ', '\n    ', '---\n', '%', '.', '  - ', '&a ', '*a', '!!str ', '\r\n', '\n  k: v', ' # c\n', '\n  # c', '~', 'null', '\n  "q":', '|\n'];
+    const alphabet = [
+      ' ',
+      '\n',
+      ':',
+      '-',
+      '#',
+      '"',
+      "'",
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      '*',
+      '&',
+      '!',
+      '|',
+      '>',
+      '?',
+      'a',
+      'x',
+      '1',
+      '\t',
+      '  ',
+      '\n  ',
+      '\n    ',
+      '---\n',
+      '%',
+      '.',
+      '  - ',
+      '&a ',
+      '*a',
+      '!!str ',
+      '\r\n',
+      '\n  k: v',
+      ' # c\n',
+      '\n  # c',
+      '~',
+      'null',
+      '\n  "q":',
+      '|\n',
+    ];
     let fastPath = 0;
     for (let i = 0; i < 600; i++) {
       let t = bases[rnd(bases.length)]!;
@@ -220,19 +314,77 @@ describe('policy parse: random simple entries (most read without the YAML librar
       return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     const pick = <T>(a: readonly T[]): T => a[rnd(a.length)]!;
-    const oddKeys = ['"1st"', 'null', 'yes', "'q'", 'true', '"write_*"', 'a b', '"a (b"', 'x ()', "'q (r)'", 'p (a: b)', 'p (#c)', 'f(x)', 'f(x) (y)'];
+    const oddKeys = [
+      '"1st"',
+      'null',
+      'yes',
+      "'q'",
+      'true',
+      '"write_*"',
+      'a b',
+      '"a (b"',
+      'x ()',
+      "'q (r)'",
+      'p (a: b)',
+      'p (#c)',
+      'f(x)',
+      'f(x) (y)',
+    ];
     // Labels, most valid (the fast path reads plain words), some not.
-    const labels = [' (no unlink)', '  (a, b)', ' (x/y=1)', ' (v2.0-beta)', ' ( spaced )', ' (a', ' ()', ' (a) b', ' (ü)', ' (it\'s)'];
+    const labels = [' (no unlink)', '  (a, b)', ' (x/y=1)', ' (v2.0-beta)', ' ( spaced )', ' (a', ' ()', ' (a) b', ' (ü)', " (it's)"];
     const bodyKeys = ['action', 'reason', 'approval_timeout', 'rate_limit', 'when', 'actoin', 'true', 'null', 'y', 'max'];
-    const goodValues = ['allow', 'deny', 'require_approval', 'alow', '"quoted text"', "'single'", '"it\'s"', 'plain text here', '012', '60', '{ max: 10, window: 60 }', '{max: 1,window: 2}', '{ max: 0, window: 60 }', '{ maxx: 1 }'];
-    const oddValues = ['"a # b"', 'it is # c', '1.5', '-3', 'null', '~', 'true', 'yes', 'ünïcode', '"x\\"y"', "'it''s'", 'a: b', '[a]', '{ max: 10, window: 60, }', '', '"', 'tab\there', '0x1F', '.inf', '9999999999999999', '{ max: a, b }', '{ max: "1" }', '{ a: {b: 1} }'];
+    const goodValues = [
+      'allow',
+      'deny',
+      'require_approval',
+      'alow',
+      '"quoted text"',
+      "'single'",
+      '"it\'s"',
+      'plain text here',
+      '012',
+      '60',
+      '{ max: 10, window: 60 }',
+      '{max: 1,window: 2}',
+      '{ max: 0, window: 60 }',
+      '{ maxx: 1 }',
+    ];
+    const oddValues = [
+      '"a # b"',
+      'it is # c',
+      '1.5',
+      '-3',
+      'null',
+      '~',
+      'true',
+      'yes',
+      'ünïcode',
+      '"x\\"y"',
+      "'it''s'",
+      'a: b',
+      '[a]',
+      '{ max: 10, window: 60, }',
+      '',
+      '"',
+      'tab\there',
+      '0x1F',
+      '.inf',
+      '9999999999999999',
+      '{ max: a, b }',
+      '{ max: "1" }',
+      '{ a: {b: 1} }',
+    ];
     let fast = 0;
     for (let i = 0; i < 800; i++) {
       const out = ['version: 1', 'tools:'];
       for (let e = 1 + rnd(5); e > 0; e--) {
         const body = 2 + pick([2, 2, 2, 1, 3]);
         const label = rnd(3) === 0 ? pick(labels) : '';
-        const key = rnd(15) ? (rnd(4) ? `${pick(['a', 'search_records', 'grp_*', 'Get.Thing-2', '_p', 'x?y'])}${rnd(100000)}${label}` : `"k${rnd(100000)}*${label}"`) : pick(oddKeys);
+        const key = rnd(15)
+          ? rnd(4)
+            ? `${pick(['a', 'search_records', 'grp_*', 'Get.Thing-2', '_p', 'x?y'])}${rnd(100000)}${label}`
+            : `"k${rnd(100000)}*${label}"`
+          : pick(oddKeys);
         out.push(`  ${key}:${rnd(15) ? pick(['', '  # c']) : pick([' ', ' {}'])}`);
         const used = new Set<string>();
         for (let n = 1 + rnd(3); n > 0; n--) {
@@ -242,7 +394,9 @@ describe('policy parse: random simple entries (most read without the YAML librar
           for (let g = 0; g < 5 && used.has(k); g++) k = pick(bodyKeys.slice(0, 4));
           used.add(k);
           const value = good ? pick(goodValues) : pick(oddValues);
-          out.push(`${' '.repeat(!good && rnd(4) === 0 ? body + 1 : body)}${k}:${pick([' ', '  '])}${value}${good ? pick(['', '', ' # c', '  ']) : pick(['', ' # c', '\t'])}`);
+          out.push(
+            `${' '.repeat(!good && rnd(4) === 0 ? body + 1 : body)}${k}:${pick([' ', '  '])}${value}${good ? pick(['', '', ' # c', '  ']) : pick(['', ' # c', '\t'])}`,
+          );
         }
       }
       if (rnd(9) === 0) out.push('hide: [a]');
@@ -271,7 +425,10 @@ describe('policy parse: incremental re-reading', () => {
     const second = parsePolicyDetailed(moved, {}, first);
     assert.equal(second.entries[3]!.record, first.entries[2]!.record);
     assert.equal(second.entries[3]!.index, 3);
-    assert.deepEqual(second.diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character]), [['out-of-range', 9, 23]]);
+    assert.deepEqual(
+      second.diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character]),
+      [['out-of-range', 9, 23]],
+    );
     assert.equal(observable(second), observable(parsePolicyDetailed(moved)));
   });
 
@@ -294,11 +451,17 @@ describe('policy parse: the detailed result', () => {
     const r = parsePolicyDetailed('version: 1\ndefault: deny\ntools:\n  a:\n    action: dny\n  b:\n    action: allow\n');
     assert.equal(r.policy, undefined);
     assert.equal(r.partial?.defaultAction, 'deny');
-    assert.deepEqual(r.partial?.entries.map((e) => [e.key, e.index]), [['b', 1]]);
+    assert.deepEqual(
+      r.partial?.entries.map((e) => [e.key, e.index]),
+      [['b', 1]],
+    );
     const y = parsePolicyDetailed('version: 1\ndefault: "x" y\ntools:\n  a: { action: deny }\n');
     assert.equal(y.yamlOk, false);
     assert.equal(y.partial, undefined);
-    assert.deepEqual(y.top.map((t) => t.key), ['version', 'default', 'tools']);
+    assert.deepEqual(
+      y.top.map((t) => t.key),
+      ['version', 'default', 'tools'],
+    );
   });
 
   it('entries know their lines: key line, end (trailing comments included), last content line', () => {

@@ -30,7 +30,7 @@ describe('starter policy for the language: catalog and live lists', () => {
     assert.deepEqual(parsePolicy(text).diagnostics, []);
   });
 
-  it('from the real server\'s live list (the fixture): zero diagnostics when validated against that list', () => {
+  it("from the real server's live list (the fixture): zero diagnostics when validated against that list", () => {
     const live = fixture.tools as unknown as ToolDefinition[];
     const text = starterPolicyFor(live, 'Odoo');
     assert.ok(text.startsWith('# MCP Guard policy for Odoo.\n'));
@@ -38,7 +38,7 @@ describe('starter policy for the language: catalog and live lists', () => {
     assert.equal(analyzePolicy(text).policy?.entries.length, 43);
   });
 
-  it('from another server\'s live list: classified from annotations, grouped by category, zero diagnostics against that list', () => {
+  it("from another server's live list: classified from annotations, grouped by category, zero diagnostics against that list", () => {
     const text = starterPolicyFor(LIVE);
     assert.deepEqual(policyDiagnostics(text, LIVE), []);
     assert.ok(text.startsWith('# MCP Guard policy for this MCP server.\n'));
@@ -55,7 +55,10 @@ describe('starter policy for the language: catalog and live lists', () => {
         ['cancel_async_task', 'require_approval'],
       ],
     );
-    assert.match(text, /^ {2}# ── Read: look at data, change nothing ──\n {2}echo: {2}# Read · low risk\n {4}action: allow\n {4}reason: "The server marks it read-only \(readOnlyHint\)\."$/m);
+    assert.match(
+      text,
+      /^ {2}# ── Read: look at data, change nothing ──\n {2}echo: {2}# Read · low risk\n {4}action: allow\n {4}reason: "The server marks it read-only \(readOnlyHint\)\."$/m,
+    );
     assert.match(text, /^ {2}delete_everything: {2}# Destructive · high risk\n {4}action: require_approval\n/m);
     // a catalog tool in a live list keeps the catalog's class, whatever its annotations say
     assert.match(text, /^ {2}cancel_async_task: {2}# Destructive · critical risk\n/m);
@@ -67,7 +70,15 @@ describe('starter policy for the language: catalog and live lists', () => {
     assert.equal(starterTools().length, 43);
     assert.deepEqual(
       starterTools(LIVE).map((t) => `${t.name}:${t.category}:${t.risk}`),
-      ['echo:Read:low', 'add:Write:medium', 'longRunningOperation:Write:medium', 'delete_everything:Destructive:high', 'odoo:search:Read:low', 'true:Write:medium', 'cancel_async_task:Destructive:critical'],
+      [
+        'echo:Read:low',
+        'add:Write:medium',
+        'longRunningOperation:Write:medium',
+        'delete_everything:Destructive:high',
+        'odoo:search:Read:low',
+        'true:Write:medium',
+        'cancel_async_task:Destructive:critical',
+      ],
     );
     assert.deepEqual(starterTools([]), []);
   });

@@ -23,7 +23,8 @@ const ERROR_WARNING_INFO = [
   '',
 ].join('\n');
 
-const WARNING_INFO = 'version: 1\ndefault: allow\nrisk: { critical: allow }\ntools:\n  "*": { action: deny }\n  read_record: { action: allow }\n';
+const WARNING_INFO =
+  'version: 1\ndefault: allow\nrisk: { critical: allow }\ntools:\n  "*": { action: deny }\n  read_record: { action: allow }\n';
 
 const CLEAN = 'version: 1\ntools:\n  search_records:\n    action: allow\n    rate_limit: { max: 10, window: 60 }\n';
 
@@ -93,16 +94,31 @@ describe('mcp-guard validate: in process', () => {
       const f = join(dir, 'p.yaml');
       writeFileSync(f, ERROR_WARNING_INFO);
       const out: string[] = [];
-      assert.equal(validateFiles([f], (l) => out.push(l)), 1);
+      assert.equal(
+        validateFiles([f], (l) => out.push(l)),
+        1,
+      );
       assert.deepEqual(
-        out.map((l) => l.slice(f.length + 1).split(':').slice(0, 3).join(':')),
+        out.map((l) =>
+          l
+            .slice(f.length + 1)
+            .split(':')
+            .slice(0, 3)
+            .join(':'),
+        ),
         ['5:3: info', '7:3: warning', '10:13: error'],
       );
       const w = join(dir, 'w.yaml');
       writeFileSync(w, WARNING_INFO);
-      assert.equal(validateFiles([w], () => undefined), 0);
+      assert.equal(
+        validateFiles([w], () => undefined),
+        0,
+      );
       const missing: string[] = [];
-      assert.equal(validateFiles([join(dir, 'nope.yaml')], (l) => missing.push(l)), 1);
+      assert.equal(
+        validateFiles([join(dir, 'nope.yaml')], (l) => missing.push(l)),
+        1,
+      );
       assert.deepEqual(missing, [`${join(dir, 'nope.yaml')}:1:1: error: cannot read the file: it does not exist`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,6 @@ import { BUILT_IN_POLICY, type Policy } from '../../src/guard/policy/model';
 import { parsePolicy } from '../../src/guard/policy/parse';
 import { SPEC_EXAMPLE } from '../support/spec-policy';
 
-
 function policyOf(yaml: string): Policy {
   const r = parsePolicy(yaml);
   assert.ok(r.policy, `policy did not parse: ${JSON.stringify(r.diagnostics)}`);
@@ -16,12 +15,7 @@ function policyOf(yaml: string): Policy {
   return r.policy;
 }
 
-function evalYaml(
-  yaml: string,
-  tool: string,
-  args: Record<string, unknown> = {},
-  annotations?: ToolAnnotations,
-): PolicyVerdict {
+function evalYaml(yaml: string, tool: string, args: Record<string, unknown> = {}, annotations?: ToolAnnotations): PolicyVerdict {
   return evaluatePolicy(new PolicyIndex(policyOf(yaml)), tool, args, classifyTool(tool, annotations));
 }
 
@@ -309,10 +303,7 @@ describe('policy evaluate: risk defaults', () => {
       assert.equal(v.rule, 'default', tool);
     }
     const v = evalYaml(yaml, 'search_records');
-    assert.equal(
-      v.reason,
-      "No entry or risk class decides search_records (Read / low risk), so the policy's default applies.",
-    );
+    assert.equal(v.reason, "No entry or risk class decides search_records (Read / low risk), so the policy's default applies.");
   });
 
   it('medium and low follow default: require_approval', () => {
@@ -391,7 +382,10 @@ tools:
 
   it('falls back to 120 seconds when the file sets none', () => {
     assert.equal(evalYaml('version: 1\n', 'chatter_post').approvalTimeoutSeconds, 120);
-    assert.equal(evalYaml('version: 1\ntools:\n  chatter_post: { action: require_approval }\n', 'chatter_post').approvalTimeoutSeconds, 120);
+    assert.equal(
+      evalYaml('version: 1\ntools:\n  chatter_post: { action: require_approval }\n', 'chatter_post').approvalTimeoutSeconds,
+      120,
+    );
   });
 
   it('fractional timeouts are kept', () => {

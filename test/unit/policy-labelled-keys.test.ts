@@ -24,7 +24,11 @@ tools:
 
 function policyOf(yaml: string): Policy {
   const r = parsePolicy(yaml);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], 'no errors');
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+    'no errors',
+  );
   assert.ok(r.policy);
   return r.policy;
 }
@@ -48,7 +52,22 @@ describe('policy labelled keys: splitToolKey', () => {
   });
 
   it('whitespace without that form, a blank or nested label, or parentheses in the pattern: no key', () => {
-    for (const key of ['', 'a b', 'a (b', 'a b)', 'a ()', 'a ( )', 'a (b) c', 'a ((b))', 'a (b(c))', 'f(x) (y)', ' a (b)', 'a (b) ', 'a(b) (c)', '(a) (b)']) {
+    for (const key of [
+      '',
+      'a b',
+      'a (b',
+      'a b)',
+      'a ()',
+      'a ( )',
+      'a (b) c',
+      'a ((b))',
+      'a (b(c))',
+      'f(x) (y)',
+      ' a (b)',
+      'a (b) ',
+      'a(b) (c)',
+      '(a) (b)',
+    ]) {
       assert.equal(splitToolKey(key), undefined, JSON.stringify(key));
     }
   });
@@ -67,8 +86,14 @@ describe('policy labelled keys: parsing', () => {
     ]);
     assert.equal('label' in p.entries[0]!, false, 'no label field on an unlabelled entry');
     assert.equal(p.entries[1]!.reason, 'Deleting records through execute_method is not allowed');
-    assert.deepEqual(p.entries[1]!.when.map((c) => [c.path, c.op, c.value]), [['args.method', 'eq', 'unlink']]);
-    assert.deepEqual(p.entries.map((e) => e.index), [0, 1]);
+    assert.deepEqual(
+      p.entries[1]!.when.map((c) => [c.path, c.op, c.value]),
+      [['args.method', 'eq', 'unlink']],
+    );
+    assert.deepEqual(
+      p.entries.map((e) => e.index),
+      [0, 1],
+    );
   });
 
   it('quoted keys, globs, several spaces, symbols in the label; a label never makes a glob', () => {
@@ -110,7 +135,8 @@ describe('policy labelled keys: parsing', () => {
       {
         severity: 'error',
         code: 'bad-key',
-        message: 'Invalid key "execute method": a key under tools is a tool name or glob, optionally followed by a label in parentheses, e.g. "execute_method (no unlink)"',
+        message:
+          'Invalid key "execute method": a key under tools is a tool name or glob, optionally followed by a label in parentheses, e.g. "execute_method (no unlink)"',
         range: { start: { line: 4, character: 2 }, end: { line: 4, character: 16 } },
       },
     ]);
@@ -131,7 +157,10 @@ describe('policy labelled keys: parsing', () => {
     policyOf('version: 1\ntools:\n  a: { action: deny }\n  a (x): { action: deny }\n  a (y): { action: deny }\n');
     const dup = parsePolicy('version: 1\ntools:\n  a (x): { action: deny }\n  a (x): { action: allow }\n');
     assert.equal(dup.policy, undefined);
-    assert.deepEqual(dup.diagnostics.map((d) => [d.code, d.range.start.line]), [['yaml-syntax', 3]]);
+    assert.deepEqual(
+      dup.diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['yaml-syntax', 3]],
+    );
   });
 
   it('keys under resources have no labels: a resource key with spaces is one literal URI glob', () => {
@@ -162,11 +191,14 @@ describe('policy labelled keys: parsing', () => {
       );
     }
     const r = parsePolicyDetailed(texts[1]!);
-    assert.deepEqual(r.entries.map((u) => [u.record.key, u.record.pattern, u.record.label]), [
-      ['a (x)', 'a', 'x'],
-      ['b* (q r)', 'b*', 'q r'],
-      ['c  (d)', 'c', 'd'],
-    ]);
+    assert.deepEqual(
+      r.entries.map((u) => [u.record.key, u.record.pattern, u.record.label]),
+      [
+        ['a (x)', 'a', 'x'],
+        ['b* (q r)', 'b*', 'q r'],
+        ['c  (d)', 'c', 'd'],
+      ],
+    );
   });
 });
 
@@ -179,17 +211,25 @@ describe('policy labelled keys: evaluation, explanation and rate limits', () => 
     assert.equal(unlink.action, 'deny');
     assert.equal(unlink.rule, 'tools.execute_method (no unlink)');
     assert.equal(unlink.reason, 'Deleting records through execute_method is not allowed');
-    assert.deepEqual(unlink.applicable.map((e) => e.key), ['execute_method', 'execute_method (no unlink)']);
+    assert.deepEqual(
+      unlink.applicable.map((e) => e.key),
+      ['execute_method', 'execute_method (no unlink)'],
+    );
     const write = evaluatePolicy(index, 'execute_method', { model: 'res.partner', method: 'write' }, cls);
     assert.equal(write.action, 'require_approval');
     assert.equal(write.rule, 'tools.execute_method');
-    assert.deepEqual(write.applicable.map((e) => e.key), ['execute_method']);
+    assert.deepEqual(
+      write.applicable.map((e) => e.key),
+      ['execute_method'],
+    );
     // A labelled entry never matches its label or whole key as a tool name.
     assert.deepEqual(index.entriesFor('execute_method (no unlink)'), []);
   });
 
   it('the labelled entry first in the file still loses to a stricter unlabelled one', () => {
-    const index = new PolicyIndex(policyOf('version: 1\ntools:\n  execute_method (ask):\n    action: require_approval\n  execute_method:\n    action: deny\n'));
+    const index = new PolicyIndex(
+      policyOf('version: 1\ntools:\n  execute_method (ask):\n    action: require_approval\n  execute_method:\n    action: deny\n'),
+    );
     const v = evaluatePolicy(index, 'execute_method', {}, cls);
     assert.equal(v.action, 'deny');
     assert.equal(v.rule, 'tools.execute_method');
@@ -199,10 +239,19 @@ describe('policy labelled keys: evaluation, explanation and rate limits', () => 
     const index = new PolicyIndex(policyOf(README_EXAMPLE));
     const denied = explainCall(index, 'execute_method', { method: 'unlink' }, cls);
     assert.equal(denied.rule, 'tools.execute_method (no unlink)');
-    assert.equal(shortExplanation(denied), 'deny by tools.execute_method (no unlink) (entries: execute_method, execute_method (no unlink))');
+    assert.equal(
+      shortExplanation(denied),
+      'deny by tools.execute_method (no unlink) (entries: execute_method, execute_method (no unlink))',
+    );
     const asked = explainCall(index, 'execute_method', { method: 'write' }, cls);
-    assert.deepEqual(asked.notMatched.map((n) => [n.entry.key, n.failed.actual]), [['execute_method (no unlink)', 'write']]);
-    assert.match(formatExplanation(asked), /\n {2}tools\.execute_method \(no unlink\): args\.method eq "unlink" does not hold \(got "write"\)/);
+    assert.deepEqual(
+      asked.notMatched.map((n) => [n.entry.key, n.failed.actual]),
+      [['execute_method (no unlink)', 'write']],
+    );
+    assert.match(
+      formatExplanation(asked),
+      /\n {2}tools\.execute_method \(no unlink\): args\.method eq "unlink" does not hold \(got "write"\)/,
+    );
   });
 
   it('every applicable rate limit counts, each labelled entry with its own budget named by its whole key', () => {
@@ -211,13 +260,18 @@ describe('policy labelled keys: evaluation, explanation and rate limits', () => 
     const state = {
       kind: 'valid' as const,
       index: new PolicyIndex(
-        policyOf('version: 1\ntools:\n  search_records:\n    rate_limit: { max: 3, window: 60 }\n  search_records (burst):\n    rate_limit: { max: 1, window: 10 }\n'),
+        policyOf(
+          'version: 1\ntools:\n  search_records:\n    rate_limit: { max: 3, window: 60 }\n  search_records (burst):\n    rate_limit: { max: 1, window: 10 }\n',
+        ),
       ),
     };
     const call = { tool: 'search_records', args: {}, classification: classifyTool('search_records') };
     const first = decide(state, 'enforce', call, limiter);
     assert.equal(first.kind, 'allow');
-    assert.deepEqual(first.kind === 'allow' ? first.limits.map((l) => l.key) : [], ['tools.search_records', 'tools.search_records (burst)']);
+    assert.deepEqual(first.kind === 'allow' ? first.limits.map((l) => l.key) : [], [
+      'tools.search_records',
+      'tools.search_records (burst)',
+    ]);
     assert.ok(limiter.tryConsume(first.kind === 'allow' ? first.limits : []).ok);
     const second = decide(state, 'enforce', call, limiter);
     assert.equal(second.kind, 'rate_limited');

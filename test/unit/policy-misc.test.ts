@@ -120,7 +120,21 @@ describe('formatArgumentsForDisplay', () => {
   });
 
   it('isSecretName and redactSecrets', () => {
-    for (const name of ['password', 'PASSWORD', 'passwd', 'odoo_password', 'pass', 'secret', 'client_secret', 'token', 'apiKey', 'api-key', 'private_key', 'session_id', 'credentials']) {
+    for (const name of [
+      'password',
+      'PASSWORD',
+      'passwd',
+      'odoo_password',
+      'pass',
+      'secret',
+      'client_secret',
+      'token',
+      'apiKey',
+      'api-key',
+      'private_key',
+      'session_id',
+      'credentials',
+    ]) {
       assert.equal(isSecretName(name), true, name);
     }
     for (const name of ['model', 'login', 'ids', 'domain', 'fields', 'name']) {

@@ -287,7 +287,8 @@ describe('policy parse: errors with code, message and range', () => {
     const r = expectOne('version: 1\nzzzzzzzz: 1\n', {
       severity: 'error',
       code: 'unknown-key',
-      message: 'Unknown key "zzzzzzzz" at the top level; expected "version", "default", "risk", "hide", "tools", "resources", "approval_timeout" or "tests"',
+      message:
+        'Unknown key "zzzzzzzz" at the top level; expected "version", "default", "risk", "hide", "tools", "resources", "approval_timeout" or "tests"',
       line: 1,
       character: 0,
     });
@@ -699,7 +700,8 @@ describe('policy parse: errors with code, message and range', () => {
       expectOne(conditionFile(`{ path: args.x, op: contains, value: ${written} }`), {
         severity: 'error',
         code: 'empty-value',
-        message: '`value` is null: contains would compare with null, which is almost never meant; to test that the argument is absent use `op: exists, value: false`, and to match an argument that is JSON null use `op: in, value: [null]`',
+        message:
+          '`value` is null: contains would compare with null, which is almost never meant; to test that the argument is absent use `op: exists, value: false`, and to match an argument that is JSON null use `op: in, value: [null]`',
         line: 5,
         character: 45,
       });
@@ -731,7 +733,10 @@ describe('policy parse: errors with code, message and range', () => {
 
   it('a regex that needs backtracking is refused at the value, saying why', () => {
     const cases: [string, string][] = [
-      ['^(?=.*admin)', 'regex uses a lookahead `(?=`, which MCP Guard does not support: conditions are matched in linear time (RE2 syntax); rewrite without it'],
+      [
+        '^(?=.*admin)',
+        'regex uses a lookahead `(?=`, which MCP Guard does not support: conditions are matched in linear time (RE2 syntax); rewrite without it',
+      ],
       ['(?<!x)y', 'regex uses a negative lookbehind `(?<!`'],
       ['(a)\\\\1', 'regex uses the backreference `\\1`'],
       ['a{5000}', 'regex uses the repeat count `{5000}`'],
@@ -763,7 +768,8 @@ describe('policy parse: errors with code, message and range', () => {
     const r = expectOne('version: 1\ntools:\n  Cancel_Async_Task:\n    action: deny\n', {
       severity: 'error',
       code: 'tool-name-case',
-      message: 'Unknown tool "Cancel_Async_Task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for Cancel_Async_Task never applies',
+      message:
+        'Unknown tool "Cancel_Async_Task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for Cancel_Async_Task never applies',
       line: 2,
       character: 2,
       suggestion: 'cancel_async_task',
@@ -774,11 +780,16 @@ describe('policy parse: errors with code, message and range', () => {
   });
 
   it('a labelled tool key: only its name is compared, and the error covers only the name', () => {
-    for (const [key, start] of [['CANCEL_async_task (no cancel)', 2], ['"CANCEL_async_task (no cancel)"', 3], ["'CANCEL_async_task (no cancel)'", 3]] as const) {
+    for (const [key, start] of [
+      ['CANCEL_async_task (no cancel)', 2],
+      ['"CANCEL_async_task (no cancel)"', 3],
+      ["'CANCEL_async_task (no cancel)'", 3],
+    ] as const) {
       const r = expectOne(`version: 1\ntools:\n  ${key}:\n    action: deny\n`, {
         severity: 'error',
         code: 'tool-name-case',
-        message: 'Unknown tool "CANCEL_async_task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for CANCEL_async_task (no cancel) never applies',
+        message:
+          'Unknown tool "CANCEL_async_task": tool names are case-sensitive, and the tool is "cancel_async_task"; as written, the entry for CANCEL_async_task (no cancel) never applies',
         line: 2,
         character: start,
         suggestion: 'cancel_async_task',
@@ -796,7 +807,8 @@ describe('policy parse: errors with code, message and range', () => {
     expectOne('version: 1\nhide: [search_records, Read_Field_To_File, "odoo://Search_Records"]\n', {
       severity: 'error',
       code: 'tool-name-case',
-      message: 'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it',
+      message:
+        'Unknown tool "Read_Field_To_File" in hide: tool names are case-sensitive, and the tool is "read_field_to_file"; as written, hide does not remove it',
       line: 1,
       character: 23,
       suggestion: 'read_field_to_file',
@@ -933,7 +945,11 @@ describe('policy parse: never throws on odd input', () => {
     const names = 'abcdefghi';
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < names.length; i++) {
-      lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]`);
+      lines.push(
+        `${names[i]}: &${names[i]} [${Array(9)
+          .fill(`*${names[i - 1]}`)
+          .join(', ')}]`,
+      );
     }
     return lines.join('\n') + '\n';
   }
@@ -970,7 +986,10 @@ describe('policy parse: never throws on odd input', () => {
   it('a merge key with an alias is refused as an alias', () => {
     const r = noThrow('version: 1\ntools:\n  a: &e { action: deny }\n  b:\n    <<: *e\n');
     assert.equal(r.policy, undefined);
-    assert.deepEqual(r.diagnostics.map((d) => d.code), ['alias']);
+    assert.deepEqual(
+      r.diagnostics.map((d) => d.code),
+      ['alias'],
+    );
   });
 
   it('an alias bomb is refused without being expanded', () => {

@@ -80,7 +80,9 @@ describe('policy resources: parse', () => {
   });
 
   it('reports when under resources as an error with a clear message', () => {
-    const r = parsePolicy('version: 1\nresources:\n  "odoo://record/*":\n    action: deny\n    when:\n      - { path: args.x, op: exists }\n');
+    const r = parsePolicy(
+      'version: 1\nresources:\n  "odoo://record/*":\n    action: deny\n    when:\n      - { path: args.x, op: exists }\n',
+    );
     assert.equal(r.policy, undefined);
     assert.equal(r.diagnostics.length, 1);
     const d = r.diagnostics[0]!;
@@ -91,7 +93,10 @@ describe('policy resources: parse', () => {
 
   it('reports unknown keys (with did you mean), bad actions, bad rate limits, wrong types and bad keys', () => {
     assert.deepEqual(codes('version: 1\nresources:\n  odoo://models:\n    acton: deny\n'), ['error:unknown-key']);
-    assert.match(parsePolicy('version: 1\nresources:\n  odoo://models:\n    acton: deny\n').diagnostics[0]!.message, /did you mean "action"/);
+    assert.match(
+      parsePolicy('version: 1\nresources:\n  odoo://models:\n    acton: deny\n').diagnostics[0]!.message,
+      /did you mean "action"/,
+    );
     assert.deepEqual(codes('version: 1\nresources:\n  odoo://models: { action: block }\n'), ['error:bad-action']);
     assert.deepEqual(codes('version: 1\nresources:\n  odoo://models: { rate_limit: { max: 0, window: 60 } }\n'), ['error:out-of-range']);
     assert.deepEqual(codes('version: 1\nresources: [odoo://models]\n'), ['error:wrong-type']);
@@ -189,7 +194,10 @@ describe('policy resources: decideResource', () => {
       const d = decideResource(s, 'enforce', 'odoo://search/x/y', l);
       assert.equal(d.kind, 'allow');
       if (d.kind === 'allow') {
-        assert.deepEqual(d.limits.map((x) => x.key), ['resources.odoo://search/*']);
+        assert.deepEqual(
+          d.limits.map((x) => x.key),
+          ['resources.odoo://search/*'],
+        );
         l.tryConsume(d.limits);
       }
     }

@@ -26,7 +26,10 @@ const PARSE_DIR = join(ROOT, 'src', 'guard', 'policy', 'parse');
 
 /** The validator's source: parse.ts and its parts in parse/. */
 function parserSource(): string {
-  const parts = readdirSync(PARSE_DIR).filter((f) => f.endsWith('.ts')).sort().map((f) => join(PARSE_DIR, f));
+  const parts = readdirSync(PARSE_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(PARSE_DIR, f));
   return [PARSE_TS, ...parts].map((f) => readFileSync(f, 'utf8')).join('\n');
 }
 
@@ -46,7 +49,15 @@ const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as JsonSchema;
  */
 function compileSchema(): ValidateFunction {
   // strictRequired stays off: `required: [value]` in an else branch names a property defined beside the if/then.
-  const ajv = new Ajv({ allErrors: true, strictSchema: true, strictNumbers: true, strictTypes: true, strictTuples: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    strictSchema: true,
+    strictNumbers: true,
+    strictTypes: true,
+    strictTuples: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+  });
   ajv.addVocabulary(['markdownDescription', 'enumDescriptions', 'markdownEnumDescriptions', 'defaultSnippets', 'patternErrorMessage']);
   ajv.addFormat('regex', {
     type: 'string',
@@ -72,7 +83,11 @@ function loadCorpus(kind: 'valid' | 'invalid'): Case[] {
     .sort()
     .map((f) => {
       const text = readFileSync(join(dir, f), 'utf8');
-      const expect = /^# expect: (.+)$/m.exec(text)?.[1]!.split(',').map((s) => s.trim()) ?? [];
+      const expect =
+        /^# expect: (.+)$/m
+          .exec(text)?.[1]!
+          .split(',')
+          .map((s) => s.trim()) ?? [];
       const ex = /^# schema: (valid|invalid): (.+)$/m.exec(text);
       // A file with no text at all cannot say what it expects.
       const expected = text === '' && kind === 'invalid' ? ['empty-policy'] : expect;
@@ -115,8 +130,16 @@ function lineStarts(text: string): number[] {
  * deepest node found.
  */
 function errorSpan(doc: Document, text: string, e: ErrorObject): [number, number] {
-  const segments = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const extra = (e.params as { additionalProperty?: string; propertyName?: string }).additionalProperty ?? (e.params as { propertyName?: string }).propertyName;
+  const segments =
+    e.instancePath === ''
+      ? []
+      : e.instancePath
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const extra =
+    (e.params as { additionalProperty?: string; propertyName?: string }).additionalProperty ??
+    (e.params as { propertyName?: string }).propertyName;
   if (extra !== undefined) segments.push(extra);
   let node = doc.contents as Node | null;
   let span: [number, number] = node?.range ? [node.range[0], node.range[2]] : [0, text.length];
@@ -174,7 +197,11 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
     sameKeys(defs.rate_limit!.required, RATE_LIMIT_KEYS, 'rate_limit required keys');
     sameKeys(Object.keys(defs.condition!.properties), CONDITION_KEYS, 'condition keys');
     sameKeys(defs.condition!.required, ['path', 'op'], 'condition required keys');
-    for (const [name, s] of [['entry', defs.entry], ['rate_limit', defs.rate_limit], ['condition', defs.condition]] as const) {
+    for (const [name, s] of [
+      ['entry', defs.entry],
+      ['rate_limit', defs.rate_limit],
+      ['condition', defs.condition],
+    ] as const) {
       assert.equal(s!.additionalProperties, false, `${name} allows no other keys`);
     }
   });
@@ -207,14 +234,15 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
     for (const branch of defs.condition!.allOf as JsonSchema[]) {
       const cond = branch.if?.properties?.op;
       const ops: string[] = cond?.const !== undefined ? [cond.const] : (cond?.enum ?? []);
-      for (const o of ops) assert.ok((CONDITION_OPS as readonly string[]).includes(o), `if/then on an op the validator does not know: ${o}`);
+      for (const o of ops)
+        assert.ok((CONDITION_OPS as readonly string[]).includes(o), `if/then on an op the validator does not know: ${o}`);
       if (branch.then?.properties?.value) ops.forEach((o) => constrained.add(o));
     }
     // Every op has a rule for its value (eq and neq: anything but null).
     sameKeys(constrained, CONDITION_OPS, 'ops with a value rule');
   });
 
-  it('uses the validator\'s own pattern for path', () => {
+  it("uses the validator's own pattern for path", () => {
     const source = parserSource();
     const literal = /const PATH_PATTERN = \/(.+)\/;/.exec(source)?.[1];
     assert.ok(literal, 'PATH_PATTERN found in parse.ts');
@@ -223,7 +251,30 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
 
   it('allows the keys under tools that the validator allows: a name or glob, optionally with a label (splitToolKey)', () => {
     const pattern = new RegExp(schema.properties.tools.propertyNames.pattern, 'u');
-    const keys = ['a', 'execute_method', 'write_*', 'foo(bar)', '123', 'execute_method (no unlink)', 'a   (b c)', 'a\t(x)', 'a ( x )', 'a (x: #1)', 'a b', 'a (b', 'a ()', 'a ( )', 'a (b) c', 'a ((b))', 'f(x) (y)', ' a', 'a ', ' a (b)', 'a (b) ', ''];
+    const keys = [
+      'a',
+      'execute_method',
+      'write_*',
+      'foo(bar)',
+      '123',
+      'execute_method (no unlink)',
+      'a   (b c)',
+      'a\t(x)',
+      'a ( x )',
+      'a (x: #1)',
+      'a b',
+      'a (b',
+      'a ()',
+      'a ( )',
+      'a (b) c',
+      'a ((b))',
+      'f(x) (y)',
+      ' a',
+      'a ',
+      ' a (b)',
+      'a (b) ',
+      '',
+    ];
     for (const key of keys) assert.equal(pattern.test(key), splitToolKey(key) !== undefined, JSON.stringify(key));
     assert.equal(typeof schema.properties.tools.propertyNames.patternErrorMessage, 'string');
   });
@@ -267,18 +318,27 @@ describe('policy JSON Schema and the validator agree on the corpus', () => {
   for (const c of valid) {
     it(`${c.name}: valid for both${c.exception ? ' (exception: the schema refuses it)' : ''}`, () => {
       const errors = parsePolicy(c.text).diagnostics.filter((d) => d.severity === 'error');
-      assert.deepEqual(errors.map((d) => `${d.code}: ${d.message}`), [], 'validator errors');
+      assert.deepEqual(
+        errors.map((d) => `${d.code}: ${d.message}`),
+        [],
+        'validator errors',
+      );
       const v = schemaVerdict(validate, c.text);
       assert.equal(v.yamlError, undefined, 'YAML parses');
       if (c.exception) assert.equal(v.valid, c.exception.schemaValid, `stale exception: ${c.exception.reason}`);
-      else assert.deepEqual(v.errors.map((e) => `${e.instancePath} ${e.message}`), [], 'schema errors');
+      else
+        assert.deepEqual(
+          v.errors.map((e) => `${e.instancePath} ${e.message}`),
+          [],
+          'schema errors',
+        );
     });
   }
 
   for (const c of invalid) {
     it(`${c.name}: invalid for both (${c.expect.join(', ')})${c.exception ? ', exception: the schema accepts it' : ''}`, () => {
       const errors = parsePolicy(c.text).diagnostics.filter((d) => d.severity === 'error');
-      assert.deepEqual([...new Set(errors.map((d) => d.code))].sort(), [...c.expect].sort(), 'the validator\'s error codes');
+      assert.deepEqual([...new Set(errors.map((d) => d.code))].sort(), [...c.expect].sort(), "the validator's error codes");
       const v = schemaVerdict(validate, c.text);
       if (c.exception) {
         assert.equal(v.valid, c.exception.schemaValid, `stale exception: ${c.exception.reason}`);
@@ -303,9 +363,15 @@ describe('policy JSON Schema and the validator agree on the corpus', () => {
   it('the starter policy written for new users is valid for both', () => {
     const tools: StarterTool[] = Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e }));
     const text = starterPolicy('the Odoo MCP server', tools);
-    assert.deepEqual(parsePolicy(text).diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      parsePolicy(text).diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     const v = schemaVerdict(validate, text);
-    assert.deepEqual(v.errors.map((e) => `${e.instancePath} ${e.message}`), []);
+    assert.deepEqual(
+      v.errors.map((e) => `${e.instancePath} ${e.message}`),
+      [],
+    );
     assert.ok(v.valid);
   });
 });

@@ -6,7 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyTool } from '../../src/guard/catalog/classify';
-import { analyzePolicy, policyDiagnostics, policyHover, policyTestLens, policyTestResults, starterPolicyFor } from '../../src/guard/language';
+import {
+  analyzePolicy,
+  policyDiagnostics,
+  policyHover,
+  policyTestLens,
+  policyTestResults,
+  starterPolicyFor,
+} from '../../src/guard/language';
 import { PolicyIndex, evaluatePolicy } from '../../src/guard/policy/evaluate';
 import { parsePolicy, parsePolicyDetailed } from '../../src/guard/policy/parse';
 import { policyFromText } from '../../src/guard/io/policy-source';
@@ -73,17 +80,24 @@ describe('policy tests: the tests: section', () => {
     assert.deepEqual(zero.policy!.tests![0]!.range, r(2, 2, 3, 14));
   });
 
-  it('leaves the guard\'s decisions unchanged', () => {
+  it("leaves the guard's decisions unchanged", () => {
     const without = new PolicyIndex(parsePolicy(POLICY.slice(0, POLICY.indexOf('tests:'))).policy!);
     const withTests = new PolicyIndex(parsePolicy(POLICY).policy!);
-    for (const [tool, args] of [['execute_method', { model: 'res.partner' }], ['execute_method', {}], ['search_records', {}], ['cancel_async_task', {}], ['list_models', {}]] as const) {
+    for (const [tool, args] of [
+      ['execute_method', { model: 'res.partner' }],
+      ['execute_method', {}],
+      ['search_records', {}],
+      ['cancel_async_task', {}],
+      ['list_models', {}],
+    ] as const) {
       const a = evaluatePolicy(without, tool, args, classifyTool(tool));
       const b = evaluatePolicy(withTests, tool, args, classifyTool(tool));
       assert.deepEqual([a.action, a.rule], [b.action, b.rule], tool);
     }
   });
 
-  const errors = (text: string) => parsePolicy(text).diagnostics.map((d) => [d.code, d.message, d.range.start.line, d.range.start.character]);
+  const errors = (text: string) =>
+    parsePolicy(text).diagnostics.map((d) => [d.code, d.message, d.range.start.line, d.range.start.character]);
 
   it('reports an unknown key with did-you-mean, a wrong call, args or expect, a bad mode and missing keys, at their place', () => {
     assert.deepEqual(errors('version: 1\ntests:\n  - call: search_records\n    expct: allow\n'), [
@@ -91,17 +105,38 @@ describe('policy tests: the tests: section', () => {
       ['missing-key', 'A test needs expect: allow, deny or require_approval', 2, 4],
     ]);
     assert.equal(parsePolicy('version: 1\ntests:\n  - call: search_records\n    expct: allow\n').diagnostics[0]!.suggestion, 'expect');
-    assert.deepEqual(errors('version: 1\ntests:\n  - { call: 42, expect: allow }\n'), [['wrong-type', 'call (the tool name) must be a non-empty text, not the number 42', 2, 12]]);
-    assert.deepEqual(errors('version: 1\ntests:\n  - { call: "  ", expect: allow }\n'), [['wrong-type', 'call (the tool name) must be a non-empty text, not the text "  "', 2, 12]]);
-    assert.deepEqual(errors('version: 1\ntests:\n  - { call: x, args: [1], expect: allow }\n').map((e) => [e[0], e[2], e[3]]), [['wrong-type', 2, 21]]);
+    assert.deepEqual(errors('version: 1\ntests:\n  - { call: 42, expect: allow }\n'), [
+      ['wrong-type', 'call (the tool name) must be a non-empty text, not the number 42', 2, 12],
+    ]);
+    assert.deepEqual(errors('version: 1\ntests:\n  - { call: "  ", expect: allow }\n'), [
+      ['wrong-type', 'call (the tool name) must be a non-empty text, not the text "  "', 2, 12],
+    ]);
+    assert.deepEqual(
+      errors('version: 1\ntests:\n  - { call: x, args: [1], expect: allow }\n').map((e) => [e[0], e[2], e[3]]),
+      [['wrong-type', 2, 21]],
+    );
     assert.deepEqual(errors('version: 1\ntests:\n  - { call: x, expect: alow }\n'), [
       ['bad-action', 'expect must be "allow", "deny" or "require_approval", not the text "alow"; did you mean "allow"?', 2, 23],
     ]);
-    assert.deepEqual(errors('version: 1\ntests:\n  - { call: x, expect: allow, mode: monitor }\n'), [['bad-mode', 'mode must be "enforce" or "lockdown", not the text "monitor"', 2, 36]]);
-    assert.deepEqual(errors('version: 1\ntests:\n  - { args: {}, expect: allow }\n'), [['missing-key', 'A test needs call: the name of the tool it calls', 2, 4]]);
-    assert.deepEqual(errors('version: 1\ntests:\n  call: x\n').map((e) => [e[0], e[2]]), [['wrong-type', 2]]);
-    assert.deepEqual(errors('version: 1\ntests:\n  - x\n').map((e) => e[0]), ['wrong-type']);
-    assert.equal(parsePolicy('version: 1\ntests:\n  - { call: x, expect: alow }\n').policy, undefined, 'an invalid test makes the file invalid');
+    assert.deepEqual(errors('version: 1\ntests:\n  - { call: x, expect: allow, mode: monitor }\n'), [
+      ['bad-mode', 'mode must be "enforce" or "lockdown", not the text "monitor"', 2, 36],
+    ]);
+    assert.deepEqual(errors('version: 1\ntests:\n  - { args: {}, expect: allow }\n'), [
+      ['missing-key', 'A test needs call: the name of the tool it calls', 2, 4],
+    ]);
+    assert.deepEqual(
+      errors('version: 1\ntests:\n  call: x\n').map((e) => [e[0], e[2]]),
+      [['wrong-type', 2]],
+    );
+    assert.deepEqual(
+      errors('version: 1\ntests:\n  - x\n').map((e) => e[0]),
+      ['wrong-type'],
+    );
+    assert.equal(
+      parsePolicy('version: 1\ntests:\n  - { call: x, expect: alow }\n').policy,
+      undefined,
+      'an invalid test makes the file invalid',
+    );
   });
 });
 
@@ -112,7 +147,10 @@ describe('policy tests: a mistake in tests: does not stop the guard', () => {
     for (const strategy of ['auto', 'whole'] as const) {
       const p = parsePolicy(broken, { strategy });
       assert.equal(p.policy, undefined);
-      assert.ok(p.diagnostics.some((d) => d.severity === 'error' && d.range.start.line === 6), JSON.stringify(p.diagnostics));
+      assert.ok(
+        p.diagnostics.some((d) => d.severity === 'error' && d.range.start.line === 6),
+        JSON.stringify(p.diagnostics),
+      );
     }
   });
 
@@ -125,7 +163,8 @@ describe('policy tests: a mistake in tests: does not stop the guard', () => {
     }
     const load = policyFromText('p.yaml', broken);
     assert.equal(load.state.kind, 'valid');
-    if (load.state.kind === 'valid') assert.equal(evaluatePolicy(load.state.index, 'cancel_async_task', {}, classifyTool('cancel_async_task')).action, 'deny');
+    if (load.state.kind === 'valid')
+      assert.equal(evaluatePolicy(load.state.index, 'cancel_async_task', {}, classifyTool('cancel_async_task')).action, 'deny');
   });
 
   it('still fails closed on a YAML syntax error inside tests:', () => {
@@ -162,7 +201,10 @@ describe('policy tests: runPolicyTests', () => {
     const [locked] = runPolicyTests(policy, { tests: [t] });
     assert.equal(locked!.actual, 'deny');
     assert.equal(locked!.explanation.rule, 'mode.lockdown');
-    const [unlocked] = runPolicyTests(policy, { tests: [{ ...t, mode: 'enforce' }], classify: () => ({ category: 'Read', risk: 'low', reason: 'test', source: 'catalog' }) as never });
+    const [unlocked] = runPolicyTests(policy, {
+      tests: [{ ...t, mode: 'enforce' }],
+      classify: () => ({ category: 'Read', risk: 'low', reason: 'test', source: 'catalog' }) as never,
+    });
     assert.equal(unlocked!.actual, 'allow');
     assert.deepEqual(runPolicyTests(parsePolicy('version: 1\n').policy!), []);
   });
@@ -198,7 +240,10 @@ describe('policy tests in the editor', () => {
       },
     ]);
     const unknown = policyDiagnostics('version: 1\ntests:\n  - { call: serch_records, expect: allow }\n');
-    assert.deepEqual(unknown.map((d) => [d.severity, d.code, d.range, d.suggestion]), [['warning', 'unknown-tool', r(2, 12, 2, 25), 'search_records']]);
+    assert.deepEqual(
+      unknown.map((d) => [d.severity, d.code, d.range, d.suggestion]),
+      [['warning', 'unknown-tool', r(2, 12, 2, 25), 'search_records']],
+    );
     assert.match(unknown[0]!.message, /^Unknown tool "serch_records": not in the catalog .*; did you mean "search_records"\?$/);
   });
 
@@ -210,9 +255,15 @@ describe('policy tests in the editor', () => {
     assert.equal(lens.failed, 1);
     const fixed = POLICY.replace('    expect: allow', '    expect: deny');
     assert.equal(policyTestLens(fixed)!.title, '4 tests pass');
-    assert.deepEqual(policyDiagnostics(fixed).filter((d) => d.code === 'test-failed'), []);
+    assert.deepEqual(
+      policyDiagnostics(fixed).filter((d) => d.code === 'test-failed'),
+      [],
+    );
     assert.equal(policyTestLens('version: 1\n'), undefined);
-    assert.equal(policyTestLens('version: 1\ndefault: alow\ntests:\n  - { call: x, expect: allow }\n')!.title, 'Tests not run: the policy has errors');
+    assert.equal(
+      policyTestLens('version: 1\ndefault: alow\ntests:\n  - { call: x, expect: allow }\n')!.title,
+      'Tests not run: the policy has errors',
+    );
     assert.equal(policyTestResults('version: 1\ndefault: alow\ntests: []\n'), undefined);
   });
 
@@ -256,7 +307,10 @@ describe('policy tests: the starter policy ships with tests that pass', () => {
     const run = runPolicyTestsOnText(text);
     assert.ok(run.results && run.results.length >= 1, text);
     for (const x of run.results) assert.ok(x.passed, `${x.call}: ${x.full}`);
-    assert.ok(run.results.some((x) => x.call === 'drop_db'), text);
+    assert.ok(
+      run.results.some((x) => x.call === 'drop_db'),
+      text,
+    );
   });
 });
 
@@ -295,7 +349,13 @@ describe('mcp-guard test (the built CLI)', function () {
     const file = join(dir, 'fail.yaml');
     const out = run(file);
     assert.equal(out.status, 1);
-    assert.match(out.stdout, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:19:5: FAIL: call cancel_async_task \\{\\} → deny \\(expected allow\\)\\n    Decision: deny\\n    Tool: cancel_async_task`, 'm'));
+    assert.match(
+      out.stdout,
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:19:5: FAIL: call cancel_async_task \\{\\} → deny \\(expected allow\\)\\n    Decision: deny\\n    Tool: cancel_async_task`,
+        'm',
+      ),
+    );
     assert.match(out.stdout, /^ {4}Decided by: risk\.critical \(built-in\)/m);
     assert.match(out.stdout, /\n4 tests, 3 passed, 1 failed\n$/);
   });

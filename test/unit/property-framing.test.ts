@@ -12,7 +12,11 @@ import { ProxyHarness, type FakeTool } from '../support/proxy-harness';
 describe('property: what any upstream line reader sees is what the guard decided', function () {
   this.timeout(60_000);
 
-  const TOOLS: FakeTool[] = [{ name: 'read_a', annotations: { readOnlyHint: true } }, { name: 'write_a' }, { name: 'danger', annotations: { destructiveHint: true } }];
+  const TOOLS: FakeTool[] = [
+    { name: 'read_a', annotations: { readOnlyHint: true } },
+    { name: 'write_a' },
+    { name: 'danger', annotations: { destructiveHint: true } },
+  ];
   const POLICY = 'version: 1\ntools:\n  write_a: { action: deny }\n  danger: { action: deny }\n';
 
   const universal = (text: string) => text.split(/\r\n|\r|\n/);
@@ -20,30 +24,62 @@ describe('property: what any upstream line reader sees is what the guard decided
   const lf = (text: string) => text.split('\n');
 
   const smuggled = fc
-    .record({ id: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom('s', 'init')), name: fc.constantFrom('danger', 'write_a', 'read_a') })
+    .record({
+      id: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom('s', 'init')),
+      name: fc.constantFrom('danger', 'write_a', 'read_a'),
+    })
     .map(({ id, name }) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { x: 1 } } }));
   const terminator = fc.constantFrom('\r', '\r\n', '\u2028', '\u2029', '\u0085', '\v', '\f', '\x1c', '\x1e');
   // Something to place where JSON allows whitespace (only \r of these is JSON whitespace; the rest make the line invalid).
-  const filler = fc.oneof(fc.constant(''), terminator, fc.tuple(terminator, smuggled, terminator).map((p) => p.join('')));
-  const text = fc.oneof(fc.string({ maxLength: 6 }), fc.tuple(fc.string({ maxLength: 3 }), terminator, fc.string({ maxLength: 3 })).map((p) => p.join('')));
+  const filler = fc.oneof(
+    fc.constant(''),
+    terminator,
+    fc.tuple(terminator, smuggled, terminator).map((p) => p.join('')),
+  );
+  const text = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.tuple(fc.string({ maxLength: 3 }), terminator, fc.string({ maxLength: 3 })).map((p) => p.join('')),
+  );
   const id = fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom('a', 'b', null));
   const envelope = fc.oneof(
     // A response (nobody asked): the carrier of the original attack.
-    fc.record({ id, f: filler, inner: text }).map(({ id, f, inner }) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"x":${f}${JSON.stringify(inner)}${f}}}`),
-    fc.record({ id, f: filler, inner: text }).map(({ id, f, inner }) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":1,"message":${JSON.stringify(inner)},"data":${f}1}}`),
+    fc
+      .record({ id, f: filler, inner: text })
+      .map(({ id, f, inner }) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"x":${f}${JSON.stringify(inner)}${f}}}`),
+    fc
+      .record({ id, f: filler, inner: text })
+      .map(
+        ({ id, f, inner }) =>
+          `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":1,"message":${JSON.stringify(inner)},"data":${f}1}}`,
+      ),
     // Requests, notifications and calls with terminators between tokens and inside strings.
-    fc.record({ id, f: filler, inner: text }).map(({ id, f, inner }) => `{"jsonrpc":"2.0",${f}"id":${JSON.stringify(id)},"method":"ping","params":{"_meta":{"n":${JSON.stringify(inner)}},"y":${f}2}}`),
-    fc.record({ f: filler, inner: text }).map(({ f, inner }) => `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${JSON.stringify(inner)},"progress":${f}1}}`),
-    fc.record({ id, f: filler, name: fc.constantFrom('read_a', 'write_a', 'danger'), inner: text }).map(
-      ({ id, f, name, inner }) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},${f}"method":"tools/call","params":{"name":"${name}","arguments":{"q":${JSON.stringify(inner)},"r":${f}[]}}}`,
-    ),
+    fc
+      .record({ id, f: filler, inner: text })
+      .map(
+        ({ id, f, inner }) =>
+          `{"jsonrpc":"2.0",${f}"id":${JSON.stringify(id)},"method":"ping","params":{"_meta":{"n":${JSON.stringify(inner)}},"y":${f}2}}`,
+      ),
+    fc
+      .record({ f: filler, inner: text })
+      .map(
+        ({ f, inner }) =>
+          `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":${JSON.stringify(inner)},"progress":${f}1}}`,
+      ),
+    fc
+      .record({ id, f: filler, name: fc.constantFrom('read_a', 'write_a', 'danger'), inner: text })
+      .map(
+        ({ id, f, name, inner }) =>
+          `{"jsonrpc":"2.0","id":${JSON.stringify(id)},${f}"method":"tools/call","params":{"name":"${name}","arguments":{"q":${JSON.stringify(inner)},"r":${f}[]}}}`,
+      ),
     fc.array(smuggled, { minLength: 1, maxLength: 3 }).map((b) => `[${b.join(',\r')}]`),
     // Server requests get answered too: a pending id the client may (or may not) answer with tricks.
     fc.constant('{"jsonrpc":"2.0","id":"up-1","result":{"roots":[]}}'),
   );
-  const session = fc.array(fc.oneof({ weight: 6, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }), { maxLength: 12 });
+  const session = fc.array(fc.oneof({ weight: 6, arbitrary: envelope }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }), {
+    maxLength: 12,
+  });
 
-  it('universal-newline and splitlines readers see the guard\'s lines, each one message; the calls among them are the allowed ones', async () => {
+  it("universal-newline and splitlines readers see the guard's lines, each one message; the calls among them are the allowed ones", async () => {
     await fc.assert(
       fc.asyncProperty(session, fc.boolean(), async (lines, serverAsks) => {
         const h = new ProxyHarness({ policy: POLICY, tools: TOOLS, proxy: { callTimeoutMs: 0 } });
@@ -71,7 +107,10 @@ describe('property: what any upstream line reader sees is what the guard decided
         const responses = h.upstream.filter((m) => m.method === undefined && !('unparseable' in m));
         const answers = responses.filter((m) => m.id === 'up-1');
         assert.ok(answers.length <= (serverAsks ? 1 : 0), JSON.stringify(responses));
-        assert.ok(responses.every((m) => m.id === 'up-1' || (typeof m.id === 'string' && m.id.startsWith('mcp-guard-'))), JSON.stringify(responses));
+        assert.ok(
+          responses.every((m) => m.id === 'up-1' || (typeof m.id === 'string' && m.id.startsWith('mcp-guard-'))),
+          JSON.stringify(responses),
+        );
       }),
       { numRuns: 300 },
     );

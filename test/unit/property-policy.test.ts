@@ -52,7 +52,9 @@ describe('property: the policy parser and evaluation', function () {
       '  ',
       '#',
     ];
-    const yamlish = fc.array(fc.oneof(fc.constantFrom(...POLICY_WORDS), fc.string({ maxLength: 12 })), { maxLength: 25 }).map((lines) => lines.join('\n'));
+    const yamlish = fc
+      .array(fc.oneof(fc.constantFrom(...POLICY_WORDS), fc.string({ maxLength: 12 })), { maxLength: 25 })
+      .map((lines) => lines.join('\n'));
 
     for (const [name, text] of [
       ['arbitrary Unicode text', fc.string({ unit: 'binary', maxLength: 300 })],
@@ -77,9 +79,33 @@ describe('property: the policy parser and evaluation', function () {
   });
 
   describe('evaluation is monotone', () => {
-    const TOOLS = ['health_check', 'search_records', 'submit_async_task', 'chatter_post', 'cancel_async_task', 'execute_method', 'custom_read', 'custom_plain'];
+    const TOOLS = [
+      'health_check',
+      'search_records',
+      'submit_async_task',
+      'chatter_post',
+      'cancel_async_task',
+      'execute_method',
+      'custom_read',
+      'custom_plain',
+    ];
     const ANNOTATIONS: Record<string, Record<string, unknown>> = { custom_read: { readOnlyHint: true }, custom_plain: {} };
-    const KEYS = ['health_check', 'search_records', 'submit_async_task', 'chatter_post', 'cancel_async_task', 'execute_method', 'custom_read', 'custom_*', '*', 's*', '*_task', '?ealth_check', 'execute_*', '*c*'];
+    const KEYS = [
+      'health_check',
+      'search_records',
+      'submit_async_task',
+      'chatter_post',
+      'cancel_async_task',
+      'execute_method',
+      'custom_read',
+      'custom_*',
+      '*',
+      's*',
+      '*_task',
+      '?ealth_check',
+      'execute_*',
+      '*c*',
+    ];
     const ACTIONS: Action[] = ['allow', 'deny', 'require_approval'];
 
     interface Cond {
@@ -95,7 +121,11 @@ describe('property: the policy parser and evaluation', function () {
     }
     const cond: fc.Arbitrary<Cond> = fc.oneof(
       fc.record({ path: fc.constant('args.model'), op: fc.constantFrom('eq', 'neq'), value: fc.constantFrom('res.partner', 'sale.order') }),
-      fc.record({ path: fc.constant('args.model'), op: fc.constantFrom('in', 'not_in'), value: fc.constant(['res.partner', 'account.move']) }),
+      fc.record({
+        path: fc.constant('args.model'),
+        op: fc.constantFrom('in', 'not_in'),
+        value: fc.constant(['res.partner', 'account.move']),
+      }),
       fc.record({ path: fc.constant('args.n'), op: fc.constantFrom('lt', 'gte'), value: fc.integer({ min: 0, max: 5 }) }),
       fc.record({ path: fc.constant('args.n'), op: fc.constant('exists'), value: fc.boolean() }),
     );
@@ -117,7 +147,10 @@ describe('property: the policy parser and evaluation', function () {
     });
     const call = fc.record({
       tool: fc.constantFrom(...TOOLS),
-      args: fc.record({ model: fc.constantFrom('res.partner', 'sale.order', 'account.move'), n: fc.integer({ min: 0, max: 6 }) }, { requiredKeys: [] }),
+      args: fc.record(
+        { model: fc.constantFrom('res.partner', 'sale.order', 'account.move'), n: fc.integer({ min: 0, max: 6 }) },
+        { requiredKeys: [] },
+      ),
       mode: fc.constantFrom<Mode>('enforce', 'lockdown'),
     });
     // Calls already counted against some entries, so rate limits can bite.
@@ -133,7 +166,8 @@ describe('property: the policy parser and evaluation', function () {
           out.push(`  ${JSON.stringify(e.key)}:`);
           if (e.action) out.push(`    action: ${e.action}`);
           if (e.rate) out.push(`    rate_limit: { max: ${e.rate.max}, window: ${e.rate.window} }`);
-          if (e.when.length > 0) out.push('    when:', ...e.when.map((c) => `      - { path: ${c.path}, op: ${c.op}, value: ${JSON.stringify(c.value)} }`));
+          if (e.when.length > 0)
+            out.push('    when:', ...e.when.map((c) => `      - { path: ${c.path}, op: ${c.op}, value: ${JSON.stringify(c.value)} }`));
         }
       }
       return `${out.join('\n')}\n`;
@@ -155,7 +189,8 @@ describe('property: the policy parser and evaluation', function () {
     ): [Verdict, Verdict] {
       const now = 1_000_000;
       const limiter = new RateLimiter(() => now);
-      for (const u of used) for (let i = 0; i < u.n; i++) limiter.tryConsume([{ key: `tools.${u.key}`, limit: { max: 1000, windowSeconds: 3600 } }]);
+      for (const u of used)
+        for (let i = 0; i < u.n; i++) limiter.tryConsume([{ key: `tools.${u.key}`, limit: { max: 1000, windowSeconds: 3600 } }]);
       const facts = { tool: c.tool, args: c.args, classification: classifyTool(c.tool, ANNOTATIONS[c.tool]) };
       const before = decide(state(yaml(base)), c.mode, facts, limiter);
       const after = decide(state(yaml({ ...base, entries: [...base.entries, added] })), c.mode, facts, limiter);
@@ -179,7 +214,8 @@ describe('property: the policy parser and evaluation', function () {
         fc.property(policy, entry(KEYS, ['allow'], true), call, spent, (base, added, c, used) => {
           fc.pre(!base.entries.some((e) => e.key === added.key));
           const [before, after] = verdicts(base, { ...added, action: 'allow' }, c, used);
-          if (before.kind === 'allow') assert.ok(after.kind === 'allow' || (after.kind === 'rate_limited' && added.rate !== undefined), `allow → ${after.kind}`);
+          if (before.kind === 'allow')
+            assert.ok(after.kind === 'allow' || (after.kind === 'rate_limited' && added.rate !== undefined), `allow → ${after.kind}`);
           if (added.rate === undefined) assert.ok(RANK[after.kind] <= RANK[before.kind], `${before.kind} → ${after.kind}`);
         }),
         { numRuns: 500 },

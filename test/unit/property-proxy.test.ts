@@ -19,7 +19,13 @@ describe('property: GuardProxy under random message sequences', function () {
     { name: 'danger', annotations: { destructiveHint: true } },
   ];
   const HIDDEN = new Set(['secret_tool', 'hidden_one']);
-  const POLICY = ['version: 1', 'hide: ["secret_*", hidden_one]', 'tools:', '  write_a: { action: deny, reason: no writes }', '  danger: { action: require_approval }'].join('\n');
+  const POLICY = [
+    'version: 1',
+    'hide: ["secret_*", hidden_one]',
+    'tools:',
+    '  write_a: { action: deny, reason: no writes }',
+    '  danger: { action: require_approval }',
+  ].join('\n');
   const NAMES = ['read_a', 'read_b', 'write_a', 'secret_tool', 'hidden_one', 'danger', 'not_listed', '', 'secret_', 'SECRET_TOOL'];
 
   // Mostly fresh ids, sometimes colliding, odd or invalid ones.
@@ -30,33 +36,79 @@ describe('property: GuardProxy under random message sequences', function () {
     { weight: 1, arbitrary: fc.constantFrom(null, 1.5, -1, true) },
   );
   const args = fc.oneof(
-    { weight: 5, arbitrary: fc.dictionary(fc.constantFrom('x', 'password', 'name', '__proto__', 'model'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) },
+    {
+      weight: 5,
+      arbitrary: fc.dictionary(fc.constantFrom('x', 'password', 'name', '__proto__', 'model'), fc.jsonValue({ maxDepth: 2 }), {
+        maxKeys: 3,
+      }),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
   );
-  const call = fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.constant('tools/call'), params: fc.record({ name: fc.constantFrom(...NAMES), arguments: args }, { requiredKeys: ['name'] }) }, { requiredKeys: ['id', 'method', 'params'] });
-  const request = fc.record({ jsonrpc: fc.constant('2.0'), id, method: fc.constantFrom('tools/list', 'resources/list', 'ping', 'initialize', 'prompts/get'), params: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) });
+  const call = fc.record(
+    {
+      jsonrpc: fc.constant('2.0'),
+      id,
+      method: fc.constant('tools/call'),
+      params: fc.record({ name: fc.constantFrom(...NAMES), arguments: args }, { requiredKeys: ['name'] }),
+    },
+    { requiredKeys: ['id', 'method', 'params'] },
+  );
+  const request = fc.record({
+    jsonrpc: fc.constant('2.0'),
+    id,
+    method: fc.constantFrom('tools/list', 'resources/list', 'ping', 'initialize', 'prompts/get'),
+    params: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+  });
   const notification = fc.oneof(
     fc.record({ jsonrpc: fc.constant('2.0'), method: fc.constant('notifications/cancelled'), params: fc.record({ requestId: id }) }),
     fc.constant({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    fc.record({ jsonrpc: fc.constant('2.0'), method: fc.constant('tools/call'), params: fc.record({ name: fc.constantFrom(...NAMES), arguments: fc.constant({}) }) }),
+    fc.record({
+      jsonrpc: fc.constant('2.0'),
+      method: fc.constant('tools/call'),
+      params: fc.record({ name: fc.constantFrom(...NAMES), arguments: fc.constant({}) }),
+    }),
   );
   const response = fc.record({ jsonrpc: fc.constant('2.0'), id, result: fc.jsonValue({ maxDepth: 2 }) });
-  const message = fc.oneof({ weight: 6, arbitrary: call }, { weight: 2, arbitrary: request }, notification, response, fc.constant({ jsonrpc: '2.0', id: 'list', method: 'tools/list' }));
+  const message = fc.oneof(
+    { weight: 6, arbitrary: call },
+    { weight: 2, arbitrary: request },
+    notification,
+    response,
+    fc.constant({ jsonrpc: '2.0', id: 'list', method: 'tools/list' }),
+  );
   const line: fc.Arbitrary<{ to: 'guard' | 'fromUpstream'; text: string }> = fc.oneof(
     { weight: 8, arbitrary: message.map((m) => ({ to: 'guard' as const, text: JSON.stringify(m) })) },
     { weight: 2, arbitrary: fc.array(message, { maxLength: 4 }).map((b) => ({ to: 'guard' as const, text: JSON.stringify(b) })) },
     { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((s) => ({ to: 'guard' as const, text: s })) },
     { weight: 1, arbitrary: fc.jsonValue().map((v) => ({ to: 'guard' as const, text: JSON.stringify(v) })) },
     // Deep and oversized lines (the limit is 4096 bytes here).
-    { weight: 1, arbitrary: fc.integer({ min: 200, max: 400 }).map((d) => ({ to: 'guard' as const, text: `{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":{"name":"read_a","arguments":{"x":${'['.repeat(d)}${']'.repeat(d)}}}}` })) },
-    { weight: 1, arbitrary: fc.integer({ min: 4000, max: 6000 }).map((n) => ({ to: 'guard' as const, text: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_a","arguments":{"x":"${'y'.repeat(n)}"}},"id":3}` })) },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 200, max: 400 }).map((d) => ({
+        to: 'guard' as const,
+        text: `{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":{"name":"read_a","arguments":{"x":${'['.repeat(d)}${']'.repeat(d)}}}}`,
+      })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 4000, max: 6000 }).map((n) => ({
+        to: 'guard' as const,
+        text: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_a","arguments":{"x":"${'y'.repeat(n)}"}},"id":3}`,
+      })),
+    },
     // Upstream noise: garbage, unknown responses, list changes, requests to the client.
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((s) => ({ to: 'fromUpstream' as const, text: s })) },
     { weight: 1, arbitrary: response.map((m) => ({ to: 'fromUpstream' as const, text: JSON.stringify(m) })) },
-    { weight: 1, arbitrary: fc.constant({ to: 'fromUpstream' as const, text: '{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}' }) },
+    {
+      weight: 1,
+      arbitrary: fc.constant({ to: 'fromUpstream' as const, text: '{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}' }),
+    },
     { weight: 1, arbitrary: fc.constant({ to: 'fromUpstream' as const, text: '{"jsonrpc":"2.0","id":"up-1","method":"roots/list"}' }) },
   );
-  const sequence = fc.record({ initializeFirst: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), lines: fc.array(line, { maxLength: 30 }) });
+  const sequence = fc.record({
+    initializeFirst: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    lines: fc.array(line, { maxLength: 30 }),
+  });
 
   async function run(h: ProxyHarness, s: { initializeFirst: boolean; lines: { to: string; text: string }[] }): Promise<void> {
     if (s.initializeFirst) await h.initialize();
@@ -99,7 +151,12 @@ describe('property: GuardProxy under random message sequences', function () {
       fc.asyncProperty(sequence, async (s) => {
         const h = harness();
         await run(h, s);
-        h.send({ jsonrpc: '2.0', id: 'probe-init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'p', version: '1' } } });
+        h.send({
+          jsonrpc: '2.0',
+          id: 'probe-init',
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'p', version: '1' } },
+        });
         h.call('probe-ok', 'read_a', { probe: true });
         h.call('probe-hidden', 'secret_tool', {});
         h.call('probe-denied', 'write_a', {});
@@ -114,7 +171,8 @@ describe('property: GuardProxy under random message sequences', function () {
         );
         // Each request the client sent gets at most one answer.
         const counts = new Map<string, number>();
-        for (const m of h.toClient) if (m.method === undefined && m.id !== null) counts.set(JSON.stringify(m.id), (counts.get(JSON.stringify(m.id)) ?? 0) + 1);
+        for (const m of h.toClient)
+          if (m.method === undefined && m.id !== null) counts.set(JSON.stringify(m.id), (counts.get(JSON.stringify(m.id)) ?? 0) + 1);
         for (const [pid, n] of counts) if (pid.startsWith('"probe')) assert.equal(n, 1, pid);
       }),
       { numRuns: 150 },

@@ -86,7 +86,10 @@ describe('proxy audit log: JsonlAuditLog durability', () => {
       lines(join(dir, 'b.jsonl')).map((e) => e.reason),
       ['r1', 'r2', 'r3', 'r4', 'r5'],
     );
-    assert.deepEqual(problems.map((p) => (p === undefined ? 'ok' : 'broken')), ['broken', 'ok']);
+    assert.deepEqual(
+      problems.map((p) => (p === undefined ? 'ok' : 'broken')),
+      ['broken', 'ok'],
+    );
   });
 
   it('cannot open the file: reports the problem and retries, and does not throw', () => {

@@ -35,7 +35,8 @@ describe('proxy CLI: the reliability flags of mcp-guard run', () => {
     assert.equal(DEFAULT_MAX_MESSAGE_BYTES, 16 * 1024 * 1024);
     assert.equal(DEFAULT_AUDIT_MAX_BYTES, 10 * 1024 * 1024);
     assert.equal(DEFAULT_MAX_RESTARTS, 5);
-    for (const flag of ['--call-timeout', '--max-message-bytes', '--max-restarts', '--audit-max-bytes', '--audit-fail-open']) assert.ok(USAGE.includes(flag), flag);
+    for (const flag of ['--call-timeout', '--max-message-bytes', '--max-restarts', '--audit-max-bytes', '--audit-fail-open'])
+      assert.ok(USAGE.includes(flag), flag);
   });
 
   it('refuses bad values with a usage error', () => {
@@ -49,7 +50,11 @@ describe('proxy CLI: the reliability flags of mcp-guard run', () => {
       ['--max-restarts', '1.5'],
       ['--audit-max-bytes', '10'],
     ] as const) {
-      assert.throws(() => parseRunArgs([`${flag}=${value}`, '--', 'x']), (e: Error) => e instanceof UsageError && e.message.startsWith(`${flag} must be`), `${flag} ${value}`);
+      assert.throws(
+        () => parseRunArgs([`${flag}=${value}`, '--', 'x']),
+        (e: Error) => e instanceof UsageError && e.message.startsWith(`${flag} must be`),
+        `${flag} ${value}`,
+      );
     }
   });
 });

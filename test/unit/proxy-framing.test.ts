@@ -61,7 +61,7 @@ describe('proxy framing: LineSplitter with a size limit', () => {
     const piece = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 256; i++) s.push(piece); // 16 MiB
     assert.equal(fed, 256 * piece.length);
-    assert.ok(((s as unknown as { buffer: string }).buffer.length) === 0);
+    assert.ok((s as unknown as { buffer: string }).buffer.length === 0);
   });
 });
 
@@ -76,7 +76,10 @@ describe('proxy framing: TopLevelIdScanner', () => {
   it('finds the top-level id wherever it is, in any number of pieces', () => {
     for (const pieces of [1, 3, 17, 200]) {
       assert.deepEqual(scan('{"jsonrpc":"2.0","id":7,"method":"x","params":{"a":1}}', pieces), { id: 7, hasMethod: true });
-      assert.deepEqual(scan('{"method":"x","params":{"id":1,"nested":[{"id":2}]},"jsonrpc":"2.0","id":"last"}', pieces), { id: 'last', hasMethod: true });
+      assert.deepEqual(scan('{"method":"x","params":{"id":1,"nested":[{"id":2}]},"jsonrpc":"2.0","id":"last"}', pieces), {
+        id: 'last',
+        hasMethod: true,
+      });
       assert.deepEqual(scan('{"id" : -1.5e3 , "result":{}}', pieces), { id: -1500, hasMethod: false });
     }
   });

@@ -114,14 +114,20 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
       const slow = setup([]);
       const subject = make();
       // An approver that never answers: the client's cancel ends the wait.
-      (slow.gate as any).opts.approvers[0].request = (_req: ApprovalRequest, signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))));
+      (slow.gate as any).opts.approvers[0].request = (_req: ApprovalRequest, signal: AbortSignal) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))),
+        );
       slow.gate.admit(subject);
       assert.ok(slow.gate.isHeld(subject.key));
       slow.gate.cancel(subject.key);
       await settle();
       await settle();
       assert.equal(slow.responses.length, 0, 'a cancelled request expects no answer');
-      assert.deepEqual(slow.records.map((r) => [r.facts.decision, r.outcome]), [['declined', 'not_forwarded']]);
+      assert.deepEqual(
+        slow.records.map((r) => [r.facts.decision, r.outcome]),
+        [['declined', 'not_forwarded']],
+      );
       assert.ok(!slow.gate.isHeld(subject.key));
     });
   }

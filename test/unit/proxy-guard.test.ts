@@ -4,7 +4,10 @@ import { ProxyHarness, textOfResult } from '../support/proxy-harness';
 /** GuardProxy in process: timeouts, cancellation, restarts and failures, message by message. */
 describe('proxy: GuardProxy under upstream and client faults (in process)', () => {
   it('times out a forwarded call: error result naming MCP Guard, the tool and the timeout; cancels it upstream; drops the late answer', async () => {
-    const h = new ProxyHarness({ answerCall: (m) => (m.params.name === 'read_b' ? undefined : { content: [{ type: 'text', text: 'ok' }] }), proxy: { callTimeoutMs: 60 } });
+    const h = new ProxyHarness({
+      answerCall: (m) => (m.params.name === 'read_b' ? undefined : { content: [{ type: 'text', text: 'ok' }] }),
+      proxy: { callTimeoutMs: 60 },
+    });
     await h.initialize();
     h.call('slow', 'read_b', { n: 1 });
     h.call('fast', 'read_a');
@@ -51,7 +54,9 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
   });
 
   it('a crash answers every in-flight request at once; while restarting, requests wait; the restart replays the handshake and sends them once', async () => {
-    const h = new ProxyHarness({ answerCall: (m) => (m.params.name === 'read_b' ? undefined : { content: [{ type: 'text', text: `ran ${m.params.arguments.n}` }] }) });
+    const h = new ProxyHarness({
+      answerCall: (m) => (m.params.name === 'read_b' ? undefined : { content: [{ type: 'text', text: `ran ${m.params.arguments.n}` }] }),
+    });
     const initParams = { protocolVersion: '2025-06-18', capabilities: { elicitation: {} }, clientInfo: { name: 'replay', version: '2' } };
     await h.initialize(initParams);
     h.call('hung', 'read_b');
@@ -64,9 +69,16 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     const before = h.upstream.length;
     h.proxy.upstreamExited('the server exited with code 1', true);
     assert.equal(h.proxy.upstreamStatus, 'restarting');
-    assert.match(textOfResult(h.answersTo('hung')[0]), /stopped before answering the call to read_b \(the server exited with code 1\)\. The call may or may not have run\. MCP Guard is restarting the server\./);
+    assert.match(
+      textOfResult(h.answersTo('hung')[0]),
+      /stopped before answering the call to read_b \(the server exited with code 1\)\. The call may or may not have run\. MCP Guard is restarting the server\./,
+    );
     assert.equal(h.answersTo('res2')[0].error.code, -32000);
-    assert.deepEqual(h.toClient.find((m) => m.method === 'notifications/cancelled')?.params.requestId, 77, 'the client stops answering the dead server');
+    assert.deepEqual(
+      h.toClient.find((m) => m.method === 'notifications/cancelled')?.params.requestId,
+      77,
+      'the client stops answering the dead server',
+    );
     // The client's late answer to the dead server's request is not passed on.
     h.send({ jsonrpc: '2.0', id: 77, result: { roots: [] } });
     // Requests arriving now wait.
@@ -100,7 +112,12 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     await h.initialize();
     h.send({ jsonrpc: '2.0', id: 'l1', method: 'logging/setLevel', params: { level: 'debug' } });
     h.send({ jsonrpc: '2.0', id: 'l2', method: 'logging/setLevel', params: { level: 'warning' } });
-    for (const [id, uri] of [['s1', 'odoo://a'], ['s2', 'odoo://b'], ['s3', 'odoo://c']]) h.send({ jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } });
+    for (const [id, uri] of [
+      ['s1', 'odoo://a'],
+      ['s2', 'odoo://b'],
+      ['s3', 'odoo://c'],
+    ])
+      h.send({ jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } });
     h.send({ jsonrpc: '2.0', id: 'u1', method: 'resources/unsubscribe', params: { uri: 'odoo://b' } });
     await h.settle();
     // A subscription the server refuses is not replayed.
@@ -115,7 +132,10 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     const before = h.upstream.length;
     await h.proxy.upstreamRestarted();
     await h.settle();
-    const after = h.upstream.slice(before).map((m) => [m.method, m.params?.level ?? m.params?.uri]).filter(([m]) => m !== undefined);
+    const after = h.upstream
+      .slice(before)
+      .map((m) => [m.method, m.params?.level ?? m.params?.uri])
+      .filter(([m]) => m !== undefined);
     assert.deepEqual(after.slice(0, 6), [
       ['initialize', undefined],
       ['notifications/initialized', undefined],
@@ -125,8 +145,15 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
       ['resources/list', undefined],
     ]);
     assert.equal(h.answersTo('waited').length, 1);
-    assert.equal(h.toClient.filter((m) => m.id !== undefined && typeof m.id === 'string' && m.id.startsWith('mcp-guard')).length, 0, 'the replay answers stay in the guard');
-    assert.ok(h.logs.some((l) => /replayed to the restarted server: logging\/setLevel/.test(l)), h.logs.join('\n'));
+    assert.equal(
+      h.toClient.filter((m) => m.id !== undefined && typeof m.id === 'string' && m.id.startsWith('mcp-guard')).length,
+      0,
+      'the replay answers stay in the guard',
+    );
+    assert.ok(
+      h.logs.some((l) => /replayed to the restarted server: logging\/setLevel/.test(l)),
+      h.logs.join('\n'),
+    );
   });
 
   it('a request waiting in the restart queue that the client cancels is never sent', async () => {
@@ -148,9 +175,15 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     const approver = {
       name: 'test',
       isAvailable: () => true,
-      request: () => new Promise<{ outcome: 'approved'; by: string; scope: 'once' }>((resolve) => (approve = () => resolve({ outcome: 'approved', by: 'test', scope: 'once' }))),
+      request: () =>
+        new Promise<{ outcome: 'approved'; by: string; scope: 'once' }>(
+          (resolve) => (approve = () => resolve({ outcome: 'approved', by: 'test', scope: 'once' })),
+        ),
     };
-    const h = new ProxyHarness({ policy: 'version: 1\ntools:\n  write_a: { action: require_approval }\n', proxy: { callTimeoutMs: 40, approvers: [approver] } });
+    const h = new ProxyHarness({
+      policy: 'version: 1\ntools:\n  write_a: { action: require_approval }\n',
+      proxy: { callTimeoutMs: 40, approvers: [approver] },
+    });
     await h.initialize();
     h.call('w', 'write_a');
     await h.settle();
@@ -159,7 +192,10 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     await h.settle();
     assert.equal(h.answersTo('w').length, 0, 'approved, waiting for the server');
     await new Promise((r) => setTimeout(r, 80));
-    assert.equal(textOfResult(h.answersTo('w')[0]), 'MCP Guard could not send the call to write_a within 0.04 s (--call-timeout): the MCP server is restarting. The call did not run.');
+    assert.equal(
+      textOfResult(h.answersTo('w')[0]),
+      'MCP Guard could not send the call to write_a within 0.04 s (--call-timeout): the MCP server is restarting. The call did not run.',
+    );
     await h.proxy.upstreamRestarted();
     await h.settle();
     assert.equal(h.forwardedCalls.length, 0);
@@ -177,10 +213,16 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     await h.settle();
     h.proxy.upstreamExited('the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up');
     await h.settle();
-    assert.match(textOfResult(await h.answerTo('waiting')), /not running \(the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up\)/);
+    assert.match(
+      textOfResult(await h.answerTo('waiting')),
+      /not running \(the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up\)/,
+    );
     h.call('later', 'read_a');
     h.send({ jsonrpc: '2.0', id: 'ping', method: 'ping' });
-    assert.equal(h.answersTo('later')[0].error.message, 'The MCP server behind MCP Guard is not running: the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up');
+    assert.equal(
+      h.answersTo('later')[0].error.message,
+      'The MCP server behind MCP Guard is not running: the server exited with code 3; MCP Guard restarted it 5 times within 60 s and gave up',
+    );
     assert.equal(h.answersTo('ping')[0].error.code, -32000);
     assert.equal(h.forwardedCalls.length, 0);
   });
@@ -192,7 +234,10 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     h.call('deep', 'read_b');
     await h.settle();
     h.fromUpstream(`{"jsonrpc":"2.0","result":{"content":[{"type":"text","text":"${'x'.repeat(10_000)}"}]},"id":"big"}`);
-    assert.match(textOfResult(h.answersTo('big')[0]), /^MCP Guard dropped the MCP server's answer to read_a: it was 10\d{3} bytes, over the limit of 8192 bytes/);
+    assert.match(
+      textOfResult(h.answersTo('big')[0]),
+      /^MCP Guard dropped the MCP server's answer to read_a: it was 10\d{3} bytes, over the limit of 8192 bytes/,
+    );
     const deep = '['.repeat(3000) + ']'.repeat(3000);
     h.fromUpstream(`[{"jsonrpc":"2.0","id":"deep","result":{"content":[],"x":${deep}}}]`);
     assert.match(textOfResult(h.answersTo('deep')[0]), /nested too deep/);
@@ -217,13 +262,19 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
         assert.equal(w.result.isError, false);
       } else {
         assert.equal(w.result.isError, true);
-        assert.match(textOfResult(w), /by rule audit\.\nReason: MCP Guard cannot write its audit log \(cannot write audit\.jsonl: ENOSPC\)/);
+        assert.match(
+          textOfResult(w),
+          /by rule audit\.\nReason: MCP Guard cannot write its audit log \(cannot write audit\.jsonl: ENOSPC\)/,
+        );
       }
       assert.deepEqual(
         h.forwardedCalls.map((m) => m.params.name),
         failOpen ? ['read_a', 'write_a'] : ['read_a'],
       );
-      assert.ok(decisions.every((d) => d.auditProblem === 'cannot write audit.jsonl: ENOSPC'), 'the editor is told');
+      assert.ok(
+        decisions.every((d) => d.auditProblem === 'cannot write audit.jsonl: ENOSPC'),
+        'the editor is told',
+      );
     }
   });
 
@@ -231,7 +282,12 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     const decisions: { tool: string; argsSha256: string; args: unknown }[] = [];
     const lists: unknown[] = [];
     const tools = [
-      { name: 'read_a', description: 'Reads a', inputSchema: { type: 'object', properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } },
+      {
+        name: 'read_a',
+        description: 'Reads a',
+        inputSchema: { type: 'object', properties: { id: { type: 'integer' } } },
+        annotations: { readOnlyHint: true },
+      },
       { name: 'write_a' },
     ];
     const h = new ProxyHarness({ tools, proxy: { onDecision: (e) => decisions.push(e), onToolsRead: (t) => lists.push(t) } });
@@ -243,7 +299,12 @@ describe('proxy: GuardProxy under upstream and client faults (in process)', () =
     assert.equal(decisions[0]!.argsSha256, h.audit.decisions[0].args_sha256);
     assert.ok(lists.length >= 1, 'the guard read the tool list');
     assert.deepEqual(lists[0], [
-      { name: 'read_a', description: 'Reads a', inputSchema: { type: 'object', properties: { id: { type: 'integer' } } }, annotations: { readOnlyHint: true } },
+      {
+        name: 'read_a',
+        description: 'Reads a',
+        inputSchema: { type: 'object', properties: { id: { type: 'integer' } } },
+        annotations: { readOnlyHint: true },
+      },
       { name: 'write_a', inputSchema: { type: 'object' } },
     ]);
   });

@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { argumentsDigest } from '../../src/guard/canonical-json';
 import { ProxyHarness } from '../support/proxy-harness';
 
-const POLICY = 'version: 1\nhide: ["secret://*"]\nresources:\n  "odoo://record/*":\n    action: deny\n    reason: Records only through tools\n';
+const POLICY =
+  'version: 1\nhide: ["secret://*"]\nresources:\n  "odoo://record/*":\n    action: deny\n    reason: Records only through tools\n';
 
 function read(h: ProxyHarness, id: string, uri: unknown, method = 'resources/read'): void {
   h.send({ jsonrpc: '2.0', id, method, params: { uri } });
@@ -25,7 +26,10 @@ describe('proxy resources: gating resources/read and resources/subscribe', () =>
     );
     const e = h.answersTo('r1')[0].error;
     assert.equal(e.code, -32001);
-    assert.equal(e.message, 'MCP Guard blocked reading odoo://record/res.partner/2 by rule resources.odoo://record/*: Records only through tools');
+    assert.equal(
+      e.message,
+      'MCP Guard blocked reading odoo://record/res.partner/2 by rule resources.odoo://record/*: Records only through tools',
+    );
     assert.deepEqual(e.data, { guard: 'mcp-guard', decision: 'denied', rule: 'resources.odoo://record/*' });
     assert.match(h.answersTo('s1')[0].error.message, /^MCP Guard blocked subscribing to odoo:\/\/record\/res\.partner\/2 by rule/);
     assert.deepEqual(h.answersTo('ok')[0].result, {});
@@ -72,8 +76,26 @@ describe('proxy resources: gating resources/read and resources/subscribe', () =>
     h.send({ jsonrpc: '2.0', id: 'l', method: 'resources/list' });
     h.send({ jsonrpc: '2.0', id: 't', method: 'resources/templates/list' });
     await h.settle();
-    h.fromUpstream({ jsonrpc: '2.0', id: 'l', result: { resources: [{ uri: 'secret://a', name: 'a' }, { uri: 'odoo://models', name: 'm' }] } });
-    h.fromUpstream({ jsonrpc: '2.0', id: 't', result: { resourceTemplates: [{ uriTemplate: 'secret://{id}', name: 's' }, { uriTemplate: 'odoo://model/{m}', name: 'm' }] } });
+    h.fromUpstream({
+      jsonrpc: '2.0',
+      id: 'l',
+      result: {
+        resources: [
+          { uri: 'secret://a', name: 'a' },
+          { uri: 'odoo://models', name: 'm' },
+        ],
+      },
+    });
+    h.fromUpstream({
+      jsonrpc: '2.0',
+      id: 't',
+      result: {
+        resourceTemplates: [
+          { uriTemplate: 'secret://{id}', name: 's' },
+          { uriTemplate: 'odoo://model/{m}', name: 'm' },
+        ],
+      },
+    });
     await h.settle();
     assert.deepEqual(
       h.answersTo('l')[0].result.resources.map((r: any) => r.uri),

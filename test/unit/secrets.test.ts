@@ -4,9 +4,39 @@ import { ALL_PATTERNS, REDACTED, TOO_DEEP, isSecretName, redactSecrets, redactSe
 
 /** Odoo's ordinary argument names, which must stay readable. */
 const ODOO_NAMES = [
-  'model', 'method', 'domain', 'fields', 'values', 'record_ids', 'task_id', 'limit', 'offset', 'order', 'context',
-  'file_root', 'path', 'name', 'description', 'body', 'subject', 'attachment_id', 'include_data', 'login', 'ids', 'email',
-  'partner_id', 'res_model', 'res_id', 'author_id', 'state', 'active', 'kwargs', 'args', 'url', 'db', 'username',
+  'model',
+  'method',
+  'domain',
+  'fields',
+  'values',
+  'record_ids',
+  'task_id',
+  'limit',
+  'offset',
+  'order',
+  'context',
+  'file_root',
+  'path',
+  'name',
+  'description',
+  'body',
+  'subject',
+  'attachment_id',
+  'include_data',
+  'login',
+  'ids',
+  'email',
+  'partner_id',
+  'res_model',
+  'res_id',
+  'author_id',
+  'state',
+  'active',
+  'kwargs',
+  'args',
+  'url',
+  'db',
+  'username',
 ];
 
 /** Made-up values in each format (long enough, right alphabet); none is a real credential. */
@@ -28,7 +58,8 @@ const TOKENS: Record<string, string> = {
   huggingface: `hf_${'AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh'}`,
 };
 
-const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+const JWT =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const PEM = [
   '-----BEGIN RSA PRIVATE KEY-----',
   'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB',
@@ -38,24 +69,109 @@ const PEM = [
 
 describe('secrets: isSecretName', () => {
   it('every key name from the report is a secret name', () => {
-    for (const name of ['pwd', 'passcode', 'auth', 'bearer', 'access_key', 'session', 'jwt', 'otp', 'key', 'signature', 'Pass-Word', 'API.KEY', 'clientSecret']) {
+    for (const name of [
+      'pwd',
+      'passcode',
+      'auth',
+      'bearer',
+      'access_key',
+      'session',
+      'jwt',
+      'otp',
+      'key',
+      'signature',
+      'Pass-Word',
+      'API.KEY',
+      'clientSecret',
+    ]) {
       assert.equal(isSecretName(name), true, name);
     }
   });
 
   it('the old list still counts', () => {
-    for (const name of ['password', 'PASSWORD', 'passwd', 'odoo_password', 'pass', 'secret', 'client_secret', 'token', 'apiKey', 'api-key', 'private_key', 'session_id', 'credentials', 'Authorization', 'Cookie', 'passphrase']) {
+    for (const name of [
+      'password',
+      'PASSWORD',
+      'passwd',
+      'odoo_password',
+      'pass',
+      'secret',
+      'client_secret',
+      'token',
+      'apiKey',
+      'api-key',
+      'private_key',
+      'session_id',
+      'credentials',
+      'Authorization',
+      'Cookie',
+      'passphrase',
+    ]) {
       assert.equal(isSecretName(name), true, name);
     }
   });
 
   it('the wider list: separators, case, compounds and trailing digits', () => {
     for (const name of [
-      'DB_PASSWORD', 'userPassword', 'password2', 'pass_word', 'new_pw', 'db_pass', 'access_token', 'refreshToken', 'id_token', 'x-auth-token',
-      'X-API-Key', 'apikey', 'APIKey', 'secret_key', 'aws_secret_access_key', 'AccessKeyId', 'privkey', 'signing_key', 'ssh_key', 'key1', 'encryptionKey',
-      'sessionId', 'PHPSESSID', 'JSESSIONID', 'user_session', 'sid', 'set-cookie', 'csrf_token', 'xsrf', 'totp', 'totp_secret', 'mfa_code', 'mfaCode', '2fa', 'otp_code',
-      'pin', 'pin_code', 'pinCode', 'user_pin', 'sig', 'hmac', 'hmac_sha256', 'salt', 'seed', 'seed_phrase', 'mnemonic', 'ssn', 'cvv', 'cvc', 'card_number', 'creditCard',
-      'basic_auth', 'auth_header', 'authn', 'authentication', 'proxy-authorization', 'bearer_token', 'credential', 'client_credentials',
+      'DB_PASSWORD',
+      'userPassword',
+      'password2',
+      'pass_word',
+      'new_pw',
+      'db_pass',
+      'access_token',
+      'refreshToken',
+      'id_token',
+      'x-auth-token',
+      'X-API-Key',
+      'apikey',
+      'APIKey',
+      'secret_key',
+      'aws_secret_access_key',
+      'AccessKeyId',
+      'privkey',
+      'signing_key',
+      'ssh_key',
+      'key1',
+      'encryptionKey',
+      'sessionId',
+      'PHPSESSID',
+      'JSESSIONID',
+      'user_session',
+      'sid',
+      'set-cookie',
+      'csrf_token',
+      'xsrf',
+      'totp',
+      'totp_secret',
+      'mfa_code',
+      'mfaCode',
+      '2fa',
+      'otp_code',
+      'pin',
+      'pin_code',
+      'pinCode',
+      'user_pin',
+      'sig',
+      'hmac',
+      'hmac_sha256',
+      'salt',
+      'seed',
+      'seed_phrase',
+      'mnemonic',
+      'ssn',
+      'cvv',
+      'cvc',
+      'card_number',
+      'creditCard',
+      'basic_auth',
+      'auth_header',
+      'authn',
+      'authentication',
+      'proxy-authorization',
+      'bearer_token',
+      'credential',
+      'client_credentials',
     ]) {
       assert.equal(isSecretName(name), true, name);
     }
@@ -63,14 +179,25 @@ describe('secrets: isSecretName', () => {
 
   it('look-alike names: zero-width and other invisible characters, Cyrillic and Greek letters, fullwidth, accents, small capitals', () => {
     for (const name of [
-      'pass\u200Bword', 'pass\u200Dword', 'pa\u00ADssword', '\uFEFFpassword', 'to\u2060ken', 'se\u200Ccret', 'api\u200B_key',
+      'pass\u200Bword',
+      'pass\u200Dword',
+      'pa\u00ADssword',
+      '\uFEFFpassword',
+      'to\u2060ken',
+      'se\u200Ccret',
+      'api\u200B_key',
       '\u0440\u0430ssword', // Cyrillic р а
       'p\u0430ssw\u043Erd', // Cyrillic а о
       '\u0421lient\u0455ecret', // Cyrillic С ѕ
       't\u03BFken', // Greek ο
       '\u03A1\u0391SSWORD', // Greek Ρ Α
-      'ａｐｉ＿ｋｅｙ', 'ｐａｓｓｗｏｒｄ', 'ＰＡＳＳＷＯＲＤ',
-      'pa\u0301ssword', 'pässwörd', '𝐩𝐚𝐬𝐬𝐰𝐨𝐫𝐝', 'ᴘᴀꜱꜱᴡᴏʀᴅ',
+      'ａｐｉ＿ｋｅｙ',
+      'ｐａｓｓｗｏｒｄ',
+      'ＰＡＳＳＷＯＲＤ',
+      'pa\u0301ssword',
+      'pässwörd',
+      '𝐩𝐚𝐬𝐬𝐰𝐨𝐫𝐝',
+      'ᴘᴀꜱꜱᴡᴏʀᴅ',
     ]) {
       assert.equal(isSecretName(name), true, JSON.stringify(name));
     }
@@ -79,9 +206,42 @@ describe('secrets: isSecretName', () => {
   it('ordinary names, including Odoo arguments and words that merely contain a short secret word, are not secret', () => {
     for (const name of [
       ...ODOO_NAMES,
-      'monkey', 'turkey', 'hockey', 'keys', 'keyId', 'key_id', 'key_field', 'keyName', 'public_key', 'publicKey', 'primary_key', 'sort_key', 'idempotency_key', 'foreign_key',
-      'author', 'authority', 'design', 'assign', 'pinned', 'pass_through', 'passenger', 'bypass', 'compass', 'session_count', 'sessions_limit', 'max_tokens', 'token_count',
-      'prompt_tokens_total', 'seedling', 'salty', 'otter', 'cookbook', 'secrecy', '', '_', '123',
+      'monkey',
+      'turkey',
+      'hockey',
+      'keys',
+      'keyId',
+      'key_id',
+      'key_field',
+      'keyName',
+      'public_key',
+      'publicKey',
+      'primary_key',
+      'sort_key',
+      'idempotency_key',
+      'foreign_key',
+      'author',
+      'authority',
+      'design',
+      'assign',
+      'pinned',
+      'pass_through',
+      'passenger',
+      'bypass',
+      'compass',
+      'session_count',
+      'sessions_limit',
+      'max_tokens',
+      'token_count',
+      'prompt_tokens_total',
+      'seedling',
+      'salty',
+      'otter',
+      'cookbook',
+      'secrecy',
+      '',
+      '_',
+      '123',
     ]) {
       assert.equal(isSecretName(name), false, JSON.stringify(name));
     }
@@ -105,7 +265,10 @@ describe('secrets: redactSecretsInText', () => {
     ['secret => swordfish', `secret => ${REDACTED}`],
     ['pass\u200Bword=x1 and раssword=x2', `pass\u200Bword=${REDACTED} and раssword=${REDACTED}`],
     ['postgres://user:pw@db.example.com:5432/prod', `postgres://user:${REDACTED}@db.example.com:5432/prod`],
-    ['mongodb+srv://admin:p@ss:w0rd@cluster0.example.net/db?retryWrites=true', `mongodb+srv://admin:${REDACTED}@cluster0.example.net/db?retryWrites=true`],
+    [
+      'mongodb+srv://admin:p@ss:w0rd@cluster0.example.net/db?retryWrites=true',
+      `mongodb+srv://admin:${REDACTED}@cluster0.example.net/db?retryWrites=true`,
+    ],
     ['redis://:only-pw@cache:6379', `redis://:${REDACTED}@cache:6379`],
     ['https://x-access-token:tok123@github.com/o/r.git', `https://x-access-token:${REDACTED}@github.com/o/r.git`],
     ['Authorization: Bearer abc.def-123', `Authorization: Bearer ${REDACTED}`],
@@ -117,7 +280,10 @@ describe('secrets: redactSecretsInText', () => {
     ['https://x/api?q=1&api_key=XYZ987&page=2', `https://x/api?q=1&api_key=${REDACTED}&page=2`],
     ['https://x/cb#access_token=abc&state=s', `https://x/cb#access_token=${REDACTED}&state=s`],
     ['https://maps.example/api?key=AbC123&size=2', `https://maps.example/api?key=${REDACTED}&size=2`],
-    ['https://acct.blob.core.windows.net/c/f?sv=2020&sig=AbC%2Bd%3D&se=2030', `https://acct.blob.core.windows.net/c/f?sv=2020&sig=${REDACTED}&se=2030`],
+    [
+      'https://acct.blob.core.windows.net/c/f?sv=2020&sig=AbC%2Bd%3D&se=2030',
+      `https://acct.blob.core.windows.net/c/f?sv=2020&sig=${REDACTED}&se=2030`,
+    ],
     [`token is ${JWT} ok`, `token is ${REDACTED} ok`],
     [`jwt=${JWT}`, `jwt=${REDACTED}`],
     [`before\n${PEM}\nafter`, `before\n-----BEGIN RSA PRIVATE KEY-----\n${REDACTED}\n-----END RSA PRIVATE KEY-----\nafter`],
@@ -149,10 +315,30 @@ describe('secrets: redactSecretsInText', () => {
 
   it('leaves ordinary text alone, including look-alike shapes', () => {
     for (const text of [
-      'res.partner', 'ilike', 'acme', 'Write a short note to the customer.', 'https://mycompany.odoo.com/web#id=5&model=res.partner', 'a=1&b=2', 'Time: 10:30',
-      '[["name", "ilike", "acme"]]', 'the Bearer bonds matured', 'Basic information about tokens', 'sk-learn-classification-guide', 'password', 'token',
-      'ghp_short', 'AKIA is a prefix', 'mailto:bob@example.com', 'https://host:8080/path@x', 'eyJ without dots', 'https://example.com/?page=2&order=name',
-      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', 'key_id=5', 'public_key=ssh-ed25519 AAAA', REDACTED, '',
+      'res.partner',
+      'ilike',
+      'acme',
+      'Write a short note to the customer.',
+      'https://mycompany.odoo.com/web#id=5&model=res.partner',
+      'a=1&b=2',
+      'Time: 10:30',
+      '[["name", "ilike", "acme"]]',
+      'the Bearer bonds matured',
+      'Basic information about tokens',
+      'sk-learn-classification-guide',
+      'password',
+      'token',
+      'ghp_short',
+      'AKIA is a prefix',
+      'mailto:bob@example.com',
+      'https://host:8080/path@x',
+      'eyJ without dots',
+      'https://example.com/?page=2&order=name',
+      '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+      'key_id=5',
+      'public_key=ssh-ed25519 AAAA',
+      REDACTED,
+      '',
     ]) {
       assert.equal(redactSecretsInText(text), text, text);
     }
@@ -185,7 +371,7 @@ describe('secrets: redactSecrets', () => {
       clientSecret: ['c1', 'c2'],
       'pass\u200Bword': 'p4',
       '\u0440\u0430ssword': 'p5',
-      'ｐａｓｓｗｏｒｄ': 'p6',
+      ｐａｓｓｗｏｒｄ: 'p6',
       nested: [{ values: { password: 'p7', login: 'bob' } }, [{ token: null }]],
     };
     const shown = redactSecrets(args) as Record<string, unknown>;
@@ -197,7 +383,8 @@ describe('secrets: redactSecrets', () => {
     assert.equal(shown['model'], 'res.users');
     assert.deepEqual(shown['nested'], [{ values: { password: REDACTED, login: 'bob' } }, [{ token: REDACTED }]]);
     const text = JSON.stringify(shown);
-    for (const secret of ['p1', '1234', '"p"', 'b1', '"ak"', 's1', JWT, '123456', 'k1', 'sg', 'p2', 'p3', 'c1', 'p4', 'p5', 'p6', 'p7']) assert.ok(!text.includes(secret), secret);
+    for (const secret of ['p1', '1234', '"p"', 'b1', '"ak"', 's1', JWT, '123456', 'k1', 'sg', 'p2', 'p3', 'c1', 'p4', 'p5', 'p6', 'p7'])
+      assert.ok(!text.includes(secret), secret);
     assert.equal(args.pwd, 'p1', 'the arguments themselves are left alone');
   });
 
@@ -240,9 +427,22 @@ describe('secrets: redactSecrets', () => {
   });
 
   it('hides the value of an Odoo domain leaf on a secret-named field', () => {
-    assert.deepEqual(redactSecrets({ domain: [['login', '=', 'bob'], ['password', '=', 'hunter2'], ['api_key', 'in', ['a', 'b']]] }), {
-      domain: [['login', '=', 'bob'], ['password', '=', REDACTED], ['api_key', 'in', REDACTED]],
-    });
+    assert.deepEqual(
+      redactSecrets({
+        domain: [
+          ['login', '=', 'bob'],
+          ['password', '=', 'hunter2'],
+          ['api_key', 'in', ['a', 'b']],
+        ],
+      }),
+      {
+        domain: [
+          ['login', '=', 'bob'],
+          ['password', '=', REDACTED],
+          ['api_key', 'in', REDACTED],
+        ],
+      },
+    );
     assert.deepEqual(redactSecrets(['password', 'x', 'y']), ['password', 'x', 'y'], 'not a domain leaf');
   });
 

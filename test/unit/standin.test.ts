@@ -38,7 +38,8 @@ async function start(env: Record<string, string> = {}, capabilities: Record<stri
   const client = new Client({ name: 'standin-test', version: '0.0.0' }, { capabilities });
   await client.connect(transport);
   clients.push(client);
-  const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const call = async (name: string, args: Record<string, unknown> = {}) =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult;
   const payload = async (name: string, args: Record<string, unknown> = {}) => {
     const r = await call(name, args);
     assert.equal(r.isError, false, `${name} answered isError: ${JSON.stringify(r.content)}`);
@@ -86,14 +87,34 @@ describe('odoo-standin server', function () {
     });
 
     it('search_records finds seeded records (domain, fields, limit/offset, query)', async () => {
-      const deco = await s.payload('search_records', { model: 'res.partner', domain: [['name', 'ilike', 'deco']], fields: ['name', 'email'] });
+      const deco = await s.payload('search_records', {
+        model: 'res.partner',
+        domain: [['name', 'ilike', 'deco']],
+        fields: ['name', 'email'],
+      });
       assert.equal(deco.success, true);
       assert.deepEqual(deco.result, [{ id: 3, name: 'Deco Addict', email: 'deco.addict82@example.com' }]);
 
-      const companies = await s.payload('search_records', { model: 'res.partner', domain: [['is_company', '=', true], ['id', '!=', 1]], fields: ['name'], limit: 2, offset: 1 });
-      assert.deepEqual(companies.result.map((r: Json) => r.id), [3, 4]);
+      const companies = await s.payload('search_records', {
+        model: 'res.partner',
+        domain: [
+          ['is_company', '=', true],
+          ['id', '!=', 1],
+        ],
+        fields: ['name'],
+        limit: 2,
+        offset: 1,
+      });
+      assert.deepEqual(
+        companies.result.map((r: Json) => r.id),
+        [3, 4],
+      );
 
-      const orders = await s.payload('search_records', { model: 'sale.order', domain: '[["partner_id", "in", [2]], ["amount_total", ">", 1500]]', fields: ['name', 'partner_id'] });
+      const orders = await s.payload('search_records', {
+        model: 'sale.order',
+        domain: '[["partner_id", "in", [2]], ["amount_total", ">", 1500]]',
+        fields: ['name', 'partner_id'],
+      });
       assert.deepEqual(orders.result, [{ id: 1, name: 'S00001', partner_id: [2, 'Azure Interior'] }]);
 
       const q = await s.payload('search_records', { model: 'hr.employee', query: 'marc', fields: ['name'] });
@@ -112,7 +133,10 @@ describe('odoo-standin server', function () {
       assert.equal(missing.success, false);
       assert.match(missing.error, /not found/i);
 
-      assert.match(errorText(await s.call('read_record', { model: 'res.partner' })), /^Error executing tool read_record: 1 validation error for read_recordArguments\nrecord_id\n {2}Field required/);
+      assert.match(
+        errorText(await s.call('read_record', { model: 'res.partner' })),
+        /^Error executing tool read_record: 1 validation error for read_recordArguments\nrecord_id\n {2}Field required/,
+      );
       assert.match(errorText(await s.call('read_record', { model: 'res.partner', record_id: 'abc' })), /Input should be a valid integer/);
       assert.equal(errorText(await s.call('no_such_tool')), 'Error executing tool no_such_tool: Unknown tool');
     });
@@ -151,9 +175,15 @@ describe('odoo-standin server', function () {
 
     it('serves the resources and resource templates', async () => {
       const { resources } = await s.client.listResources();
-      assert.deepEqual(resources.map((r) => r.uri), ['odoo://models']);
+      assert.deepEqual(
+        resources.map((r) => r.uri),
+        ['odoo://models'],
+      );
       const { resourceTemplates } = await s.client.listResourceTemplates();
-      assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate), ['odoo://model/{model_name}', 'odoo://record/{model_name}/{record_id}', 'odoo://search/{model_name}/{domain}']);
+      assert.deepEqual(
+        resourceTemplates.map((t) => t.uriTemplate),
+        ['odoo://model/{model_name}', 'odoo://record/{model_name}/{record_id}', 'odoo://search/{model_name}/{domain}'],
+      );
 
       const models = await s.client.readResource({ uri: 'odoo://models' });
       assert.equal(models.contents[0].mimeType, 'application/json');
@@ -164,7 +194,10 @@ describe('odoo-standin server', function () {
 
       const domain = encodeURIComponent(JSON.stringify([['state', '=', 'draft']]));
       const found = await s.client.readResource({ uri: `odoo://search/sale.order/${domain}` });
-      assert.deepEqual(JSON.parse((found.contents[0] as { text: string }).text).map((r: Json) => r.name), ['S00002']);
+      assert.deepEqual(
+        JSON.parse((found.contents[0] as { text: string }).text).map((r: Json) => r.name),
+        ['S00002'],
+      );
 
       const model = await s.client.readResource({ uri: 'odoo://model/hr.employee' });
       assert.ok(JSON.parse((model.contents[0] as { text: string }).text).fields.work_email);
@@ -178,9 +211,15 @@ describe('odoo-standin server', function () {
       assert.equal(got.messages[0].role, 'user');
       assert.match((got.messages[0].content as { text: string }).text, /Model: res\.partner\nOperation: unlink/);
 
-      const c1 = await s.client.complete({ ref: { type: 'ref/resource', uri: 'odoo://record/{model_name}/{record_id}' }, argument: { name: 'model_name', value: 'res' } });
+      const c1 = await s.client.complete({
+        ref: { type: 'ref/resource', uri: 'odoo://record/{model_name}/{record_id}' },
+        argument: { name: 'model_name', value: 'res' },
+      });
       assert.deepEqual(c1.completion.values, ['res.partner']);
-      const c2 = await s.client.complete({ ref: { type: 'ref/prompt', name: 'safe_write_review' }, argument: { name: 'model', value: 'hr.' } });
+      const c2 = await s.client.complete({
+        ref: { type: 'ref/prompt', name: 'safe_write_review' },
+        argument: { name: 'model', value: 'hr.' },
+      });
       assert.deepEqual(c2.completion.values, ['hr.employee', 'hr.leave']);
     });
 
@@ -212,11 +251,18 @@ describe('odoo-standin server', function () {
       stateFile = join(tmp, 'state.json');
       s = await start({ STANDIN_JOURNAL: journal, STANDIN_STATE_FILE: stateFile });
     });
-    const journalLines = () => readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const journalLines = () =>
+      readFileSync(journal, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     const state = () => JSON.parse(readFileSync(stateFile, 'utf8'));
 
     it('preview -> validate -> execute unlink really deletes, and journals every executed call', async () => {
-      assert.ok(state().records['res.partner'].some((r: Json) => r.id === 4), 'initial state file lists seed records');
+      assert.ok(
+        state().records['res.partner'].some((r: Json) => r.id === 4),
+        'initial state file lists seed records',
+      );
       assert.equal((await s.payload('read_record', { model: 'res.partner', record_id: 4 })).success, true);
       const args = { model: 'res.partner', operation: 'unlink', record_ids: [4] };
       const preview = await s.payload('preview_write', args);
@@ -233,11 +279,29 @@ describe('odoo-standin server', function () {
       assert.equal(replay.success, false, 'approval is single-use');
 
       const lines = journalLines();
-      assert.deepEqual(lines.map((l) => l.tool), ['read_record', 'preview_write', 'validate_write', 'execute_approved_write', 'read_record', 'execute_approved_write', 'read_record', 'execute_approved_write']);
-      assert.deepEqual(lines.map((l) => l.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        lines.map((l) => l.tool),
+        [
+          'read_record',
+          'preview_write',
+          'validate_write',
+          'execute_approved_write',
+          'read_record',
+          'execute_approved_write',
+          'read_record',
+          'execute_approved_write',
+        ],
+      );
+      assert.deepEqual(
+        lines.map((l) => l.seq),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
       assert.deepEqual(lines[1].arguments, args);
       assert.ok(lines.every((l) => typeof l.pid === 'number' && !Number.isNaN(Date.parse(l.time))));
-      assert.equal(state().records['res.partner'].some((r: Json) => r.id === 4), false);
+      assert.equal(
+        state().records['res.partner'].some((r: Json) => r.id === 4),
+        false,
+      );
     });
 
     it('execute_method unlink deletes; chatter_post appends to the chatter', async () => {
@@ -294,7 +358,10 @@ describe('odoo-standin server', function () {
 
     it('STANDIN_HANG_TOOL never answers that tool, STANDIN_DELAY_MS slows every call', async () => {
       const s = await start({ STANDIN_HANG_TOOL: 'search_records', STANDIN_DELAY_MS: '60' });
-      await assert.rejects(s.client.callTool({ name: 'search_records', arguments: { model: 'res.partner' } }, CallToolResultSchema, { timeout: 250 }), /timed out/);
+      await assert.rejects(
+        s.client.callTool({ name: 'search_records', arguments: { model: 'res.partner' } }, CallToolResultSchema, { timeout: 250 }),
+        /timed out/,
+      );
       const t0 = Date.now();
       await s.payload('list_instances');
       assert.ok(Date.now() - t0 >= 55);
@@ -305,7 +372,10 @@ describe('odoo-standin server', function () {
       const errors: string[] = [];
       s.client.onerror = (e) => errors.push(e.message);
       assert.equal((await s.payload('health_check')).success, true);
-      assert.ok(errors.some((m) => /not valid JSON/.test(m)), JSON.stringify(errors));
+      assert.ok(
+        errors.some((m) => /not valid JSON/.test(m)),
+        JSON.stringify(errors),
+      );
     });
   });
 
@@ -326,7 +396,10 @@ describe('odoo-standin server', function () {
         const progress = raw.received.filter((m) => m.method === 'notifications/progress');
         assert.deepEqual(
           progress.map((m) => [m.params.progressToken, m.params.progress, m.params.total]),
-          [['tok-42', 1, 2], ['tok-42', 2, 2]],
+          [
+            ['tok-42', 1, 2],
+            ['tok-42', 2, 2],
+          ],
         );
         assert.ok(raw.received.indexOf(progress[1]!) < raw.received.indexOf(answer));
       } finally {

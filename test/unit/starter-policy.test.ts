@@ -65,7 +65,10 @@ describe('starter policy: starterPolicy with the full Odoo catalog', () => {
 
   it('entries are grouped by category in the order Read, Write, Destructive, Execute', () => {
     const order = policy.entries.map((e) => TOOL_CATEGORIES.indexOf(ODOO_MCP_CATALOG[e.key]!.category));
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
     for (const category of TOOL_CATEGORIES) {
       if (TOOLS.some((t) => t.category === category)) assert.match(text, new RegExp(`^  # ── ${category}: `, 'm'), category);
     }
@@ -136,7 +139,13 @@ describe('starter policy: starterPolicy with the full Odoo catalog', () => {
 });
 
 describe('starter policy: tool names and edge cases', () => {
-  const entry = (name: string, over: Partial<CatalogEntry> = {}): StarterTool => ({ name, category: 'Read', risk: 'low', reason: 'r', ...over });
+  const entry = (name: string, over: Partial<CatalogEntry> = {}): StarterTool => ({
+    name,
+    category: 'Read',
+    risk: 'low',
+    reason: 'r',
+    ...over,
+  });
 
   it('plain names are written bare', () => {
     const text = starterPolicy('x', [entry('search_records'), entry('Get.Thing-2'), entry('_private')]);
@@ -153,7 +162,10 @@ describe('starter policy: tool names and edge cases', () => {
     const names = ['odoo:search', 'my tool', '1st', 'a#b', '-dash', 'ünïcode', 'say "hi"', "it's", '[x]', '{y}', '@at', '& ref', '%pct'];
     // A key with whitespace must be PATTERN (LABEL): a name with whitespace is written as a glob matching it.
     const keys = names.map((n) => n.replace(/\s/g, '?'));
-    const text = starterPolicy('x', names.map((n) => entry(n)));
+    const text = starterPolicy(
+      'x',
+      names.map((n) => entry(n)),
+    );
     for (const k of keys) assert.ok(text.includes(`\n  ${JSON.stringify(k)}:  #`), `${k} is quoted`);
     const policy = parsed(text);
     assert.deepEqual(
@@ -166,7 +178,12 @@ describe('starter policy: tool names and edge cases', () => {
 
   it('YAML reserved words (null, true, False, NULL, TRUE) are quoted too', () => {
     const names = ['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE'];
-    const policy = parsed(starterPolicy('x', names.map((n) => entry(n))));
+    const policy = parsed(
+      starterPolicy(
+        'x',
+        names.map((n) => entry(n)),
+      ),
+    );
     assert.deepEqual(
       policy.entries.map((e) => e.key),
       names,

@@ -59,7 +59,10 @@ export async function askApproval(chain: readonly Approver[], req: ApprovalReque
       answer = await new Promise<ApprovalAnswer>((resolve, reject) => {
         const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
-        approver.request(req, signal).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        approver
+          .request(req, signal)
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', onAbort));
       });
     } catch (e) {
       if (signal.aborted) {
@@ -78,8 +81,8 @@ export async function askApproval(chain: readonly Approver[], req: ApprovalReque
   }
   if (signal.aborted) {
     return abortReason(signal) === 'timeout'
-      ? { outcome: 'timeout', by: 'none', detail: `No answer within ${Math.round(req.timeoutMs / 1000)} s.` } as ApprovalResult
-      : { outcome: 'cancelled', by: 'none', detail: 'The client cancelled the call.' } as ApprovalResult;
+      ? ({ outcome: 'timeout', by: 'none', detail: `No answer within ${Math.round(req.timeoutMs / 1000)} s.` } as ApprovalResult)
+      : ({ outcome: 'cancelled', by: 'none', detail: 'The client cancelled the call.' } as ApprovalResult);
   }
   return {
     outcome: 'no_approver',

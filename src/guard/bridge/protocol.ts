@@ -57,7 +57,15 @@ export interface DecisionMessage {
 }
 
 export type GuardToEditor =
-  | { readonly type: 'hello'; readonly token: string; readonly protocol: number; readonly server: string; readonly pid: number; readonly mode: Mode; readonly version: string }
+  | {
+      readonly type: 'hello';
+      readonly token: string;
+      readonly protocol: number;
+      readonly server: string;
+      readonly pid: number;
+      readonly mode: Mode;
+      readonly version: string;
+    }
   | ApprovalRequestMessage
   | { readonly type: 'approval_withdrawn'; readonly id: string; readonly why: 'timeout' | 'cancelled' }
   | { readonly type: 'answer_rejected'; readonly id: string; readonly why: 'expired' | 'unknown' }
@@ -70,7 +78,6 @@ export type EditorToGuard =
   | { readonly type: 'approval_answer'; readonly id: string; readonly answer: ApprovalAnswerKind }
   | { readonly type: 'set_mode'; readonly mode: Mode }
   | { readonly type: 'reset_rate_limits' };
-
 
 function isMode(v: unknown): v is Mode {
   return typeof v === 'string' && (MODES as readonly string[]).includes(v);
@@ -114,7 +121,12 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
   const str = (k: string) => typeof m[k] === 'string';
   switch (m['type']) {
     case 'hello':
-      return str('token') && str('server') && typeof m['pid'] === 'number' && isMode(m['mode']) && str('version') && typeof m['protocol'] === 'number'
+      return str('token') &&
+        str('server') &&
+        typeof m['pid'] === 'number' &&
+        isMode(m['mode']) &&
+        str('version') &&
+        typeof m['protocol'] === 'number'
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'approval_request':
@@ -137,7 +149,8 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
       return str('server') &&
         Array.isArray(m['names']) &&
         (m['names'] as unknown[]).every((n) => typeof n === 'string') &&
-        (m['tools'] === undefined || (Array.isArray(m['tools']) && (m['tools'] as unknown[]).every((t) => isPlainObject(t) && typeof t['name'] === 'string')))
+        (m['tools'] === undefined ||
+          (Array.isArray(m['tools']) && (m['tools'] as unknown[]).every((t) => isPlainObject(t) && typeof t['name'] === 'string')))
         ? (m as unknown as GuardToEditor)
         : undefined;
     default:

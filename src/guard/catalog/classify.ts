@@ -43,11 +43,7 @@ export function classifyFromAnnotations(annotations: ToolAnnotations | undefined
  * may raise that risk (a server knows its deployment) but never lower it, since
  * annotations are hints the server is free to get wrong.
  */
-export function classifyTool(
-  name: string,
-  annotations?: ToolAnnotations,
-  catalog: Catalog = ODOO_MCP_CATALOG,
-): Classification {
+export function classifyTool(name: string, annotations?: ToolAnnotations, catalog: Catalog = ODOO_MCP_CATALOG): Classification {
   const fromHints = classifyFromAnnotations(annotations);
   const known = Object.prototype.hasOwnProperty.call(catalog, name) ? catalog[name] : undefined;
   if (!known) return fromHints;

@@ -121,7 +121,7 @@ export const ODOO_MCP_CATALOG: Catalog = {
   search_records: {
     category: 'Read',
     risk: 'low',
-    reason: 'search_read of records within the caller\'s Odoo rights and a row limit; no record changes.',
+    reason: "search_read of records within the caller's Odoo rights and a row limit; no record changes.",
   },
   read_record: {
     category: 'Read',
@@ -176,7 +176,7 @@ export const ODOO_MCP_CATALOG: Catalog = {
   write_field_from_file: {
     category: 'Destructive',
     risk: 'high',
-    reason: 'Replaces a field value with a host file\'s bytes; the old value is lost, but only one field of one record.',
+    reason: "Replaces a field value with a host file's bytes; the old value is lost, but only one field of one record.",
   },
   execute_method: {
     category: 'Execute',

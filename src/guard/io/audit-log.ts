@@ -134,7 +134,8 @@ export class JsonlAuditLog implements AuditSink {
         return;
       }
     }
-    const fresh = this.pending.length === 0 ? undefined : Buffer.from(this.pending.length === 1 ? this.pending[0]! : this.pending.join(''), 'utf8');
+    const fresh =
+      this.pending.length === 0 ? undefined : Buffer.from(this.pending.length === 1 ? this.pending[0]! : this.pending.join(''), 'utf8');
     this.pending = [];
     const data = this.stuck === undefined ? fresh! : fresh === undefined ? this.stuck : Buffer.concat([this.stuck, fresh]);
     this.stuck = undefined;

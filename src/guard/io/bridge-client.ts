@@ -144,7 +144,12 @@ export class EditorBridgeClient implements Approver {
     this.pending.delete(id);
     this.remember(id);
     if (answer === 'deny') pending.resolve({ outcome: 'declined', by: this.name, detail: 'The user denied it in VS Code.' });
-    else pending.resolve({ outcome: 'approved', by: this.name, scope: answer === 'allow_session' && pending.allowSession ? 'session' : 'once' });
+    else
+      pending.resolve({
+        outcome: 'approved',
+        by: this.name,
+        scope: answer === 'allow_session' && pending.allowSession ? 'session' : 'once',
+      });
   }
 
   private remember(id: string): void {
@@ -221,7 +226,12 @@ export class EditorBridgeClient implements Approver {
   notifyDecision(event: DecisionNotice): void {
     if (!this.isAvailable()) return;
     const { args, ...rest } = event;
-    this.sendWithOptional({ type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest }, 'arguments', redactSecrets(args), MAX_DECISION_ARGS_CHARS);
+    this.sendWithOptional(
+      { type: 'decision', server: this.opts.server, time: new Date().toISOString(), ...rest },
+      'arguments',
+      redactSecrets(args),
+      MAX_DECISION_ARGS_CHARS,
+    );
   }
 
   notifyTools(tools: readonly ToolDefinition[]): void {

@@ -93,38 +93,41 @@ export class BridgeServer {
       if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
     };
     // Over the limit, the line is dropped as it streams (never buffered) and the socket closed.
-    const lines = new LineSplitter((line) => {
-      if (socket.destroyed) return;
-      const msg = parseGuardMessage(line);
-      if (!conn) {
-        // The first message must be a hello with this window's token; nothing else is read.
-        if (!msg || msg.type !== 'hello' || !sameToken(msg.token, this.token)) {
-          socket.destroy();
+    const lines = new LineSplitter(
+      (line) => {
+        if (socket.destroyed) return;
+        const msg = parseGuardMessage(line);
+        if (!conn) {
+          // The first message must be a hello with this window's token; nothing else is read.
+          if (!msg || msg.type !== 'hello' || !sameToken(msg.token, this.token)) {
+            socket.destroy();
+            return;
+          }
+          clearTimeout(helloTimer);
+          conn = { id: this.nextId++, server: msg.server, pid: msg.pid, version: msg.version, send };
+          this.live.add(conn);
+          send({ type: 'welcome', mode: this.handlers.currentMode() });
+          this.handlers.onConnect?.(conn);
           return;
         }
-        clearTimeout(helloTimer);
-        conn = { id: this.nextId++, server: msg.server, pid: msg.pid, version: msg.version, send };
-        this.live.add(conn);
-        send({ type: 'welcome', mode: this.handlers.currentMode() });
-        this.handlers.onConnect?.(conn);
-        return;
-      }
-      if (!msg) return;
-      switch (msg.type) {
-        case 'approval_request':
-          return this.handlers.onApprovalRequest(conn, msg);
-        case 'approval_withdrawn':
-          return this.handlers.onApprovalWithdrawn?.(conn, msg.id, msg.why);
-        case 'answer_rejected':
-          return this.handlers.onAnswerRejected?.(conn, msg.id, msg.why);
-        case 'decision':
-          return this.handlers.onDecision?.(conn, msg);
-        case 'tools':
-          return this.handlers.onTools?.(conn, msg.server, msg.names, msg.tools);
-        case 'hello':
-          return;
-      }
-    }, { maxLineBytes: MAX_BRIDGE_MESSAGE, onOversize: () => ({ feed: () => socket.destroy(), end: () => socket.destroy() }) });
+        if (!msg) return;
+        switch (msg.type) {
+          case 'approval_request':
+            return this.handlers.onApprovalRequest(conn, msg);
+          case 'approval_withdrawn':
+            return this.handlers.onApprovalWithdrawn?.(conn, msg.id, msg.why);
+          case 'answer_rejected':
+            return this.handlers.onAnswerRejected?.(conn, msg.id, msg.why);
+          case 'decision':
+            return this.handlers.onDecision?.(conn, msg);
+          case 'tools':
+            return this.handlers.onTools?.(conn, msg.server, msg.names, msg.tools);
+          case 'hello':
+            return;
+        }
+      },
+      { maxLineBytes: MAX_BRIDGE_MESSAGE, onOversize: () => ({ feed: () => socket.destroy(), end: () => socket.destroy() }) },
+    );
     socket.on('data', (chunk: string) => {
       if (!socket.destroyed) lines.push(chunk);
     });

@@ -248,7 +248,10 @@ export class PolicySource {
     if (this.file === undefined) return;
     const text = this.readText();
     if (text === undefined) {
-      this.events.onReload({ applied: false, problems: [`${this.file}:1:1: error: the policy file cannot be read; keeping the last policy`] });
+      this.events.onReload({
+        applied: false,
+        problems: [`${this.file}:1:1: error: the policy file cannot be read; keeping the last policy`],
+      });
       return;
     }
     if (text === this.lastText) return;

@@ -166,7 +166,8 @@ function mapRefs(at: Locator, node: unknown, scope: KeyScope, refs: OutlineRef[]
     if (name === undefined) continue;
     const v = pair.value;
     const valueRange = nodeRange(at, v as Node);
-    if (valueRange && (isScalar(v) || !onPair)) refs.push({ kind: 'value', scope, key: name, value: isScalar(v) ? v.value : undefined, range: valueRange });
+    if (valueRange && (isScalar(v) || !onPair))
+      refs.push({ kind: 'value', scope, key: name, value: isScalar(v) ? v.value : undefined, range: valueRange });
     onPair?.(name, v);
   }
 }
@@ -177,7 +178,9 @@ function mapRefs(at: Locator, node: unknown, scope: KeyScope, refs: OutlineRef[]
  * text starts one character later). Falls back to the whole key when the text is not the value as is
  * (escapes in a quoted key).
  */
-function keyParts(record: EntryRecord): { readonly pattern: readonly [number, number]; readonly label?: readonly [number, number] } | undefined {
+function keyParts(
+  record: EntryRecord,
+): { readonly pattern: readonly [number, number]; readonly label?: readonly [number, number] } | undefined {
   const r = (record.pair.key as Node | null)?.range;
   if (!r) return undefined;
   const whole = { pattern: [r[0], r[1]] as const };
@@ -214,7 +217,14 @@ function buildEntryOutline(record: EntryRecord): EntryOutline {
     if (label === undefined) refs.push({ kind: 'tool', name: record.pattern, range: patternRange, where: 'entry' });
     else {
       refs.push({ kind: 'tool', name: record.pattern, range: patternRange, where: 'entry', key: record.key, label });
-      if (parts?.label) refs.push({ kind: 'label', name: label, key: record.key, pattern: record.pattern, range: locatorRange(at, parts.label[0], parts.label[1]) });
+      if (parts?.label)
+        refs.push({
+          kind: 'label',
+          name: label,
+          key: record.key,
+          pattern: record.pattern,
+          range: locatorRange(at, parts.label[0], parts.label[1]),
+        });
     }
   }
   const conditions: ConditionOutline[] = [];

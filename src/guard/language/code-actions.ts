@@ -37,7 +37,12 @@ function intersects(a: Range, b: Range): boolean {
 }
 
 function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+  return (
+    a.start.line === b.start.line &&
+    a.start.character === b.start.character &&
+    a.end.line === b.end.line &&
+    a.end.character === b.end.character
+  );
 }
 
 /** Applies non-overlapping edits to a text (for tests and for editors without their own). */
@@ -49,7 +54,9 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
     const lineEnd = p.line + 1 < starts.length ? starts[p.line + 1]! - 1 : text.length;
     return Math.min(starts[p.line]! + p.character, lineEnd);
   };
-  const sorted = edits.map((e) => ({ from: offset(e.range.start), to: offset(e.range.end), text: e.newText })).sort((a, b) => b.from - a.from || b.to - a.to);
+  const sorted = edits
+    .map((e) => ({ from: offset(e.range.start), to: offset(e.range.end), text: e.newText }))
+    .sort((a, b) => b.from - a.from || b.to - a.to);
   let out = text;
   for (const e of sorted) out = out.slice(0, e.from) + e.text + out.slice(e.to);
   return out;
@@ -58,11 +65,15 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
 /** Removes whole lines `first`..`last` (inclusive). */
 function deleteLines(doc: PolicyDocument, first: number, last: number): TextEdit {
   const lines = doc.lines;
-  if (last + 1 < lines.lineCount) return { range: { start: { line: first, character: 0 }, end: { line: last + 1, character: 0 } }, newText: '' };
+  if (last + 1 < lines.lineCount)
+    return { range: { start: { line: first, character: 0 }, end: { line: last + 1, character: 0 } }, newText: '' };
   // The last line of a file without a final newline: take the newline before it instead.
   const lastLen = lines.line(last).length;
   if (first === 0) return { range: { start: { line: 0, character: 0 }, end: { line: last, character: lastLen } }, newText: '' };
-  return { range: { start: { line: first - 1, character: lines.line(first - 1).length }, end: { line: last, character: lastLen } }, newText: '' };
+  return {
+    range: { start: { line: first - 1, character: lines.line(first - 1).length }, end: { line: last, character: lastLen } },
+    newText: '',
+  };
 }
 
 /** The entry's lines, when it owns them alone (block style: its key starts its line and no other entry shares them). */
@@ -125,7 +136,10 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
   }
   const block = (indent: number, body: number) =>
     tools
-      .map((t) => `${' '.repeat(indent)}${yamlToolKey(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`)
+      .map(
+        (t) =>
+          `${' '.repeat(indent)}${yamlToolKey(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`,
+      )
       .join('');
   const toolsKey = top.keys.get('tools');
   const endOfText = (): Position => {
@@ -133,7 +147,8 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
     return { line: last, character: lines.line(last).length };
   };
   const insertAfterLine = (line: number, text: string): TextEdit => {
-    if (line + 1 < lines.lineCount) return { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, newText: text };
+    if (line + 1 < lines.lineCount)
+      return { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, newText: text };
     const end = endOfText();
     return { range: { start: end, end }, newText: `\n${text.replace(/\n$/, '')}` };
   };
@@ -152,7 +167,10 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
     if (!r) return undefined;
     const span = { start: toolsKey.unit.at.lines.position(r[0]), end: toolsKey.unit.at.lines.position(r[1]) };
     const shiftLine = toolsKey.unit.at.lineShift;
-    const range: Range = { start: { line: span.start.line + shiftLine, character: span.start.character }, end: { line: span.end.line + shiftLine, character: span.end.character } };
+    const range: Range = {
+      start: { line: span.start.line + shiftLine, character: span.start.character },
+      end: { line: span.end.line + shiftLine, character: span.end.character },
+    };
     if (value.items.length === 0) {
       // `tools: {}` becomes `tools:` and a block (no space left after the colon).
       const keyEnd = toolsKey.keyRange.end;
@@ -233,7 +251,13 @@ export function policyCodeActions(
         if (!unit || !sameRange(entryKeyRange(unit), d.range)) break;
         const span = ownLines(doc, unit);
         if (!span) break;
-        out.push({ title: `Remove the entry for ${unit.record.key}`, kind: 'quickfix', diagnostic: d, edits: [deleteLines(doc, span.first, span.last)], isPreferred: true });
+        out.push({
+          title: `Remove the entry for ${unit.record.key}`,
+          kind: 'quickfix',
+          diagnostic: d,
+          edits: [deleteLines(doc, span.first, span.last)],
+          isPreferred: true,
+        });
         break;
       }
       case 'dead-action': {
@@ -241,7 +265,9 @@ export function policyCodeActions(
         const action = unit ? entryOutline(unit).action : undefined;
         if (!unit || !action || !sameRange(action.range, d.range)) break;
         const line = doc.lines.line(action.keyRange.start.line);
-        const own = line.slice(0, action.keyRange.start.character).trim() === '' && line.slice(action.range.end.character).replace(/#.*$/, '').trim() === '';
+        const own =
+          line.slice(0, action.keyRange.start.character).trim() === '' &&
+          line.slice(action.range.end.character).replace(/#.*$/, '').trim() === '';
         if (!own || action.keyRange.start.line !== action.range.end.line || action.keyRange.start.line === unit.line) break;
         out.push({
           title: `Remove the action of ${unit.record.key}`,
@@ -253,13 +279,20 @@ export function policyCodeActions(
       }
       case 'unlisted-tools': {
         const named = new Set<string>();
-        for (const u of doc.entries) if (u.record.pattern !== undefined) for (const t of index.matching(u.record.pattern)) named.add(t.name);
+        for (const u of doc.entries)
+          if (u.record.pattern !== undefined) for (const t of index.matching(u.record.pattern)) named.add(t.name);
         const policy = doc.policy ?? doc.partial;
         const hidden = (n: string) => policy?.hide.some((h) => h.test(n)) ?? false;
         const unlisted = index.tools.filter((t) => t.reported && !t.inCatalog && !named.has(t.name) && !hidden(t.name));
         for (const t of unlisted) {
           const edit = addEntriesEdit(doc, [t]);
-          if (edit) out.push({ title: `Add an entry for ${t.name} (${t.classification.category}, ${t.classification.risk} risk: ${recommendedAction(t.classification.risk)})`, kind: 'quickfix', diagnostic: d, edits: [edit] });
+          if (edit)
+            out.push({
+              title: `Add an entry for ${t.name} (${t.classification.category}, ${t.classification.risk} risk: ${recommendedAction(t.classification.risk)})`,
+              kind: 'quickfix',
+              diagnostic: d,
+              edits: [edit],
+            });
         }
         if (unlisted.length > 1) {
           const edit = addEntriesEdit(doc, unlisted);

@@ -15,7 +15,17 @@ import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS, TOP_L
 import { recommendedAction } from '../policy/starter';
 import { asDocument, type PolicyDocument } from './analyze';
 import { cursorContext, unquote, type CursorContext } from './context';
-import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
+import {
+  ACTION_DOCS,
+  CONDITION_KEY_DOCS,
+  ENTRY_KEY_DOCS,
+  OP_DOCS,
+  RATE_LIMIT_KEY_DOCS,
+  RESOURCE_ENTRY_KEY_DOCS,
+  RISK_CLASS_DOCS,
+  TOP_LEVEL_DOCS,
+  type KeyDoc,
+} from './docs';
 import { toolIndexOf, type KnownTool, type ToolSource } from './tool-index';
 
 /** Kinds named as VS Code's `CompletionItemKind` members, for a one-to-one mapping. */
@@ -86,7 +96,13 @@ function siblingKeys(lines: LineIndex, parentLine: number, column: number, skipL
   return keys;
 }
 
-function keyItems(ctx: CursorContext, docs: Readonly<Record<string, KeyDoc>>, keys: readonly string[], exclude: Set<string>, snippets: Readonly<Record<string, string>>): PolicyCompletionItem[] {
+function keyItems(
+  ctx: CursorContext,
+  docs: Readonly<Record<string, KeyDoc>>,
+  keys: readonly string[],
+  exclude: Set<string>,
+  snippets: Readonly<Record<string, string>>,
+): PolicyCompletionItem[] {
   return keys
     .map((k, i) => [k, i] as const)
     .filter(([k]) => !exclude.has(k))
@@ -107,7 +123,13 @@ function keyItems(ctx: CursorContext, docs: Readonly<Record<string, KeyDoc>>, ke
     });
 }
 
-function enumItems(ctx: CursorContext, values: readonly string[], docs: Readonly<Record<string, KeyDoc>>, kind: CompletionKind, prefix: string): PolicyCompletionItem[] {
+function enumItems(
+  ctx: CursorContext,
+  values: readonly string[],
+  docs: Readonly<Record<string, KeyDoc>>,
+  kind: CompletionKind,
+  prefix: string,
+): PolicyCompletionItem[] {
   return values.map((v, i) => {
     const d = docs[v];
     return {
@@ -129,7 +151,13 @@ function toolDoc(t: KnownTool): string {
   return parts.join('\n\n');
 }
 
-function toolItems(ctx: CursorContext, tools: readonly KnownTool[], exclude: Set<string>, asKey: boolean, prefix: string): PolicyCompletionItem[] {
+function toolItems(
+  ctx: CursorContext,
+  tools: readonly KnownTool[],
+  exclude: Set<string>,
+  asKey: boolean,
+  prefix: string,
+): PolicyCompletionItem[] {
   const out: PolicyCompletionItem[] = [];
   tools.forEach((t, i) => {
     if (exclude.has(t.name)) return;
@@ -196,7 +224,9 @@ function paramItems(ctx: CursorContext, toolKey: string | undefined, tools: Tool
   let i = 0;
   for (const [name, { count, first }] of byName) {
     const p = first.parameters.find((x) => x.name === name)!;
-    const docParts = [p.description ?? '', p.enum ? `One of: ${p.enum.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}` : ''].filter(Boolean);
+    const docParts = [p.description ?? '', p.enum ? `One of: ${p.enum.map((v) => `\`${JSON.stringify(v)}\``).join(', ')}` : ''].filter(
+      Boolean,
+    );
     out.push({
       label: `args.${name}`,
       kind: 'Field',
@@ -247,7 +277,9 @@ export function policyCompletions(document: PolicyDocument | string, position: P
     if (depth === 1 && path[0] === 'tools') {
       // Tools that have an entry already (by the tool name or glob of each key, labels aside).
       const current = ctx.token === '' ? undefined : unquote(ctx.token);
-      const existing = new Set(doc.entries.flatMap((u) => (u.record.pattern !== undefined && u.record.pattern !== current ? [u.record.pattern] : [])));
+      const existing = new Set(
+        doc.entries.flatMap((u) => (u.record.pattern !== undefined && u.record.pattern !== current ? [u.record.pattern] : [])),
+      );
       for (const k of exclude) existing.add(patternOf(k) ?? k);
       return [...toolItems(ctx, index.tools, existing, true, ''), ...(ctx.colonFollows || ctx.flow ? [] : entrySnippets(ctx, unit))];
     }
@@ -275,9 +307,12 @@ export function policyCompletions(document: PolicyDocument | string, position: P
       };
       return keyItems(ctx, RESOURCE_ENTRY_KEY_DOCS, RESOURCE_ENTRY_KEYS, exclude, snippets);
     }
-    if (depth === 3 && path[0] === 'resources' && path[2] === 'rate_limit') return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
-    if (depth === 3 && path[0] === 'tools' && path[2] === 'rate_limit') return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
-    if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') return keyItems(ctx, CONDITION_KEY_DOCS, CONDITION_KEYS, exclude, {});
+    if (depth === 3 && path[0] === 'resources' && path[2] === 'rate_limit')
+      return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
+    if (depth === 3 && path[0] === 'tools' && path[2] === 'rate_limit')
+      return keyItems(ctx, RATE_LIMIT_KEY_DOCS, RATE_LIMIT_KEYS, exclude, {});
+    if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-')
+      return keyItems(ctx, CONDITION_KEY_DOCS, CONDITION_KEYS, exclude, {});
     return [];
   }
 
@@ -290,8 +325,10 @@ export function policyCompletions(document: PolicyDocument | string, position: P
   // values
   const key = ctx.key!;
   if (depth === 0 && key === 'default') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
-  if (depth === 0 && key === 'version') return [{ label: '1', kind: 'Value', detail: 'policy format version', insertText: `${prefix}1`, range: ctx.range }];
-  if (depth === 1 && path[0] === 'risk' && (RISK_CLASSES as readonly string[]).includes(key)) return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
+  if (depth === 0 && key === 'version')
+    return [{ label: '1', kind: 'Value', detail: 'policy format version', insertText: `${prefix}1`, range: ctx.range }];
+  if (depth === 1 && path[0] === 'risk' && (RISK_CLASSES as readonly string[]).includes(key))
+    return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 2 && path[0] === 'resources' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 2 && path[0] === 'tools' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') {

@@ -32,7 +32,16 @@ import { PolicyIndex } from '../policy/evaluate';
 import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from '../policy/model';
 import { caseOnlyToolMatch, shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/parse';
 import { didYouMean } from '../policy/suggest';
-import { analyzePolicy, asDocument, entryKeyRange, entryOutline, entryPatternRange, relativeEntryOutline, topOutline, type PolicyDocument } from './analyze';
+import {
+  analyzePolicy,
+  asDocument,
+  entryKeyRange,
+  entryOutline,
+  entryPatternRange,
+  relativeEntryOutline,
+  topOutline,
+  type PolicyDocument,
+} from './analyze';
 import { globCovers } from './glob-cover';
 import { policyTestDiagnostics } from './policy-tests';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolSource } from './tool-index';
@@ -55,7 +64,9 @@ function diag(severity: Severity, code: string, message: string, range: Range, s
 
 /** Where names were looked for, for messages: "in the catalog nor in the tool list the server reported". */
 export function knownWhere(index: ToolIndex): string {
-  return index.hasReported ? 'in the catalog nor in the tool list the server reported' : `in the catalog (${index.catalogLabel}), and the server has not reported its tools`;
+  return index.hasReported
+    ? 'in the catalog nor in the tool list the server reported'
+    : `in the catalog (${index.catalogLabel}), and the server has not reported its tools`;
 }
 
 function isGlobKey(key: string): boolean {
@@ -124,7 +135,15 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
           out.push(diag('error', 'tool-name-case', message, keyRange, variants.length === 1 ? variants[0] : undefined));
         } else {
           const guess = index.suggest(key);
-          out.push(diag('warning', 'unknown-tool', `Unknown tool "${key}": not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`, keyRange, guess));
+          out.push(
+            diag(
+              'warning',
+              'unknown-tool',
+              `Unknown tool "${key}": not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`,
+              keyRange,
+              guess,
+            ),
+          );
         }
       }
     }
@@ -140,7 +159,10 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
         const guess = didYouMean(param, names);
         const suggestion = guess !== undefined ? `args.${guess}` : undefined;
         const what = glob
-          ? `none of the ${withSchema.length === 1 ? 'tool' : `${withSchema.length} tools`} matching "${key}" (${listNames(withSchema.map((t) => t.name), 4)}) has a parameter "${param}"`
+          ? `none of the ${withSchema.length === 1 ? 'tool' : `${withSchema.length} tools`} matching "${key}" (${listNames(
+              withSchema.map((t) => t.name),
+              4,
+            )}) has a parameter "${param}"`
           : names.length === 0
             ? `${key} takes no parameters`
             : `${key} has no parameter "${param}"`;
@@ -177,7 +199,8 @@ interface Dominators {
 function strictCover(entry: PolicyEntry & { action: Action }, dominators: Dominators): PolicyEntry | undefined {
   const pattern = entry.pattern.source;
   if (!entry.pattern.isGlob) {
-    for (const e of dominators.exact.get(pattern) ?? []) if (e !== entry && ACTION_STRICTNESS[e.action!] > ACTION_STRICTNESS[entry.action]) return e;
+    for (const e of dominators.exact.get(pattern) ?? [])
+      if (e !== entry && ACTION_STRICTNESS[e.action!] > ACTION_STRICTNESS[entry.action]) return e;
   }
   for (const d of dominators.globs) {
     const e = d.entry;
@@ -195,7 +218,9 @@ function hiddenBy(policy: Policy, key: string): string | undefined {
 
 /** Whether an entry without conditions and with an action stricter than allow decides `tool` whatever its arguments. */
 function stricterAlways(pindex: PolicyIndex, tool: string, than: Action): boolean {
-  return pindex.entriesFor(tool).some((e) => e.when.length === 0 && e.action !== undefined && ACTION_STRICTNESS[e.action] > ACTION_STRICTNESS[than]);
+  return pindex
+    .entriesFor(tool)
+    .some((e) => e.when.length === 0 && e.action !== undefined && ACTION_STRICTNESS[e.action] > ACTION_STRICTNESS[than]);
 }
 
 function isDestructive(t: KnownTool): boolean {
@@ -220,8 +245,10 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     // A resource URI or URI glob (tool names have no `:`): resources are dynamic, so nothing to check it against.
     if (item.name.includes(':')) continue;
     if (index.matching(item.name).length > 0) continue;
-    if (isGlobKey(item.name)) out.push(diag('warning', 'unmatched-glob', `The glob "${item.name}" in hide matches no tool ${knownWhere(index)}`, item.range));
-    else if (caseOnlyToolMatch(item.name) !== undefined) continue; // the parser's tool-name-case error
+    if (isGlobKey(item.name))
+      out.push(diag('warning', 'unmatched-glob', `The glob "${item.name}" in hide matches no tool ${knownWhere(index)}`, item.range));
+    else if (caseOnlyToolMatch(item.name) !== undefined)
+      continue; // the parser's tool-name-case error
     else {
       const variants = caseVariants(index, item.name);
       if (variants.length > 0) {
@@ -230,7 +257,15 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
         continue;
       }
       const guess = index.suggest(item.name);
-      out.push(diag('warning', 'unknown-tool', `Unknown tool "${item.name}" in hide: not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`, item.range, guess));
+      out.push(
+        diag(
+          'warning',
+          'unknown-tool',
+          `Unknown tool "${item.name}" in hide: not ${knownWhere(index)}${guess ? `; did you mean "${guess}"?` : ''}`,
+          item.range,
+          guess,
+        ),
+      );
     }
   }
 
@@ -238,7 +273,12 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
   for (const line of top.risk) {
     if (line.value !== 'allow' || (line.riskClass !== 'critical' && line.riskClass !== 'high')) continue;
     const cls = line.riskClass;
-    const through = index.tools.filter((t) => t.classification.risk === cls && !hidden(t.name) && !pindex.entriesFor(t.name).some((e) => e.action !== undefined && e.when.length === 0));
+    const through = index.tools.filter(
+      (t) =>
+        t.classification.risk === cls &&
+        !hidden(t.name) &&
+        !pindex.entriesFor(t.name).some((e) => e.action !== undefined && e.when.length === 0),
+    );
     const builtIn = BUILT_IN_RISK_ACTIONS[cls]!;
     out.push(
       diag(
@@ -296,7 +336,12 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
       } else {
         const action = entryOutline(u).action;
         out.push(
-          diag('information', 'dead-action', `action ${e.action} of ${e.key} never changes a decision: ${why}; only its rate_limit has an effect`, action?.range ?? entryKeyRange(u)),
+          diag(
+            'information',
+            'dead-action',
+            `action ${e.action} of ${e.key} never changes a decision: ${why}; only its rate_limit has an effect`,
+            action?.range ?? entryKeyRange(u),
+          ),
         );
       }
     }
@@ -327,7 +372,12 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
       const fileRisk = policy.risk[t.classification.risk];
       const riskAction = fileRisk ?? BUILT_IN_RISK_ACTIONS[t.classification.risk];
       if ((riskAction ?? policy.defaultAction) !== 'allow') continue;
-      const rule = fileRisk !== undefined ? `risk.${t.classification.risk}` : riskAction !== undefined ? `risk.${t.classification.risk} (built-in)` : 'default';
+      const rule =
+        fileRisk !== undefined
+          ? `risk.${t.classification.risk}`
+          : riskAction !== undefined
+            ? `risk.${t.classification.risk} (built-in)`
+            : 'default';
       through.push(`${describeTool(t)} by ${rule}`);
     }
     if (through.length > 0) {
@@ -353,7 +403,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     }
     const unlisted = index.tools.filter((t) => t.reported && !t.inCatalog && !named.has(t.name) && !hidden(t.name));
     if (unlisted.length > 0) {
-      const at = top.keys.get('tools')?.keyRange ?? top.keys.get('version')?.keyRange ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+      const at = top.keys.get('tools')?.keyRange ??
+        top.keys.get('version')?.keyRange ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
       out.push(
         diag(
           'information',

@@ -32,7 +32,9 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   tools: {
     detail: 'entries by tool name or glob',
-    doc: 'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`. ' + LABEL_SYNTAX,
+    doc:
+      'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`. ' +
+      LABEL_SYNTAX,
   },
   resources: {
     detail: 'entries by resource URI or URI glob',
@@ -53,15 +55,21 @@ export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'allow | deny | require_approval',
     doc: 'What this entry does with a call it applies to. When several entries apply, the strictest wins: `deny` > `require_approval` > `allow`.',
   },
-  reason: { detail: 'text', doc: 'Why: shown to the agent when a call is blocked, to the person asked to approve, and written to the audit log.' },
+  reason: {
+    detail: 'text',
+    doc: 'Why: shown to the agent when a call is blocked, to the person asked to approve, and written to the audit log.',
+  },
   rate_limit: {
     detail: '{ max: N, window: SECONDS }',
     doc: 'At most `max` calls in any `window` seconds (a sliding window), per guard session, shared by every tool this key matches. Blocked, declined and rate-limited calls use no quota.',
   },
-  approval_timeout: { detail: 'seconds (> 0)', doc: "Seconds to wait for an approval of a call this entry decides `require_approval`; overrides the file's `approval_timeout`." },
+  approval_timeout: {
+    detail: 'seconds (> 0)',
+    doc: "Seconds to wait for an approval of a call this entry decides `require_approval`; overrides the file's `approval_timeout`.",
+  },
   when: {
     detail: 'list of { path, op, value }',
-    doc: 'Conditions on the call\'s arguments; the entry applies only when all of them hold. Each is `{ path: args.…, op: …, value: … }`.',
+    doc: "Conditions on the call's arguments; the entry applies only when all of them hold. Each is `{ path: args.…, op: …, value: … }`.",
   },
 };
 
@@ -70,12 +78,18 @@ export const RESOURCE_ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'allow | deny | require_approval',
     doc: 'What this entry does with a read of a resource its URI glob matches. When several entries match, the strictest wins: `deny` > `require_approval` > `allow`; with none, `default` decides.',
   },
-  reason: { detail: 'text', doc: 'Why: shown to the agent when a read is blocked, to the person asked to approve, and written to the audit log.' },
+  reason: {
+    detail: 'text',
+    doc: 'Why: shown to the agent when a read is blocked, to the person asked to approve, and written to the audit log.',
+  },
   rate_limit: {
     detail: '{ max: N, window: SECONDS }',
     doc: 'At most `max` reads in any `window` seconds (a sliding window), per guard session, shared by every resource this key matches (rule `resources.KEY`). Blocked, declined and rate-limited reads use no quota.',
   },
-  approval_timeout: { detail: 'seconds (> 0)', doc: "Seconds to wait for an approval of a read this entry decides `require_approval`; overrides the file's `approval_timeout`." },
+  approval_timeout: {
+    detail: 'seconds (> 0)',
+    doc: "Seconds to wait for an approval of a read this entry decides `require_approval`; overrides the file's `approval_timeout`.",
+  },
 };
 
 export const RATE_LIMIT_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
@@ -88,21 +102,36 @@ export const CONDITION_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     detail: 'args.<parameter>[.<key>…]',
     doc: "`args.` followed by a dot path into the call's arguments, e.g. `args.model`, `args.values.state`, `args.record_ids.0`.",
   },
-  op: { detail: 'eq | neq | in | not_in | lt | lte | gt | gte | regex | contains | exists', doc: 'How the value at `path` is compared with `value`.' },
-  value: { detail: 'what to compare with', doc: 'The value `op` compares with: a list for `in` / `not_in`, a regular expression for `regex`, `true` / `false` for `exists`.' },
+  op: {
+    detail: 'eq | neq | in | not_in | lt | lte | gt | gte | regex | contains | exists',
+    doc: 'How the value at `path` is compared with `value`.',
+  },
+  value: {
+    detail: 'what to compare with',
+    doc: 'The value `op` compares with: a list for `in` / `not_in`, a regular expression for `regex`, `true` / `false` for `exists`.',
+  },
 };
 
 export const ACTION_DOCS: Readonly<Record<Action, KeyDoc>> = {
-  allow: { detail: 'let the call through', doc: '`allow`: the call goes to the server (rate limits still count it). The least strict action.' },
+  allow: {
+    detail: 'let the call through',
+    doc: '`allow`: the call goes to the server (rate limits still count it). The least strict action.',
+  },
   require_approval: {
     detail: 'ask a person first',
     doc: '`require_approval`: the call is held while a person is asked (the editor, or MCP elicitation); only an approval lets it through. A decline, a cancel or no answer within the approval timeout blocks it.',
   },
-  deny: { detail: 'block the call', doc: '`deny`: the call is blocked and never reaches the server; the agent is told why. The strictest action.' },
+  deny: {
+    detail: 'block the call',
+    doc: '`deny`: the call is blocked and never reaches the server; the agent is told why. The strictest action.',
+  },
 };
 
 export const RISK_CLASS_DOCS: Readonly<Record<RiskClass, KeyDoc>> = {
-  low: { detail: 'bounded reads, offline computations', doc: '`low` risk: bounded reads and offline computations; local caches that rebuild. No built-in action: `default` decides.' },
+  low: {
+    detail: 'bounded reads, offline computations',
+    doc: '`low` risk: bounded reads and offline computations; local caches that rebuild. No built-in action: `default` decides.',
+  },
   medium: {
     detail: 'shared state, capacity, host files, bulk data',
     doc: '`medium` risk: no lasting damage to business data, but the call changes shared server state, consumes scarce capacity, touches the host filesystem, or can pull out bulk or binary data. No built-in action: `default` decides.',
@@ -121,15 +150,30 @@ export const OP_DOCS: Readonly<Record<ConditionOp, KeyDoc>> = {
   eq: { detail: 'equals value', doc: '`eq`: the value at `path` equals `value` (JSON equality, no type coercion: `5` is not `"5"`).' },
   neq: { detail: 'does not equal value', doc: '`neq`: the value at `path` does not equal `value`; also holds when `path` is missing.' },
   in: { detail: 'is one of the list', doc: '`in`: the value at `path` is one of the list `value`.' },
-  not_in: { detail: 'is none of the list', doc: '`not_in`: the value at `path` is none of the list `value`; also holds when `path` is missing.' },
+  not_in: {
+    detail: 'is none of the list',
+    doc: '`not_in`: the value at `path` is none of the list `value`; also holds when `path` is missing.',
+  },
   lt: { detail: '< value', doc: '`lt`: less than `value`; both numbers or both texts, otherwise the condition does not hold.' },
-  lte: { detail: '≤ value', doc: '`lte`: less than or equal to `value`; both numbers or both texts, otherwise the condition does not hold.' },
+  lte: {
+    detail: '≤ value',
+    doc: '`lte`: less than or equal to `value`; both numbers or both texts, otherwise the condition does not hold.',
+  },
   gt: { detail: '> value', doc: '`gt`: greater than `value`; both numbers or both texts, otherwise the condition does not hold.' },
-  gte: { detail: '≥ value', doc: '`gte`: greater than or equal to `value`; both numbers or both texts, otherwise the condition does not hold.' },
+  gte: {
+    detail: '≥ value',
+    doc: '`gte`: greater than or equal to `value`; both numbers or both texts, otherwise the condition does not hold.',
+  },
   regex: {
     detail: 'text matching a regular expression',
     doc: '`regex`: the value at `path` is a text matching the regular expression `value` (JavaScript syntax, Unicode mode, not anchored unless you write `^…$`).',
   },
-  contains: { detail: 'text contains / list has', doc: '`contains`: a text containing the text `value`, or a list with an element equal to `value`.' },
-  exists: { detail: 'is present (value: true) or absent (false)', doc: '`exists`: the path exists in the arguments (`value: true`, the default) or does not (`value: false`).' },
+  contains: {
+    detail: 'text contains / list has',
+    doc: '`contains`: a text containing the text `value`, or a list with an element equal to `value`.',
+  },
+  exists: {
+    detail: 'is present (value: true) or absent (false)',
+    doc: '`exists`: the path exists in the arguments (`value: true`, the default) or does not (`value: false`).',
+  },
 };

@@ -10,7 +10,17 @@ import { isGlob } from '../policy/glob';
 import type { Condition, Policy } from '../policy/model';
 import { asDocument, refAt, type KeyScope, type OutlineLabel, type OutlineValue, type PolicyDocument } from './analyze';
 import { policyTestAt, policyTestMarkdown } from './policy-tests';
-import { ACTION_DOCS, CONDITION_KEY_DOCS, ENTRY_KEY_DOCS, OP_DOCS, RATE_LIMIT_KEY_DOCS, RESOURCE_ENTRY_KEY_DOCS, RISK_CLASS_DOCS, TOP_LEVEL_DOCS, type KeyDoc } from './docs';
+import {
+  ACTION_DOCS,
+  CONDITION_KEY_DOCS,
+  ENTRY_KEY_DOCS,
+  OP_DOCS,
+  RATE_LIMIT_KEY_DOCS,
+  RESOURCE_ENTRY_KEY_DOCS,
+  RISK_CLASS_DOCS,
+  TOP_LEVEL_DOCS,
+  type KeyDoc,
+} from './docs';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
 
 export interface PolicyHover {
@@ -72,20 +82,30 @@ function decisionText(policy: Policy, clean: boolean, name: string, index: ToolI
   const note = clean ? '' : ' *(from the parts of the file that validate; while it has errors, the guard blocks every call)*';
   const hider = policy.hide.find((h) => h.test(name));
   if (hider) {
-    out.push(`**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from the agent's tools/list, and a call is blocked (rule ${code('hide')}).${note}`);
+    out.push(
+      `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from the agent's tools/list, and a call is blocked (rule ${code('hide')}).${note}`,
+    );
     return out.join('\n\n');
   }
   const pindex = new PolicyIndex(policy);
   const verdict = evaluatePolicy(pindex, name, {}, index.classify(name));
   const conditional = pindex.entriesFor(name).filter((e) => e.when.length > 0);
-  const rules = [`**This policy:** ${code(verdict.action)} by ${code(verdict.rule)}${conditional.length > 0 ? ' (with no arguments)' : ''}${note}`];
+  const rules = [
+    `**This policy:** ${code(verdict.action)} by ${code(verdict.rule)}${conditional.length > 0 ? ' (with no arguments)' : ''}${note}`,
+  ];
   if (verdict.source.kind === 'entry' && verdict.source.entry.reason !== undefined) rules.push(`Reason: ${verdict.reason}`);
   out.push(rules.join('  \n'));
   if (verdict.action === 'require_approval') out.push(`Approval timeout: ${verdict.approvalTimeoutSeconds} s.`);
-  for (const e of verdict.rateLimited) out.push(`Rate limit: at most ${e.rateLimit!.max} calls in any ${e.rateLimit!.windowSeconds} s (${code(`tools.${e.key}`)}).`);
+  for (const e of verdict.rateLimited)
+    out.push(`Rate limit: at most ${e.rateLimit!.max} calls in any ${e.rateLimit!.windowSeconds} s (${code(`tools.${e.key}`)}).`);
   if (conditional.length > 0) {
     const lines = conditional.map((e) => {
-      const what = [e.action !== undefined ? e.action : undefined, e.rateLimit ? `rate limit ${e.rateLimit.max} / ${e.rateLimit.windowSeconds} s` : undefined].filter(Boolean).join(', ');
+      const what = [
+        e.action !== undefined ? e.action : undefined,
+        e.rateLimit ? `rate limit ${e.rateLimit.max} / ${e.rateLimit.windowSeconds} s` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', ');
       return `- ${code(`tools.${e.key}`)}${what ? ` (${what})` : ''} when ${e.when.map((c) => code(describeCondition(c))).join(' and ')}`;
     });
     out.push(`**Depends on conditions:** these entries apply only when their conditions hold for a call's arguments:\n${lines.join('\n')}`);
@@ -122,7 +142,9 @@ function globMarkdown(name: string, index: ToolIndex, where: 'entry' | 'hide'): 
   const tools = index.matching(name);
   const head = `**Glob ${code(name)}** (${'`*`'} any run of characters, ${'`?`'} one character)${where === 'hide' ? ' in hide' : ''}`;
   if (tools.length === 0) return `${head}\n\nMatches no known tool.`;
-  const shown = tools.slice(0, MAX_GLOB_TOOLS).map((t) => `- ${code(t.name)} · ${t.classification.category} · ${t.classification.risk} risk`);
+  const shown = tools
+    .slice(0, MAX_GLOB_TOOLS)
+    .map((t) => `- ${code(t.name)} · ${t.classification.category} · ${t.classification.risk} risk`);
   if (tools.length > MAX_GLOB_TOOLS) shown.push(`- … and ${tools.length - MAX_GLOB_TOOLS} more`);
   return `${head}\n\nMatches ${tools.length === 1 ? '1 known tool' : `${tools.length} known tools`}:\n${shown.join('\n')}`;
 }
@@ -136,17 +158,25 @@ function resourceMarkdown(doc: PolicyDocument, name: string, where: 'resources' 
   ];
   const policy = doc.policy ?? doc.partial;
   if (policy) {
-    const note = doc.policy !== undefined ? '' : ' *(from the parts of the file that validate; while it has errors, the guard blocks every read)*';
+    const note =
+      doc.policy !== undefined ? '' : ' *(from the parts of the file that validate; while it has errors, the guard blocks every read)*';
     const hider = policy.hide.find((h) => h.test(name));
-    if (hider) parts.push(`**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from resources/list and a read is blocked (rule ${code('hide')}).${note}`);
+    if (hider)
+      parts.push(
+        `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from resources/list and a read is blocked (rule ${code('hide')}).${note}`,
+      );
     else {
       const v = evaluateResource(new PolicyIndex(policy), name);
-      const lines = [`**This policy:** ${code(v.action)} by ${code(v.rule)}${isGlob(name) ? ' (for the URIs this glob matches, unless another entry matches some of them)' : ''}${note}`];
+      const lines = [
+        `**This policy:** ${code(v.action)} by ${code(v.rule)}${isGlob(name) ? ' (for the URIs this glob matches, unless another entry matches some of them)' : ''}${note}`,
+      ];
       if (v.rule !== 'default' && v.reason) lines.push(`Reason: ${v.reason}`);
-      if (v.rule === 'default') lines.push('No resource entry with an action matches, so `default` decides (resources have no risk class).');
+      if (v.rule === 'default')
+        lines.push('No resource entry with an action matches, so `default` decides (resources have no risk class).');
       parts.push(lines.join('  \n'));
       if (v.action === 'require_approval') parts.push(`Approval timeout: ${v.approvalTimeoutSeconds} s.`);
-      for (const e of v.rateLimited) parts.push(`Rate limit: at most ${e.rateLimit!.max} reads in any ${e.rateLimit!.windowSeconds} s (${code(`resources.${e.key}`)}).`);
+      for (const e of v.rateLimited)
+        parts.push(`Rate limit: at most ${e.rateLimit!.max} reads in any ${e.rateLimit!.windowSeconds} s (${code(`resources.${e.key}`)}).`);
     }
   }
   return parts.join('\n\n');
@@ -200,8 +230,13 @@ function pathMarkdown(path: string, key: string | undefined, index: ToolIndex): 
 
 function valueMarkdown(ref: OutlineValue, entryKey: string | undefined, index: ToolIndex): string | undefined {
   const v = ref.value;
-  const action = typeof v === 'string' && Object.prototype.hasOwnProperty.call(ACTION_DOCS, v) ? ACTION_DOCS[v as keyof typeof ACTION_DOCS] : undefined;
-  if ((ref.scope === 'top' && ref.key === 'default') || ref.scope === 'risk' || ((ref.scope === 'entry' || ref.scope === 'resource_entry') && ref.key === 'action')) {
+  const action =
+    typeof v === 'string' && Object.prototype.hasOwnProperty.call(ACTION_DOCS, v) ? ACTION_DOCS[v as keyof typeof ACTION_DOCS] : undefined;
+  if (
+    (ref.scope === 'top' && ref.key === 'default') ||
+    ref.scope === 'risk' ||
+    ((ref.scope === 'entry' || ref.scope === 'resource_entry') && ref.key === 'action')
+  ) {
     if (action) return `**${code(String(v))}** — ${action.detail}\n\n${action.doc}`;
   }
   if (ref.scope === 'condition' && ref.key === 'op' && typeof v === 'string' && Object.prototype.hasOwnProperty.call(OP_DOCS, v)) {
@@ -255,7 +290,11 @@ export function policyHover(document: PolicyDocument | string, position: Positio
     contents = keyMarkdown(ref.scope, ref.name);
     if (ref.scope === 'risk' && contents) {
       const inClass = index.tools.filter((t) => t.classification.risk === ref.name);
-      if (inClass.length > 0) contents += `\n\nKnown tools of this class: ${inClass.slice(0, 20).map((t) => code(t.name)).join(', ')}${inClass.length > 20 ? `, … (${inClass.length})` : ''}`;
+      if (inClass.length > 0)
+        contents += `\n\nKnown tools of this class: ${inClass
+          .slice(0, 20)
+          .map((t) => code(t.name))
+          .join(', ')}${inClass.length > 20 ? `, … (${inClass.length})` : ''}`;
     }
   } else contents = valueMarkdown(ref, hit.entry?.record.pattern, index);
   return contents ? { contents, range: ref.range } : undefined;

@@ -87,7 +87,9 @@ export function policyTestAt(document: PolicyDocument | string, position: Positi
 
 /** Markdown for a test's hover: verdict, the call, and the full explanation. */
 export function policyTestMarkdown(r: PolicyTestResult): string {
-  const head = r.passed ? `**Test passes**: \`${r.call}\` is \`${r.actual}\`` : `**Test fails**: \`${r.call}\` is \`${r.actual}\`, expected \`${r.expect}\``;
+  const head = r.passed
+    ? `**Test passes**: \`${r.call}\` is \`${r.actual}\``
+    : `**Test fails**: \`${r.call}\` is \`${r.actual}\`, expected \`${r.expect}\``;
   const call = `Call: \`${r.call} ${JSON.stringify(r.args)}\`${r.mode === 'lockdown' ? ' in lockdown mode' : ''}`;
   return [head, call, '```text\n' + r.full + '\n```'].join('\n\n');
 }

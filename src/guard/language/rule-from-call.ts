@@ -72,7 +72,12 @@ const MAX_LIST_ITEMS = 20;
 const MAX_DEPTH = 3;
 
 function isScalarValue(v: unknown): boolean {
-  return v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_VALUE_CHARS);
+  return (
+    v === null ||
+    typeof v === 'boolean' ||
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    (typeof v === 'string' && v.length <= MAX_VALUE_CHARS)
+  );
 }
 
 /** A plain path segment: conditions split paths at dots, so a key with a dot cannot be named. */
@@ -138,7 +143,12 @@ function shortValue(v: unknown): string {
 
 /** A label for a new entry of a tool that already has one: what it does, unique in the file. */
 function labelFor(doc: PolicyDocument, tool: string, intent: RuleIntent, conditions: RuleRequest['conditions']): string {
-  const what = conditions.length === 0 ? (intent === 'deny' ? 'always deny' : 'allow') : `${intent} ${conditions.map((c) => `${c.path.slice(5)}=${shortValue(c.value)}`).join(' ')}`;
+  const what =
+    conditions.length === 0
+      ? intent === 'deny'
+        ? 'always deny'
+        : 'allow'
+      : `${intent} ${conditions.map((c) => `${c.path.slice(5)}=${shortValue(c.value)}`).join(' ')}`;
   const base = what.replace(/\(/g, '[').replace(/\)/g, ']').replace(/\s+/g, ' ').trim();
   const taken = new Set(doc.entries.flatMap((u) => (u.record.key !== undefined ? [u.record.key] : [])));
   for (let n = 1; ; n++) {
@@ -158,7 +168,10 @@ function entryNodeSpan(unit: EntryUnit, node: Node, doc: PolicyDocument): [numbe
   const r = node.range;
   if (!r) return undefined;
   const range = locatorRange(unit.record.at, r[0], r[1]);
-  const shifted = { start: { line: range.start.line + unit.line, character: range.start.character }, end: { line: range.end.line + unit.line, character: range.end.character } };
+  const shifted = {
+    start: { line: range.start.line + unit.line, character: range.start.character },
+    end: { line: range.end.line + unit.line, character: range.end.character },
+  };
   return [doc.lines.offsetAt(shifted.start), doc.lines.offsetAt(shifted.end)];
 }
 
@@ -277,7 +290,12 @@ function testFields(tool: string, name: string, args: Record<string, unknown>, e
 function insertTest(doc: PolicyDocument, test: ReturnType<typeof testFields>, eol: string): Insert | string {
   const block = (indent: number) => {
     const pad = ' '.repeat(indent);
-    return [`${pad}- name: ${scalar(test.name)}`, `${pad}  call: ${scalar(test.call)}`, `${pad}  args: ${flow(test.args)}`, `${pad}  expect: ${test.expect}`];
+    return [
+      `${pad}- name: ${scalar(test.name)}`,
+      `${pad}  call: ${scalar(test.call)}`,
+      `${pad}  args: ${flow(test.args)}`,
+      `${pad}  expect: ${test.expect}`,
+    ];
   };
   const tests = topValueSpan(doc, 'tests');
   if (!tests) {
@@ -330,7 +348,14 @@ function setEntryField(doc: PolicyDocument, unit: EntryUnit, key: 'action' | 're
 }
 
 /** Adds a key to an entry mapping, written `flowText` in a flow mapping and as `blockLines` in a block one. */
-function addEntryField(doc: PolicyDocument, unit: EntryUnit, map: YAMLMap, flowText: string, blockLines: readonly string[], eol: string): Insert | string {
+function addEntryField(
+  doc: PolicyDocument,
+  unit: EntryUnit,
+  map: YAMLMap,
+  flowText: string,
+  blockLines: readonly string[],
+  eol: string,
+): Insert | string {
   const span = entryNodeSpan(unit, map, doc);
   if (!span) return `cannot find the entry ${unit.record.key} in the file`;
   if (map.flow) {
@@ -340,7 +365,11 @@ function addEntryField(doc: PolicyDocument, unit: EntryUnit, map: YAMLMap, flowT
   const firstKey = map.items[0]?.key as Node | undefined;
   const keySpan = firstKey ? entryNodeSpan(unit, firstKey, doc) : undefined;
   const indent = keySpan ? leadingSpaces(doc, keySpan[0]) : leadingSpaces(doc, span[0]);
-  return linesAt(lineStart(doc, unit.line + unit.record.lastLine + 1), blockLines.map((l) => ' '.repeat(indent) + l), eol);
+  return linesAt(
+    lineStart(doc, unit.line + unit.record.lastLine + 1),
+    blockLines.map((l) => ' '.repeat(indent) + l),
+    eol,
+  );
 }
 
 /** Adds a condition to an entry's `when` (creating it). */
@@ -402,10 +431,12 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
   const classification = index.classify(req.tool);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const original = analyzePolicy(text);
-  if (!original.policy) return { ok: false, message: 'The policy file has errors (see the Problems view): fix them first, then try again.' };
+  if (!original.policy)
+    return { ok: false, message: 'The policy file has errors (see the Problems view): fix them first, then try again.' };
   const testArgs = argsOf(req.conditions);
   const expect: Action = req.intent;
-  const explain = (d: PolicyDocument, args: Readonly<Record<string, unknown>>): Explanation => explainCall(new PolicyIndex(d.policy!), req.tool, args, classification);
+  const explain = (d: PolicyDocument, args: Readonly<Record<string, unknown>>): Explanation =>
+    explainCall(new PolicyIndex(d.policy!), req.tool, args, classification);
   const changes: string[] = [];
   let entryKey: string | undefined;
   // Every edit is planned against the original text (so they stay small and separate); `current`
@@ -422,9 +453,14 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
   if (text.length > 0 && !text.endsWith('\n')) step({ at: text.length, text: eol });
 
   const first = explain(original, testArgs);
-  if (first.rule === 'hide') return fail(`${req.tool} is hidden by the policy's hide list, which blocks every call to it: remove it from hide first.`);
+  if (first.rule === 'hide')
+    return fail(`${req.tool} is hidden by the policy's hide list, which blocks every call to it: remove it from hide first.`);
   const reason = req.reason?.trim() || undefined;
-  const fields = (action: Action): EntryFields => ({ action, ...(reason ? { reason } : {}), when: req.conditions.map((c) => conditionText(c, 'eq')) });
+  const fields = (action: Action): EntryFields => ({
+    action,
+    ...(reason ? { reason } : {}),
+    when: req.conditions.map((c) => conditionText(c, 'eq')),
+  });
 
   /** An entry keyed exactly by the tool, with no conditions. */
   const plainEntry = original.entries.find((u) => u.record.key === req.tool && u.entry && u.entry.when.length === 0);
@@ -439,7 +475,9 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
   };
   const setAction = (unit: EntryUnit, action: Action): string | undefined => {
     const key = unit.record.key!;
-    const problem = step(setEntryField(original, unit, 'action', action, eol)) ?? (reason ? step(setEntryField(original, unit, 'reason', scalar(reason), eol)) : undefined);
+    const problem =
+      step(setEntryField(original, unit, 'action', action, eol)) ??
+      (reason ? step(setEntryField(original, unit, 'reason', scalar(reason), eol)) : undefined);
     if (problem) return problem;
     changes.push(`set the action of entry "${key}" to ${action}`);
     entryKey = key;
@@ -451,7 +489,9 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
     problem = plainEntry && req.conditions.length === 0 ? setAction(plainEntry, 'deny') : addEntry('deny');
   } else {
     // Every stricter entry that applies must let calls like this one go.
-    const applied = req.args ? [...first.applied, ...explain(original, req.args).applied.filter((e) => !first.applied.includes(e))] : first.applied;
+    const applied = req.args
+      ? [...first.applied, ...explain(original, req.args).applied.filter((e) => !first.applied.includes(e))]
+      : first.applied;
     const blockers = applied.filter((e) => e.action === 'deny' || e.action === 'require_approval');
     for (const b of blockers) {
       const focus = keyRangeOf(original, b.key);
@@ -498,10 +538,15 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
   const real = req.args ? explain(current, req.args) : after;
   if (after.decision !== expect || real.decision !== expect) {
     const got = after.decision !== expect ? after : real;
-    return fail(`After the edit the policy would still say ${got.decision} (by ${got.rule}), so MCP Guard did not make it; edit the policy by hand.`);
+    return fail(
+      `After the edit the policy would still say ${got.decision} (by ${got.rule}), so MCP Guard did not make it; edit the policy by hand.`,
+    );
   }
   const results = runPolicyTests(current.policy!, { classify: (n) => index.classify(n) });
-  const focus = (entryKey !== undefined ? keyRangeOf(current, entryKey) : undefined) ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const focus = (entryKey !== undefined ? keyRangeOf(current, entryKey) : undefined) ?? {
+    start: { line: 0, character: 0 },
+    end: { line: 0, character: 0 },
+  };
   return {
     ok: true,
     edits: textEdits(original, edits),

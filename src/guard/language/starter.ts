@@ -16,6 +16,8 @@ export function starterTools(reported?: readonly ToolDefinition[], catalog: Cata
  * with each tool's risk and recommended action. `serverLabel` defaults to the Odoo MCP server.
  */
 export function starterPolicyFor(reported?: readonly ToolDefinition[], serverLabel?: string, catalog: Catalog = ODOO_MCP_CATALOG): string {
-  const label = serverLabel ?? (reported === undefined && catalog === ODOO_MCP_CATALOG ? `the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})` : 'this MCP server');
+  const label =
+    serverLabel ??
+    (reported === undefined && catalog === ODOO_MCP_CATALOG ? `the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})` : 'this MCP server');
   return starterPolicy(label, toolsFrom(reported, catalog));
 }

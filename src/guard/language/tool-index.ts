@@ -48,7 +48,8 @@ export interface ToolIndexOptions {
   readonly catalogLabel?: string;
 }
 
-const own = <T>(o: Readonly<Record<string, T>>, k: string): T | undefined => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const own = <T>(o: Readonly<Record<string, T>>, k: string): T | undefined =>
+  Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 
 /** A JSON Schema's type in a few characters: `string`, `integer | null`, `string[]`, `object`. */
 export function schemaType(schema: JsonSchema | undefined): string {

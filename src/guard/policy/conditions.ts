@@ -15,7 +15,9 @@ export class UncheckableArgument extends Error {
     readonly path: string,
     readonly length: number,
   ) {
-    super(`${path} is ${length} characters long; MCP Guard matches regex conditions against at most ${MAX_REGEX_INPUT} characters, so it cannot check this call`);
+    super(
+      `${path} is ${length} characters long; MCP Guard matches regex conditions against at most ${MAX_REGEX_INPUT} characters, so it cannot check this call`,
+    );
   }
 }
 
@@ -57,11 +59,7 @@ function ordered(v: unknown, value: unknown): v is number | string {
  * Builds the predicate for one condition. A missing path makes every op false except
  * `neq` and `not_in` (a missing value differs from anything) and `exists: false`.
  */
-export function compileCondition(
-  segments: readonly string[],
-  op: ConditionOp,
-  value: unknown,
-): (args: Args) => boolean {
+export function compileCondition(segments: readonly string[], op: ConditionOp, value: unknown): (args: Args) => boolean {
   switch (op) {
     case 'eq':
       return (args) => {

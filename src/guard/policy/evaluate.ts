@@ -45,7 +45,8 @@ function strictest<E extends DecidingEntry>(
   let timeout: number | undefined;
   for (const e of applied) {
     if (e.rateLimit !== undefined) (rateLimited ??= []).push(e);
-    if (e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined) timeout = Math.min(timeout ?? Infinity, e.approvalTimeoutSeconds);
+    if (e.action === 'require_approval' && e.approvalTimeoutSeconds !== undefined)
+      timeout = Math.min(timeout ?? Infinity, e.approvalTimeoutSeconds);
     if (e.action === undefined) continue;
     if (winner === undefined || ACTION_STRICTNESS[e.action] > ACTION_STRICTNESS[winner.action!]) {
       winner = e;
@@ -76,15 +77,33 @@ export class PolicyIndex {
 
   /** Resource entries whose URI glob matches `uri`, in file order. */
   resourcesFor(uri: string): readonly ResourceEntry[] {
-    return this.byUri.get(uri) ?? this.byUri.set(uri, (this.policy.resources ?? []).filter((e) => e.pattern.test(uri)));
+    return (
+      this.byUri.get(uri) ??
+      this.byUri.set(
+        uri,
+        (this.policy.resources ?? []).filter((e) => e.pattern.test(uri)),
+      )
+    );
   }
 
   entriesFor(name: string): readonly PolicyEntry[] {
-    return this.byName.get(name) ?? this.byName.set(name, this.policy.entries.filter((e) => e.pattern.test(name)));
+    return (
+      this.byName.get(name) ??
+      this.byName.set(
+        name,
+        this.policy.entries.filter((e) => e.pattern.test(name)),
+      )
+    );
   }
 
   isHidden(name: string): boolean {
-    return this.hidden.get(name) ?? this.hidden.set(name, this.policy.hide.some((p) => p.test(name)));
+    return (
+      this.hidden.get(name) ??
+      this.hidden.set(
+        name,
+        this.policy.hide.some((p) => p.test(name)),
+      )
+    );
   }
 
   /** Characters held in memo keys, for tests of the bound. */
@@ -95,8 +114,10 @@ export class PolicyIndex {
 
 function riskReason(tool: string, cls: Classification, action: Action): string {
   const what = `${tool} is ${cls.category} / ${cls.risk} risk: ${cls.reason}`;
-  if (action === 'deny') return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools are blocked unless the policy says otherwise.`;
-  if (action === 'require_approval') return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools need approval unless the policy says otherwise.`;
+  if (action === 'deny')
+    return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools are blocked unless the policy says otherwise.`;
+  if (action === 'require_approval')
+    return `${what} ${cls.risk[0]!.toUpperCase()}${cls.risk.slice(1)}-risk tools need approval unless the policy says otherwise.`;
   return what;
 }
 

@@ -55,7 +55,16 @@ export function explainCall(index: PolicyIndex, tool: string, args: Args, cls: C
   } catch (e) {
     // As the guard decides it: a condition that cannot be checked denies the call.
     if (!(e instanceof UncheckableArgument)) throw e;
-    return { tool, classification: cls, notMatched: [], decision: 'deny', rule: 'arguments', reason: `${e.message}.`, applied: [], rateLimits: [] };
+    return {
+      tool,
+      classification: cls,
+      notMatched: [],
+      decision: 'deny',
+      rule: 'arguments',
+      reason: `${e.message}.`,
+      applied: [],
+      rateLimits: [],
+    };
   }
 }
 
@@ -67,10 +76,21 @@ function explainChecked(index: PolicyIndex, tool: string, args: Args, cls: Class
   });
   const base = { tool, classification: cls, notMatched };
   if (index.isHidden(tool)) {
-    return { ...base, decision: 'deny', rule: 'hide', reason: `The policy hides ${tool}; it cannot be called through this guard.`, applied: [], rateLimits: [] };
+    return {
+      ...base,
+      decision: 'deny',
+      rule: 'hide',
+      reason: `The policy hides ${tool}; it cannot be called through this guard.`,
+      applied: [],
+      rateLimits: [],
+    };
   }
   const verdict = evaluatePolicy(index, tool, args, cls);
-  const rateLimits = verdict.rateLimited.map((e) => ({ rule: entryRule(e), max: e.rateLimit!.max, windowSeconds: e.rateLimit!.windowSeconds }));
+  const rateLimits = verdict.rateLimited.map((e) => ({
+    rule: entryRule(e),
+    max: e.rateLimit!.max,
+    windowSeconds: e.rateLimit!.windowSeconds,
+  }));
   const common = { ...base, applied: verdict.applicable, rateLimits, verdict };
   if (mode === 'lockdown' && !isLockdownSafe(cls)) {
     return {
@@ -89,7 +109,10 @@ function explainChecked(index: PolicyIndex, tool: string, args: Args, cls: Class
         : `no entry sets an action, so the file's risk.${cls.risk} applies: ${verdict.action}`,
     };
   } else if (verdict.source.kind === 'default') {
-    fallback = { kind: 'default', text: `no entry sets an action and ${cls.risk}-risk tools have no risk action, so default applies: ${verdict.action}` };
+    fallback = {
+      kind: 'default',
+      text: `no entry sets an action and ${cls.risk}-risk tools have no risk action, so default applies: ${verdict.action}`,
+    };
   }
   return { ...common, decision: verdict.action, rule: verdict.rule, reason: verdict.reason, ...(fallback ? { fallback } : {}) };
 }
@@ -125,8 +148,13 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
   lines.push('Entries that applied:');
   if (e.applied.length === 0) lines.push('  (none)');
   for (const entry of e.applied) {
-    const parts = [entry.action ? `action ${entry.action}` : undefined, entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined].filter(Boolean);
-    lines.push(`  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}${entry.when.length ? ` when ${entry.when.map(describeCondition).join(' and ')}` : ''}`);
+    const parts = [
+      entry.action ? `action ${entry.action}` : undefined,
+      entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined,
+    ].filter(Boolean);
+    lines.push(
+      `  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}${entry.when.length ? ` when ${entry.when.map(describeCondition).join(' and ')}` : ''}`,
+    );
   }
   lines.push('Entries that matched the name but not the conditions:');
   if (e.notMatched.length === 0) lines.push('  (none)');
@@ -136,7 +164,8 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
   }
   if (e.rateLimits.length > 0) {
     lines.push('Rate limits that count this call:');
-    for (const r of e.rateLimits) lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
+    for (const r of e.rateLimits)
+      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
   }
   return lines.join('\n');
 }
@@ -171,7 +200,14 @@ export function explainResource(index: PolicyIndex, raw: string): ResourceExplan
   }
   const uri = normal.uri;
   if (index.isHidden(uri)) {
-    return { uri, decision: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.', applied: [], rateLimits: [] };
+    return {
+      uri,
+      decision: 'deny',
+      rule: 'hide',
+      reason: 'The policy hides this resource; it cannot be read through this guard.',
+      applied: [],
+      rateLimits: [],
+    };
   }
   const v = evaluateResource(index, uri);
   return {
@@ -192,12 +228,16 @@ export function formatResourceExplanation(e: ResourceExplanation): string {
   lines.push('Entries that applied:');
   if (e.applied.length === 0) lines.push('  (none)');
   for (const entry of e.applied) {
-    const parts = [entry.action ? `action ${entry.action}` : undefined, entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined].filter(Boolean);
+    const parts = [
+      entry.action ? `action ${entry.action}` : undefined,
+      entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined,
+    ].filter(Boolean);
     lines.push(`  ${resourceRule(entry)}: ${parts.join(', ') || 'no action'}`);
   }
   if (e.rateLimits.length > 0) {
     lines.push('Rate limits that count this read:');
-    for (const r of e.rateLimits) lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the read as rate-limited once exhausted)`);
+    for (const r of e.rateLimits)
+      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the read as rate-limited once exhausted)`);
   }
   return lines.join('\n');
 }

@@ -12,31 +12,8 @@ export const ACTION_STRICTNESS: Readonly<Record<Action, number>> = { allow: 0, r
 export type Mode = 'enforce' | 'monitor' | 'lockdown';
 export const MODES: readonly Mode[] = ['enforce', 'monitor', 'lockdown'];
 
-export type ConditionOp =
-  | 'eq'
-  | 'neq'
-  | 'in'
-  | 'not_in'
-  | 'lt'
-  | 'lte'
-  | 'gt'
-  | 'gte'
-  | 'regex'
-  | 'contains'
-  | 'exists';
-export const CONDITION_OPS: readonly ConditionOp[] = [
-  'eq',
-  'neq',
-  'in',
-  'not_in',
-  'lt',
-  'lte',
-  'gt',
-  'gte',
-  'regex',
-  'contains',
-  'exists',
-];
+export type ConditionOp = 'eq' | 'neq' | 'in' | 'not_in' | 'lt' | 'lte' | 'gt' | 'gte' | 'regex' | 'contains' | 'exists';
+export const CONDITION_OPS: readonly ConditionOp[] = ['eq', 'neq', 'in', 'not_in', 'lt', 'lte', 'gt', 'gte', 'regex', 'contains', 'exists'];
 
 /** A tool-name pattern as written in the file: an exact name, or a glob with `*` and `?`. */
 export interface NamePattern {

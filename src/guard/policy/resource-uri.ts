@@ -38,7 +38,8 @@ function parse(text: string): string | undefined {
 
 /** The URI as a WHATWG parser reads it, with equivalent escapes folded; or why it is refused. */
 export function normaliseResourceUri(raw: string): NormalisedUri {
-  if (raw.length > MAX_URI_LENGTH) return { ok: false, reason: `the URI is ${raw.length} characters long, over MCP Guard's limit of ${MAX_URI_LENGTH}` };
+  if (raw.length > MAX_URI_LENGTH)
+    return { ok: false, reason: `the URI is ${raw.length} characters long, over MCP Guard's limit of ${MAX_URI_LENGTH}` };
   // Refused rather than deleted as WHATWG would: no real URI has them, and a client that sends
   // one is more likely probing for a reader that treats them differently.
   if (TAB_OR_NEWLINE.test(raw)) return { ok: false, reason: 'the URI contains a tab or a line break' };
@@ -50,7 +51,10 @@ export function normaliseResourceUri(raw: string): NormalisedUri {
   // so parse again until the spelling is stable; a URI that keeps changing is refused.
   for (let round = 0; round < 3; round++) {
     const folded = uri.replace(ESCAPE, tidyEscape);
-    if (folded === uri) return uri.length > MAX_URI_LENGTH ? { ok: false, reason: `the URI is over MCP Guard's limit of ${MAX_URI_LENGTH} characters` } : { ok: true, uri };
+    if (folded === uri)
+      return uri.length > MAX_URI_LENGTH
+        ? { ok: false, reason: `the URI is over MCP Guard's limit of ${MAX_URI_LENGTH} characters` }
+        : { ok: true, uri };
     const again = parse(folded);
     if (again === undefined) return { ok: false, reason: 'the URI does not parse once its escapes are decoded' };
     uri = again;

@@ -26,7 +26,6 @@ function yamlKey(name: string): string {
   return plain ? name : JSON.stringify(name);
 }
 
-
 function yamlText(text: string): string {
   return JSON.stringify(text);
 }
@@ -51,7 +50,7 @@ export function starterPolicy(serverLabel: string, tools: readonly StarterTool[]
     '  critical: deny',
     '  high: require_approval',
     '',
-    '# Names or globs removed from the agent\'s tool list altogether.',
+    "# Names or globs removed from the agent's tool list altogether.",
     'hide: []',
     '',
     'tools:',
@@ -122,7 +121,8 @@ export function starterTests(tools: readonly StarterTool[]): { readonly tool: St
  * raise its risk) and from its annotations otherwise. Duplicate names are listed once.
  */
 export function starterTools(reported: readonly ToolDefinition[] | undefined, catalog: Catalog): StarterTool[] {
-  if (reported === undefined) return Object.entries(catalog).map(([name, e]) => ({ name, category: e.category, risk: e.risk, reason: e.reason }));
+  if (reported === undefined)
+    return Object.entries(catalog).map(([name, e]) => ({ name, category: e.category, risk: e.risk, reason: e.reason }));
   const seen = new Set<string>();
   const out: StarterTool[] = [];
   for (const t of reported) {

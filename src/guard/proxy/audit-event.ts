@@ -34,7 +34,13 @@ export function decisionNotice(subject: GatedSubject, facts: AuditFacts, digest:
   };
 }
 
-export function decisionEvent(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, digest: string, ctx: AuditContext): DecisionEvent {
+export function decisionEvent(
+  subject: GatedSubject,
+  facts: AuditFacts,
+  outcome: UpstreamOutcome,
+  digest: string,
+  ctx: AuditContext,
+): DecisionEvent {
   const cls = subject.classification;
   return {
     event: 'decision',
@@ -55,4 +61,3 @@ export function decisionEvent(subject: GatedSubject, facts: AuditFacts, outcome:
     outcome,
   };
 }
-

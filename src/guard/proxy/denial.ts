@@ -2,15 +2,7 @@
 import type { Classification } from '../catalog/classify';
 
 export type BlockKind =
-  | 'denied'
-  | 'rate_limited'
-  | 'declined'
-  | 'no_approver'
-  | 'timeout'
-  | 'unknown_tool'
-  | 'invalid_policy'
-  | 'audit_unwritable'
-  | 'malformed';
+  'denied' | 'rate_limited' | 'declined' | 'no_approver' | 'timeout' | 'unknown_tool' | 'invalid_policy' | 'audit_unwritable' | 'malformed';
 
 const NEXT_STEP: Record<BlockKind, string> = {
   denied: 'Do not retry this call; if it is needed, ask the user to change the MCP Guard policy.',
@@ -30,7 +22,8 @@ const NEXT_STEP: Record<BlockKind, string> = {
  */
 export function denialText(kind: BlockKind, tool: string, cls: Classification | undefined, rule: string, reason: string): string {
   const what = cls ? ` (${cls.category}, ${cls.risk} risk)` : '';
-  const verb = kind === 'rate_limited' ? 'rate-limited' : kind === 'declined' || kind === 'timeout' ? 'did not get approval for' : 'blocked';
+  const verb =
+    kind === 'rate_limited' ? 'rate-limited' : kind === 'declined' || kind === 'timeout' ? 'did not get approval for' : 'blocked';
   return [
     `MCP Guard ${verb} the call to ${tool}${what} by rule ${rule}.`,
     `Reason: ${reason}`,

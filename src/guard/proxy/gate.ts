@@ -92,15 +92,27 @@ export class Gate {
 
     if (verdict.kind === 'allow' || verdict.kind === 'require_approval' || mode === 'monitor') {
       const unaudited = this.unauditedReason(subject);
-      if (unaudited !== undefined) return this.block(subject, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
+      if (unaudited !== undefined)
+        return this.block(subject, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
     }
     if (mode === 'monitor') {
       if (verdict.kind === 'allow' || verdict.kind === 'require_approval') opts.limiter.tryConsume(verdict.limits);
-      return opts.forward(subject, { decision: 'monitored', would: WOULD[verdict.kind], rule: verdict.rule, reason: verdict.reason, entries });
+      return opts.forward(subject, {
+        decision: 'monitored',
+        would: WOULD[verdict.kind],
+        rule: verdict.rule,
+        reason: verdict.reason,
+        entries,
+      });
     }
     switch (verdict.kind) {
       case 'deny':
-        return this.block(subject, verdict.rule === 'policy' ? 'invalid_policy' : 'denied', { decision: 'denied', rule: verdict.rule, reason: verdict.reason, entries });
+        return this.block(subject, verdict.rule === 'policy' ? 'invalid_policy' : 'denied', {
+          decision: 'denied',
+          rule: verdict.rule,
+          reason: verdict.reason,
+          entries,
+        });
       case 'rate_limited':
         return this.block(subject, 'rate_limited', { decision: 'rate_limited', rule: verdict.rule, reason: verdict.reason, entries });
       case 'allow':
@@ -151,11 +163,19 @@ export class Gate {
       case 'approved': {
         // The audit log may have failed while the person was deciding.
         const unaudited = this.unauditedReason(subject);
-        if (unaudited !== undefined) return this.block(subject, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
+        if (unaudited !== undefined)
+          return this.block(subject, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
         // Quota may have run out while the person was deciding.
         const quota = this.opts.limiter.tryConsume(verdict.limits);
-        if (!quota.ok) return this.block(subject, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
-        if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED) this.sessionAllowed.add(sessionKey(subject));
+        if (!quota.ok)
+          return this.block(subject, 'rate_limited', {
+            ...facts,
+            decision: 'rate_limited',
+            rule: quota.key,
+            reason: rateLimitedReason(quota),
+          });
+        if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED)
+          this.sessionAllowed.add(sessionKey(subject));
         return this.opts.forward(subject, { ...facts, decision: 'approved', reason: verdict.reason });
       }
       case 'cancelled':

@@ -100,14 +100,23 @@ export class GuardProxy {
       forward: (subject, facts) => this.forwardGated(subject, facts),
       record: (subject, facts, outcome) => this.record(subject, facts, outcome),
     });
-    this.clientLines = new LineSplitter((line) => this.onClientLine(line), { maxLineBytes: this.maxMessageBytes, onOversize: () => this.clientOversize() });
-    this.upstreamLines = new LineSplitter((line) => this.onUpstreamLine(line), { maxLineBytes: this.maxMessageBytes, onOversize: () => this.upstreamOversize() });
+    this.clientLines = new LineSplitter((line) => this.onClientLine(line), {
+      maxLineBytes: this.maxMessageBytes,
+      onOversize: () => this.clientOversize(),
+    });
+    this.upstreamLines = new LineSplitter((line) => this.onUpstreamLine(line), {
+      maxLineBytes: this.maxMessageBytes,
+      onOversize: () => this.upstreamOversize(),
+    });
     this.tools = new ToolRegistry(async () => {
       await this.own.whenUp();
       const caps = this.session.upstreamCapabilities;
       // A server that declared no tools capability has none to list.
       if (caps !== undefined && !isPlainObject(caps['tools'])) return [];
-      return readToolList((cursor) => this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor }), opts.onToolsRead);
+      return readToolList(
+        (cursor) => this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor }),
+        opts.onToolsRead,
+      );
     });
   }
 
@@ -247,18 +256,25 @@ export class GuardProxy {
       return reply(INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} is already in use by a request that has not been answered`);
     }
     if (this.pending.isAbandoned(key)) {
-      return reply(INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, and the server may still answer it; use a new id`);
+      return reply(
+        INVALID_REQUEST,
+        `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, and the server may still answer it; use a new id`,
+      );
     }
     const gone = this.channel.upstreamGone;
     if (gone !== undefined) return reply(UPSTREAM_ERROR, `The MCP server behind MCP Guard is not running: ${gone}`);
     if (tooDeep && method !== 'tools/call') {
       return reply(INVALID_REQUEST, `Invalid request: the message nests deeper than ${MAX_JSON_DEPTH} levels, more than MCP Guard accepts`);
     }
-    const forward = (request: PendingRequest, params: unknown = msg.params) => this.pending.forward(key, request, wireLine(requestMessage(id, method, params)));
+    const forward = (request: PendingRequest, params: unknown = msg.params) =>
+      this.pending.forward(key, request, wireLine(requestMessage(id, method, params)));
     switch (method) {
       case 'tools/call': {
         if (!this.session.initializeSeen) {
-          return reply(INVALID_REQUEST, 'Invalid request: tools/call before initialize. MCP Guard forwards no tool call before the session is initialized');
+          return reply(
+            INVALID_REQUEST,
+            'Invalid request: tools/call before initialize. MCP Guard forwards no tool call before the session is initialized',
+          );
         }
         const reading = readToolCall(id, key, msg, text, tooDeep, this.opts.clock());
         if (reading.kind === 'invalid') return reply(INVALID_PARAMS, reading.message);
@@ -268,7 +284,10 @@ export class GuardProxy {
       case 'resources/read':
       case 'resources/subscribe': {
         if (!this.session.initializeSeen) {
-          return reply(INVALID_REQUEST, `Invalid request: ${method} before initialize. MCP Guard forwards no resource request before the session is initialized`);
+          return reply(
+            INVALID_REQUEST,
+            `Invalid request: ${method} before initialize. MCP Guard forwards no resource request before the session is initialized`,
+          );
         }
         const reading = readResourceRequest(id, key, method, msg, this.opts.clock());
         if (reading.kind === 'invalid') return reply(INVALID_PARAMS, reading.message);
@@ -320,7 +339,12 @@ export class GuardProxy {
         lookup.kind === 'unavailable'
           ? `MCP Guard could not read the server's tool list (${lookup.error}), so it cannot vouch for ${call.name}.`
           : `The server does not offer a tool named ${call.name}.`;
-      return this.gate.block(classified(call, classifyTool(call.name)), 'unknown_tool', { decision: 'denied', rule: 'tools/list', reason, entries: [] });
+      return this.gate.block(classified(call, classifyTool(call.name)), 'unknown_tool', {
+        decision: 'denied',
+        rule: 'tools/list',
+        reason,
+        entries: [],
+      });
     }
     this.gate.admit(classified(call, classifyTool(call.name, lookup.annotations)));
   }
@@ -358,7 +382,8 @@ export class GuardProxy {
       this.session.serverInitialized(msg.result);
       this.opts.onUpstreamReady?.();
     } else if (request.kind === 'other') change = request.sets;
-    else if (request.kind === 'gated' && request.subject.kind === 'resource' && request.subject.method === 'resources/subscribe') change = { subscribe: request.subject.uri };
+    else if (request.kind === 'gated' && request.subject.kind === 'resource' && request.subject.method === 'resources/subscribe')
+      change = { subscribe: request.subject.uri };
     if (change) this.session.accepted(change);
   }
 
@@ -370,7 +395,9 @@ export class GuardProxy {
       msg = JSON.parse(line);
     } catch {
       // Never pass a line the client could mistake for a result.
-      this.opts.log(`ignored a line from the server that is not JSON: ${JSON.stringify(redactSecretsInText(line.slice(0, 4096)).slice(0, 120))}`);
+      this.opts.log(
+        `ignored a line from the server that is not JSON: ${JSON.stringify(redactSecretsInText(line.slice(0, 4096)).slice(0, 120))}`,
+      );
       return;
     }
     if (Array.isArray(msg)) {
@@ -426,9 +453,15 @@ export class GuardProxy {
         let id = scanner.id();
         // Never answer for a request that is still in flight: it gets its own answer.
         if (id !== null && (this.pending.has(idKey(id)) || this.gate.isHeld(idKey(id)))) id = null;
-        this.opts.log(`discarded a client message of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+        this.opts.log(
+          `discarded a client message of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`,
+        );
         this.channel.sendDown(
-          errorLine(id, INVALID_REQUEST, `Invalid request: the message is ${bytes} bytes, over MCP Guard's limit of ${this.maxMessageBytes} bytes (--max-message-bytes); it was discarded`),
+          errorLine(
+            id,
+            INVALID_REQUEST,
+            `Invalid request: the message is ${bytes} bytes, over MCP Guard's limit of ${this.maxMessageBytes} bytes (--max-message-bytes); it was discarded`,
+          ),
         );
       },
     };
@@ -439,9 +472,12 @@ export class GuardProxy {
     return {
       feed: (text) => scanner.feed(text),
       end: (bytes) => {
-        this.opts.log(`discarded a message from the server of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+        this.opts.log(
+          `discarded a message from the server of ${bytes} bytes: over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`,
+        );
         const id = scanner.id();
-        if (id !== null && !scanner.hasMethod) this.failForwarded(id, `it was ${bytes} bytes, over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
+        if (id !== null && !scanner.hasMethod)
+          this.failForwarded(id, `it was ${bytes} bytes, over the limit of ${this.maxMessageBytes} bytes (--max-message-bytes)`);
       },
     };
   }
@@ -464,7 +500,9 @@ export class GuardProxy {
       this.own.upstreamStopped(cause, restarting);
       // What the dead process asked the client can no longer be answered.
       for (const key of this.upstreamPending) {
-        this.channel.sendDown(notificationLine('notifications/cancelled', { requestId: idFromKey(key), reason: `the MCP server stopped (${cause})` }));
+        this.channel.sendDown(
+          notificationLine('notifications/cancelled', { requestId: idFromKey(key), reason: `the MCP server stopped (${cause})` }),
+        );
       }
       this.upstreamPending.clear();
       this.tools.markStale();

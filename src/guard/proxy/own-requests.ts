@@ -62,7 +62,9 @@ export class OwnRequests {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (!this.toClient.delete(key)) return;
-        channel.sendDownNow(notificationLine('notifications/cancelled', { requestId: id, reason: 'MCP Guard stopped waiting for an answer' }));
+        channel.sendDownNow(
+          notificationLine('notifications/cancelled', { requestId: id, reason: 'MCP Guard stopped waiting for an answer' }),
+        );
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       };
       if (signal.aborted) return onAbort();

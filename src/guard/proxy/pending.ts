@@ -7,7 +7,16 @@ import type { UpstreamOutcome } from '../audit-events';
 import type { Clock } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
 import { MAX_QUEUED_WHILE_RESTARTING, type Channel } from './channel';
-import { errorLine, idKey, isPlainObject, notificationLine, resultLine, UPSTREAM_ERROR, type JsonRpcId, type JsonRpcMessage } from './jsonrpc';
+import {
+  errorLine,
+  idKey,
+  isPlainObject,
+  notificationLine,
+  resultLine,
+  UPSTREAM_ERROR,
+  type JsonRpcId,
+  type JsonRpcMessage,
+} from './jsonrpc';
 import { errorResult, type GatedSubject } from './subjects';
 
 /** What a client request changes in the server's session state (replayed to a restarted server). */
@@ -91,7 +100,8 @@ export class PendingRequests {
   answered(id: JsonRpcId, msg: JsonRpcMessage, line: string): void {
     const key = idKey(id);
     if (this.forwarded.has(key)) return this.settle(key, { kind: 'answered', msg, line });
-    if (this.abandoned.delete(key)) this.deps.log(`dropped a late answer from the server to request id ${JSON.stringify(id)}: MCP Guard had already answered it`);
+    if (this.abandoned.delete(key))
+      this.deps.log(`dropped a late answer from the server to request id ${JSON.stringify(id)}: MCP Guard had already answered it`);
     else this.deps.log(`ignored a response from the server to an unknown request id ${JSON.stringify(id)}`);
   }
 
@@ -124,13 +134,21 @@ export class PendingRequests {
         const { msg } = fate;
         if ('result' in msg) this.deps.onAccepted(request, msg);
         channel.sendDown(this.deps.answerFor(request, msg, fate.line));
-        if (gated) record(gated.subject, gated.facts, 'error' in msg ? 'protocol_error' : call && isPlainObject(msg.result) && msg.result['isError'] === true ? 'isError' : 'ok');
+        if (gated)
+          record(
+            gated.subject,
+            gated.facts,
+            'error' in msg ? 'protocol_error' : call && isPlainObject(msg.result) && msg.result['isError'] === true ? 'isError' : 'ok',
+          );
         return;
       }
       case 'unreadable':
         channel.sendDown(
           call
-            ? resultLine(call.id, errorResult(`MCP Guard dropped the MCP server's answer to ${call.name}: ${fate.why}. The call may have run.`))
+            ? resultLine(
+                call.id,
+                errorResult(`MCP Guard dropped the MCP server's answer to ${call.name}: ${fate.why}. The call may have run.`),
+              )
             : errorLine(id, UPSTREAM_ERROR, `MCP Guard dropped the MCP server's answer to ${method}: ${fate.why}`),
         );
         if (gated) record(gated.subject, gated.facts, 'protocol_error');
@@ -150,7 +168,11 @@ export class PendingRequests {
             ? `MCP Guard could not send the call to ${call.name}: the MCP server stopped (${fate.cause}). The call did not run.${again}`
             : `MCP Guard: the MCP server stopped before answering the call to ${call.name} (${fate.cause}). The call may or may not have run.${again}`
           : undefined;
-        channel.sendDown(call && text !== undefined ? resultLine(call.id, errorResult(text)) : errorLine(id, UPSTREAM_ERROR, `The MCP server behind MCP Guard stopped before answering ${method}: ${fate.cause}`));
+        channel.sendDown(
+          call && text !== undefined
+            ? resultLine(call.id, errorResult(text))
+            : errorLine(id, UPSTREAM_ERROR, `The MCP server behind MCP Guard stopped before answering ${method}: ${fate.cause}`),
+        );
         if (gated) record(gated.subject, gated.facts, fate.neverSent ? 'not_forwarded' : 'no_response');
         return;
       }
@@ -226,7 +248,12 @@ export class PendingRequests {
     const seconds = this.deps.callTimeoutMs / 1000;
     if (channel.unqueue(key)) {
       channel.sendDown(
-        resultLine(call.id, errorResult(`MCP Guard could not send the call to ${call.name} within ${seconds} s (--call-timeout): the MCP server is restarting. The call did not run.`)),
+        resultLine(
+          call.id,
+          errorResult(
+            `MCP Guard could not send the call to ${call.name} within ${seconds} s (--call-timeout): the MCP server is restarting. The call did not run.`,
+          ),
+        ),
       );
       record(call, request.facts, 'not_forwarded');
       return;

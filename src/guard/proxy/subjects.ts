@@ -22,7 +22,12 @@ export type ResourceMethod = 'resources/read' | 'resources/subscribe';
 export const GUARD_BLOCKED = -32001;
 
 /** The fixed classification of a gated resource request: reads, no risk class of their own. */
-export const RESOURCE_CLASSIFICATION: Classification = { category: 'Read', risk: 'low', reason: 'Reads one resource by URI.', source: 'catalog' };
+export const RESOURCE_CLASSIFICATION: Classification = {
+  category: 'Read',
+  risk: 'low',
+  reason: 'Reads one resource by URI.',
+  source: 'catalog',
+};
 
 interface SubjectBase {
   readonly id: JsonRpcId;
@@ -58,7 +63,14 @@ export type Reading<S> =
   | { readonly kind: 'refused'; readonly subject: GatedSubject; readonly block: BlockKind; readonly facts: AuditFacts }
   | { readonly kind: 'invalid'; readonly message: string };
 
-export function readToolCall(id: JsonRpcId, key: string, msg: JsonRpcMessage, text: string, tooDeep: boolean, now: number): Reading<UnclassifiedCall> {
+export function readToolCall(
+  id: JsonRpcId,
+  key: string,
+  msg: JsonRpcMessage,
+  text: string,
+  tooDeep: boolean,
+  now: number,
+): Reading<UnclassifiedCall> {
   const params = msg.params;
   if (!isPlainObject(params) || typeof params['name'] !== 'string' || params['name'] === '') {
     return { kind: 'invalid', message: 'Invalid params: tools/call needs params.name, the tool name as a string' };
@@ -74,11 +86,24 @@ export function readToolCall(id: JsonRpcId, key: string, msg: JsonRpcMessage, te
       kind: 'refused',
       subject: { kind: 'tool', id, key, name, args, line: '', receivedAt: now, classification: classifyTool(name) },
       block: 'malformed',
-      facts: { decision: 'denied', rule: 'arguments', reason: `The call nests deeper than ${MAX_JSON_DEPTH} levels; MCP Guard does not forward what it cannot inspect.`, entries: [] },
+      facts: {
+        decision: 'denied',
+        rule: 'arguments',
+        reason: `The call nests deeper than ${MAX_JSON_DEPTH} levels; MCP Guard does not forward what it cannot inspect.`,
+        entries: [],
+      },
     };
   }
   // Rebuilt from the parsed message, so what is decided is exactly what is sent.
-  const call: UnclassifiedCall = { kind: 'tool', id, key, name, args, line: wireLine(requestMessage(id, 'tools/call', params)), receivedAt: now };
+  const call: UnclassifiedCall = {
+    kind: 'tool',
+    id,
+    key,
+    name,
+    args,
+    line: wireLine(requestMessage(id, 'tools/call', params)),
+    receivedAt: now,
+  };
   // Such a key can only be in the text as itself or behind a \u escape, so most calls skip the walk.
   const protoKey = mayHavePrototypeKey(text) ? findPrototypeKey(args) : undefined;
   if (protoKey !== undefined) {
@@ -103,7 +128,13 @@ export function classified(call: UnclassifiedCall, classification: Classificatio
   return { ...call, classification };
 }
 
-export function readResourceRequest(id: JsonRpcId, key: string, method: ResourceMethod, msg: JsonRpcMessage, now: number): Reading<ResourceRequest> {
+export function readResourceRequest(
+  id: JsonRpcId,
+  key: string,
+  method: ResourceMethod,
+  msg: JsonRpcMessage,
+  now: number,
+): Reading<ResourceRequest> {
   const params = msg.params;
   if (!isPlainObject(params) || typeof params['uri'] !== 'string' || params['uri'] === '') {
     return { kind: 'invalid', message: `Invalid params: ${method} needs params.uri, the resource URI as a string` };
@@ -140,7 +171,12 @@ export function readResourceRequest(id: JsonRpcId, key: string, method: Resource
 }
 
 /** The decision for any subject, before approval; the policy part names the entries that applied. */
-export function decideSubject(subject: GatedSubject, state: PolicyState, mode: Mode, limiter: RateLimiter): Decision<{ readonly applicable: readonly { readonly key: string }[] }> {
+export function decideSubject(
+  subject: GatedSubject,
+  state: PolicyState,
+  mode: Mode,
+  limiter: RateLimiter,
+): Decision<{ readonly applicable: readonly { readonly key: string }[] }> {
   return subject.kind === 'tool'
     ? decide(state, mode, { tool: subject.name, args: subject.args, classification: subject.classification }, limiter)
     : decideResource(state, mode, subject.uri, limiter);
@@ -156,7 +192,8 @@ export function sessionKey(subject: GatedSubject): string {
  * for a resource request a JSON-RPC error (a resources/read result has no `isError`).
  */
 export function blockedAnswer(subject: GatedSubject, kind: BlockKind, facts: AuditFacts): string {
-  if (subject.kind === 'tool') return resultLine(subject.id, errorResult(denialText(kind, subject.name, subject.classification, facts.rule, facts.reason)));
+  if (subject.kind === 'tool')
+    return resultLine(subject.id, errorResult(denialText(kind, subject.name, subject.classification, facts.rule, facts.reason)));
   const verb = subject.method === 'resources/read' ? 'reading' : 'subscribing to';
   const message = `MCP Guard blocked ${verb} ${redactSecretsInText(subject.uri)} by rule ${facts.rule}: ${facts.reason}`;
   return errorLine(subject.id, GUARD_BLOCKED, message, { guard: 'mcp-guard', decision: facts.decision, rule: facts.rule });

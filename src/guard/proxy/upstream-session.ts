@@ -58,8 +58,12 @@ export class UpstreamSession {
   accepted(change: SessionChange): void {
     if ('level' in change) this.loggingLevel = change.level;
     else if ('subscribe' in change) {
-      if (this.subscriptions.size < MAX_REMEMBERED_SUBSCRIPTIONS || this.subscriptions.has(change.subscribe)) this.subscriptions.add(change.subscribe);
-      else this.log(`not remembering the subscription beyond the first ${MAX_REMEMBERED_SUBSCRIPTIONS}: a restarted server will not get it again`);
+      if (this.subscriptions.size < MAX_REMEMBERED_SUBSCRIPTIONS || this.subscriptions.has(change.subscribe))
+        this.subscriptions.add(change.subscribe);
+      else
+        this.log(
+          `not remembering the subscription beyond the first ${MAX_REMEMBERED_SUBSCRIPTIONS}: a restarted server will not get it again`,
+        );
     } else this.subscriptions.delete(change.unsubscribe);
   }
 
@@ -94,9 +98,14 @@ export class UpstreamSession {
     if (this.loggingLevel !== undefined) replay.push(['logging/setLevel', { level: this.loggingLevel }]);
     for (const uri of this.subscriptions) replay.push(['resources/subscribe', { uri }]);
     for (const [method, params] of replay) {
-      this.own.requestUpstream(method, params, true).catch((e: Error) => this.log(redactSecretsInText(`the restarted server refused ${method} ${JSON.stringify(params)}: ${e.message}`)));
+      this.own
+        .requestUpstream(method, params, true)
+        .catch((e: Error) =>
+          this.log(redactSecretsInText(`the restarted server refused ${method} ${JSON.stringify(params)}: ${e.message}`)),
+        );
     }
     // URIs can carry tokens (`?access_token=`): the log keeps only what the secret detector lets through.
-    if (replay.length > 0) this.log(redactSecretsInText(`replayed to the restarted server: ${replay.map(([m, p]) => `${m} ${JSON.stringify(p)}`).join(', ')}`));
+    if (replay.length > 0)
+      this.log(redactSecretsInText(`replayed to the restarted server: ${replay.map(([m, p]) => `${m} ${JSON.stringify(p)}`).join(', ')}`));
   }
 }

@@ -109,7 +109,12 @@ export function activate(): void {
     // the guard (high risk: approval by default) asks when the call reaches it. The person cancels
     // VS Code's confirmation the first time, and accepts it but denies the guard the second time.
     for (const round of [1, 2]) {
-      const post = await invoke('chatter_post', { model: 'res.partner', record_id: 1, body: 'MCP Guard integration test', message_type: 'comment' });
+      const post = await invoke('chatter_post', {
+        model: 'res.partner',
+        record_id: 1,
+        body: 'MCP Guard integration test',
+        message_type: 'comment',
+      });
       record(`post-${round}`, { ...post, guard: await guardState() });
     }
   }

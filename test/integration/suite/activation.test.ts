@@ -5,7 +5,9 @@ const EXTENSION_ID = 'mcp-guard.mcp-guard';
 
 describe('extension host smoke', () => {
   it('runs inside a real VS Code extension host', () => {
-    console.log(`VS Code ${vscode.version} (${vscode.env.appName}, ui kind ${vscode.UIKind[vscode.env.uiKind]}, remote ${vscode.env.remoteName ?? 'none'})`);
+    console.log(
+      `VS Code ${vscode.version} (${vscode.env.appName}, ui kind ${vscode.UIKind[vscode.env.uiKind]}, remote ${vscode.env.remoteName ?? 'none'})`,
+    );
     assert.match(vscode.version, /^\d+\.\d+\.\d+/);
   });
 

@@ -18,7 +18,11 @@ interface GuardState {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -164,7 +168,9 @@ describe('MCP Guard in a real VS Code extension host', function () {
     const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[];
     const titles = lenses.map((l) => l.command?.title);
     assert.ok(titles.includes('Allow calls like this'), JSON.stringify(titles));
-    const deny = lenses.find((l) => l.command?.title === 'Always deny' && (l.command.arguments?.[0] as { tool?: string }).tool === 'cancel_async_task');
+    const deny = lenses.find(
+      (l) => l.command?.title === 'Always deny' && (l.command.arguments?.[0] as { tool?: string }).tool === 'cancel_async_task',
+    );
     assert.ok(deny?.command, JSON.stringify(titles));
 
     const policyPath = join(workspace(), '.vscode', 'mcp-policy.yaml');
@@ -183,7 +189,10 @@ describe('MCP Guard in a real VS Code extension host', function () {
       const text = doc.getText();
       assert.ok(text.includes(`cancel_async_task (deny task_id=${runningTask}):`), text);
       // (quoted only when YAML would read the id as a number)
-      assert.ok(text.includes(`- { path: args.task_id, op: eq, value: ${runningTask} }`) || text.includes(`value: "${runningTask}" }`), text);
+      assert.ok(
+        text.includes(`- { path: args.task_id, op: eq, value: ${runningTask} }`) || text.includes(`value: "${runningTask}" }`),
+        text,
+      );
       assert.match(text, /tests:\n {2}- name: Deny cancel_async_task when args\.task_id = .*\n {4}call: cancel_async_task\n/);
       // The editor re-ran the policy's tests on the edit (the file had none before): the new one passes, and nothing is an error.
       const lens = await waitFor('the tests code lens', async () => {
@@ -192,7 +201,10 @@ describe('MCP Guard in a real VS Code extension host', function () {
       });
       assert.equal(lens.command?.title, '$(beaker) 1 test passes');
       const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
-      assert.deepEqual(errors.map((d) => d.message), []);
+      assert.deepEqual(
+        errors.map((d) => d.message),
+        [],
+      );
 
       // Saved, the rule applies to the next call at once: denied with its reason, no dialog, task still running.
       assert.equal(await doc.save(), true);

@@ -50,7 +50,10 @@ describe('policy file language in a real VS Code extension host', function () {
       const d = vscode.languages.getDiagnostics(doc.uri);
       return d.length > 0 ? d : undefined;
     });
-    const summary = diagnostics.map((d) => `${d.range.start.line}:${d.range.start.character} ${vscode.DiagnosticSeverity[d.severity]} ${typeof d.code === 'object' ? d.code.value : d.code} ${d.message}`);
+    const summary = diagnostics.map(
+      (d) =>
+        `${d.range.start.line}:${d.range.start.character} ${vscode.DiagnosticSeverity[d.severity]} ${typeof d.code === 'object' ? d.code.value : d.code} ${d.message}`,
+    );
     console.log(summary.join('\n'));
     const badAction = diagnostics.find((d) => d.code === 'bad-action');
     assert.ok(badAction, summary.join('\n'));
@@ -62,7 +65,11 @@ describe('policy file language in a real VS Code extension host', function () {
   });
 
   it('explains a tool on hover: what it does, its category and risk, and the decision', async () => {
-    const hovers = (await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(7, 5))) as vscode.Hover[];
+    const hovers = (await vscode.commands.executeCommand(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(7, 5),
+    )) as vscode.Hover[];
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
     console.log(text.slice(0, 400));
     assert.match(text, /execute_method/);
@@ -74,7 +81,11 @@ describe('policy file language in a real VS Code extension host', function () {
     const edit = new vscode.WorkspaceEdit();
     edit.insert(doc.uri, new vscode.Position(9, 0), '  chatter_');
     await vscode.workspace.applyEdit(edit);
-    const list = (await vscode.commands.executeCommand('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(9, 10))) as vscode.CompletionList;
+    const list = (await vscode.commands.executeCommand(
+      'vscode.executeCompletionItemProvider',
+      doc.uri,
+      new vscode.Position(9, 10),
+    )) as vscode.CompletionList;
     const item = list.items.find((i) => (typeof i.label === 'string' ? i.label : i.label.label) === 'chatter_post');
     assert.ok(item, list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label)).join(', '));
     assert.match(String(item.detail), /Write/);
@@ -86,7 +97,9 @@ describe('policy file language in a real VS Code extension host', function () {
   });
 
   it('offers a quick fix that applies "did you mean"', async () => {
-    await waitFor('the diagnostics of the restored text', () => vscode.languages.getDiagnostics(doc.uri).some((d) => d.code === 'bad-action'));
+    await waitFor('the diagnostics of the restored text', () =>
+      vscode.languages.getDiagnostics(doc.uri).some((d) => d.code === 'bad-action'),
+    );
     const range = new vscode.Range(4, 12, 4, 16);
     const actions = (await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, range)) as vscode.CodeAction[];
     const fix = actions.find((a) => /allow/.test(a.title));
@@ -119,11 +132,16 @@ describe('policy tests inside the policy file, in a real VS Code extension host'
     );
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc);
-    const failed = await waitFor('the failing test diagnostic', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'test-failed'));
+    const failed = await waitFor('the failing test diagnostic', () =>
+      vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'test-failed'),
+    );
     assert.equal(failed.range.start.line, 7);
     assert.match(failed.message, /Test fails: execute_method is deny, expected allow/);
     const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri)) as vscode.CodeLens[];
     const titles = lenses.map((l) => l.command?.title ?? '');
-    assert.ok(titles.some((t) => /1 of 3 tests fails/.test(t)), titles.join(' | '));
+    assert.ok(
+      titles.some((t) => /1 of 3 tests fails/.test(t)),
+      titles.join(' | '),
+    );
   });
 });
