@@ -1,7 +1,8 @@
 /**
  * The one secret detector for everything the guard shows or logs: the audit log (with
  * --audit-include-args), the editor bridge (decision notices and approval texts), MCP
- * elicitation approvals and the guard's own log lines.
+ * elicitation approvals and the guard's own log lines. One job, and long because most of it is
+ * the rule lists themselves (names and token formats), which read best side by side.
  *
  * Two checks, both cheap enough for every decided call:
  * - by NAME (`isSecretName`): an argument whose name says it holds a secret is hidden whole;

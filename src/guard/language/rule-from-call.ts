@@ -2,7 +2,9 @@
  * From a call the guard decided to a rule in the policy file: "Always deny calls like this" and
  * "Allow calls like this", with conditions drawn from the call's arguments, plus a test that pins
  * the new expectation. Pure: text in, one text edit out, and the edit is only offered after the
- * edited policy has been parsed, explained and tested, so it never says more than it does.
+ * edited policy has been parsed, explained and tested, so it never says more than it does. One
+ * job (planning that edit), over 500 lines because each YAML layout (block, flow, labels, CRLF) needs
+ * its own small edit.
  *
  * Strictest wins, so the two intents differ:
  * - deny always works by adding an entry (a labelled key when the tool already has one, since YAML

@@ -2,7 +2,8 @@
  * The guard between an MCP client and one upstream server, at the level of JSON-RPC lines: it
  * routes each message. Requests the policy decides (tools/call, resources/read and subscribe) go
  * through the gate; every other client message is rebuilt and framed for the upstream (wire.ts);
- * server messages pass to the client as they came, lists filtered by `hide`.
+ * server messages pass to the client as they came, lists filtered by `hide`. Over 500 lines only
+ * because routing both directions is one job; every decision it routes to lives elsewhere.
  */
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import { argumentsDigest } from '../canonical-json';
