@@ -133,7 +133,8 @@ export function runGuard(opts: RunOptions): Promise<number> {
           }
           if (restartInMs !== undefined) {
             log(
-              `${cause}; restarting it in ${restartInMs} ms (restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
+              `${cause}; restarting it in ${restartInMs} ms ` +
+                `(restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
             );
             audit.write({ event: 'upstream', state: 'exited', cause });
             proxy.upstreamExited(cause, true);

@@ -92,7 +92,8 @@ export function auditView(rows: readonly AuditRow[], filter: string | undefined,
   for (const r of shown) {
     const time = r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
     out.push(
-      `| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | **${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`,
+      `| ${time} | ${cell(r.server)} | \`${cell(r.tool)}\` | ${r.risk} | ` +
+        `**${r.decision}** | ${cell(r.rule)} | ${cell(r.reason)} | ${r.outcome} |`,
     );
   }
   return { text: `${out.join('\n')}\n`, shown, firstRowLine };

@@ -24,7 +24,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   ctx.log.info(
-    `MCP Guard ${String((context.extension.packageJSON as { version?: string }).version)} active in ${ctx.modes.mode} mode; bridge at ${ctx.hub.bridge.address}`,
+    `MCP Guard ${String((context.extension.packageJSON as { version?: string }).version)} ` +
+      `active in ${ctx.modes.mode} mode; bridge at ${ctx.hub.bridge.address}`,
   );
 }
 

@@ -78,17 +78,23 @@ export function ruleOutcomeMessage(o: {
       ? 'The policy already decides calls like this one that way; added a test that pins it.'
       : `${capitalize(ruleChanges.join('; '))}, and added a test.`;
   const parts = [
-    `MCP Guard: ${what} ${o.autoSave ? 'Auto save writes it, and running guards apply it to the next call; Undo reverts it.' : 'Review it, then save the policy to apply it (Undo drops it).'}`,
+    `MCP Guard: ${what} ` +
+      (o.autoSave
+        ? 'Auto save writes it, and running guards apply it to the next call; Undo reverts it.'
+        : 'Review it, then save the policy to apply it (Undo drops it).'),
   ];
   if (!o.argumentsKnown) {
     parts.push(
-      `The call's arguments are not known (the audit log keeps only their hash), so the rule covers every call to ${o.tool}; set mcpGuard.audit.includeArguments to pick arguments next time.`,
+      `The call's arguments are not known (the audit log keeps only their hash), so the rule covers every call to ${o.tool}; ` +
+        `set mcpGuard.audit.includeArguments to pick arguments next time.`,
     );
   }
   if (failing.length === 0) parts.push(`Policy tests: ${o.results.length === 1 ? '1 test passes' : `all ${o.results.length} pass`}.`);
   else
     parts.push(
-      `Policy tests: ${failing.length} of ${o.results.length} now fail (${failing.map(testName).join('; ')}): the new rule contradicts ${failing.length === 1 ? 'it' : 'them'}, so fix the rule or the ${failing.length === 1 ? 'test' : 'tests'}.`,
+      `Policy tests: ${failing.length} of ${o.results.length} now fail (${failing.map(testName).join('; ')}): ` +
+        `the new rule contradicts ${failing.length === 1 ? 'it' : 'them'}, ` +
+        `so fix the rule or the ${failing.length === 1 ? 'test' : 'tests'}.`,
     );
   return { severity: failing.length === 0 ? 'info' : 'warning', text: parts.join(' ') };
 }

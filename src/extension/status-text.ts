@@ -22,7 +22,9 @@ const MODE_LABEL: Record<Mode, string> = { enforce: 'Enforce', monitor: 'Monitor
 /** The shield in the status bar: the mode, how many calls were blocked, and the last decision. */
 export function statusView(s: StatusInput): StatusView {
   const icon = s.mode === 'lockdown' ? '$(lock)' : s.mode === 'monitor' ? '$(eye)' : '$(shield)';
-  const text = `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}`;
+  const text =
+    `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}` +
+    `${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}`;
   const lines = [
     `MCP Guard: ${MODE_LABEL[s.mode]}`,
     s.mode === 'monitor'

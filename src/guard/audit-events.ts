@@ -1,4 +1,7 @@
-/** What the guard records about itself and its decisions: the audit events, the sink they go to, and the notice a host gets per decision. */
+/**
+ * What the guard records about itself and its decisions: the audit events, the sink they go to, and the notice a host
+ * gets per decision.
+ */
 import type { RiskClass, ToolCategory } from './catalog/types';
 import type { Mode } from './policy/model';
 

@@ -47,7 +47,10 @@ export function limitRefs(policy: PolicyVerdict): LimitRef[] {
 
 export function rateLimitedReason(check: Extract<QuotaCheck, { ok: false }>): string {
   const seconds = Math.max(0.1, Math.ceil(check.retryAfterMs / 100) / 10);
-  return `Rate limit reached: at most ${check.limit.max} call${check.limit.max === 1 ? '' : 's'} per ${check.limit.windowSeconds} s. Retry in ${seconds} s.`;
+  return (
+    `Rate limit reached: at most ${check.limit.max} call${check.limit.max === 1 ? '' : 's'} ` +
+    `per ${check.limit.windowSeconds} s. Retry in ${seconds} s.`
+  );
 }
 
 /**
@@ -70,7 +73,9 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
     return {
       kind: 'deny',
       rule: 'mode.lockdown',
-      reason: `Lockdown mode blocks every tool that is not Read / low risk; ${call.tool} is ${call.classification.category} / ${call.classification.risk}.`,
+      reason:
+        `Lockdown mode blocks every tool that is not Read / low risk; ` +
+        `${call.tool} is ${call.classification.category} / ${call.classification.risk}.`,
     };
   }
   let policy: PolicyVerdict;

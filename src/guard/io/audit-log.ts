@@ -1,4 +1,7 @@
-/** The audit log file: one JSON line per event, appended atomically, rotated by size, failing visibly (never silently) when it cannot write. */
+/**
+ * The audit log file: one JSON line per event, appended atomically, rotated by size, failing visibly (never silently)
+ * when it cannot write.
+ */
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditEvent, AuditSink } from '../audit-events';

@@ -138,7 +138,8 @@ function addEntriesEdit(doc: PolicyDocument, tools: readonly KnownTool[]): TextE
     tools
       .map(
         (t) =>
-          `${' '.repeat(indent)}${yamlToolKey(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`,
+          `${' '.repeat(indent)}${yamlToolKey(t.name)}:  # ${t.classification.category} · ${t.classification.risk} risk\n` +
+          `${' '.repeat(body)}action: ${recommendedAction(t.classification.risk)}\n`,
       )
       .join('');
   const toolsKey = top.keys.get('tools');
@@ -288,7 +289,9 @@ export function policyCodeActions(
           const edit = addEntriesEdit(doc, [t]);
           if (edit)
             out.push({
-              title: `Add an entry for ${t.name} (${t.classification.category}, ${t.classification.risk} risk: ${recommendedAction(t.classification.risk)})`,
+              title:
+                `Add an entry for ${t.name} ` +
+                `(${t.classification.category}, ${t.classification.risk} risk: ${recommendedAction(t.classification.risk)})`,
               kind: 'quickfix',
               diagnostic: d,
               edits: [edit],

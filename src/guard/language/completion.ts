@@ -198,7 +198,9 @@ function entrySnippets(ctx: CursorContext, unit: number): PolicyCompletionItem[]
       kind: 'Snippet',
       detail: 'tool: action + when',
       documentation: "An entry that applies only when a condition on the call's arguments holds.",
-      insertText: `\${1:tool_name}:\n${body}action: \${2|${choice(['require_approval', 'deny', 'allow'])}|}\n${body}when:\n${deeper}- { path: args.\${3:param}, op: \${4|${choice(CONDITION_OPS)}|}, value: \${5:value} }`,
+      insertText:
+        `\${1:tool_name}:\n${body}action: \${2|${choice(['require_approval', 'deny', 'allow'])}|}\n` +
+        `${body}when:\n${deeper}- { path: args.\${3:param}, op: \${4|${choice(CONDITION_OPS)}|}, value: \${5:value} }`,
       isSnippet: true,
       insertTextMode: 'asIs',
       range: ctx.range,
@@ -265,7 +267,9 @@ export function policyCompletions(document: PolicyDocument | string, position: P
       const snippets: Record<string, string> = {
         version: 'version: 1',
         default: `default: \${1|${choice(ACTIONS)}|}`,
-        risk: `risk:\n${pad}\${1|${choice(['critical', 'high', 'medium', 'low'])}|}: \${2|${choice(['deny', 'require_approval', 'allow'])}|}`,
+        risk:
+          `risk:\n${pad}\${1|${choice(['critical', 'high', 'medium', 'low'])}|}: ` +
+          `\${2|${choice(['deny', 'require_approval', 'allow'])}|}`,
         hide: 'hide: [$1]',
         tools: `tools:\n${pad}\${1:tool_name}:\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
         resources: `resources:\n${pad}"\${1:odoo://record/*}":\n${pad}${pad}action: \${2|${choice(ACTIONS)}|}`,
@@ -294,7 +298,9 @@ export function policyCompletions(document: PolicyDocument | string, position: P
         reason: 'reason: ${1}',
         rate_limit: 'rate_limit: { max: ${1:10}, window: ${2:60} }',
         approval_timeout: 'approval_timeout: ${1:60}',
-        when: `when:\n${pad}- { path: args.${paramChoice.length > 0 ? `\${1|${choice(paramChoice)}|}` : '${1:param}'}, op: \${2|${choice(CONDITION_OPS)}|}, value: \${3:value} }`,
+        when:
+          `when:\n${pad}- { path: args.${paramChoice.length > 0 ? `\${1|${choice(paramChoice)}|}` : '${1:param}'}, ` +
+          `op: \${2|${choice(CONDITION_OPS)}|}, value: \${3:value} }`,
       };
       return keyItems(ctx, ENTRY_KEY_DOCS, ENTRY_KEYS, exclude, snippets);
     }

@@ -131,7 +131,9 @@ function entryToolDiagnostics(record: EntryRecord, index: ToolIndex): readonly P
         // (A catalog tool with other capitals is the parser's tool-name-case error already.)
         const variants = caseVariants(index, key);
         if (variants.length > 0) {
-          const message = `Unknown tool "${key}": tool names are case-sensitive, and ${caseMessage(variants)}; as written, the entry for ${record.key ?? key} never applies`;
+          const message =
+            `Unknown tool "${key}": tool names are case-sensitive, and ${caseMessage(variants)}; ` +
+            `as written, the entry for ${record.key ?? key} never applies`;
           out.push(diag('error', 'tool-name-case', message, keyRange, variants.length === 1 ? variants[0] : undefined));
         } else {
           const guess = index.suggest(key);
@@ -252,7 +254,9 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     else {
       const variants = caseVariants(index, item.name);
       if (variants.length > 0) {
-        const message = `Unknown tool "${item.name}" in hide: tool names are case-sensitive, and ${caseMessage(variants)}; as written, hide does not remove it`;
+        const message =
+          `Unknown tool "${item.name}" in hide: tool names are case-sensitive, ` +
+          `and ${caseMessage(variants)}; as written, hide does not remove it`;
         out.push(diag('error', 'tool-name-case', message, item.range, variants.length === 1 ? variants[0] : undefined));
         continue;
       }
@@ -284,7 +288,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
       diag(
         'warning',
         'risky-risk',
-        `risk: ${cls}: allow lets every ${cls}-risk tool that no entry decides through without asking${through.length > 0 ? ` (${listNames(through.map((t) => t.name))})` : ''}; the built-in action is ${builtIn}`,
+        `risk: ${cls}: allow lets every ${cls}-risk tool that no entry decides through without asking` +
+          `${through.length > 0 ? ` (${listNames(through.map((t) => t.name))})` : ''}; the built-in action is ${builtIn}`,
         line.range,
         builtIn,
       ),
@@ -320,7 +325,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
           diag(
             'information',
             'dead-entry',
-            `The entry for ${e.key} never applies: hide removes ${e.pattern.isGlob ? 'every tool it matches' : 'this tool'} (hide item "${hider}"), so its calls are blocked first`,
+            `The entry for ${e.key} never applies: hide removes ${e.pattern.isGlob ? 'every tool it matches' : 'this tool'} ` +
+              `(hide item "${hider}"), so its calls are blocked first`,
             entryKeyRange(u),
           ),
         );
@@ -330,7 +336,9 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
       const by = strictCover(e as PolicyEntry & { action: Action }, dominators);
       if (!by) continue;
       dead.add(e);
-      const why = `"${by.key}" (${by.action}, no conditions) also matches ${e.pattern.isGlob ? 'every tool this entry matches' : e.pattern.source}, and ${by.action} is stricter than ${e.action}`;
+      const why =
+        `"${by.key}" (${by.action}, no conditions) also matches ` +
+        `${e.pattern.isGlob ? 'every tool this entry matches' : e.pattern.source}, and ${by.action} is stricter than ${e.action}`;
       if (e.rateLimit === undefined) {
         out.push(diag('information', 'dead-entry', `The entry for ${e.key} never changes a decision: ${why}`, entryKeyRange(u)));
       } else {
@@ -358,8 +366,10 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     const range = entryOutline(u).action?.range ?? entryKeyRange(u);
     const cond = e.when.length > 0 ? ' when its conditions hold' : '';
     const message = e.pattern.isGlob
-      ? `allow on "${e.key}" lets critical-risk tools through${cond}: ${listNames(critical.map((t) => `${t.name} (${t.classification.category})`))}; require_approval would ask first`
-      : `allow lets ${e.pattern.source} through${cond}, a critical-risk tool (${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first`;
+      ? `allow on "${e.key}" lets critical-risk tools through${cond}: ` +
+        `${listNames(critical.map((t) => `${t.name} (${t.classification.category})`))}; require_approval would ask first`
+      : `allow lets ${e.pattern.source} through${cond}, a critical-risk tool ` +
+        `(${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first`;
     out.push(diag('warning', 'allow-critical', message, range, 'require_approval'));
   }
 
@@ -385,7 +395,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
         diag(
           'warning',
           'risky-default',
-          `default: allow lets destructive tools that no entry decides through: ${listNames(through)}; give them entries, or use default: require_approval`,
+          `default: allow lets destructive tools that no entry decides through: ${listNames(through)}; ` +
+            `give them entries, or use default: require_approval`,
           top.default.range,
           'require_approval',
         ),
@@ -409,7 +420,9 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
         diag(
           'information',
           'unlisted-tools',
-          `The server reports ${unlisted.length === 1 ? 'a tool' : `${unlisted.length} tools`} that the catalog does not know and no entry names: ${listNames(unlisted.map(describeTool))}; the risk defaults and default decide ${unlisted.length === 1 ? 'it' : 'them'}`,
+          `The server reports ${unlisted.length === 1 ? 'a tool' : `${unlisted.length} tools`} ` +
+            `that the catalog does not know and no entry names: ${listNames(unlisted.map(describeTool))}; ` +
+            `the risk defaults and default decide ${unlisted.length === 1 ? 'it' : 'them'}`,
           at,
         ),
       );

@@ -14,31 +14,43 @@ export interface KeyDoc {
 
 /** The label syntax of keys under tools, in one sentence (hovers on `tools:` and on a label). */
 export const LABEL_SYNTAX =
-  'To give one tool several entries, follow its name or glob with a label in parentheses: `execute_method (no unlink)` is an entry for `execute_method`, named `tools.execute_method (no unlink)` in rules and the audit log.';
+  'To give one tool several entries, follow its name or glob with a label in parentheses: ' +
+  '`execute_method (no unlink)` is an entry for `execute_method`, named `tools.execute_method (no unlink)` in rules and the audit log.';
 
 export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
   version: { detail: 'policy format version: 1', doc: 'The policy format version. Required; this guard reads `version: 1`.' },
   default: {
     detail: 'allow | deny | require_approval',
-    doc: 'What happens to a tool that no entry and no risk class decides (medium and low risk tools with no entry and no `risk:` line). `allow` unless the file says otherwise.',
+    doc:
+      'What happens to a tool that no entry and no risk class decides ' +
+      '(medium and low risk tools with no entry and no `risk:` line). `allow` unless the file says otherwise.',
   },
   risk: {
     detail: 'action per risk class',
-    doc: 'A map from risk class (`low`, `medium`, `high`, `critical`) to an action, for tools that no entry with an action matches. Built in: `critical: deny`, `high: require_approval`.',
+    doc:
+      'A map from risk class (`low`, `medium`, `high`, `critical`) to an action, for tools that no entry with an action matches. ' +
+      'Built in: `critical: deny`, `high: require_approval`.',
   },
   hide: {
     detail: 'tool names or globs',
-    doc: "A list of tool names or globs (`*`, `?`). Those tools are removed from the agent's `tools/list`, and a call to one is blocked anyway (rule `hide`).",
+    doc:
+      'A list of tool names or globs (`*`, `?`). ' +
+      "Those tools are removed from the agent's `tools/list`, and a call to one is blocked anyway (rule `hide`).",
   },
   tools: {
     detail: 'entries by tool name or glob',
     doc:
-      'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, `approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`. ' +
+      'A map from a tool name or glob (`*` any run of characters, `?` one character) to an entry: `action`, `reason`, `rate_limit`, ' +
+      '`approval_timeout`, `when`. When several entries apply, the strictest action wins: `deny` > `require_approval` > `allow`. ' +
       LABEL_SYNTAX,
   },
   resources: {
     detail: 'entries by resource URI or URI glob',
-    doc: 'A map from a resource URI or URI glob (`*` any run of characters, `/` included; `?` one character), e.g. `"odoo://record/*"`, to an entry: `action`, `reason`, `rate_limit`, `approval_timeout` (no `when`). It decides `resources/read` and `resources/subscribe`, so reading records through a resource cannot bypass a tool rule. The strictest matching action wins; with none, `default` decides (resources have no risk class). `hide` also matches resource URIs.',
+    doc:
+      'A map from a resource URI or URI glob (`*` any run of characters, `/` included; `?` one character), e.g. `"odoo://record/*"`, ' +
+      'to an entry: `action`, `reason`, `rate_limit`, `approval_timeout` (no `when`). It decides ' +
+      '`resources/read` and `resources/subscribe`, so reading records through a resource cannot bypass a tool rule. ' +
+      'The strictest matching action wins; with none, `default` decides (resources have no risk class). `hide` also matches resource URIs.',
   },
   approval_timeout: {
     detail: 'seconds (> 0), default 120',
@@ -46,14 +58,19 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   tests: {
     detail: 'calls with the decision they must get',
-    doc: 'A list of tests, each `{ call: TOOL, args: {…}, expect: allow | deny | require_approval }` (optional `mode: enforce | lockdown`, `name`). `mcp-guard test FILE` runs them, and the editor shows a failing test as an error on its `expect`. The guard itself ignores them; rate limits are not counted.',
+    doc:
+      'A list of tests, each `{ call: TOOL, args: {…}, expect: allow | deny | require_approval }` ' +
+      '(optional `mode: enforce | lockdown`, `name`). `mcp-guard test FILE` runs them, and the editor shows a failing test ' +
+      'as an error on its `expect`. The guard itself ignores them; rate limits are not counted.',
   },
 };
 
 export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   action: {
     detail: 'allow | deny | require_approval',
-    doc: 'What this entry does with a call it applies to. When several entries apply, the strictest wins: `deny` > `require_approval` > `allow`.',
+    doc:
+      'What this entry does with a call it applies to. ' +
+      'When several entries apply, the strictest wins: `deny` > `require_approval` > `allow`.',
   },
   reason: {
     detail: 'text',
@@ -61,7 +78,9 @@ export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   rate_limit: {
     detail: '{ max: N, window: SECONDS }',
-    doc: 'At most `max` calls in any `window` seconds (a sliding window), per guard session, shared by every tool this key matches. Blocked, declined and rate-limited calls use no quota.',
+    doc:
+      'At most `max` calls in any `window` seconds (a sliding window), per guard session, shared by every tool this key matches. ' +
+      'Blocked, declined and rate-limited calls use no quota.',
   },
   approval_timeout: {
     detail: 'seconds (> 0)',
@@ -76,7 +95,9 @@ export const ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
 export const RESOURCE_ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   action: {
     detail: 'allow | deny | require_approval',
-    doc: 'What this entry does with a read of a resource its URI glob matches. When several entries match, the strictest wins: `deny` > `require_approval` > `allow`; with none, `default` decides.',
+    doc:
+      'What this entry does with a read of a resource its URI glob matches. ' +
+      'When several entries match, the strictest wins: `deny` > `require_approval` > `allow`; with none, `default` decides.',
   },
   reason: {
     detail: 'text',
@@ -84,7 +105,9 @@ export const RESOURCE_ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   rate_limit: {
     detail: '{ max: N, window: SECONDS }',
-    doc: 'At most `max` reads in any `window` seconds (a sliding window), per guard session, shared by every resource this key matches (rule `resources.KEY`). Blocked, declined and rate-limited reads use no quota.',
+    doc:
+      'At most `max` reads in any `window` seconds (a sliding window), per guard session, ' +
+      'shared by every resource this key matches (rule `resources.KEY`). Blocked, declined and rate-limited reads use no quota.',
   },
   approval_timeout: {
     detail: 'seconds (> 0)',
@@ -119,7 +142,9 @@ export const ACTION_DOCS: Readonly<Record<Action, KeyDoc>> = {
   },
   require_approval: {
     detail: 'ask a person first',
-    doc: '`require_approval`: the call is held while a person is asked (the editor, or MCP elicitation); only an approval lets it through. A decline, a cancel or no answer within the approval timeout blocks it.',
+    doc:
+      '`require_approval`: the call is held while a person is asked (the editor, or MCP elicitation); only an approval lets it through. ' +
+      'A decline, a cancel or no answer within the approval timeout blocks it.',
   },
   deny: {
     detail: 'block the call',
@@ -134,15 +159,21 @@ export const RISK_CLASS_DOCS: Readonly<Record<RiskClass, KeyDoc>> = {
   },
   medium: {
     detail: 'shared state, capacity, host files, bulk data',
-    doc: '`medium` risk: no lasting damage to business data, but the call changes shared server state, consumes scarce capacity, touches the host filesystem, or can pull out bulk or binary data. No built-in action: `default` decides.',
+    doc:
+      '`medium` risk: no lasting damage to business data, but the call changes shared server state, consumes scarce ' +
+      'capacity, touches the host filesystem, or can pull out bulk or binary data. No built-in action: `default` decides.',
   },
   high: {
     detail: 'irreversible, bounded target — built in: require_approval',
-    doc: '`high` risk: one call has an effect that cannot be taken back, but its target is bounded (one field, one message, one new host file). Built in: `require_approval`.',
+    doc:
+      '`high` risk: one call has an effect that cannot be taken back, ' +
+      'but its target is bounded (one field, one message, one new host file). Built in: `require_approval`.',
   },
   critical: {
     detail: 'irreversible, unbounded — built in: deny',
-    doc: '`critical` risk: one call can permanently destroy or discard data or work, or trigger arbitrary business effects, with no undo and an unbounded target. Built in: `deny`.',
+    doc:
+      '`critical` risk: one call can permanently destroy or discard data or work, ' +
+      'or trigger arbitrary business effects, with no undo and an unbounded target. Built in: `deny`.',
   },
 };
 
@@ -166,7 +197,9 @@ export const OP_DOCS: Readonly<Record<ConditionOp, KeyDoc>> = {
   },
   regex: {
     detail: 'text matching a regular expression',
-    doc: '`regex`: the value at `path` is a text matching the regular expression `value` (JavaScript syntax, Unicode mode, not anchored unless you write `^…$`).',
+    doc:
+      '`regex`: the value at `path` is a text matching the regular expression ' +
+      '`value` (JavaScript syntax, Unicode mode, not anchored unless you write `^…$`).',
   },
   contains: {
     detail: 'text contains / list has',

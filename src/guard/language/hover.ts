@@ -83,7 +83,8 @@ function decisionText(policy: Policy, clean: boolean, name: string, index: ToolI
   const hider = policy.hide.find((h) => h.test(name));
   if (hider) {
     out.push(
-      `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from the agent's tools/list, and a call is blocked (rule ${code('hide')}).${note}`,
+      `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: ` +
+        `removed from the agent's tools/list, and a call is blocked (rule ${code('hide')}).${note}`,
     );
     return out.join('\n\n');
   }
@@ -127,7 +128,11 @@ function unknownToolMarkdown(doc: PolicyDocument, name: string, index: ToolIndex
   const guess = index.suggest(name);
   const parts = [
     `**${code(name)}** · unknown tool`,
-    `Not ${index.hasReported ? 'in the catalog nor in the tool list the server reported' : `in the catalog (${index.catalogLabel}); the server has not reported its tools`}.${guess ? ` Did you mean ${code(guess)}?` : ''}`,
+    'Not ' +
+      (index.hasReported
+        ? 'in the catalog nor in the tool list the server reported'
+        : `in the catalog (${index.catalogLabel}); the server has not reported its tools`) +
+      `.${guess ? ` Did you mean ${code(guess)}?` : ''}`,
   ];
   const policy = doc.policy ?? doc.partial;
   if (policy) {
@@ -154,7 +159,9 @@ function resourceMarkdown(doc: PolicyDocument, name: string, where: 'resources' 
   const kind = isGlob(name) ? 'URI glob' : 'URI';
   const parts = [
     `**Resource ${kind} ${code(name)}**${where === 'hide' ? ' in hide' : ''}`,
-    `${isGlob(name) ? `${'`*`'} matches any run of characters, ${'`/`'} included; ${'`?`'} one character. ` : ''}Decides ${code('resources/read')} and ${code('resources/subscribe')} of the URIs it matches (resources are dynamic, so a glob matching no listed resource is fine).`,
+    `${isGlob(name) ? `${'`*`'} matches any run of characters, ${'`/`'} included; ${'`?`'} one character. ` : ''}` +
+      `Decides ${code('resources/read')} and ${code('resources/subscribe')} of the URIs it matches ` +
+      `(resources are dynamic, so a glob matching no listed resource is fine).`,
   ];
   const policy = doc.policy ?? doc.partial;
   if (policy) {
@@ -163,12 +170,14 @@ function resourceMarkdown(doc: PolicyDocument, name: string, where: 'resources' 
     const hider = policy.hide.find((h) => h.test(name));
     if (hider)
       parts.push(
-        `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: removed from resources/list and a read is blocked (rule ${code('hide')}).${note}`,
+        `**This policy:** hidden by ${code(`hide: ${hider.source}`)}: ` +
+          `removed from resources/list and a read is blocked (rule ${code('hide')}).${note}`,
       );
     else {
       const v = evaluateResource(new PolicyIndex(policy), name);
       const lines = [
-        `**This policy:** ${code(v.action)} by ${code(v.rule)}${isGlob(name) ? ' (for the URIs this glob matches, unless another entry matches some of them)' : ''}${note}`,
+        `**This policy:** ${code(v.action)} by ${code(v.rule)}` +
+          `${isGlob(name) ? ' (for the URIs this glob matches, unless another entry matches some of them)' : ''}${note}`,
       ];
       if (v.rule !== 'default' && v.reason) lines.push(`Reason: ${v.reason}`);
       if (v.rule === 'default')
@@ -189,11 +198,19 @@ function looksLikeUri(name: string): boolean {
 
 /** The line added to a labelled key's tool hover, and the hover on its label. */
 function labelLine(key: string, label: string): string {
-  return `**Label** ${code(label)}: this entry is ${code(`tools.${key}`)} in rules and the audit log. It is judged on its own, like any other entry for the tool.`;
+  return (
+    `**Label** ${code(label)}: this entry is ${code(`tools.${key}`)} in rules and the audit log. ` +
+    `It is judged on its own, like any other entry for the tool.`
+  );
 }
 
 function labelMarkdown(ref: OutlineLabel): string {
-  return `${labelLine(ref.key, ref.name)}\n\nA key under ${code('tools')} is a tool name or glob, optionally followed by one or more spaces and a label in parentheses (${code('PATTERN (LABEL)')}): the label only names the entry, so that one tool can have several entries; ${code(ref.pattern)} is what this entry matches.`;
+  return (
+    `${labelLine(ref.key, ref.name)}\n\n` +
+    `A key under ${code('tools')} is a tool name or glob, optionally followed by one or more spaces and a label in parentheses ` +
+    `(${code('PATTERN (LABEL)')}): the label only names the entry, so that one tool can have several entries; ` +
+    `${code(ref.pattern)} is what this entry matches.`
+  );
 }
 
 function keyDocMarkdown(name: string, d: KeyDoc | undefined, where: string): string | undefined {

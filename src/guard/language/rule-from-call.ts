@@ -499,13 +499,16 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
       const focus = keyRangeOf(original, b.key);
       if (b.pattern.isGlob || b.pattern.source !== req.tool) {
         return fail(
-          `Entry "${b.key}" (${b.action}) also applies to this call, and allow cannot outvote a stricter entry. It covers other tools too, so MCP Guard leaves it to you: give it a condition that excludes calls like this one.`,
+          `Entry "${b.key}" (${b.action}) also applies to this call, and allow cannot outvote a stricter entry. ` +
+            `It covers other tools too, so MCP Guard leaves it to you: give it a condition that excludes calls like this one.`,
           focus,
         );
       }
       if (req.conditions.length > 1) {
         return fail(
-          `Entry "${b.key}" (${b.action}) applies to this call, and allow cannot outvote a stricter entry. Pick no argument (to allow every call it covers) or exactly one (to exempt calls with that value from it), or edit its conditions yourself.`,
+          `Entry "${b.key}" (${b.action}) applies to this call, and allow cannot outvote a stricter entry. ` +
+            `Pick no argument (to allow every call it covers) or exactly one (to exempt calls with that value from it), ` +
+            `or edit its conditions yourself.`,
           focus,
         );
       }

@@ -16,7 +16,8 @@ export class UncheckableArgument extends Error {
     readonly length: number,
   ) {
     super(
-      `${path} is ${length} characters long; MCP Guard matches regex conditions against at most ${MAX_REGEX_INPUT} characters, so it cannot check this call`,
+      `${path} is ${length} characters long; ` +
+        `MCP Guard matches regex conditions against at most ${MAX_REGEX_INPUT} characters, so it cannot check this call`,
     );
   }
 }

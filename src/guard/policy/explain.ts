@@ -153,7 +153,8 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
       entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined,
     ].filter(Boolean);
     lines.push(
-      `  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}${entry.when.length ? ` when ${entry.when.map(describeCondition).join(' and ')}` : ''}`,
+      `  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}` +
+        `${entry.when.length ? ` when ${entry.when.map(describeCondition).join(' and ')}` : ''}`,
     );
   }
   lines.push('Entries that matched the name but not the conditions:');

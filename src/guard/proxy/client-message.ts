@@ -58,7 +58,9 @@ export function readClientMessage(raw: unknown, tooDeep: boolean): ClientMessage
     if (!isValidId(msg.id))
       return {
         kind: 'dropped',
-        why: `dropped a response from the client without a request id (${JSON.stringify(msg.id ?? null)}): it answers nothing the server asked`,
+        why:
+          `dropped a response from the client without a request id ` +
+          `(${JSON.stringify(msg.id ?? null)}): it answers nothing the server asked`,
       };
     if ('result' in msg && 'error' in msg)
       return {

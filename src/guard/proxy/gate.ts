@@ -203,6 +203,9 @@ export class Gate {
     if (this.opts.auditFailOpen) return undefined;
     const problem = this.opts.audit.problem;
     if (problem === undefined || isLockdownSafe(subject.classification)) return undefined;
-    return `MCP Guard cannot write its audit log (${problem}), so it lets only Read / low-risk tools through until the log can be written again.`;
+    return (
+      `MCP Guard cannot write its audit log (${problem}), ` +
+      `so it lets only Read / low-risk tools through until the log can be written again.`
+    );
   }
 }

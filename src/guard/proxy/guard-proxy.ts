@@ -259,7 +259,8 @@ export class GuardProxy {
     if (this.pending.isAbandoned(key)) {
       return reply(
         INVALID_REQUEST,
-        `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, and the server may still answer it; use a new id`,
+        `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, ` +
+          `and the server may still answer it; use a new id`,
       );
     }
     const gone = this.channel.upstreamGone;
@@ -461,7 +462,8 @@ export class GuardProxy {
           errorLine(
             id,
             INVALID_REQUEST,
-            `Invalid request: the message is ${bytes} bytes, over MCP Guard's limit of ${this.maxMessageBytes} bytes (--max-message-bytes); it was discarded`,
+            `Invalid request: the message is ${bytes} bytes, ` +
+              `over MCP Guard's limit of ${this.maxMessageBytes} bytes (--max-message-bytes); it was discarded`,
           ),
         );
       },

@@ -166,7 +166,8 @@ export class PendingRequests {
         const text = call
           ? fate.neverSent
             ? `MCP Guard could not send the call to ${call.name}: the MCP server stopped (${fate.cause}). The call did not run.${again}`
-            : `MCP Guard: the MCP server stopped before answering the call to ${call.name} (${fate.cause}). The call may or may not have run.${again}`
+            : `MCP Guard: the MCP server stopped before answering the call to ${call.name} (${fate.cause}). ` +
+              `The call may or may not have run.${again}`
           : undefined;
         channel.sendDown(
           call && text !== undefined
@@ -251,7 +252,8 @@ export class PendingRequests {
         resultLine(
           call.id,
           errorResult(
-            `MCP Guard could not send the call to ${call.name} within ${seconds} s (--call-timeout): the MCP server is restarting. The call did not run.`,
+            `MCP Guard could not send the call to ${call.name} within ${seconds} s ` +
+              `(--call-timeout): the MCP server is restarting. The call did not run.`,
           ),
         ),
       );

@@ -115,7 +115,8 @@ export function readToolCall(
         decision: 'denied',
         rule: 'arguments',
         reason:
-          `The arguments contain the key ${JSON.stringify(protoKey.key)} (at ${protoKey.path}). A server that copies arguments into plain objects ` +
+          `The arguments contain the key ${JSON.stringify(protoKey.key)} (at ${protoKey.path}). ` +
+          `A server that copies arguments into plain objects ` +
           "would read it as the object's prototype, which the policy's conditions cannot see, so MCP Guard does not forward it.",
         entries: [],
       },

@@ -48,7 +48,8 @@ function checkConditionValue(
       'empty-value',
       empty
         ? `\`value\` is empty: ${op} needs a value to compare with; ${insteadOfNull(op)}`
-        : `\`value\` is null: ${op} would compare with null, which is almost never meant; ${insteadOfNull(op)}, and to match an argument that is JSON null use \`op: in, value: [null]\``,
+        : `\`value\` is null: ${op} would compare with null, which is almost never meant; ` +
+            `${insteadOfNull(op)}, and to match an argument that is JSON null use \`op: in, value: [null]\``,
     );
     return { ok: false, value };
   }

@@ -17,7 +17,8 @@ export function checkTests(c: Checker, node: Node | null, at: Offsets): PolicyTe
     c.error(
       offsetsOf(node, at),
       'wrong-type',
-      `tests must be a list of tests, e.g. - { call: search_records, args: { model: res.partner }, expect: allow }, not ${describe(node ? c.toJS(node) : null)}`,
+      `tests must be a list of tests, ` +
+        `e.g. - { call: search_records, args: { model: res.partner }, expect: allow }, not ${describe(node ? c.toJS(node) : null)}`,
     );
     return [];
   }
@@ -57,7 +58,8 @@ export function checkTests(c: Checker, node: Node | null, at: Offsets): PolicyTe
             c.error(
               offsetsOf(value, keyAt),
               'wrong-type',
-              `args must be a mapping of argument names to values, e.g. { model: res.partner }, not ${describe(value ? c.toJS(value) : null)}`,
+              `args must be a mapping of argument names to values, ` +
+                `e.g. { model: res.partner }, not ${describe(value ? c.toJS(value) : null)}`,
             );
             ok = false;
           }

@@ -45,7 +45,8 @@ export function entryRecord(
         c.error(
           patternOffsets(at.lines.text, keyAt, key, parts),
           'tool-name-case',
-          `Unknown tool "${parts.pattern}": tool names are case-sensitive, and the tool is "${real}"; as written, the entry for ${key} never applies`,
+          `Unknown tool "${parts.pattern}": tool names are case-sensitive, and the tool is "${real}"; ` +
+            `as written, the entry for ${key} never applies`,
           real,
         );
       }
