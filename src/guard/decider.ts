@@ -85,7 +85,7 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
     if (e instanceof UncheckableArgument) return { kind: 'deny', rule: 'arguments', reason: `${e.message}.` };
     throw e;
   }
-  return fromVerdict(policy, limitRefs, limiter);
+  return fromVerdict(policy, limitRefs(policy), limiter);
 }
 
 /** What the policy said about a request, in the shape both tool and resource verdicts share. */
@@ -101,9 +101,8 @@ interface PolicyAnswer {
  * exhausted rate limit blocks; otherwise the policy's action, with the limits to count if it goes
  * ahead. Nothing is counted here.
  */
-function fromVerdict<P extends PolicyAnswer>(policy: P, limitsOf: (policy: P) => LimitRef[], limiter: RateLimiter): Decision<P> {
+function fromVerdict<P extends PolicyAnswer>(policy: P, limits: readonly LimitRef[], limiter: RateLimiter): Decision<P> {
   if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
-  const limits = limitsOf(policy);
   const quota = limiter.check(limits);
   if (!quota.ok)
     return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
@@ -144,5 +143,6 @@ export function decideResource(state: PolicyState, _mode: Mode, uri: string, lim
   if (state.index.isHidden(uri)) {
     return { kind: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.' };
   }
-  return fromVerdict(evaluateResource(state.index, uri), resourceLimitRefs, limiter);
+  const verdict = evaluateResource(state.index, uri);
+  return fromVerdict(verdict, resourceLimitRefs(verdict), limiter);
 }

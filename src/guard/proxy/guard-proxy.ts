@@ -252,76 +252,93 @@ export class GuardProxy {
 
   private onClientRequest(id: JsonRpcId, method: string, msg: JsonRpcMessage, text: string, tooDeep: boolean): void {
     const key = idKey(id);
-    const reply = (code: number, message: string) => this.channel.sendDown(errorLine(id, code, message));
+    const refusal = this.refusal(key, id, method, tooDeep);
+    if (refusal !== undefined) return this.channel.sendDown(refusal);
+    switch (method) {
+      case 'tools/call': {
+        const reading = readToolCall(id, key, msg, text, tooDeep, this.opts.clock());
+        if (reading.kind === 'invalid') return this.channel.sendDown(errorLine(id, INVALID_PARAMS, reading.message));
+        if (reading.kind === 'refused') return this.gate.block(reading.subject, reading.block, reading.facts);
+        return this.onToolCall(reading.subject);
+      }
+      case 'resources/read':
+      case 'resources/subscribe': {
+        const reading = readResourceRequest(id, key, method, msg, this.opts.clock());
+        if (reading.kind === 'invalid') return this.channel.sendDown(errorLine(id, INVALID_PARAMS, reading.message));
+        if (reading.kind === 'refused') return this.gate.block(reading.subject, reading.block, reading.facts);
+        return this.gate.admit(reading.subject);
+      }
+      case 'initialize':
+        this.session.clientInitialize(msg.params);
+        return this.forwardRequest(key, id, method, msg.params, { kind: 'initialize' });
+      case 'tools/list':
+      case 'resources/list':
+      case 'resources/templates/list':
+        return this.forwardRequest(key, id, method, msg.params, { kind: 'list', method });
+      case 'logging/setLevel': {
+        const level = isPlainObject(msg.params) ? msg.params['level'] : undefined;
+        return this.forwardRequest(key, id, method, msg.params, {
+          kind: 'other',
+          method,
+          ...(typeof level === 'string' ? { sets: { level } } : {}),
+        });
+      }
+      case 'resources/unsubscribe': {
+        const p = isPlainObject(msg.params) ? msg.params : {};
+        if (typeof p['uri'] !== 'string') return this.forwardRequest(key, id, method, msg.params, { kind: 'other', method });
+        // Spelled as the subscribe was (normalised), so the remembered subscription goes too.
+        const normal = normaliseResourceUri(p['uri']);
+        const uri = normal.ok ? normal.uri : p['uri'];
+        return this.forwardRequest(key, id, method, normal.ok ? { ...p, uri } : msg.params, {
+          kind: 'other',
+          method,
+          sets: { unsubscribe: uri },
+        });
+      }
+      default:
+        return this.forwardRequest(key, id, method, msg.params, { kind: 'other', method });
+    }
+  }
+
+  /** Why a request cannot be taken at all (its id, the server's state, the session's), as the answer line. */
+  private refusal(key: string, id: JsonRpcId, method: string, tooDeep: boolean): string | undefined {
     if (this.pending.has(key) || this.gate.isHeld(key)) {
-      return reply(INVALID_REQUEST, `Invalid request: id ${JSON.stringify(id)} is already in use by a request that has not been answered`);
+      return errorLine(
+        id,
+        INVALID_REQUEST,
+        `Invalid request: id ${JSON.stringify(id)} is already in use by a request that has not been answered`,
+      );
     }
     if (this.pending.isAbandoned(key)) {
-      return reply(
+      return errorLine(
+        id,
         INVALID_REQUEST,
         `Invalid request: id ${JSON.stringify(id)} belongs to a call that was cancelled or timed out, ` +
           `and the server may still answer it; use a new id`,
       );
     }
     const gone = this.channel.upstreamGone;
-    if (gone !== undefined) return reply(UPSTREAM_ERROR, `The MCP server behind MCP Guard is not running: ${gone}`);
+    if (gone !== undefined) return errorLine(id, UPSTREAM_ERROR, `The MCP server behind MCP Guard is not running: ${gone}`);
     if (tooDeep && method !== 'tools/call') {
-      return reply(INVALID_REQUEST, `Invalid request: the message nests deeper than ${MAX_JSON_DEPTH} levels, more than MCP Guard accepts`);
+      return errorLine(
+        id,
+        INVALID_REQUEST,
+        `Invalid request: the message nests deeper than ${MAX_JSON_DEPTH} levels, more than MCP Guard accepts`,
+      );
     }
-    const forward = (request: PendingRequest, params: unknown = msg.params) =>
-      this.pending.forward(key, request, wireLine(requestMessage(id, method, params)));
-    switch (method) {
-      case 'tools/call': {
-        if (!this.session.initializeSeen) {
-          return reply(
-            INVALID_REQUEST,
-            'Invalid request: tools/call before initialize. MCP Guard forwards no tool call before the session is initialized',
-          );
-        }
-        const reading = readToolCall(id, key, msg, text, tooDeep, this.opts.clock());
-        if (reading.kind === 'invalid') return reply(INVALID_PARAMS, reading.message);
-        if (reading.kind === 'refused') return this.gate.block(reading.subject, reading.block, reading.facts);
-        return this.onToolCall(reading.subject);
-      }
-      case 'resources/read':
-      case 'resources/subscribe': {
-        if (!this.session.initializeSeen) {
-          return reply(
-            INVALID_REQUEST,
-            `Invalid request: ${method} before initialize. MCP Guard forwards no resource request before the session is initialized`,
-          );
-        }
-        const reading = readResourceRequest(id, key, method, msg, this.opts.clock());
-        if (reading.kind === 'invalid') return reply(INVALID_PARAMS, reading.message);
-        if (reading.kind === 'refused') return this.gate.block(reading.subject, reading.block, reading.facts);
-        return this.gate.admit(reading.subject);
-      }
-      case 'initialize':
-        this.session.clientInitialize(msg.params);
-        forward({ kind: 'initialize' });
-        return;
-      case 'tools/list':
-      case 'resources/list':
-      case 'resources/templates/list':
-        forward({ kind: 'list', method });
-        return;
-      case 'logging/setLevel': {
-        const level = isPlainObject(msg.params) ? msg.params['level'] : undefined;
-        forward({ kind: 'other', method, ...(typeof level === 'string' ? { sets: { level } } : {}) });
-        return;
-      }
-      case 'resources/unsubscribe': {
-        const p = isPlainObject(msg.params) ? msg.params : {};
-        if (typeof p['uri'] !== 'string') return void forward({ kind: 'other', method });
-        // Spelled as the subscribe was (normalised), so the remembered subscription goes too.
-        const normal = normaliseResourceUri(p['uri']);
-        const uri = normal.ok ? normal.uri : p['uri'];
-        forward({ kind: 'other', method, sets: { unsubscribe: uri } }, normal.ok ? { ...p, uri } : msg.params);
-        return;
-      }
-      default:
-        forward({ kind: 'other', method });
+    if ((method === 'tools/call' || method === 'resources/read' || method === 'resources/subscribe') && !this.session.initializeSeen) {
+      const what = method === 'tools/call' ? 'tool call' : 'resource request';
+      return errorLine(
+        id,
+        INVALID_REQUEST,
+        `Invalid request: ${method} before initialize. MCP Guard forwards no ${what} before the session is initialized`,
+      );
     }
+    return undefined;
+  }
+
+  private forwardRequest(key: string, id: JsonRpcId, method: string, params: unknown, request: PendingRequest): void {
+    this.pending.forward(key, request, wireLine(requestMessage(id, method, params)));
   }
 
   /** A tool call is decided once the server's tool list says what the tool is (at once, when it is known). */

@@ -125,8 +125,20 @@ export function readToolCall(
   return { kind: 'subject', subject: call };
 }
 
+// Field by field, not `{ ...call, classification }`: objects from a spread site are pretenured once
+// a few of them live long (the calls held at start-up while the tool list loads), and from then on
+// every call's subject is allocated in the old generation (+20 MB of peak memory under load, measured).
 export function classified(call: UnclassifiedCall, classification: Classification): ToolCall {
-  return { ...call, classification };
+  return {
+    kind: 'tool',
+    id: call.id,
+    key: call.key,
+    name: call.name,
+    args: call.args,
+    line: call.line,
+    receivedAt: call.receivedAt,
+    classification,
+  };
 }
 
 export function readResourceRequest(
