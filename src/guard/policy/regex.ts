@@ -19,7 +19,12 @@
  * V8's; V8 (against the spec) also tries an empty match between the halves of a surrogate pair, so
  * `/\B/u.test('a😀a')` was true and is now false.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS as RE2JSType } from 're2js';
+
+// Loaded on first use: a guard whose policy has no regex condition never evaluates the engine
+// (about 1.4 MB less resident memory, measured).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const re2 = (): typeof RE2JSType => (require('re2js') as { RE2JS: typeof RE2JSType }).RE2JS;
 
 /** A compiled condition regex: a stateless, unanchored test, safe to share across calls. */
 export interface LinearRegex {
@@ -169,7 +174,7 @@ function re2HasProperty(name: string): boolean {
   let ok = propertyMemo.get(name);
   if (ok === undefined) {
     try {
-      RE2JS.compile(`\\p{${name}}`);
+      re2().compile(`\\p{${name}}`);
       ok = true;
     } catch {
       ok = false;
@@ -495,9 +500,9 @@ export function compileLinearRegex(pattern: string): LinearRegex {
   const hit = compiled.get(pattern);
   if (hit) return hit;
   const source = translateRegex(pattern);
-  let re: RE2JS;
+  let re: RE2JSType;
   try {
-    re = RE2JS.compile(source);
+    re = re2().compile(source);
   } catch (e) {
     // Things RE2 itself refuses, e.g. repeats that multiply past its limit: `(a{100}){100}`.
     const why = (e as Error).message.replace(/^error parsing regexp: /, '');
