@@ -52,6 +52,8 @@ export class ProxyHarness {
   upstreamText = '';
   /** Every message the client received, parsed. */
   readonly toClient: any[] = [];
+  /** Everything written to the client, as written. */
+  clientText = '';
   readonly logs: string[] = [];
   tools: FakeTool[];
   /** While false, the fake upstream answers nothing (messages are still recorded). */
@@ -65,6 +67,7 @@ export class ProxyHarness {
     this.proxy = new GuardProxy({
       toUpstream: (data) => this.onUpstreamData(data),
       toClient: (data) => {
+        this.clientText += data;
         for (const line of data.split('\n')) if (line !== '') this.toClient.push(JSON.parse(line));
       },
       policy: { state },

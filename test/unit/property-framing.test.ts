@@ -115,4 +115,26 @@ describe('property: what any upstream line reader sees is what the guard decided
       { numRuns: 300 },
     );
   });
+
+  it('the same holds toward the client: a server line a universal-newline reader would split reaches the client rebuilt', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(envelope, { maxLength: 8 }), async (lines) => {
+        const h = new ProxyHarness({ policy: POLICY, tools: TOOLS, proxy: { callTimeoutMs: 0 } });
+        await h.initialize();
+        h.call('c1', 'read_a', {});
+        await h.settle();
+        const before = h.clientText.length;
+        // The server's own messages: notifications, requests and answers with raw terminators inside.
+        for (const l of lines) h.fromUpstream(l);
+        h.fromUpstream('{"jsonrpc":"2.0","method":"notifications/message",\r"params":{"level":"info","data":"a\u2028b\u0085c"}}');
+        await h.settle();
+        const written = h.clientText.slice(before);
+        const expected = lf(written);
+        assert.deepEqual(universal(written), expected);
+        assert.deepEqual(splitlines(written), expected);
+        for (const line of expected.slice(0, -1)) assert.doesNotThrow(() => JSON.parse(line), line);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

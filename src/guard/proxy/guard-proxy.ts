@@ -42,7 +42,7 @@ import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type G
 import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
 import { readToolList, ToolRegistry } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
-import { notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
+import { lineForAnyReader, notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 
 export type { DecisionNotice } from '../audit-events';
 export { MAX_QUEUED_WHILE_RESTARTING } from './channel';
@@ -427,7 +427,10 @@ export class GuardProxy {
       }
       return;
     }
-    this.onUpstreamMessage(msg, line);
+    // JSON allows a raw \r between tokens and NEL, LS, PS inside strings; only \n splits here.
+    const framed = lineForAnyReader(msg, line, stringifyOrUndefined);
+    if (framed === undefined) this.onUnreadableUpstreamMessage(msg);
+    else this.onUpstreamMessage(msg, framed);
   }
 
   /** A batch element from the upstream too deep to re-serialise: dropped, and its request answered. */

@@ -7,6 +7,7 @@
 import type { PolicyState } from '../decider';
 import { errorLine, isPlainObject, MAX_JSON_DEPTH, nestsDeeperThan, UPSTREAM_ERROR, type JsonRpcId, type JsonRpcMessage } from './jsonrpc';
 import type { ListMethod } from './pending';
+import { wireLine } from './wire';
 
 const LISTS: Record<ListMethod, { readonly field: string; readonly key: string; readonly what: string }> = {
   'tools/list': { field: 'tools', key: 'name', what: 'tool list' },
@@ -31,11 +32,11 @@ export function filteredList(state: PolicyState, method: ListMethod, msg: JsonRp
   );
 }
 
-/** JSON text of a value, or undefined when it nests too deep for JSON.stringify. */
+/** One line of JSON text for any reader (see wire.ts), or undefined when it nests too deep for JSON.stringify. */
 export function stringifyOrUndefined(value: unknown): string | undefined {
   if (nestsDeeperThan(value, MAX_JSON_DEPTH * 2)) return undefined;
   try {
-    return JSON.stringify(value);
+    return wireLine(value);
   } catch {
     return undefined;
   }

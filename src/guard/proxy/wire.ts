@@ -49,7 +49,12 @@ export function responseMessage(id: JsonRpcId, msg: { readonly result?: unknown;
   return 'error' in msg ? { jsonrpc: '2.0', id, error: msg.error } : { jsonrpc: '2.0', id, result: msg.result };
 }
 
-/** Whether a parsed message is a response: an id and exactly one of `result` and `error`, no method. */
-export function isResponseShape(msg: Record<string, unknown>): boolean {
-  return !('method' in msg) && 'id' in msg && 'result' in msg !== 'error' in msg;
+/**
+ * A server's line as the client gets it: byte for byte when no reader could split it (most lines),
+ * else rebuilt like a client message, so a Python client reading with universal newlines sees the
+ * messages the guard routed and filtered, no more. Undefined when it is too deep to rebuild.
+ */
+export function lineForAnyReader(value: unknown, line: string, rebuild: (value: unknown) => string | undefined): string | undefined {
+  const raw = line.indexOf('\r') !== -1 || line.indexOf('\u2028') !== -1 || line.indexOf('\u2029') !== -1 || line.indexOf('\u0085') !== -1;
+  return raw ? rebuild(value) : line;
 }
