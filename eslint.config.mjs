@@ -82,7 +82,7 @@ export default defineConfig(
     },
   },
   {
-    // Tests (and their stand-in server and harness) read what the guard and the servers send:
+    // Tests (and their harness) read what the guard and the servers send:
     // JSON.parse'd protocol messages, audit lines, SDK results, typed `any` on purpose and checked by
     // the assertions themselves. Typing each of ~700 member accesses would add casts, not safety.
     // Handlers passed to the SDK must return a promise: `async () => value` without `await` is
@@ -97,6 +97,21 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+
+  {
+    // The stand-in's tool implementations read their arguments as `Args` (`Record<string, any>`): args.ts has already
+    // checked and coerced them against the tool's inputSchema (the real server's), so each implementation reads them
+    // as that schema says, like the Python functions it stands in for. Typing 43 tools' arguments by hand would repeat
+    // the schemas as casts, not add safety.
+    files: ['src/demo/odoo-standin/tools.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
     },
   },
 

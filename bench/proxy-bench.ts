@@ -44,7 +44,7 @@ import { round, summarize } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const GUARD = join(ROOT, 'dist', 'mcp-guard.js');
-const STANDIN = join(ROOT, 'dist-test', 'test', 'fixtures', 'odoo-standin', 'server.js');
+const STANDIN = join(ROOT, 'dist', 'odoo-demo-server.js');
 
 /** Extra node flags for the guard only, e.g. BENCH_GUARD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const GUARD_NODE_ARGS = (process.env['BENCH_GUARD_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');

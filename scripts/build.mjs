@@ -1,4 +1,4 @@
-// Bundles the extension and the guard; with --fixtures also the test fixtures and benchmarks.
+// Bundles the extension, the guard, `mcp-guard demo` and the demo's Odoo stand-in; with --fixtures also the benchmarks.
 // One script so `npm run build`, `npm test` and `npm run bench` always run what the source says.
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
@@ -35,6 +35,19 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // `mcp-guard demo`, loaded by dist/mcp-guard.js only for that command: the SDK client it bundles
+  // stays out of the guard, which every MCP session starts.
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard-demo': 'src/cli/demo/main.ts' },
+    outdir: 'dist',
+  }),
+  // The stand-in Odoo MCP server: the demo's server (STANDIN_DEMO=1) and the tests' (without).
+  esbuild.build({
+    ...common,
+    entryPoints: { 'odoo-demo-server': 'src/demo/odoo-standin/server.ts' },
+    outdir: 'dist',
+  }),
 ];
 
 if (withFixtures) {
@@ -45,7 +58,7 @@ if (withFixtures) {
   builds.push(
     esbuild.build({
       ...common,
-      entryPoints: ['test/fixtures/odoo-standin/server.ts', ...benchEntries],
+      entryPoints: benchEntries,
       outbase: '.',
       outdir: 'dist-test',
     }),

@@ -69,7 +69,7 @@ export async function buildDriver() {
   });
 }
 
-function readLines(path) {
+export function readLines(path) {
   let text;
   try {
     text = readFileSync(path, 'utf8');
@@ -85,7 +85,7 @@ function readLines(path) {
 }
 
 /** The first dialog not yet answered by this script, read; undefined when none is showing. */
-async function openDialog(page) {
+export async function openDialog(page) {
   return page.evaluate(() => {
     const box = [...document.querySelectorAll('.monaco-dialog-box')].find(
       (b) => !b.hasAttribute('data-mcp-guard-seen') && b.getClientRects().length > 0,
@@ -104,7 +104,7 @@ async function openDialog(page) {
 }
 
 /** Clicks the dialog's button with exactly this text, and waits for that dialog to go. */
-async function clickButton(page, dialog, label) {
+export async function clickButton(page, dialog, label) {
   const box = page.locator(`.monaco-dialog-box[data-mcp-guard-seen="${dialog.id}"]`);
   await box
     .locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) })
@@ -114,7 +114,7 @@ async function clickButton(page, dialog, label) {
 }
 
 /** A picture of the whole window with the dialog in front (the viewport is 1280x800). */
-async function photograph(page, path) {
+export async function photograph(page, path) {
   mkdirSync(join(path, '..'), { recursive: true });
   await page.mouse.move(0, VIEWPORT.height - 1); // no hover highlight on a button
   await page.waitForTimeout(300);

@@ -37,7 +37,7 @@ export async function buildIntegrationTests() {
   });
   // The stand-in Odoo server the guarded definitions run in the tests.
   await esbuild.build({
-    entryPoints: [join(ROOT, 'test', 'fixtures', 'odoo-standin', 'server.ts')],
+    entryPoints: [join(ROOT, 'src', 'demo', 'odoo-standin', 'server.ts')],
     outfile: join(out, 'standin.js'),
     bundle: true,
     platform: 'node',

@@ -67,9 +67,14 @@ export function journalPath(ws) {
 
 /** The calls the stand-in executed, oldest first ([] before the first). */
 export function readJournal(ws) {
+  return readJournalAt(journalPath(ws));
+}
+
+/** The calls a stand-in journaled to `path` (STANDIN_JOURNAL), oldest first ([] before the first). */
+export function readJournalAt(path) {
   let text;
   try {
-    text = readFileSync(journalPath(ws), 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return [];
   }

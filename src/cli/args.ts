@@ -42,6 +42,9 @@ export const USAGE = `Usage:
       Run each policy file's tests: list (calls with the decision they must get); print
       FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT) and a summary;
       exit 1 when a test fails or the policy is invalid.
+  mcp-guard demo [--policy FILE] [--interactive]
+      Run the guard in front of a bundled stand-in Odoo server (sample data, no network) and play a short
+      agent session, showing each decision; --interactive lets you type the calls and answer approvals.
   mcp-guard --version | --help`;
 
 /** `uvx odoo-mcp` for `uvx odoo-mcp`; `node server.js` for `/usr/bin/node /x/server.js`. */

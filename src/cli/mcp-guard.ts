@@ -1,4 +1,6 @@
 /** The `mcp-guard` entry point: picks the subcommand, tunes V8 for a small long-lived process, and maps failures to exit codes. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { USAGE, UsageError, parseRunArgs } from './args';
 
@@ -11,6 +13,24 @@ import { validateFiles } from './validate';
 import { explainCommand } from './explain';
 import { testCommand } from './test';
 import { VERSION } from '../guard/version';
+import type * as DemoModule from './demo/main';
+
+/**
+ * `mcp-guard demo` lives in its own bundle next to this one (dist/mcp-guard-demo.js): it carries the MCP SDK's client,
+ * which the guard itself, started for every MCP session, does without.
+ */
+function runDemo(argv: readonly string[]): Promise<number> {
+  const bundle = join(__dirname, 'mcp-guard-demo.js');
+  if (!existsSync(bundle)) {
+    process.stderr.write(
+      `mcp-guard: the demo is not installed: ${bundle} is missing. Run npm run build (in a clone of MCP Guard), or reinstall the package.\n`,
+    );
+    return Promise.resolve(1);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, found next to this one at run time
+  const demo = require(bundle) as typeof DemoModule;
+  return demo.demoCommand(argv);
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -24,6 +44,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return testCommand(rest, (line) => process.stdout.write(`${line}\n`));
     case 'explain':
       return explainCommand(rest, (text) => process.stdout.write(`${text}\n`));
+    case 'demo':
+      return runDemo(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

@@ -3,6 +3,7 @@ import type { DecisionMessage } from '../guard/bridge/protocol';
 import type { ReportedTool } from '../guard/language';
 import type { Mode } from '../guard/policy/model';
 import type { CredentialIO } from './credentials';
+import type { DemoFiles } from './demo';
 import type { ModeState } from './mode-state';
 import type { RuleCommandResult } from './rule-command';
 
@@ -23,7 +24,9 @@ export interface PickItem {
 export interface Ui {
   /** `undefined` when the person dismisses the pick. */
   showQuickPick<T extends PickItem>(items: readonly T[], options: { title: string; placeHolder?: string }): PromiseLike<T | undefined>;
-  showInformationMessage(message: string): PromiseLike<unknown>;
+  /** With buttons, the one clicked; `undefined` when the message is closed. */
+  showInformationMessage(message: string, ...buttons: string[]): PromiseLike<string | undefined>;
+  showWarningMessage(message: string): PromiseLike<unknown>;
 }
 
 /** What the running guards are doing, as the window's guard hub tracks it. */
@@ -57,6 +60,8 @@ export interface CommandContext {
   readonly modes: ModeState;
   /** Where the mode is kept across reloads (the extension's workspace state). */
   readonly workspaceState: { update(key: string, value: unknown): PromiseLike<void> };
+  /** What is kept for every window (the extension's global state): whether the demo server is on. */
+  readonly globalState: { get(key: string): unknown; update(key: string, value: unknown): PromiseLike<void> };
   readonly secrets: { delete(key: string): PromiseLike<void> };
   readonly credentials: CredentialIO;
   readonly hub: Hub;
@@ -64,6 +69,7 @@ export interface CommandContext {
   readonly trusted: boolean;
   /** What the status bar shows now. */
   readonly statusText: string;
+  readonly statusTooltip: string;
   /** The policy of the first configured server: the one a command opens when the call names no server. */
   policyPath(): string;
   /** The tools the running guards reported, merged; `undefined` when none did. */
@@ -72,6 +78,8 @@ export interface CommandContext {
   updateStatus(): void;
   /** Makes VS Code ask for the guarded server definitions again. */
   refreshServers(): void;
+  /** The demo server's stand-in, policy and journal. */
+  demoFiles(): DemoFiles;
   openDocument(target: DocumentTarget): PromiseLike<EditorDocument>;
   /** Shows a document `openDocument` returned. */
   showDocument(document: EditorDocument, options?: { preview?: boolean }): PromiseLike<unknown>;

@@ -1,12 +1,14 @@
 /** Every MCP Guard command, as `(ctx) => handler`, and the table `activate` registers them from. */
+import { existsSync } from 'node:fs';
 import { starterPolicyFor } from '../guard/language';
 import type { Mode } from '../guard/policy/model';
 import { DECISIONS } from './audit-table';
 import type { CommandContext, PickItem } from './command-context';
 import { ODOO_SECRET_KEY } from './credentials';
-import { LANGUAGE_ID, RULE_COMMAND } from './ids';
+import { DEMO_CONTEXT_KEY, DEMO_LABEL, DEMO_STATE_KEY, demoAddedMessage, demoIsOn } from './demo';
+import { LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
 import { MODE_STATE_KEY } from './mode-state';
-import { createdPolicyPath, ensurePolicyFile, writeNewPolicy } from './policy-files';
+import { createdPolicyPath, ensureDemoPolicy, ensurePolicyFile, writeNewPolicy } from './policy-files';
 import type { OdooSettings } from './settings';
 
 // Handlers take `unknown` arguments: the palette passes none, code lenses and scripts pass their own.
@@ -125,6 +127,63 @@ export const clearOdooCredentials = (ctx: CommandContext) => async (): Promise<v
   void ctx.ui.showInformationMessage('MCP Guard: the stored Odoo password or API key was removed.');
 };
 
+/** The buttons of the message "Try the Demo Server" shows. */
+export const OPEN_WALKTHROUGH = 'Open Walkthrough';
+export const SHOW_AUDIT_LOG = 'Show Audit Log';
+
+/** What "Try the Demo Server" added, for tests and scripts. */
+export interface DemoAdded {
+  readonly label: string;
+  readonly policy: string;
+  readonly journal: string;
+}
+
+/** Turns the demo server on or off: kept for every window, its `when` context, the definitions, the status bar. */
+async function setDemo(ctx: CommandContext, on: boolean): Promise<void> {
+  await ctx.globalState.update(DEMO_STATE_KEY, on);
+  await ctx.executeCommand('setContext', DEMO_CONTEXT_KEY, on);
+  ctx.refreshServers();
+  ctx.updateStatus();
+}
+
+/**
+ * Adds "Odoo demo (guarded)" to the MCP servers: the bundled stand-in behind the guard, with its
+ * own policy (the starter, written only when missing). Says what to try; does not wait for the
+ * message, whose buttons open the walkthrough or the audit log.
+ */
+export const tryDemo = (ctx: CommandContext) => async (): Promise<DemoAdded | undefined> => {
+  const files = ctx.demoFiles();
+  if (!existsSync(files.script)) {
+    ctx.log.warn(`the demo server is missing: ${files.script}`);
+    void ctx.ui.showWarningMessage(`MCP Guard: the demo server is missing from this installation (${files.script}).`);
+    return undefined;
+  }
+  if (ensureDemoPolicy(files.policy)) ctx.log.info(`created the demo policy ${files.policy}`);
+  await setDemo(ctx, true);
+  ctx.log.info(`demo server on: ${DEMO_LABEL}, policy ${files.policy}, journal ${files.journal}`);
+  void Promise.resolve(ctx.ui.showInformationMessage(demoAddedMessage(), OPEN_WALKTHROUGH, SHOW_AUDIT_LOG)).then(
+    async (pick) => {
+      if (pick === OPEN_WALKTHROUGH) await ctx.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
+      else if (pick === SHOW_AUDIT_LOG) await ctx.executeCommand('mcpGuard.showAuditLog', '');
+    },
+    (e: unknown) => ctx.log.warn(`the demo message's button failed: ${String(e)}`),
+  );
+  return { label: DEMO_LABEL, policy: files.policy, journal: files.journal };
+};
+
+/** Takes the demo server off the MCP servers (VS Code stops it); its policy stays for next time. Returns whether it was on. */
+export const removeDemo = (ctx: CommandContext) => async (): Promise<boolean> => {
+  const wasOn = demoIsOn(ctx.globalState.get(DEMO_STATE_KEY));
+  await setDemo(ctx, false);
+  if (wasOn) ctx.log.info(`demo server off: ${DEMO_LABEL}`);
+  void ctx.ui.showInformationMessage(
+    wasOn
+      ? `MCP Guard: "${DEMO_LABEL}" was removed from your MCP servers. Its policy stays in ${ctx.demoFiles().policy} for next time.`
+      : `MCP Guard: the demo server was not on.`,
+  );
+  return wasOn;
+};
+
 export const resetRateLimits = (ctx: CommandContext) => (): void => {
   ctx.hub.resetRateLimits();
   ctx.log.info('rate limits reset in every running guard');
@@ -158,6 +217,8 @@ export const state = (ctx: CommandContext) => () => ({
   guards: ctx.hub.guardCount,
   trusted: ctx.trusted,
   statusText: ctx.statusText,
+  statusTooltip: ctx.statusTooltip,
+  demo: demoIsOn(ctx.globalState.get(DEMO_STATE_KEY)),
   lastDecision: ctx.hub.lastDecision,
   reportedTools: Object.fromEntries(ctx.hub.reportedTools),
 });
@@ -175,6 +236,8 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'mcpGuard.resetRateLimits': resetRateLimits,
   'mcpGuard.showOutput': showOutput,
   'mcpGuard.showMenu': showMenu,
+  'mcpGuard.tryDemo': tryDemo,
+  'mcpGuard.removeDemo': removeDemo,
   // Not in the palette: read by the integration tests.
   'mcpGuard.state': state,
 };

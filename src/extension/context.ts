@@ -7,7 +7,8 @@ import { credentialIO } from './credential-io';
 import type { CredentialIO } from './credentials';
 import { GuardHub } from './guard-hub';
 import { RULE_COMMAND } from './ids';
-import { auditPath, policyFor, workspaceFolder } from './locations';
+import type { DemoFiles } from './demo';
+import { auditPath, demoFiles, demoOn, policyFor, workspaceFolder } from './locations';
 import { MODE_STATE_KEY, ModeState } from './mode-state';
 import { PolicyLanguage } from './policy-language';
 import { ReportedToolsCache } from './reported-tools';
@@ -18,7 +19,8 @@ import { statusView } from './status-text';
 export class Ctx implements CommandContext {
   readonly ui: Ui = {
     showQuickPick: (items, options) => vscode.window.showQuickPick(items, options),
-    showInformationMessage: (message) => vscode.window.showInformationMessage(message),
+    showInformationMessage: (message, ...buttons) => vscode.window.showInformationMessage(message, ...buttons),
+    showWarningMessage: (message) => vscode.window.showWarningMessage(message),
   };
   readonly credentials: CredentialIO;
   readonly provider: GuardedServerProvider;
@@ -78,6 +80,10 @@ export class Ctx implements CommandContext {
     return this.extension.workspaceState;
   }
 
+  get globalState(): vscode.Memento {
+    return this.extension.globalState;
+  }
+
   get secrets(): vscode.SecretStorage {
     return this.extension.secrets;
   }
@@ -92,6 +98,14 @@ export class Ctx implements CommandContext {
 
   get statusText(): string {
     return this.status.text;
+  }
+
+  get statusTooltip(): string {
+    return typeof this.status.tooltip === 'string' ? this.status.tooltip : (this.status.tooltip?.value ?? '');
+  }
+
+  demoFiles(): DemoFiles {
+    return demoFiles(this.extension);
   }
 
   policyPath(): string {
@@ -110,6 +124,7 @@ export class Ctx implements CommandContext {
       guards: this.hub.guardCount,
       ...(this.hub.lastDecision ? { lastDecision: this.hub.lastDecision } : {}),
       ...(this.hub.auditProblem ? { auditProblem: this.hub.auditProblem } : {}),
+      demo: demoOn(this.extension),
     });
     this.status.text = view.text;
     this.status.tooltip = view.tooltip;

@@ -4,6 +4,8 @@ import { AUDIT_SCHEME } from './audit-document';
 import { COMMANDS } from './commands';
 import { SECTION } from './config-reader';
 import { Ctx } from './context';
+import { DEMO_CONTEXT_KEY } from './demo';
+import { demoOn } from './locations';
 import { PROVIDER_ID } from './ids';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -14,6 +16,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.languages.registerCodeLensProvider({ scheme: AUDIT_SCHEME }, ctx.audit),
   );
   for (const [id, command] of Object.entries(COMMANDS)) ctx.push(vscode.commands.registerCommand(id, command(ctx)));
+  // Which of "Try the Demo Server" / "Remove the Demo Server" the palette shows.
+  await vscode.commands.executeCommand('setContext', DEMO_CONTEXT_KEY, demoOn(context));
   ctx.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) ctx.provider.refresh();

@@ -8,3 +8,9 @@ export const PROVIDER_ID = 'mcpGuard.servers';
 
 /** "Turn a Recent Call into a Rule…", also what the audit view's code lenses run. */
 export const RULE_COMMAND = 'mcpGuard.ruleFromCall';
+
+/** This extension, as `publisher.name` in package.json. */
+export const EXTENSION_ID = 'mcp-guard.mcp-guard';
+
+/** The getting-started walkthrough (`contributes.walkthroughs`), as `workbench.action.openWalkthrough` names it. */
+export const WALKTHROUGH_ID = `${EXTENSION_ID}#mcpGuard.gettingStarted`;

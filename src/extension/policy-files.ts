@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../guard/catalog/odoo-mcp';
 import { starterPolicy } from '../guard/policy/starter';
+import { demoPolicyText } from './demo';
 
 /** Writes the starter policy where none exists yet; returns whether it did. */
 export function ensurePolicyFile(path: string): boolean {
@@ -10,6 +11,11 @@ export function ensurePolicyFile(path: string): boolean {
     const tools = Object.entries(ODOO_MCP_CATALOG).map(([name, e]) => ({ name, ...e }));
     return starterPolicy(`the Odoo MCP server (odoo-mcp ${ODOO_MCP_VERSION})`, tools);
   });
+}
+
+/** Writes the demo server's policy (the starter, headed as the demo's) where none exists yet; returns whether it did. */
+export function ensureDemoPolicy(path: string): boolean {
+  return writeNewPolicy(path, demoPolicyText);
 }
 
 /**

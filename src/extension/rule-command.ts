@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import { argumentChoices, ruleFromCall, type RuleIntent } from '../guard/language/rule-from-call';
 import type { ReportedTool } from '../guard/language';
 import { isRuleCandidate, type AuditRow } from './audit-table';
-import { readSettings } from './config-reader';
+import { DEMO_NAME, demoServer } from './demo';
 import type { GuardHub } from './guard-hub';
-import { policyFor } from './locations';
-import { ensurePolicyFile } from './policy-files';
+import { demoFiles, guardedServers, policyFor } from './locations';
+import { ensureDemoPolicy, ensurePolicyFile } from './policy-files';
 import { ruleOutcomeMessage, type CallRef, callRefOf, parseCallRef, parseRuleOptions } from './rule-text';
 
 const INTENTS: readonly { intent: RuleIntent; label: string; detail: string }[] = [
@@ -105,10 +105,12 @@ export async function runRuleCommand(
     if (reason === undefined) return undefined;
   }
 
-  const { settings } = readSettings(vscode.workspace.isTrusted);
-  const server = settings.servers.find((s) => s.name === call.server);
+  // A call of the demo server goes to the demo's policy, also after the demo was removed.
+  const server =
+    guardedServers(deps.context).servers.find((s) => s.name === call.server) ??
+    (call.server === DEMO_NAME ? demoServer(process.execPath, demoFiles(deps.context)) : undefined);
   const policy = policyFor(deps.context, server).path;
-  if (ensurePolicyFile(policy)) deps.log.info(`created the starter policy ${policy}`);
+  if (server?.demo ? ensureDemoPolicy(policy) : ensurePolicyFile(policy)) deps.log.info(`created the starter policy ${policy}`);
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(policy));
   const result = ruleFromCall(
     doc.getText(),

@@ -1,12 +1,13 @@
 /** The guarded MCP server definitions VS Code lists and starts. */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Mode } from '../guard/policy/model';
 import { readSettings } from './config-reader';
 import { resolveOdooCredentials, type CredentialIO } from './credentials';
 import { buildGuardLaunch, guardedLabel } from './definition-builder';
 import type { GuardHub } from './guard-hub';
-import { auditPath, policyFor, workspaceFolder } from './locations';
-import { ensurePolicyFile } from './policy-files';
+import { auditPath, guardedServers, policyFor, workspaceFolder } from './locations';
+import { ensureDemoPolicy, ensurePolicyFile } from './policy-files';
 import type { GuardedServerConfig } from './settings';
 
 export interface ProviderContext {
@@ -18,8 +19,9 @@ export interface ProviderContext {
 }
 
 /**
- * Offers one guarded definition per configured server. Providing never prompts; starting a
- * server (resolve) may ask for missing Odoo credentials, and a cancel stops the start.
+ * Offers one guarded definition per configured server, and the demo server while it is on.
+ * Providing never prompts; starting a server (resolve) may ask for missing Odoo credentials,
+ * and a cancel stops the start.
  */
 export class GuardedServerProvider implements vscode.McpServerDefinitionProvider<vscode.McpStdioServerDefinition> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -32,9 +34,9 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
   }
 
   private servers(): readonly GuardedServerConfig[] {
-    const { settings, problems } = readSettings(vscode.workspace.isTrusted);
+    const { servers, problems } = guardedServers(this.ctx.extension);
     for (const p of problems) this.ctx.log.warn(p);
-    return settings.servers;
+    return servers;
   }
 
   provideMcpServerDefinitions(): vscode.McpStdioServerDefinition[] {
@@ -64,7 +66,15 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
     const server = this.servers().find((s) => guardedLabel(s) === def.label);
     if (!server) return def;
     const policy = policyFor(this.ctx.extension, server);
-    if (policy.scope === 'user' && ensurePolicyFile(policy.path)) {
+    if (server.demo) {
+      const script = server.args[0] ?? '';
+      if (!existsSync(script)) {
+        this.ctx.log.warn(`not starting ${def.label}: ${script} is missing`);
+        void vscode.window.showWarningMessage(`MCP Guard: the demo server is missing from this installation (${script}).`);
+        return undefined;
+      }
+      if (ensureDemoPolicy(policy.path)) this.ctx.log.info(`created the demo policy ${policy.path}`);
+    } else if (policy.scope === 'user' && ensurePolicyFile(policy.path)) {
       this.ctx.log.info(`created the starter policy ${policy.path}`);
     }
     if (server.odoo) {

@@ -10,6 +10,8 @@ export interface GuardedServerConfig {
   readonly policyFile?: string;
   /** Ask for and pass the Odoo connection settings and secret. */
   readonly odoo: boolean;
+  /** The bundled demo stand-in ("MCP Guard: Try the Demo Server", `demo.ts`); never read from settings. */
+  readonly demo?: boolean;
 }
 
 export interface OdooSettings {

@@ -1,5 +1,6 @@
 /** What the status bar item shows: mode, blocked count, last decision, problems. */
 import type { Mode } from '../guard/policy/model';
+import { DEMO_LABEL } from './demo';
 
 export interface StatusInput {
   readonly mode: Mode;
@@ -8,6 +9,8 @@ export interface StatusInput {
   readonly guards: number;
   readonly lastDecision?: { readonly tool: string; readonly decision: string; readonly rule: string; readonly time: string };
   readonly auditProblem?: string;
+  /** The demo server is offered ("MCP Guard: Try the Demo Server"). */
+  readonly demo?: boolean;
 }
 
 export interface StatusView {
@@ -38,6 +41,7 @@ export function statusView(s: StatusInput): StatusView {
   if (s.lastDecision)
     lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
   if (s.auditProblem) lines.push(`Audit: ${s.auditProblem}`);
+  if (s.demo) lines.push(`Demo server on: "${DEMO_LABEL}" is MCP Guard's stand-in, not a real Odoo.`);
   lines.push('Click for MCP Guard actions.');
   return {
     text,

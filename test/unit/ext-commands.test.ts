@@ -8,8 +8,10 @@ import type { Mode } from '../../src/guard/policy/model';
 import { starterPolicyFor } from '../../src/guard/language/starter';
 import { DECISIONS } from '../../src/extension/audit-table';
 import type { CommandContext, DocumentTarget, EditorDocument, PickItem } from '../../src/extension/command-context';
-import { COMMANDS, MODE_ITEMS } from '../../src/extension/commands';
+import { COMMANDS, MODE_ITEMS, OPEN_WALKTHROUGH, SHOW_AUDIT_LOG } from '../../src/extension/commands';
 import { ODOO_SECRET_KEY, type CredentialIO } from '../../src/extension/credentials';
+import { DEMO_CONTEXT_KEY, DEMO_STATE_KEY, demoPolicyText, type DemoFiles } from '../../src/extension/demo';
+import { WALKTHROUGH_ID } from '../../src/extension/ids';
 import { MODE_STATE_KEY, ModeState } from '../../src/extension/mode-state';
 import type { OdooSettings } from '../../src/extension/settings';
 import { statusView } from '../../src/extension/status-text';
@@ -31,6 +33,11 @@ interface FakeOptions {
   answers?: (string | undefined)[];
   settings?: Partial<OdooSettings>;
   reported?: ReportedTool[];
+  /** Kept for every window (global state), e.g. the demo flag. */
+  global?: Record<string, unknown>;
+  demoFiles?: DemoFiles;
+  /** The buttons clicked on information messages, in turn (none: the message is closed). */
+  buttons?: (string | undefined)[];
 }
 
 /**
@@ -46,10 +53,14 @@ function fakeContext(opts: FakeOptions = {}) {
   const settings: OdooSettings = { url: '', db: '', username: '', ...opts.settings };
   const picks = [...(opts.picks ?? [])];
   const answers = [...(opts.answers ?? [])];
+  const buttons = [...(opts.buttons ?? [])];
+  const globalState = new Map<string, unknown>(Object.entries(opts.global ?? {}));
   const effects = {
     asked: [] as { items: readonly PickItem[]; options: { title: string; placeHolder?: string } }[],
     prompts: [] as Prompt[],
     infos: [] as string[],
+    infoButtons: [] as string[][],
+    warnings: [] as string[],
     logs: [] as string[],
     opened: [] as DocumentTarget[],
     shown: [] as { target: DocumentTarget; options: { preview?: boolean } | undefined }[],
@@ -60,6 +71,7 @@ function fakeContext(opts: FakeOptions = {}) {
     outputShown: 0,
     ruleCalls: [] as unknown[][],
     saved: [] as [keyof OdooSettings, string][],
+    globalUpdates: [] as [string, unknown][],
   };
   const hub = {
     blocked: 2,
@@ -70,6 +82,7 @@ function fakeContext(opts: FakeOptions = {}) {
     resetRateLimits: () => void effects.rateLimitResets++,
   };
   let statusText = '';
+  let statusTooltip = '';
   const ctx: CommandContext & { run(command: string, ...args: unknown[]): Promise<unknown> } = {
     log: {
       info: (m) => void effects.logs.push(`info ${m}`),
@@ -83,10 +96,22 @@ function fakeContext(opts: FakeOptions = {}) {
         assert.ok(pick, `unexpected question: ${options.title}`);
         return pick(items, options) as T | undefined;
       },
-      showInformationMessage: async (message) => void effects.infos.push(message),
+      showInformationMessage: async (message, ...items) => {
+        effects.infos.push(message);
+        effects.infoButtons.push(items);
+        return buttons.shift();
+      },
+      showWarningMessage: async (message) => void effects.warnings.push(message),
     },
     modes: ModeState.fromJSON(memento.get(MODE_STATE_KEY)),
     workspaceState: { update: async (key, value) => void memento.set(key, value) },
+    globalState: {
+      get: (key) => globalState.get(key),
+      update: async (key, value) => {
+        effects.globalUpdates.push([key, value]);
+        globalState.set(key, value);
+      },
+    },
     secrets: { delete: async (key) => void secrets.delete(key) },
     credentials: {
       readSettings: () => settings,
@@ -104,15 +129,30 @@ function fakeContext(opts: FakeOptions = {}) {
     get statusText() {
       return statusText;
     },
+    get statusTooltip() {
+      return statusTooltip;
+    },
     policyPath: () => {
       assert.ok(opts.policyPath, 'no policy path in this test');
       return opts.policyPath;
     },
     reportedTools: () => opts.reported,
     updateStatus: () => {
-      statusText = statusView({ mode: ctx.modes.mode, blocked: hub.blocked, trusted: ctx.trusted, guards: hub.guardCount }).text;
+      const view = statusView({
+        mode: ctx.modes.mode,
+        blocked: hub.blocked,
+        trusted: ctx.trusted,
+        guards: hub.guardCount,
+        demo: globalState.get(DEMO_STATE_KEY) === true,
+      });
+      statusText = view.text;
+      statusTooltip = view.tooltip;
     },
     refreshServers: () => void effects.serverRefreshes++,
+    demoFiles: () => {
+      assert.ok(opts.demoFiles, 'no demo files in this test');
+      return opts.demoFiles;
+    },
     openDocument: async (target) => {
       effects.opened.push(target);
       const text =
@@ -126,7 +166,8 @@ function fakeContext(opts: FakeOptions = {}) {
     showDocument: async (document, options) => void effects.shown.push({ target: (document as FakeDocument).target, options }),
     executeCommand: async (command, ...args) => {
       effects.executed.push({ command, args });
-      return ctx.run(command, ...args);
+      // VS Code's own commands (setContext, the walkthrough) are only recorded.
+      return COMMANDS[command] ? ctx.run(command, ...args) : undefined;
     },
     ruleFromCall: async (...args) => {
       effects.ruleCalls.push(args);
@@ -138,7 +179,7 @@ function fakeContext(opts: FakeOptions = {}) {
       return factory(ctx)(...args);
     },
   };
-  return { ctx, effects, memento, secrets, hub };
+  return { ctx, effects, memento, secrets, hub, globalState };
 }
 
 const pickWhere =
@@ -465,8 +506,111 @@ describe('extension commands: output, menu, rules and state', () => {
       guards: 1,
       trusted: true,
       statusText: '$(eye) Monitor only · 2 blocked',
+      statusTooltip: ctx.statusTooltip,
+      demo: false,
       lastDecision: hub.lastDecision,
       reportedTools: { Odoo: ['health_check', 'echo'] },
     });
+  });
+});
+
+describe('extension commands: the demo server', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let files: DemoFiles;
+  beforeEach(() => {
+    tmp = tempDir();
+    files = {
+      script: join(tmp.dir, 'extension', 'dist', 'odoo-demo-server.js'),
+      policy: join(tmp.dir, 'global', 'odoo-demo.mcp-policy.yaml'),
+      journal: join(tmp.dir, 'global', 'odoo-demo-journal.jsonl'),
+    };
+    mkdirSync(dirname(files.script), { recursive: true });
+    writeFileSync(files.script, '// the stand-in\n');
+  });
+  afterEach(() => tmp.cleanup());
+  const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('tryDemo writes the demo policy, turns the demo on for every window, offers it and says what to try', async () => {
+    const { ctx, effects, globalState } = fakeContext({ demoFiles: files });
+    assert.deepEqual(await ctx.run('mcpGuard.tryDemo'), { label: 'Odoo demo (guarded)', policy: files.policy, journal: files.journal });
+    assert.equal(readFileSync(files.policy, 'utf8'), demoPolicyText());
+    assert.equal(globalState.get(DEMO_STATE_KEY), true);
+    assert.deepEqual(effects.globalUpdates, [[DEMO_STATE_KEY, true]]);
+    assert.deepEqual(effects.executed, [{ command: 'setContext', args: [DEMO_CONTEXT_KEY, true] }]);
+    assert.equal(effects.serverRefreshes, 1, 'VS Code asks for the definitions again');
+    assert.match(ctx.statusTooltip, /Demo server on: "Odoo demo \(guarded\)" is MCP Guard's stand-in, not a real Odoo\./);
+    assert.equal(effects.infos.length, 1);
+    assert.match(effects.infos[0]!, /"Odoo demo \(guarded\)" is now among your MCP servers: a stand-in .*not a real one/);
+    assert.match(effects.infos[0]!, /ask: "Start a data quality report of res\.partner on Odoo demo, then cancel that task\."/);
+    assert.deepEqual(effects.infoButtons, [[OPEN_WALKTHROUGH, SHOW_AUDIT_LOG]]);
+    assert.ok(effects.logs.includes(`info created the demo policy ${files.policy}`), effects.logs.join('\n'));
+    await flush();
+    assert.equal(effects.executed.length, 1, 'a closed message runs nothing');
+  });
+
+  it('tryDemo keeps a demo policy that is there (the person may have edited it)', async () => {
+    mkdirSync(dirname(files.policy), { recursive: true });
+    writeFileSync(files.policy, 'version: 1\ndefault: deny\n');
+    const { ctx, effects, globalState } = fakeContext({ demoFiles: files, global: { [DEMO_STATE_KEY]: true } });
+    await ctx.run('mcpGuard.tryDemo');
+    assert.equal(readFileSync(files.policy, 'utf8'), 'version: 1\ndefault: deny\n');
+    assert.ok(!effects.logs.some((l) => l.includes('created the demo policy')), effects.logs.join('\n'));
+    assert.equal(globalState.get(DEMO_STATE_KEY), true);
+    assert.equal(effects.serverRefreshes, 1);
+  });
+
+  it("tryDemo's buttons open the walkthrough, or every decision of the audit log", async () => {
+    const walk = fakeContext({ demoFiles: files, buttons: [OPEN_WALKTHROUGH] });
+    await walk.ctx.run('mcpGuard.tryDemo');
+    await flush();
+    assert.deepEqual(walk.effects.executed.at(-1), { command: 'workbench.action.openWalkthrough', args: [WALKTHROUGH_ID, false] });
+    assert.equal(WALKTHROUGH_ID, 'mcp-guard.mcp-guard#mcpGuard.gettingStarted');
+
+    const audit = fakeContext({ demoFiles: files, buttons: [SHOW_AUDIT_LOG] });
+    await audit.ctx.run('mcpGuard.tryDemo');
+    await flush();
+    assert.deepEqual(audit.effects.executed.at(-1), { command: 'mcpGuard.showAuditLog', args: [''] });
+    assert.deepEqual(audit.effects.shown, [{ target: { kind: 'audit' }, options: { preview: true } }]);
+  });
+
+  it('tryDemo without the bundled stand-in says so and turns nothing on', async () => {
+    const missing = { ...files, script: join(tmp.dir, 'nowhere', 'odoo-demo-server.js') };
+    const { ctx, effects, globalState } = fakeContext({ demoFiles: missing });
+    assert.equal(await ctx.run('mcpGuard.tryDemo'), undefined);
+    assert.deepEqual(effects.warnings, [`MCP Guard: the demo server is missing from this installation (${missing.script}).`]);
+    assert.equal(globalState.has(DEMO_STATE_KEY), false);
+    assert.equal(effects.serverRefreshes, 0);
+    assert.equal(existsSync(files.policy), false);
+  });
+
+  it('removeDemo turns it off, offers the definitions again without it, and keeps its policy', async () => {
+    const { ctx, effects, globalState } = fakeContext({ demoFiles: files });
+    await ctx.run('mcpGuard.tryDemo');
+    assert.equal(await ctx.run('mcpGuard.removeDemo'), true);
+    assert.equal(globalState.get(DEMO_STATE_KEY), false);
+    assert.deepEqual(effects.executed.at(-1), { command: 'setContext', args: [DEMO_CONTEXT_KEY, false] });
+    assert.equal(effects.serverRefreshes, 2);
+    assert.doesNotMatch(ctx.statusTooltip, /Demo/);
+    assert.ok(existsSync(files.policy), 'the policy stays for next time');
+    assert.equal(
+      effects.infos.at(-1),
+      `MCP Guard: "Odoo demo (guarded)" was removed from your MCP servers. Its policy stays in ${files.policy} for next time.`,
+    );
+    assert.equal(((await ctx.run('mcpGuard.state')) as { demo: boolean }).demo, false);
+  });
+
+  it('removeDemo when it is off changes nothing that matters and says so', async () => {
+    const { ctx, effects } = fakeContext({ demoFiles: files });
+    assert.equal(await ctx.run('mcpGuard.removeDemo'), false);
+    assert.deepEqual(effects.infos, ['MCP Guard: the demo server was not on.']);
+    assert.equal(existsSync(files.policy), false);
+  });
+
+  it('state says whether the demo is on', async () => {
+    const { ctx } = fakeContext({ global: { [DEMO_STATE_KEY]: true } });
+    ctx.updateStatus();
+    const state = (await ctx.run('mcpGuard.state')) as { demo: boolean; statusTooltip: string };
+    assert.equal(state.demo, true);
+    assert.match(state.statusTooltip, /not a real Odoo/);
   });
 });

@@ -1,5 +1,5 @@
-// The stand-in Odoo MCP server (test/fixtures/odoo-standin), driven through a real SDK
-// Client over stdio against the BUILT bundle (node scripts/build.mjs --fixtures).
+// The stand-in Odoo MCP server (src/demo/odoo-standin), driven through a real SDK
+// Client over stdio against the BUILT bundle (npm run build: dist/odoo-demo-server.js).
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import fixture from '../fixtures/odoo-tools.json';
 import { RawClient } from '../support/raw-client';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SERVER = join(ROOT, 'dist-test', 'test', 'fixtures', 'odoo-standin', 'server.js');
+const SERVER = join(ROOT, 'dist', 'odoo-demo-server.js');
 
 type Json = any;
 
@@ -60,7 +60,7 @@ describe('odoo-standin server', function () {
   let tmp: string;
 
   before(() => {
-    assert.ok(existsSync(SERVER), `${SERVER} missing: run node scripts/build.mjs --fixtures first`);
+    assert.ok(existsSync(SERVER), `${SERVER} missing: run npm run build first`);
     tmp = mkdtempSync(join(tmpdir(), 'standin-test-'));
   });
 

@@ -5,11 +5,15 @@
 // answers the dialogs (the first approval Deny, the second Allow once); then chatter_post twice,
 // to see VS Code's own "Run <tool>" confirmation and the guard's one after the other. After each step it appends
 // one JSON line to the file named by MCP_GUARD_DRIVER_RESULTS; without that variable it does nothing.
+// With MCP_GUARD_DRIVER_SCENARIO=demo it plays the demo instead (scripts/integration/demo.mjs): it
+// runs "MCP Guard: Try the Demo Server", starts "Odoo demo (guarded)", submits a task and calls
+// cancel_async_task once (the CDP script answers Deny), then "Remove the Demo Server".
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
 const DEFINITION_ID = 'mcp-guard.mcp-guard/Odoo (guarded)';
+const DEMO_DEFINITION_ID = 'mcp-guard.mcp-guard/Odoo demo (guarded)';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,6 +25,10 @@ type Outcome = {
 
 function toolNamed(tool: string): vscode.LanguageModelToolInformation | undefined {
   return vscode.lm.tools.find((t) => t.name.startsWith('mcp_') && t.name.endsWith(`_${tool}`));
+}
+
+function mcpTools(): string[] {
+  return vscode.lm.tools.filter((t) => t.name.startsWith('mcp_')).map((t) => t.name);
 }
 
 function textOf(result: vscode.LanguageModelToolResult): string {
@@ -119,7 +127,58 @@ export function activate(): void {
     }
   }
 
-  void scenario().then(
+  /** The demo, as a person who just installed MCP Guard tries it: nothing configured for it. */
+  async function demoScenario(): Promise<void> {
+    record('activated', { vscodeVersion: vscode.version });
+    const guard = vscode.extensions.getExtension('mcp-guard.mcp-guard');
+    if (!guard) throw new Error('mcp-guard.mcp-guard is not loaded');
+    await guard.activate();
+    const before = new Set(mcpTools());
+    const added = (await vscode.commands.executeCommand('mcpGuard.tryDemo')) as { label: string; journal: string } | undefined;
+    record('demo-added', { added, guard: await guardState() });
+    if (!added) throw new Error('mcpGuard.tryDemo added nothing');
+
+    const deadline = Date.now() + 60_000;
+    let lastError = '';
+    let demoTools: string[] = [];
+    while (!demoTools.some((n) => n.endsWith('_cancel_async_task'))) {
+      if (Date.now() > deadline) throw new Error(`the demo tools did not appear within 60 s (${lastError})`);
+      try {
+        await vscode.commands.executeCommand('workbench.mcp.startServer', DEMO_DEFINITION_ID, { waitForLiveTools: true });
+      } catch (e) {
+        lastError = errorText(e);
+      }
+      demoTools = mcpTools().filter((n) => !before.has(n));
+      if (!demoTools.some((n) => n.endsWith('_cancel_async_task'))) await sleep(250);
+    }
+    record('started', { tools: demoTools });
+    const demoTool = (tool: string) => demoTools.find((n) => n.endsWith(`_${tool}`)) ?? tool;
+    const invokeDemo = async (tool: string, input: Record<string, unknown>): Promise<Outcome> => {
+      const t0 = Date.now();
+      try {
+        const result = await vscode.lm.invokeTool(demoTool(tool), { input, toolInvocationToken: undefined });
+        return { text: textOf(result), threw: false, ms: Date.now() - t0 };
+      } catch (e) {
+        return { text: errorText(e), threw: true, ms: Date.now() - t0 };
+      }
+    };
+
+    const submitted = await invokeDemo('submit_async_task', { operation: 'data_quality_report', params: { model: 'res.partner' } });
+    const taskId = /"task_id":\s*"([^"]+)"/.exec(submitted.text)?.[1];
+    record('submitted', { taskId, ...submitted });
+    if (!taskId) throw new Error(`no task_id in the answer of submit_async_task: ${submitted.text.slice(0, 300)}`);
+    const cancel = await invokeDemo('cancel_async_task', { task_id: taskId });
+    record('cancel', { ...cancel, guard: await guardState() });
+    record('status', await invokeDemo('get_async_task', { task_id: taskId }));
+
+    const removed = await vscode.commands.executeCommand('mcpGuard.removeDemo');
+    const gone = Date.now() + 20_000;
+    while (mcpTools().some((n) => demoTools.includes(n)) && Date.now() < gone) await sleep(100);
+    record('removed', { removed, left: mcpTools().filter((n) => demoTools.includes(n)), guard: await guardState() });
+  }
+
+  const run = process.env.MCP_GUARD_DRIVER_SCENARIO === 'demo' ? demoScenario : scenario;
+  void run().then(
     () => record('done'),
     (e) => record('done', { error: errorText(e) }),
   );
