@@ -2,7 +2,9 @@
 // The decisions are read from what it prints, and what reached the stand-in from its journal, not from the demo's word.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { dirname, join } from 'node:path';
 import { GUARD, ROOT } from '../support/paths';
 import { tempDir } from '../support/temp';
@@ -123,7 +125,7 @@ describe('mcp-guard demo', function () {
     assert.match(missing.stderr, /nonexistent\/policy\.yaml/);
   });
 
-  it('runs the same from the npm package, installed into an empty folder with no network', function () {
+  it('runs the same from the npm package, installed into an empty folder with no network; an npx client config enforces the policy', async function () {
     if (process.env.MCP_GUARD_TEST_GUARD) this.skip(); // packs this checkout, not the build under test
     const t = tempDir();
     try {
@@ -160,6 +162,42 @@ describe('mcp-guard demo', function () {
       );
       const r = spawnSync(bin, ['demo'], { cwd: app, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
       assertScriptedRun({ status: r.status, stdout: r.stdout, stderr: r.stderr });
+
+      // An MCP client configured as the README shows ("command": "npx", "args": ["mcp-guard", "run", ...]),
+      // in front of the package's own stand-in: the policy holds, and the denied call never runs.
+      const policy = join(t.dir, 'policy.yaml');
+      const journal = join(t.dir, 'journal.jsonl');
+      writeFileSync(
+        policy,
+        'version: 1\ndefault: allow\ntools:\n  cancel_async_task:\n    action: deny\n    reason: Tasks are never cancelled by agents.\n',
+      );
+      const standin = join(app, 'node_modules', 'mcp-guard', 'dist', 'odoo-demo-server.js');
+      const client = new Client({ name: 'npx-config', version: '1.0.0' });
+      await client.connect(
+        new StdioClientTransport({
+          command: 'npx',
+          args: ['--offline', 'mcp-guard', 'run', '--policy', policy, '--', process.execPath, standin],
+          cwd: app,
+          env: { ...(process.env as Record<string, string>), STANDIN_JOURNAL: journal },
+          stderr: 'pipe',
+        }),
+      );
+      try {
+        assert.equal((await client.listTools()).tools.length, 43);
+        const task = await client.callTool({
+          name: 'submit_async_task',
+          arguments: { operation: 'data_quality_report', params: { model: 'res.partner' } },
+        });
+        const taskId = /"task_id":\s*"([^"]+)"/.exec(JSON.stringify(task.structuredContent ?? task.content).replace(/\\"/g, '"'))?.[1];
+        assert.ok(taskId, JSON.stringify(task));
+        const cancel = await client.callTool({ name: 'cancel_async_task', arguments: { task_id: taskId } });
+        assert.equal(cancel.isError, true);
+        assert.match(JSON.stringify(cancel.content), /Tasks are never cancelled by agents/);
+      } finally {
+        await client.close();
+      }
+      const ran = jsonLines(journal).map((e) => String(e.tool ?? e.name));
+      assert.deepEqual(ran, ['submit_async_task']);
     } finally {
       t.cleanup();
     }
