@@ -250,7 +250,7 @@ export const guardExistingServers =
       });
       const chosen = await ctx.ui.showQuickPickMany(items, {
         title: `MCP Guard: ${GUARD_EXISTING_TITLE}`,
-        placeHolder: 'Which servers should run behind the guard? They leave their mcp.json and join mcpGuard.servers.',
+        placeHolder: 'The servers to run behind MCP Guard (they move to mcpGuard.servers)',
       });
       if (!chosen || chosen.length === 0) return undefined;
       picked = chosen.map((c) => c.server);
