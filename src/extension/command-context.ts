@@ -5,7 +5,7 @@ import type { Mode } from '../guard/policy/model';
 import type { CredentialIO } from './credentials';
 import type { DemoFiles } from './demo';
 import type { FileChange, SettingsTarget } from './guard-plan';
-import type { ExistingServer } from './mcp-config';
+import type { ConfigSource, ExistingServer } from './mcp-config';
 import type { ModeState } from './mode-state';
 import type { RuleCommandResult } from './rule-command';
 import type { Flagged } from './unguarded';
@@ -52,6 +52,10 @@ export interface Hub {
 
 /** The MCP servers configured outside the guard (mcp.json files, the `mcp` settings), as `existing-servers.ts` watches them. */
 export interface ExistingServers {
+  /** The files read: the workspace's (when trusted) and the user's mcp.json and settings. */
+  sources(): ConfigSource[];
+  /** The servers warned about as of the last look (the files change, the watch looks again): what the status bar shows. */
+  readonly flagged: readonly Flagged[];
   /** What the files say now, and which servers deserve a warning. */
   scan(): { servers: ExistingServer[]; flagged: Flagged[] };
   /** A file's text as the editor has it (unsaved changes included); `undefined` when it does not exist. */

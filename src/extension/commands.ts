@@ -296,7 +296,7 @@ export const showMenu = (ctx: CommandContext) => async (): Promise<void> => {
     { label: '$(file-code) Open Policy', command: 'mcpGuard.openPolicy' },
     { label: '$(history) Show Audit Log', command: 'mcpGuard.showAuditLog' },
     { label: '$(law) Turn a Recent Call into a Rule…', command: RULE_COMMAND },
-    ...(ctx.existing.scan().flagged.length > 0 ? [{ label: `$(warning) ${GUARD_EXISTING_TITLE}`, command: GUARD_EXISTING_COMMAND }] : []),
+    ...(ctx.existing.flagged.length > 0 ? [{ label: `$(warning) ${GUARD_EXISTING_TITLE}`, command: GUARD_EXISTING_COMMAND }] : []),
     { label: '$(debug-restart) Reset Rate Limits', command: 'mcpGuard.resetRateLimits' },
     { label: '$(output) Show Output', command: 'mcpGuard.showOutput' },
   ];
@@ -315,7 +315,9 @@ export const state = (ctx: CommandContext) => () => ({
   demo: demoIsOn(ctx.globalState.get(DEMO_STATE_KEY)),
   lastDecision: ctx.hub.lastDecision,
   reportedTools: Object.fromEntries(ctx.hub.reportedTools),
-  unguarded: ctx.existing.scan().flagged.map((f) => f.message),
+  unguarded: ctx.existing.flagged.map((f) => f.message),
+  /** The mcp.json and settings files read for servers outside the guard. */
+  watchedFiles: ctx.existing.sources().map((s) => s.path),
 });
 
 /** Command id → handler factory; the ids and titles users see are in package.json `contributes.commands`. */

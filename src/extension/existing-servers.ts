@@ -77,7 +77,7 @@ export class ExistingServersWatch implements ExistingServers, vscode.Disposable 
   }
 
   /** The files servers may be configured in; workspace ones only when the workspace is trusted, as VS Code runs them only then. */
-  private sources(): ConfigSource[] {
+  sources(): ConfigSource[] {
     const user = userDir(this.extension);
     const folder = workspaceFolder();
     return [

@@ -52,6 +52,8 @@ interface FakeOptions {
 }
 
 const NO_EXISTING: ExistingServers = {
+  sources: () => [],
+  flagged: [],
   scan: () => ({ servers: [], flagged: [] }),
   read: () => undefined,
   targets: () => ({ workspace: undefined, user: { path: '/user/settings.json', inherited: [], inheritedIsDefault: true } }),
@@ -541,6 +543,7 @@ describe('extension commands: output, menu, rules and state', () => {
       lastDecision: hub.lastDecision,
       reportedTools: { Odoo: ['health_check', 'echo'] },
       unguarded: [],
+      watchedFiles: [],
     });
   });
 });
@@ -667,11 +670,15 @@ describe('extension commands: Guard Existing Servers…', () => {
   function existing(applied: string[][]): ExistingServers {
     const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
     const guarded = parseServers(JSON.parse(readFileSync(settingsPath, 'utf8'))['mcpGuard.servers']).servers;
+    const scan = () => {
+      const servers = serversIn(read(mcpPath), { kind: 'workspace-mcp', path: mcpPath }).servers;
+      return { servers, flagged: findUnguarded({ servers, guarded, lmTools: [], reported: new Map() }) };
+    };
     return {
-      scan: () => {
-        const servers = serversIn(read(mcpPath), { kind: 'workspace-mcp', path: mcpPath }).servers;
-        return { servers, flagged: findUnguarded({ servers, guarded, lmTools: [], reported: new Map() }) };
-      },
+      sources: () => [{ kind: 'workspace-mcp', path: mcpPath }],
+      // As the watch would have it once it looked.
+      flagged: scan().flagged,
+      scan,
       read,
       targets: () => ({
         workspace: { path: settingsPath, inherited: [], inheritedIsDefault: true },
@@ -768,7 +775,8 @@ describe('extension commands: Guard Existing Servers…', () => {
     const { ctx, effects } = fakeContext({ existing: existing([]), picks: [dismiss] });
     await ctx.run('mcpGuard.showMenu');
     assert.ok(effects.asked[0]?.items.some((i) => i.label === '$(warning) Guard Existing Servers…'));
-    const state = (await ctx.run('mcpGuard.state')) as { unguarded: string[] };
+    const state = (await ctx.run('mcpGuard.state')) as { unguarded: string[]; watchedFiles: string[] };
     assert.deepEqual(state.unguarded, ['Odoo in .vscode/mcp.json is not guarded: agents can call cancel_async_task without the policy']);
+    assert.deepEqual(state.watchedFiles, [mcpPath]);
   });
 });
