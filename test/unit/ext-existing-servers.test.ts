@@ -345,6 +345,28 @@ describe('extension, existing servers: the edit plan', () => {
     ]);
   });
 
+  it('a server of the workspace settings moves within the same file: out of mcp.servers, into mcpGuard.servers', () => {
+    const text =
+      '{\r\n  "mcp": {\r\n    "servers": {\r\n      "Local": { "command": "node", "args": ["s.js"] }\r\n    }\r\n  },\r\n  "editor.tabSize": 2\r\n}\r\n';
+    const [local] = serversIn(text, WS_SETTINGS).servers;
+    const plan = planGuardExisting({
+      picked: [local!],
+      read: (p) => (p === WS_SETTINGS.path ? text : undefined),
+      workspace: wsTarget,
+      user: userTarget,
+    });
+    assert.ok(plan.ok);
+    assert.equal(plan.files.length, 1);
+    const [file] = plan.files;
+    assert.equal(applyEdit(file!.before, file!.edit), file!.after);
+    assert.deepEqual(jsonc(file!.after), {
+      mcp: { servers: {} },
+      'editor.tabSize': 2,
+      'mcpGuard.servers': [{ name: 'Local', command: 'node', args: ['s.js'], odoo: false }],
+    });
+    assert.ok(!/[^\r]\n/.test(file!.after), 'the file keeps its CRLF line ends');
+  });
+
   it('refuses what it cannot do, saying what to do next', () => {
     const remote = found.find((s) => s.name === 'Remote')!;
     assert.deepEqual(planGuardExisting({ picked: [remote], read, workspace: wsTarget, user: userTarget }), {
