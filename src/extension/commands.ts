@@ -219,7 +219,9 @@ export const guardExistingServers =
         `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings` +
         (remote.length > 0
           ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}, which MCP Guard cannot guard yet).`
-          : '.');
+          : '.') +
+        // Restricted Mode: the workspace's own files were not read (VS Code does not run their servers either).
+        (ctx.trusted ? '' : " The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.");
       void ctx.ui.showInformationMessage(message);
       return { ok: true, message, moved: [], files: [] };
     }

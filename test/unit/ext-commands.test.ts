@@ -771,6 +771,15 @@ describe('extension commands: Guard Existing Servers…', () => {
     assert.match(effects2.warnings[0] ?? '', /run the command again/);
   });
 
+  it("in Restricted Mode, says that the workspace's files were not read", async () => {
+    const { ctx, effects } = fakeContext({ trusted: false });
+    await ctx.run('mcpGuard.guardExistingServers');
+    assert.equal(
+      effects.infos.at(-1),
+      "MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings. The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.",
+    );
+  });
+
   it('the menu offers it while a server is flagged', async () => {
     const { ctx, effects } = fakeContext({ existing: existing([]), picks: [dismiss] });
     await ctx.run('mcpGuard.showMenu');
