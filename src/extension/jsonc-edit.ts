@@ -52,7 +52,7 @@ function nextToken(text: string, offset: number): { kind: SyntaxKind; offset: nu
 function endOfQuietLine(text: string, offset: number): number {
   const nl = text.indexOf('\n', offset);
   const rest = text.slice(offset, nl === -1 ? text.length : nl);
-  if (/^\s*(\/\/.*)?$/.test(rest)) return nl === -1 ? text.length : nl + 1;
+  if (/^\s*(\/\/[^\n]*)?$/.test(rest)) return nl === -1 ? text.length : nl + 1;
   return offset;
 }
 

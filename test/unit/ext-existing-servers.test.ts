@@ -69,6 +69,18 @@ describe('extension, existing servers: JSONC edits keep the rest of the file', (
     assert.deepEqual(jsonc(after), { servers: { A: { command: 'a' } } });
   });
 
+  it('removes whole lines with their end-of-line comment in a CRLF file too', () => {
+    const text = '{\r\n  "servers": {\r\n    "A": {"command": "a"}, // about A\r\n    "B": {"command": "b"} // about B\r\n  }\r\n}\r\n';
+    assert.equal(
+      applyEdit(text, removeProperty(text, ['servers', 'A'])!),
+      '{\r\n  "servers": {\r\n    "B": {"command": "b"} // about B\r\n  }\r\n}\r\n',
+    );
+    assert.equal(
+      applyEdit(text, removeProperty(text, ['servers', 'B'])!),
+      '{\r\n  "servers": {\r\n    "A": {"command": "a"} // about A\r\n  }\r\n}\r\n',
+    );
+  });
+
   it('works on one line too, and says when there is nothing to remove', () => {
     const text = '{ "servers": { "A": {"command":"a"}, "B": {"command": "b"} } }';
     assert.equal(applyEdit(text, removeProperty(text, ['servers', 'A'])!), '{ "servers": { "B": {"command": "b"} } }');
