@@ -2,6 +2,7 @@
 // (jsonc-edit.ts), reading mcp.json and the mcp settings (mcp-config.ts), which servers are flagged
 // (unguarded.ts), the edit plan (guard-plan.ts) and the status bar.
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import { parse } from 'jsonc-parser';
 import { appendToArraySetting, applyEdit, minimalEdit, removeProperty } from '../../src/extension/jsonc-edit';
 import { carryNotes, guardedEntry, planGuardExisting, plannedMessage, type SettingsTarget } from '../../src/extension/guard-plan';
@@ -425,5 +426,78 @@ describe('extension, existing servers: the status bar', () => {
     const none = statusView({ mode: 'enforce', blocked: 0, trusted: true, guards: 1, unguarded: [] });
     assert.equal(none.text, '$(shield) Enforce');
     assert.equal(none.background, undefined);
+  });
+});
+
+describe('extension, existing servers: JSONC edits on any layout (property tests)', () => {
+  const keyArb = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 _-]{0,8}$/);
+  const layoutArb = fc.record({
+    unit: fc.constantFrom('  ', '    ', '\t'),
+    eol: fc.constantFrom('\n', '\r\n'),
+    trailingComma: fc.boolean(),
+    comments: fc.boolean(),
+    oneLine: fc.boolean(),
+  });
+  type Layout = { unit: string; eol: string; trailingComma: boolean; comments: boolean; oneLine: boolean };
+
+  /** `{"servers": {...}}` written in the given layout, each property with a comment naming it (when comments are on; the dot ends the name, so none is found inside another). */
+  function render(keys: readonly string[], l: Layout): string {
+    const props = keys.map((k, i) => `${JSON.stringify(k)}: {"command": "c${i}", "args": ["a"]}`);
+    if (l.oneLine) return `{ "servers": { ${props.join(', ')}${l.trailingComma && props.length ? ',' : ''} } }${l.eol}`;
+    const inner = props.map((p, i) => {
+      const comma = i < props.length - 1 || l.trailingComma ? ',' : '';
+      return `${l.unit}${l.unit}${p}${comma}${l.comments ? ` // about ${keys[i]}.` : ''}`;
+    });
+    return ['{', `${l.unit}// mine`, `${l.unit}"servers": {`, ...inner, `${l.unit}}`, '}', ''].join(l.eol);
+  }
+
+  it('removing a server leaves exactly the others, their comments and the line ends', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(keyArb, { minLength: 1, maxLength: 6 }), layoutArb, fc.nat(), (keys, layout, n) => {
+        const text = render(keys, layout);
+        const gone = keys[n % keys.length]!;
+        const edit = removeProperty(text, ['servers', gone]);
+        assert.ok(edit);
+        const after = applyEdit(text, edit);
+        const servers = (jsonc(after) as { servers: Record<string, unknown> }).servers;
+        assert.deepEqual(
+          Object.keys(servers),
+          keys.filter((k) => k !== gone),
+        );
+        if (layout.comments && !layout.oneLine) {
+          for (const k of keys) assert.equal(after.includes(`// about ${k}.`), k !== gone, `${k} in\n${after}`);
+        }
+        if (layout.eol === '\r\n') assert.ok(!/[^\r]\n/.test(after), JSON.stringify(after));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('appending to mcpGuard.servers keeps every other setting and adds the entries last', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(keyArb, { maxLength: 5 }), fc.nat({ max: 3 }), layoutArb, (keys, existing, layout) => {
+        const list = Array.from({ length: existing }, (_, i) => ({ name: `S${i}` }));
+        const settings: Record<string, unknown> = Object.fromEntries(keys.map((k, i) => [k, i]));
+        if (existing > 0) settings['mcpGuard.servers'] = list;
+        const entries = Object.entries(settings).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+        const text = layout.oneLine
+          ? `{ ${entries.join(', ')}${layout.trailingComma && entries.length ? ',' : ''} }`
+          : [
+              '{',
+              ...entries.map(
+                (e, i) => `${layout.unit}${e}${i < entries.length - 1 || layout.trailingComma ? ',' : ''}${layout.comments ? ' // c' : ''}`,
+              ),
+              '}',
+              '',
+            ].join(layout.eol);
+        const added = [{ name: 'New', command: 'x', args: [] }];
+        const r = appendToArraySetting(text, 'mcpGuard.servers', added, [{ name: 'Default' }, ...added]);
+        assert.ok(r.ok);
+        const after = jsonc(applyEdit(text, r.edit)) as Record<string, unknown>;
+        for (const k of keys) assert.equal(after[k], settings[k]);
+        assert.deepEqual(after['mcpGuard.servers'], existing > 0 ? [...list, ...added] : [{ name: 'Default' }, ...added]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
