@@ -247,12 +247,15 @@ export async function guardExisting({ timeoutMs = 150_000, checks = [] } = {}) {
           [...document.querySelectorAll('.statusbar-item')].map((i) => (i.textContent ?? '').trim()).find((t) => /unguarded/.test(t)),
         );
         check('the status bar shows "1 unguarded"', /1 unguarded/.test(statusBar ?? ''), String(statusBar));
+        // The bell's "Hide Notifications" hover can lie over the button: move the pointer away first.
+        await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height / 3);
+        await page.waitForTimeout(500);
         await page
           .locator('.notifications-center .notification-list-item', { hasText: 'is not guarded' })
           .first()
           .locator('.monaco-button', { hasText: 'Guard Existing Servers…' })
           .first()
-          .click({ timeout: 5000 });
+          .click({ timeout: 10_000 });
         events.push({ atMs: at(), kind: 'click', what: 'Guard Existing Servers…' });
         const pick = await quickPick(page);
         events.push({ atMs: at(), kind: 'pick', pick });
