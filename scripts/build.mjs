@@ -28,6 +28,8 @@ const builds = [
     entryPoints: { extension: 'src/extension/extension.ts' },
     outdir: 'dist',
     external: ['vscode'],
+    // jsonc-parser's main entry is UMD, whose require() of its own parts esbuild cannot follow: its ES modules instead.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   }),
   esbuild.build({
     ...common,

@@ -4,8 +4,11 @@ import type { ReportedTool } from '../guard/language';
 import type { Mode } from '../guard/policy/model';
 import type { CredentialIO } from './credentials';
 import type { DemoFiles } from './demo';
+import type { FileChange, SettingsTarget } from './guard-plan';
+import type { ConfigSource, ExistingServer } from './mcp-config';
 import type { ModeState } from './mode-state';
 import type { RuleCommandResult } from './rule-command';
+import type { Flagged } from './unguarded';
 
 /** The output channel. */
 export interface Log {
@@ -24,6 +27,11 @@ export interface PickItem {
 export interface Ui {
   /** `undefined` when the person dismisses the pick. */
   showQuickPick<T extends PickItem>(items: readonly T[], options: { title: string; placeHolder?: string }): PromiseLike<T | undefined>;
+  /** The items picked (those marked `picked` start ticked); `undefined` when the person dismisses the pick. */
+  showQuickPickMany<T extends PickItem>(
+    items: readonly (T & { picked?: boolean })[],
+    options: { title: string; placeHolder?: string },
+  ): PromiseLike<readonly T[] | undefined>;
   /** With buttons, the one clicked; `undefined` when the message is closed. */
   showInformationMessage(message: string, ...buttons: string[]): PromiseLike<string | undefined>;
   showWarningMessage(message: string): PromiseLike<unknown>;
@@ -40,6 +48,24 @@ export interface Hub {
   setMode(mode: Mode): void;
   /** Tells every running guard. */
   resetRateLimits(): void;
+}
+
+/** The MCP servers configured outside the guard (mcp.json files, the `mcp` settings), as `existing-servers.ts` watches them. */
+export interface ExistingServers {
+  /** The files read: the workspace's (when trusted) and the user's mcp.json and settings. */
+  sources(): ConfigSource[];
+  /** The servers warned about as of the last look (the files change, the watch looks again): what the status bar shows. */
+  readonly flagged: readonly Flagged[];
+  /** What the files say now, and which servers deserve a warning. */
+  scan(): { servers: ExistingServer[]; flagged: Flagged[] };
+  /** A file's text as the editor has it (unsaved changes included); `undefined` when it does not exist. */
+  read(path: string): string | undefined;
+  /** Where guarded entries go: the workspace settings (none in Restricted Mode or without a folder) and the user settings. */
+  targets(): { workspace: SettingsTarget | undefined; user: SettingsTarget };
+  /** Applies the changes as unsaved edits and shows the files; `false` when a file changed meanwhile or VS Code refused. */
+  apply(files: readonly FileChange[]): PromiseLike<boolean>;
+  /** Whether saved files are saved by VS Code itself (files.autoSave). */
+  readonly autoSave: boolean;
 }
 
 /** A document to open, as data, so commands need no `vscode.Uri`. */
@@ -65,6 +91,7 @@ export interface CommandContext {
   readonly secrets: { delete(key: string): PromiseLike<void> };
   readonly credentials: CredentialIO;
   readonly hub: Hub;
+  readonly existing: ExistingServers;
   readonly workspaceFolder: string | undefined;
   readonly trusted: boolean;
   /** What the status bar shows now. */

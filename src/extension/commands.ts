@@ -6,10 +6,13 @@ import { DECISIONS } from './audit-table';
 import type { CommandContext, PickItem } from './command-context';
 import { ODOO_SECRET_KEY } from './credentials';
 import { DEMO_CONTEXT_KEY, DEMO_LABEL, DEMO_STATE_KEY, demoAddedMessage, demoIsOn } from './demo';
-import { LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
+import { carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
+import { GUARD_EXISTING_COMMAND, GUARD_EXISTING_TITLE, LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
+import { SOURCE_LABEL, type ExistingServer } from './mcp-config';
 import { MODE_STATE_KEY } from './mode-state';
 import { createdPolicyPath, ensureDemoPolicy, ensurePolicyFile, writeNewPolicy } from './policy-files';
 import type { OdooSettings } from './settings';
+import { runsTheGuard, serverKey } from './unguarded';
 
 // Handlers take `unknown` arguments: the palette passes none, code lenses and scripts pass their own.
 export type Cmd = (...args: unknown[]) => unknown;
@@ -184,6 +187,98 @@ export const removeDemo = (ctx: CommandContext) => async (): Promise<boolean> =>
   return wasOn;
 };
 
+/** What "Guard Existing Servers…" did, for tests and scripts. */
+export interface GuardExistingResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly moved?: readonly { readonly name: string; readonly from: string; readonly label: string; readonly notes: readonly string[] }[];
+  /** The files edited (unsaved unless auto save is on). */
+  readonly files?: readonly string[];
+}
+
+/** Server names given by a script (`{ servers: [...] }`), instead of the pick. */
+function namesArg(arg: unknown): string[] | undefined {
+  const names = arg && typeof arg === 'object' ? (arg as { servers?: unknown }).servers : undefined;
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : undefined;
+}
+
+/**
+ * Moves servers configured in mcp.json files or the `mcp` settings behind the guard: the person
+ * picks them (those warned about start ticked, unless something would not carry over); each leaves
+ * its file and joins mcpGuard.servers with the same command, args and env, as edits shown in the
+ * editor for the person to review and save.
+ */
+export const guardExistingServers =
+  (ctx: CommandContext) =>
+  async (arg?: unknown): Promise<GuardExistingResult | undefined> => {
+    const scan = ctx.existing.scan();
+    const candidates = scan.servers.filter((s) => s.transport === 'stdio' && !runsTheGuard(s));
+    if (candidates.length === 0) {
+      const remote = scan.servers.filter((s) => s.transport === 'remote').map((s) => s.name);
+      const message =
+        `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings` +
+        (remote.length > 0
+          ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}, which MCP Guard cannot guard yet).`
+          : '.') +
+        // Restricted Mode: the workspace's own files were not read (VS Code does not run their servers either).
+        (ctx.trusted ? '' : " The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.");
+      void ctx.ui.showInformationMessage(message);
+      return { ok: true, message, moved: [], files: [] };
+    }
+    const flagged = new Map(scan.flagged.map((f) => [f.key, f]));
+    const names = namesArg(arg);
+    let picked: readonly ExistingServer[];
+    if (names) {
+      picked = candidates.filter((s) => names.includes(s.name));
+      const missing = names.filter((n) => !picked.some((s) => s.name === n));
+      if (missing.length > 0) return { ok: false, message: `No server to guard named ${missing.join(', ')}.` };
+    } else {
+      const items = candidates.map((server) => {
+        const f = flagged.get(serverKey(server));
+        const notes = carryNotes(server);
+        const why = f
+          ? f.tool
+            ? `$(warning) agents can call ${f.tool} without the policy`
+            : `$(warning) runs the same command as "${f.guarded}"`
+          : '';
+        return {
+          label: server.name,
+          description: `${SOURCE_LABEL[server.source.kind]} · ${[server.command, ...server.args].join(' ')}`,
+          detail: [why, ...notes.map((n) => `$(info) ${n}`)].filter(Boolean).join(' · '),
+          // Flagged ones start ticked, unless the move needs the person's attention first.
+          picked: f !== undefined && notes.length === 0,
+          server,
+        };
+      });
+      const chosen = await ctx.ui.showQuickPickMany(items, {
+        title: `MCP Guard: ${GUARD_EXISTING_TITLE}`,
+        placeHolder: 'The servers to run behind MCP Guard (they move to mcpGuard.servers)',
+      });
+      if (!chosen || chosen.length === 0) return undefined;
+      picked = chosen.map((c) => c.server);
+    }
+    const plan = planGuardExisting({ picked, read: (path) => ctx.existing.read(path), ...ctx.existing.targets() });
+    if (!plan.ok) {
+      void ctx.ui.showWarningMessage(`MCP Guard: ${plan.message}`);
+      return { ok: false, message: plan.message };
+    }
+    if (!(await ctx.existing.apply(plan.files))) {
+      const message = 'The files changed while MCP Guard prepared the edits, or VS Code did not apply them: run the command again.';
+      void ctx.ui.showWarningMessage(`MCP Guard: ${message}`);
+      return { ok: false, message };
+    }
+    const message = plannedMessage(plan.moved, plan.files, ctx.existing.autoSave);
+    ctx.log.info(`guard existing servers: ${plan.moved.map((m) => `${m.server.name} -> ${m.label} in ${m.settings}`).join('; ')}`);
+    void ctx.ui.showInformationMessage(message);
+    for (const m of plan.moved) for (const note of m.notes) void ctx.ui.showWarningMessage(`MCP Guard: ${m.server.name}: ${note}.`);
+    return {
+      ok: true,
+      message,
+      moved: plan.moved.map((m) => ({ name: m.server.name, from: m.server.source.path, label: m.label, notes: m.notes })),
+      files: plan.files.map((f) => f.path),
+    };
+  };
+
 export const resetRateLimits = (ctx: CommandContext) => (): void => {
   ctx.hub.resetRateLimits();
   ctx.log.info('rate limits reset in every running guard');
@@ -203,6 +298,7 @@ export const showMenu = (ctx: CommandContext) => async (): Promise<void> => {
     { label: '$(file-code) Open Policy', command: 'mcpGuard.openPolicy' },
     { label: '$(history) Show Audit Log', command: 'mcpGuard.showAuditLog' },
     { label: '$(law) Turn a Recent Call into a Rule…', command: RULE_COMMAND },
+    ...(ctx.existing.flagged.length > 0 ? [{ label: `$(warning) ${GUARD_EXISTING_TITLE}`, command: GUARD_EXISTING_COMMAND }] : []),
     { label: '$(debug-restart) Reset Rate Limits', command: 'mcpGuard.resetRateLimits' },
     { label: '$(output) Show Output', command: 'mcpGuard.showOutput' },
   ];
@@ -221,6 +317,9 @@ export const state = (ctx: CommandContext) => () => ({
   demo: demoIsOn(ctx.globalState.get(DEMO_STATE_KEY)),
   lastDecision: ctx.hub.lastDecision,
   reportedTools: Object.fromEntries(ctx.hub.reportedTools),
+  unguarded: ctx.existing.flagged.map((f) => f.message),
+  /** The mcp.json and settings files read for servers outside the guard. */
+  watchedFiles: ctx.existing.sources().map((s) => s.path),
 });
 
 /** Command id → handler factory; the ids and titles users see are in package.json `contributes.commands`. */
@@ -238,6 +337,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   'mcpGuard.showMenu': showMenu,
   'mcpGuard.tryDemo': tryDemo,
   'mcpGuard.removeDemo': removeDemo,
+  [GUARD_EXISTING_COMMAND]: guardExistingServers,
   // Not in the palette: read by the integration tests.
   'mcpGuard.state': state,
 };

@@ -5,6 +5,7 @@ import { AuditDocumentProvider, auditViewUri } from './audit-document';
 import type { CommandContext, DocumentTarget, EditorDocument, Ui } from './command-context';
 import { credentialIO } from './credential-io';
 import type { CredentialIO } from './credentials';
+import { ExistingServersWatch } from './existing-servers';
 import { GuardHub } from './guard-hub';
 import { RULE_COMMAND } from './ids';
 import type { DemoFiles } from './demo';
@@ -19,6 +20,7 @@ import { statusView } from './status-text';
 export class Ctx implements CommandContext {
   readonly ui: Ui = {
     showQuickPick: (items, options) => vscode.window.showQuickPick(items, options),
+    showQuickPickMany: (items, options) => vscode.window.showQuickPick(items, { ...options, canPickMany: true }),
     showInformationMessage: (message, ...buttons) => vscode.window.showInformationMessage(message, ...buttons),
     showWarningMessage: (message) => vscode.window.showWarningMessage(message),
   };
@@ -26,6 +28,7 @@ export class Ctx implements CommandContext {
   readonly provider: GuardedServerProvider;
   readonly language: PolicyLanguage;
   readonly audit: AuditDocumentProvider;
+  readonly existing: ExistingServersWatch;
   private readonly status: vscode.StatusBarItem;
   private readonly tools: ReportedToolsCache;
 
@@ -69,6 +72,9 @@ export class Ctx implements CommandContext {
 
     this.audit = new AuditDocumentProvider(() => auditPath(extension), RULE_COMMAND);
     this.push(this.audit);
+
+    this.existing = new ExistingServersWatch(extension, hub, log, () => this.updateStatus());
+    this.push(this.existing);
   }
 
   /** Disposed with the extension. */
@@ -125,6 +131,8 @@ export class Ctx implements CommandContext {
       ...(this.hub.lastDecision ? { lastDecision: this.hub.lastDecision } : {}),
       ...(this.hub.auditProblem ? { auditProblem: this.hub.auditProblem } : {}),
       demo: demoOn(this.extension),
+      // Undefined while the constructor draws the first status, before the watch exists.
+      ...(this.existing ? { unguarded: this.existing.flagged.map((f) => f.message) } : {}),
     });
     this.status.text = view.text;
     this.status.tooltip = view.tooltip;

@@ -14,3 +14,8 @@ export const EXTENSION_ID = 'mcp-guard.mcp-guard';
 
 /** The getting-started walkthrough (`contributes.walkthroughs`), as `workbench.action.openWalkthrough` names it. */
 export const WALKTHROUGH_ID = `${EXTENSION_ID}#mcpGuard.gettingStarted`;
+
+/** "MCP Guard: Guard Existing Servers…", also what the warning about an unguarded server offers. */
+export const GUARD_EXISTING_COMMAND = 'mcpGuard.guardExistingServers';
+/** Its title in the palette, and the button of the warning. */
+export const GUARD_EXISTING_TITLE = 'Guard Existing Servers…';

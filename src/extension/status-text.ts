@@ -1,6 +1,7 @@
 /** What the status bar item shows: mode, blocked count, last decision, problems. */
 import type { Mode } from '../guard/policy/model';
 import { DEMO_LABEL } from './demo';
+import { GUARD_EXISTING_TITLE } from './ids';
 
 export interface StatusInput {
   readonly mode: Mode;
@@ -11,6 +12,8 @@ export interface StatusInput {
   readonly auditProblem?: string;
   /** The demo server is offered ("MCP Guard: Try the Demo Server"). */
   readonly demo?: boolean;
+  /** The warnings about MCP servers configured outside the guard (`unguarded.ts`). */
+  readonly unguarded?: readonly string[];
 }
 
 export interface StatusView {
@@ -24,10 +27,12 @@ const MODE_LABEL: Record<Mode, string> = { enforce: 'Enforce', monitor: 'Monitor
 
 /** The shield in the status bar: the mode, how many calls were blocked, and the last decision. */
 export function statusView(s: StatusInput): StatusView {
+  const unguarded = s.unguarded?.length ?? 0;
   const icon = s.mode === 'lockdown' ? '$(lock)' : s.mode === 'monitor' ? '$(eye)' : '$(shield)';
   const text =
     `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}` +
-    `${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}`;
+    `${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}` +
+    `${unguarded > 0 ? ` · $(warning) ${unguarded} unguarded` : ''}`;
   const lines = [
     `MCP Guard: ${MODE_LABEL[s.mode]}`,
     s.mode === 'monitor'
@@ -41,12 +46,18 @@ export function statusView(s: StatusInput): StatusView {
   if (s.lastDecision)
     lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
   if (s.auditProblem) lines.push(`Audit: ${s.auditProblem}`);
+  if (unguarded > 0) {
+    lines.push(
+      ...(s.unguarded ?? []),
+      `Run "MCP Guard: ${GUARD_EXISTING_TITLE}" to move ${unguarded === 1 ? 'it' : 'them'} behind the guard.`,
+    );
+  }
   if (s.demo) lines.push(`Demo server on: "${DEMO_LABEL}" is MCP Guard's stand-in, not a real Odoo.`);
   lines.push('Click for MCP Guard actions.');
   return {
     text,
     tooltip: lines.join('\n'),
-    ...(s.mode === 'monitor' ? { background: 'statusBarItem.warningBackground' as const } : {}),
+    ...(s.mode === 'monitor' || unguarded > 0 ? { background: 'statusBarItem.warningBackground' as const } : {}),
     ...(s.mode === 'lockdown' || s.auditProblem ? { background: 'statusBarItem.errorBackground' as const } : {}),
   };
 }

@@ -7,17 +7,24 @@ import type { ReportedTool } from '../../src/guard/language';
 import type { Mode } from '../../src/guard/policy/model';
 import { starterPolicyFor } from '../../src/guard/language/starter';
 import { DECISIONS } from '../../src/extension/audit-table';
-import type { CommandContext, DocumentTarget, EditorDocument, PickItem } from '../../src/extension/command-context';
+import type { CommandContext, DocumentTarget, EditorDocument, ExistingServers, PickItem } from '../../src/extension/command-context';
 import { COMMANDS, MODE_ITEMS, OPEN_WALKTHROUGH, SHOW_AUDIT_LOG } from '../../src/extension/commands';
 import { ODOO_SECRET_KEY, type CredentialIO } from '../../src/extension/credentials';
 import { DEMO_CONTEXT_KEY, DEMO_STATE_KEY, demoPolicyText, type DemoFiles } from '../../src/extension/demo';
 import { WALKTHROUGH_ID } from '../../src/extension/ids';
 import { MODE_STATE_KEY, ModeState } from '../../src/extension/mode-state';
-import type { OdooSettings } from '../../src/extension/settings';
+import { parseServers, type OdooSettings } from '../../src/extension/settings';
 import { statusView } from '../../src/extension/status-text';
+import { parse } from 'jsonc-parser';
+import { serversIn } from '../../src/extension/mcp-config';
+import { findUnguarded } from '../../src/extension/unguarded';
 import { tempDir } from '../support/temp';
 
 type Picker = (items: readonly PickItem[], options: { title: string; placeHolder?: string }) => PickItem | undefined;
+type ManyPicker = (
+  items: readonly (PickItem & { picked?: boolean })[],
+  options: { title: string; placeHolder?: string },
+) => PickItem[] | undefined;
 type Prompt = Parameters<CredentialIO['ask']>[0];
 
 interface FakeDocument extends EditorDocument {
@@ -38,7 +45,21 @@ interface FakeOptions {
   demoFiles?: DemoFiles;
   /** The buttons clicked on information messages, in turn (none: the message is closed). */
   buttons?: (string | undefined)[];
+  /** Answers to multiple-choice picks, in turn. */
+  picksMany?: ManyPicker[];
+  /** The servers configured outside the guard; none by default. */
+  existing?: ExistingServers;
 }
+
+const NO_EXISTING: ExistingServers = {
+  sources: () => [],
+  flagged: [],
+  scan: () => ({ servers: [], flagged: [] }),
+  read: () => undefined,
+  targets: () => ({ workspace: undefined, user: { path: '/user/settings.json', inherited: [], inheritedIsDefault: true } }),
+  apply: async () => assert.fail('nothing to apply in this test'),
+  autoSave: false,
+};
 
 /**
  * A context with the real mode state and status text over recorded effects: what was persisted,
@@ -52,6 +73,7 @@ function fakeContext(opts: FakeOptions = {}) {
   ]);
   const settings: OdooSettings = { url: '', db: '', username: '', ...opts.settings };
   const picks = [...(opts.picks ?? [])];
+  const picksMany = [...(opts.picksMany ?? [])];
   const answers = [...(opts.answers ?? [])];
   const buttons = [...(opts.buttons ?? [])];
   const globalState = new Map<string, unknown>(Object.entries(opts.global ?? {}));
@@ -96,6 +118,15 @@ function fakeContext(opts: FakeOptions = {}) {
         assert.ok(pick, `unexpected question: ${options.title}`);
         return pick(items, options) as T | undefined;
       },
+      showQuickPickMany: async <T extends PickItem>(
+        items: readonly (T & { picked?: boolean })[],
+        options: { title: string; placeHolder?: string },
+      ) => {
+        effects.asked.push({ items, options });
+        const pick = picksMany.shift();
+        assert.ok(pick, `unexpected question: ${options.title}`);
+        return pick(items, options) as T[] | undefined;
+      },
       showInformationMessage: async (message, ...items) => {
         effects.infos.push(message);
         effects.infoButtons.push(items);
@@ -124,6 +155,7 @@ function fakeContext(opts: FakeOptions = {}) {
       },
     },
     hub,
+    existing: opts.existing ?? NO_EXISTING,
     workspaceFolder: opts.folder,
     trusted: opts.trusted ?? true,
     get statusText() {
@@ -510,6 +542,8 @@ describe('extension commands: output, menu, rules and state', () => {
       demo: false,
       lastDecision: hub.lastDecision,
       reportedTools: { Odoo: ['health_check', 'echo'] },
+      unguarded: [],
+      watchedFiles: [],
     });
   });
 });
@@ -612,5 +646,146 @@ describe('extension commands: the demo server', () => {
     const state = (await ctx.run('mcpGuard.state')) as { demo: boolean; statusTooltip: string };
     assert.equal(state.demo, true);
     assert.match(state.statusTooltip, /not a real Odoo/);
+  });
+});
+
+describe('extension commands: Guard Existing Servers…', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let mcpPath: string;
+  let settingsPath: string;
+  const MCP =
+    '{\n  // mine\n  "servers": {\n    "Odoo": { "command": "uvx", "args": ["odoo-mcp"] },\n    "Secret": { "command": "npx", "args": ["s"], "env": { "KEY": "${input:key}" } }\n  }\n}\n';
+  const SETTINGS = '{\n  "mcpGuard.servers": [\n    { "name": "Odoo", "command": "uvx", "args": ["odoo-mcp"] }\n  ]\n}\n';
+  beforeEach(() => {
+    tmp = tempDir();
+    mcpPath = join(tmp.dir, '.vscode', 'mcp.json');
+    settingsPath = join(tmp.dir, '.vscode', 'settings.json');
+    mkdirSync(dirname(mcpPath), { recursive: true });
+    writeFileSync(mcpPath, MCP);
+    writeFileSync(settingsPath, SETTINGS);
+  });
+  afterEach(() => tmp.cleanup());
+
+  /** The watch over files in a temporary folder; "applying" writes them, as saving would. */
+  function existing(applied: string[][]): ExistingServers {
+    const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+    const guarded = parseServers(JSON.parse(readFileSync(settingsPath, 'utf8'))['mcpGuard.servers']).servers;
+    const scan = () => {
+      const servers = serversIn(read(mcpPath), { kind: 'workspace-mcp', path: mcpPath }).servers;
+      return { servers, flagged: findUnguarded({ servers, guarded, lmTools: [], reported: new Map() }) };
+    };
+    return {
+      sources: () => [{ kind: 'workspace-mcp', path: mcpPath }],
+      // As the watch would have it once it looked.
+      flagged: scan().flagged,
+      scan,
+      read,
+      targets: () => ({
+        workspace: { path: settingsPath, inherited: [], inheritedIsDefault: true },
+        user: { path: join(tmp.dir, 'user-settings.json'), inherited: [], inheritedIsDefault: true },
+      }),
+      apply: async (files) => {
+        for (const f of files) {
+          assert.equal(read(f.path) ?? '', f.before, 'planned from the text the editor has');
+          writeFileSync(f.path, f.after);
+        }
+        applied.push(files.map((f) => f.path));
+        return true;
+      },
+      autoSave: false,
+    };
+  }
+
+  it('offers every stdio server, flagged ones ticked unless something would not carry over, and moves the picked ones', async () => {
+    const applied: string[][] = [];
+    const { ctx, effects } = fakeContext({
+      existing: existing(applied),
+      picksMany: [(items) => items.filter((i) => i.picked)],
+    });
+    const result = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: { name: string; label: string }[] };
+    const [asked] = effects.asked;
+    assert.equal(asked?.options.title, 'MCP Guard: Guard Existing Servers…');
+    assert.deepEqual(
+      asked?.items.map((i) => [i.label, (i as { picked?: boolean }).picked]),
+      [
+        ['Odoo', true],
+        ['Secret', false],
+      ],
+    );
+    assert.match(asked?.items[0]?.detail ?? '', /agents can call cancel_async_task without the policy/);
+    assert.match(asked?.items[1]?.detail ?? '', /\$\{input:key\} stays as written/);
+    assert.equal(result.ok, true);
+    assert.deepEqual(
+      result.moved.map((m) => [m.name, m.label]),
+      [['Odoo', 'Odoo 2 (guarded)']],
+    );
+    assert.deepEqual(applied, [[mcpPath, settingsPath]]);
+    assert.deepEqual(Object.keys(parse(readFileSync(mcpPath, 'utf8')).servers), ['Secret']);
+    assert.match(readFileSync(mcpPath, 'utf8'), /\/\/ mine/);
+    assert.equal(parse(readFileSync(settingsPath, 'utf8'))['mcpGuard.servers'].length, 2);
+    assert.match(
+      effects.infos.at(-1) ?? '',
+      /^MCP Guard: Odoo \(\.vscode\/mcp\.json\) as "Odoo 2 \(guarded\)" will run behind the guard\. Review and save/,
+    );
+    assert.deepEqual(effects.warnings, []);
+  });
+
+  it('warns about what does not carry over for a picked server with an input', async () => {
+    const applied: string[][] = [];
+    const { ctx, effects } = fakeContext({ existing: existing(applied) });
+    const result = (await ctx.run('mcpGuard.guardExistingServers', { servers: ['Secret'] })) as { ok: boolean };
+    assert.equal(result.ok, true);
+    assert.deepEqual(effects.asked, [], 'named by the script: no pick');
+    assert.deepEqual(effects.warnings, [
+      "MCP Guard: Secret: ${input:key} stays as written: MCP Guard does not ask for VS Code's inputs, so replace it in mcpGuard.servers before starting the server (a secret is better kept out of settings).",
+    ]);
+  });
+
+  it('a dismissed pick, or nothing picked, changes nothing', async () => {
+    const applied: string[][] = [];
+    const { ctx } = fakeContext({ existing: existing(applied), picksMany: [() => undefined, () => []] });
+    assert.equal(await ctx.run('mcpGuard.guardExistingServers'), undefined);
+    assert.equal(await ctx.run('mcpGuard.guardExistingServers'), undefined);
+    assert.deepEqual(applied, []);
+    assert.equal(readFileSync(mcpPath, 'utf8'), MCP);
+  });
+
+  it('says so when there is nothing to guard, or a named server is not there, or the edit did not apply', async () => {
+    writeFileSync(mcpPath, '{ "servers": { "Remote": { "type": "http", "url": "https://x" } } }');
+    const { ctx, effects } = fakeContext({ existing: existing([]) });
+    const none = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: unknown[] };
+    assert.deepEqual(none.moved, []);
+    assert.equal(
+      effects.infos.at(-1),
+      'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings (Remote is a remote server, which MCP Guard cannot guard yet).',
+    );
+    writeFileSync(mcpPath, MCP);
+    assert.deepEqual(await ctx.run('mcpGuard.guardExistingServers', { servers: ['Nope'] }), {
+      ok: false,
+      message: 'No server to guard named Nope.',
+    });
+    const refusing = { ...existing([]), apply: async () => false };
+    const { ctx: ctx2, effects: effects2 } = fakeContext({ existing: refusing });
+    const r = (await ctx2.run('mcpGuard.guardExistingServers', { servers: ['Odoo'] })) as { ok: boolean };
+    assert.equal(r.ok, false);
+    assert.match(effects2.warnings[0] ?? '', /run the command again/);
+  });
+
+  it("in Restricted Mode, says that the workspace's files were not read", async () => {
+    const { ctx, effects } = fakeContext({ trusted: false });
+    await ctx.run('mcpGuard.guardExistingServers');
+    assert.equal(
+      effects.infos.at(-1),
+      "MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings. The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.",
+    );
+  });
+
+  it('the menu offers it while a server is flagged', async () => {
+    const { ctx, effects } = fakeContext({ existing: existing([]), picks: [dismiss] });
+    await ctx.run('mcpGuard.showMenu');
+    assert.ok(effects.asked[0]?.items.some((i) => i.label === '$(warning) Guard Existing Servers…'));
+    const state = (await ctx.run('mcpGuard.state')) as { unguarded: string[]; watchedFiles: string[] };
+    assert.deepEqual(state.unguarded, ['Odoo in .vscode/mcp.json is not guarded: agents can call cancel_async_task without the policy']);
+    assert.deepEqual(state.watchedFiles, [mcpPath]);
   });
 });

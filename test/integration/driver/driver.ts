@@ -8,7 +8,12 @@
 // With MCP_GUARD_DRIVER_SCENARIO=demo it plays the demo instead (scripts/integration/demo.mjs): it
 // runs "MCP Guard: Try the Demo Server", starts "Odoo demo (guarded)", submits a task and calls
 // cancel_async_task once (the CDP script answers Deny), then "Remove the Demo Server".
-import { appendFileSync } from 'node:fs';
+// With MCP_GUARD_DRIVER_SCENARIO=existing (scripts/integration/existing.mjs) it plays the person whose
+// .vscode/mcp.json runs the stand-in around the guard: it waits for MCP Guard's warning, starts every
+// server, waits while the CDP script runs "Guard Existing Servers…" from the warning and confirms the
+// pick, saves the edited files, starts the new guarded server and calls cancel_async_task on every
+// server that offers it.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
@@ -177,7 +182,106 @@ export function activate(): void {
     record('removed', { removed, left: mcpTools().filter((n) => demoTools.includes(n)), guard: await guardState() });
   }
 
-  const run = process.env.MCP_GUARD_DRIVER_SCENARIO === 'demo' ? demoScenario : scenario;
+  /** An unguarded stand-in in .vscode/mcp.json next to the guarded one, moved behind the guard. */
+  async function existingScenario(): Promise<void> {
+    record('activated', { vscodeVersion: vscode.version });
+    const guard = vscode.extensions.getExtension('mcp-guard.mcp-guard');
+    if (!guard) throw new Error('mcp-guard.mcp-guard is not loaded');
+    await guard.activate();
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!folder) throw new Error('no workspace folder');
+    const mcpJson = join(folder, '.vscode', 'mcp.json');
+    type State = { unguarded?: string[]; statusText?: string; guards?: number; lastDecision?: unknown };
+    const state = async () => (await guardState()) as State;
+
+    const warnedBy = Date.now() + 30_000;
+    let s = await state();
+    while (!s.unguarded?.length && Date.now() < warnedBy) {
+      await sleep(250);
+      s = await state();
+    }
+    record('flagged', { guard: s });
+
+    // Every server with cancel_async_task: one line per server offering the tool.
+    const cancelTools = () => mcpTools().filter((n) => n.endsWith('_cancel_async_task'));
+    const startBy = Date.now() + 60_000;
+    let lastError = '';
+    while (cancelTools().length < 2) {
+      if (Date.now() > startBy) throw new Error(`the two servers did not start within 60 s (${lastError}; ${mcpTools().length} tools)`);
+      try {
+        await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
+      } catch (e) {
+        lastError = errorText(e);
+      }
+      if (cancelTools().length < 2) await sleep(500);
+    }
+    record('started', { tools: cancelTools(), guard: await state() });
+
+    // The CDP script runs the command from the warning and confirms the pick: the edits arrive unsaved.
+    const editedBy = Date.now() + 60_000;
+    const dirty = () => vscode.workspace.textDocuments.filter((d) => d.isDirty).map((d) => d.uri.fsPath);
+    while (!dirty().includes(mcpJson) || !dirty().includes(join(folder, '.vscode', 'settings.json'))) {
+      if (Date.now() > editedBy) throw new Error(`the edits did not arrive within 60 s (dirty: ${dirty().join(', ') || 'none'})`);
+      await sleep(250);
+    }
+    const docText = (path: string) => vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path)?.getText();
+    record('edited', {
+      dirty: dirty(),
+      mcpJson: docText(mcpJson),
+      mcpJsonOnDisk: readFileSync(mcpJson, 'utf8'),
+      settings: docText(join(folder, '.vscode', 'settings.json')),
+      tools: cancelTools(),
+    });
+
+    const saved = await vscode.workspace.saveAll(false);
+    // saveAll settles before every document's dirty flag is cleared: give them a moment.
+    const cleanBy = Date.now() + 10_000;
+    while (dirty().length > 0 && Date.now() < cleanBy) await sleep(100);
+    record('saved', {
+      saved,
+      dirty: dirty(),
+      mcpJsonOnDisk: readFileSync(mcpJson, 'utf8'),
+      settingsOnDisk: readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8'),
+    });
+
+    // The moved server runs behind the guard once started; the one in mcp.json is gone.
+    // The workspace's settings are plain JSON (scripts/integration/workspace.mjs), and so is what the command adds.
+    const servers = (JSON.parse(readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>)[
+      'mcpGuard.servers'
+    ];
+    const label = (servers as { name: string; odoo?: boolean }[] | undefined)?.find((e) => e.odoo === false)?.name;
+    if (!label) throw new Error('no moved server in .vscode/settings.json');
+    const afterBy = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await vscode.commands.executeCommand('workbench.mcp.startServer', `mcp-guard.mcp-guard/${label} (guarded)`, {
+          waitForLiveTools: true,
+        });
+      } catch (e) {
+        lastError = errorText(e);
+      }
+      s = await state();
+      if (cancelTools().length === 2 && s.guards === 2 && !s.unguarded?.length) break;
+      if (Date.now() > afterBy) break;
+      await sleep(500);
+    }
+    record('after', { label, tools: cancelTools(), guard: await state(), lastError });
+
+    const outcomes: (Outcome & { tool: string })[] = [];
+    for (const tool of cancelTools()) {
+      try {
+        const t0 = Date.now();
+        const result = await vscode.lm.invokeTool(tool, { input: { task_id: 'task-1' }, toolInvocationToken: undefined });
+        outcomes.push({ tool, text: textOf(result), threw: false, ms: Date.now() - t0 });
+      } catch (e) {
+        outcomes.push({ tool, text: errorText(e), threw: true, ms: 0 });
+      }
+    }
+    record('denied', { outcomes, guard: await state() });
+  }
+
+  const scenarios: Record<string, () => Promise<void>> = { demo: demoScenario, existing: existingScenario };
+  const run = scenarios[process.env.MCP_GUARD_DRIVER_SCENARIO ?? ''] ?? scenario;
   void run().then(
     () => record('done'),
     (e) => record('done', { error: errorText(e) }),
