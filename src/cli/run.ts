@@ -1,4 +1,5 @@
 /** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
+import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/io/audit-log';
@@ -177,6 +178,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       clock: monotonicClock,
       mode: opts.mode,
       serverName: opts.name,
+      catalog: { choice: opts.catalog, commandIsOdooMcp: commandStartsOdooMcp(opts.command, opts.commandArgs) },
       auditIncludeArgs: opts.auditIncludeArgs,
       auditFailOpen: opts.auditFailOpen === true,
       callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,

@@ -67,6 +67,7 @@ export class GuardProxy {
   private readonly maxMessageBytes: number;
   /** Which catalog classes this server's calls; the name-match (the stricter) until the server has said who it is. */
   private catalog: CatalogBinding;
+  private serverIdentified = false;
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
@@ -402,7 +403,8 @@ export class GuardProxy {
   private identifyServer(result: unknown): void {
     const setting = this.opts.catalog;
     const binding = catalogBinding(setting?.choice ?? 'auto', serverInfoName(result), setting?.commandIsOdooMcp === true);
-    if (binding.use.kind !== this.catalog.use.kind || binding.why !== this.catalog.why) {
+    // Said once, and again only if a restarted server answers otherwise.
+    if (!this.serverIdentified || binding.use.kind !== this.catalog.use.kind || binding.why !== this.catalog.why) {
       this.opts.log(
         binding.use.kind === 'own'
           ? `classing tools with the odoo-mcp catalog: ${binding.why}`
@@ -410,6 +412,7 @@ export class GuardProxy {
       );
     }
     this.catalog = binding;
+    this.serverIdentified = true;
   }
 
   /** The server accepted a request: remember what it set up for a restarted server. */
