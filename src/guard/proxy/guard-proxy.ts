@@ -7,7 +7,7 @@
  */
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import { argumentsDigest } from '../canonical-json';
-import { classifyCall, classifyTool } from '../catalog/classify';
+import { classifyCall } from '../catalog/classify';
 import { catalogBinding, serverInfoName, type CatalogBinding } from '../catalog/identity';
 import type { Mode } from '../policy/model';
 import { normaliseResourceUri } from '../policy/resource-uri';
@@ -363,7 +363,7 @@ export class GuardProxy {
         lookup.kind === 'unavailable'
           ? `MCP Guard could not read the server's tool list (${lookup.error}), so it cannot vouch for ${call.name}.`
           : `The server does not offer a tool named ${call.name}.`;
-      return this.gate.block(classified(call, classifyTool(call.name, undefined, this.catalog.use.catalog)), 'unknown_tool', {
+      return this.gate.block(classified(call, classifyCall(call.name, undefined, call.args, this.catalog.use)), 'unknown_tool', {
         decision: 'denied',
         rule: 'tools/list',
         reason,
