@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connect, textOf, type Session } from '../support/guarded';
 
 /**
@@ -108,6 +109,29 @@ describe('execute_method classed by its method, end to end', function () {
     assert.equal(r.isError, true);
     assert.match(textOf(r), /\(Read, low risk\) by rule tools\.execute_method/);
     assert.deepEqual(s.journal(), []);
+  });
+
+  it('the approval asks with the class of the call and says which method decided it', async () => {
+    const messages: string[] = [];
+    const s = await open({
+      policy: 'version: 1\ndefault: allow\n',
+      capabilities: { elicitation: {} },
+      setup: (c) =>
+        c.setRequestHandler(ElicitRequestSchema, async (req) => {
+          messages.push(req.params.message);
+          return { action: 'accept', content: { confirm: true } };
+        }),
+    });
+    // Forwarded once approved (the stand-in, like odoo-mcp, then refuses a direct write itself).
+    await call(s, 'write', 'res.partner', { args: [[1], { name: 'Renamed' }] });
+    assert.equal(messages.length, 1);
+    assert.match(messages[0]!, /Tool: execute_method — Write, high risk/);
+    assert.match(messages[0]!, /Why this risk: execute_method with method=write: an ORM method that creates or changes records/);
+    assert.deepEqual(
+      s.journal().map((j) => j.arguments['method']),
+      ['write'],
+    );
+    assert.equal(s.decisions()[0].decision, 'approved');
   });
 
   it('lockdown lets a read-like method through and blocks create, even under an allow-all policy', async () => {
