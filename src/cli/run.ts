@@ -1,7 +1,7 @@
 /** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
-import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/io/audit-log';
 import { PolicySource } from '../guard/io/policy-source';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
