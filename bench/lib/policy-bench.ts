@@ -2,7 +2,7 @@
  * In-process timing of policy evaluation with a 1,000-entry policy: parse + validate once,
  * then decide() (what the guard runs per tools/call) over a rotating set of tool names.
  */
-import { classifyTool, type Classification } from '../../src/guard/catalog/classify';
+import { classifyCall, classifyTool, type Classification } from '../../src/guard/catalog/classify';
 import { decide, type PolicyState } from '../../src/guard/decider';
 import { evaluatePolicy, PolicyIndex } from '../../src/guard/policy/evaluate';
 import { parsePolicy } from '../../src/guard/policy/parse';
@@ -161,12 +161,13 @@ export function runPolicyBench(iterations = 1_000_000): PolicyBenchResult {
   for (let i = 0; i < 200_000; i++) evalOnce(i);
   const ev = timePerCall(iterations, rounds, evalOnce);
 
-  // What the proxy does per call: classify (catalog + annotations) then decide.
+  // What the proxy does per call: classify (catalog by the call's arguments + annotations) then decide.
   const annotations = { readOnlyHint: true };
   const clsDecideOnce = (i: number): number => {
     const k = i % nNames;
     const tool = names[k]!;
-    const v = decide(state, 'enforce', { tool, args: argsFor(i), classification: classifyTool(tool, annotations) }, limiter);
+    const args = argsFor(i);
+    const v = decide(state, 'enforce', { tool, args, classification: classifyCall(tool, annotations, args) }, limiter);
     return v.kind.length;
   };
   for (let i = 0; i < 200_000; i++) clsDecideOnce(i);

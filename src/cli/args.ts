@@ -1,6 +1,7 @@
 /** The `mcp-guard run` command line: flags read into options, with errors that say what to type instead. */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { MODES, type Mode } from '../guard/policy/model';
 
 export class UsageError extends Error {}
@@ -21,6 +22,8 @@ export interface RunOptions {
   /** --max-restarts: restarts of a crashed server within 60 s before it stays down; 0 never restarts. */
   readonly maxRestarts?: number;
   readonly mode: Mode;
+  /** --catalog: which catalog classes the server's tools (auto: odoo-mcp's when the server is odoo-mcp). */
+  readonly catalog: CatalogChoice;
   readonly name: string;
   readonly command: string;
   readonly commandArgs: readonly string[];
@@ -30,8 +33,10 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                -- COMMAND [ARGS...]
+                [--catalog auto|odoo-mcp|none] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
+      --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
+      odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
@@ -79,6 +84,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'max-message-bytes': { type: 'string' },
       'max-restarts': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
+      catalog: { type: 'string', default: 'auto' },
       name: { type: 'string' },
     },
     allowPositionals: true,
@@ -88,6 +94,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const mode = values.mode as string;
   if (!(MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  const catalog = values.catalog as string;
+  if (!(CATALOG_CHOICES as readonly string[]).includes(catalog))
+    throw new UsageError(`--catalog must be auto, odoo-mcp or none, not ${JSON.stringify(catalog)}`);
   const timeoutText = values['approval-timeout'];
   const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
@@ -124,6 +133,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
     mode: mode as Mode,
+    catalog: catalog as CatalogChoice,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,
     commandArgs,

@@ -1,6 +1,6 @@
 /** `mcp-guard explain`: what a policy would do with one tool call or resource read, and why, as text or JSON. */
 import { parseArgs } from 'node:util';
-import { classifyTool } from '../guard/catalog/classify';
+import { classifyCall } from '../guard/catalog/classify';
 import { explainCall, explainResource, formatExplanation, formatResourceExplanation } from '../guard/policy/explain';
 import { MODES, type Mode } from '../guard/policy/model';
 import { loadPolicyFile } from '../guard/io/policy-source';
@@ -50,7 +50,8 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
     out('The policy is invalid, so a running guard blocks every tool call.');
     return 1;
   }
-  const cls = classifyTool(tool);
+  // As a guard in front of odoo-mcp classes it: by the catalog, and by the call's arguments where the tool's risk depends on one.
+  const cls = classifyCall(tool, undefined, args);
   const e = explainCall(load.state.index, tool, args, cls, mode as Mode);
   if (values.json) {
     out(
@@ -63,6 +64,8 @@ export function explainCommand(argv: readonly string[], out: (text: string) => v
           category: cls.category,
           risk: cls.risk,
           riskReason: cls.reason,
+          classSource: cls.source,
+          ...(cls.argument !== undefined ? { classArgument: cls.argument } : {}),
           applied: e.applied.map((x) => x.key),
           notMatched: e.notMatched.map((x) => ({
             entry: x.entry.key,

@@ -1,6 +1,7 @@
 /** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import { JsonlAuditLog, NO_AUDIT, type AuditSink } from '../guard/io/audit-log';
 import { PolicySource } from '../guard/io/policy-source';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
@@ -177,6 +178,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       clock: monotonicClock,
       mode: opts.mode,
       serverName: opts.name,
+      catalog: { choice: opts.catalog, commandIsOdooMcp: commandStartsOdooMcp(opts.command, opts.commandArgs) },
       auditIncludeArgs: opts.auditIncludeArgs,
       auditFailOpen: opts.auditFailOpen === true,
       callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,

@@ -40,12 +40,18 @@ export function parseAuditLines(text: string, limit = 500): AuditRow[] {
       rule: s('rule'),
       reason: s('reason'),
       outcome: s('outcome'),
-      risk: `${s('category')} / ${s('risk')}`,
+      risk: `${s('category')} / ${s('risk')}${classNote(s('class_argument'), s('class_source'))}`,
       argsSha256: s('args_sha256'),
       ...(isPlainObject(e['arguments']) ? { arguments: e['arguments'] } : {}),
     });
   }
   return rows;
+}
+
+/** How the class was reached, when it is not simply the tool's: the argument case, or the name's match on another server. */
+function classNote(argument: string, source: string): string {
+  const notes = [argument, source === 'name-match' ? 'by name' : ''].filter((n) => n !== '');
+  return notes.length > 0 ? ` (${notes.join(', ')})` : '';
 }
 
 function cell(text: string, max = 120): string {

@@ -48,6 +48,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ctx.mode,
     // One token, so a name that starts with "-" cannot be read as another option.
     `--name=${server.name}`,
+    ...(server.catalog ? [`--catalog=${server.catalog}`] : []),
     '--',
     server.command,
     ...server.args,

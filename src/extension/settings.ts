@@ -1,4 +1,5 @@
 /** The extension's settings, as plain data: read by `config-reader.ts`, used by pure modules. */
+import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
@@ -10,6 +11,8 @@ export interface GuardedServerConfig {
   readonly policyFile?: string;
   /** Ask for and pass the Odoo connection settings and secret. */
   readonly odoo: boolean;
+  /** Which catalog classes its tools (`--catalog`); absent is `auto`. */
+  readonly catalog?: Exclude<CatalogChoice, 'auto'>;
   /** The bundled demo stand-in ("MCP Guard: Try the Demo Server", `demo.ts`); never read from settings. */
   readonly demo?: boolean;
 }
@@ -36,6 +39,20 @@ function asStringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+/**
+ * A server's `catalog` setting. A value that is not one of the choices is named as a problem and
+ * read as `none`, the stricter: the catalog then only raises the classes the server's annotations give.
+ */
+function catalogOf(raw: unknown, i: number, problems: string[]): { catalog?: Exclude<CatalogChoice, 'auto'> } {
+  if (raw === undefined || raw === 'auto') return {};
+  if (raw === 'odoo-mcp' || raw === 'none') return { catalog: raw };
+  problems.push(
+    `mcpGuard.servers[${i}].catalog must be ${CATALOG_CHOICES.map((c) => JSON.stringify(c)).join(', ')}, ` +
+      `not ${JSON.stringify(raw)}; "none" is used until it is fixed`,
+  );
+  return { catalog: 'none' };
 }
 
 /** Turns the raw `mcpGuard.servers` value into valid entries, skipping (and naming) bad ones. */
@@ -66,6 +83,7 @@ export function parseServers(raw: unknown): { servers: GuardedServerConfig[]; pr
       env: asStringRecord(e['env']),
       ...(typeof e['policyFile'] === 'string' && e['policyFile'].trim() ? { policyFile: e['policyFile'].trim() } : {}),
       odoo: typeof e['odoo'] === 'boolean' ? e['odoo'] : /odoo/i.test(`${command} ${args.join(' ')}`),
+      ...catalogOf(e['catalog'], i, problems),
     });
   });
   return { servers, problems };

@@ -2,6 +2,7 @@
  * What the guard records about itself and its decisions: the audit events, the sink they go to, and the notice a host
  * gets per decision.
  */
+import type { ClassSource } from './catalog/classify';
 import type { RiskClass, ToolCategory } from './catalog/types';
 import type { Mode } from './policy/model';
 
@@ -19,6 +20,12 @@ export interface DecisionEvent {
   readonly tool: string;
   readonly category: ToolCategory;
   readonly risk: RiskClass;
+  /** Where the class came from (see ClassSource): `catalog`, `catalog-argument`, `annotations`, `catalog+annotations`, `name-match`. */
+  readonly class_source: ClassSource;
+  /** Which argument case decided the class, e.g. `method=search_read`; only for tools the catalog classes by an argument. */
+  readonly class_argument?: string;
+  /** Why this category and risk, in the catalog's (or the annotations') words. */
+  readonly class_reason: string;
   readonly decision: AuditDecision;
   /** In monitor mode: what enforce mode would have done. */
   readonly would?: 'allowed' | 'denied' | 'require_approval' | 'rate_limited';

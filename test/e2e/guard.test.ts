@@ -158,7 +158,7 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
       assert.equal(s.journal().length, 0);
     });
 
-    it('applies when-conditions: execute_method needs approval only for the listed models', async () => {
+    it('applies when-conditions: execute_method is allowed only for the listed models, else its class by method decides', async () => {
       const s = await open({
         policy: [
           'version: 1',
@@ -181,11 +181,22 @@ describe('guard end to end (SDK client → dist/mcp-guard.js → stand-in odoo-m
       });
       assert.equal(unlink.isError, true);
       assert.match(textOf(unlink), /risk\.critical \(built-in\)/);
-      const other = await s.client.callTool({ name: 'execute_method', arguments: { model: 'hr.employee', method: 'read', args: [[1]] } });
-      assert.equal(other.isError, true);
+      // Outside the entry's models the call's own class decides: a read is Read / low (the default allows it),
+      // a write is Write / high (approval, and this client cannot be asked).
+      const otherRead = await s.client.callTool({
+        name: 'execute_method',
+        arguments: { model: 'hr.employee', method: 'read', args: [[1]] },
+      });
+      assert.notEqual(otherRead.isError, true, textOf(otherRead));
+      const otherWrite = await s.client.callTool({
+        name: 'execute_method',
+        arguments: { model: 'hr.employee', method: 'write', args: [[1], { name: 'x' }] },
+      });
+      assert.equal(otherWrite.isError, true);
+      assert.match(textOf(otherWrite), /\(Write, high risk\) by rule risk\.high \(built-in\)/);
       assert.deepEqual(
         s.journal().map((j) => j.arguments['method']),
-        ['search_count'],
+        ['search_count', 'read'],
       );
       const still = payloadOf(await s.client.callTool({ name: 'read_record', arguments: { model: 'res.partner', record_id: 3 } }));
       assert.equal(still.success, true, 'record 3 was not unlinked');

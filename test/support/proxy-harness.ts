@@ -16,6 +16,8 @@ export interface HarnessOptions {
   /** The fake upstream's answer to a tools/call (a result object), or `undefined` to never answer. */
   answerCall?: (msg: any) => unknown;
   proxy?: Partial<GuardProxyOptions>;
+  /** The fake upstream's serverInfo in its initialize answer (`null`: none); `{ name: 'fake', version: '1' }` by default. */
+  serverInfo?: Record<string, unknown> | null;
 }
 
 /** An audit sink that keeps events in memory and can be told it is broken. */
@@ -108,7 +110,7 @@ export class ProxyHarness {
         result: {
           protocolVersion: msg.params?.protocolVersion ?? '2025-06-18',
           capabilities: { tools: {} },
-          serverInfo: { name: 'fake', version: '1' },
+          ...(this.options.serverInfo === null ? {} : { serverInfo: this.options.serverInfo ?? { name: 'fake', version: '1' } }),
         },
       };
     }

@@ -42,6 +42,30 @@ describe('Odoo MCP catalog', () => {
     }
   });
 
+  it("classes by argument only on a parameter the tool has, with reasons of our own, never above the tool's own class", () => {
+    const byArgument = Object.entries(ODOO_MCP_CATALOG).filter(([, e]) => e.byArgument);
+    assert.deepEqual(
+      byArgument.map(([tool, e]) => `${tool}:${e.byArgument!.argument}`),
+      ['read_field_to_file:file_root', 'write_field_from_file:file_root', 'execute_method:method'],
+    );
+    for (const [tool, entry] of byArgument) {
+      const by = entry.byArgument!;
+      const schema = (fixture.tools as { name: string; inputSchema: { properties: Record<string, unknown> } }[]).find(
+        (t) => t.name === tool,
+      )!.inputSchema;
+      assert.ok(Object.hasOwn(schema.properties, by.argument), `${tool}: ${by.argument} is not a parameter`);
+      const judgements = [...Object.values(by.values ?? {}), ...(by.absent ? [by.absent] : [])];
+      const reasons = [...judgements.map((j) => j.reason), ...(by.strictPrefixes ?? []).map((p) => p.reason), by.otherReason];
+      for (const reason of reasons) {
+        assert.ok(reason.trim().length > 0 && !/[\r\n]/.test(reason) && reason.length < 160, `${tool}: ${reason}`);
+      }
+      for (const j of judgements) {
+        assert.ok(TOOL_CATEGORIES.includes(j.category) && RISK_CLASSES.includes(j.risk));
+        assert.ok(rank(j.risk) <= rank(entry.risk), `${tool}: a case above the tool's own class`);
+      }
+    }
+  });
+
   it('classifies cancel_async_task as Destructive / critical', () => {
     assert.deepEqual(
       { category: ODOO_MCP_CATALOG.cancel_async_task.category, risk: ODOO_MCP_CATALOG.cancel_async_task.risk },

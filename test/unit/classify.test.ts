@@ -38,7 +38,11 @@ describe('classify', () => {
     it('every catalog tool classifies as its catalog entry', () => {
       for (const [tool, entry] of Object.entries(ODOO_MCP_CATALOG)) {
         const c = classifyTool(tool);
-        assert.deepEqual({ category: c.category, risk: c.risk, reason: c.reason }, entry, tool);
+        assert.deepEqual(
+          { category: c.category, risk: c.risk, reason: c.reason },
+          { category: entry.category, risk: entry.risk, reason: entry.reason },
+          tool,
+        );
       }
     });
 

@@ -129,6 +129,16 @@ describe('extension audit-table: parseAuditLines', () => {
     assert.equal(parseAuditLines(decision({ decision: 'denied', would: 'allowed' }))[0]!.decision, 'denied');
   });
 
+  it('the risk column says how the class was reached: the argument case, or the name match on another server', () => {
+    const risk = (fields: Record<string, unknown>) => parseAuditLines(decision(fields))[0]!.risk;
+    assert.equal(
+      risk({ category: 'Read', risk: 'low', class_source: 'catalog-argument', class_argument: 'method=search_read' }),
+      'Read / low (method=search_read)',
+    );
+    assert.equal(risk({ category: 'Destructive', risk: 'critical', class_source: 'name-match' }), 'Destructive / critical (by name)');
+    assert.equal(risk({ category: 'Read', risk: 'low', class_source: 'catalog' }), 'Read / low');
+  });
+
   it('non-string fields become empty strings', () => {
     const [r] = parseAuditLines(JSON.stringify({ event: 'decision', tool: 7, server: null, decision: ['x'], category: 'Write', risk: 3 }));
     assert.deepEqual(r, {

@@ -137,10 +137,21 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       auditIncludeArgs: true,
       approvalTimeoutSeconds: 7,
       mode: 'lockdown',
+      catalog: 'auto',
       name: 'My Odoo (prod)',
       command: 'uvx',
       commandArgs: ['odoo-mcp', '--verbose'],
     });
+  });
+
+  it("passes a server's catalog setting as --catalog (auto is the default and adds nothing) and restarts on a change", () => {
+    const auto = buildGuardLaunch(SERVER, CTX);
+    assert.ok(!auto.args.some((a) => a.startsWith('--catalog')));
+    for (const catalog of ['odoo-mcp', 'none'] as const) {
+      const launch = buildGuardLaunch({ ...SERVER, catalog }, CTX);
+      assert.equal(parseRunArgs(launch.args.slice(2)).catalog, catalog);
+      assert.notEqual(launch.version, auto.version);
+    }
   });
 
   // A name is one token (--name=NAME), so one starting with "-" is not read as an option.

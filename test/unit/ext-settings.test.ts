@@ -134,6 +134,24 @@ describe('extension settings: parseServers', () => {
     );
   });
 
+  it('catalog: auto (or absent) adds nothing, odoo-mcp and none are kept, anything else is a problem and reads as none', () => {
+    const { servers, problems } = parseServers([
+      { name: 'A', command: 'node' },
+      { name: 'B', command: 'node', catalog: 'auto' },
+      { name: 'C', command: 'node', catalog: 'odoo-mcp' },
+      { name: 'D', command: 'node', catalog: 'none' },
+      { name: 'E', command: 'uvx', args: ['odoo-mcp'], catalog: 'Odoo-MCP' },
+      { name: 'F', command: 'uvx', args: ['odoo-mcp'], catalog: true },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => s.catalog),
+      [undefined, undefined, 'odoo-mcp', 'none', 'none', 'none'],
+    );
+    assert.ok(!('catalog' in servers[0]!));
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /mcpGuard\.servers\[4\]\.catalog must be "auto", "odoo-mcp", "none", not "Odoo-MCP"; "none" is used/);
+  });
+
   it('trims policyFile and leaves it out when blank or not a string', () => {
     const { servers } = parseServers([
       { name: 'A', command: 'node', policyFile: '  policies/a.yaml  ' },

@@ -344,10 +344,54 @@ describe('language diagnostics: risky actions', () => {
         'warning',
         'allow-critical',
         '7:12-7:17',
-        'allow lets execute_method through when its conditions hold, a critical-risk tool (Execute): Calls an arbitrary model method; allowlisted action_*/button_* can post, cancel or send with no undo. require_approval would ask first',
+        'allow lets execute_method through when its conditions hold, a critical-risk tool (Execute): Calls an arbitrary model method; allowlisted action_*/button_* can post, cancel or send with no undo. require_approval would ask first, ' +
+          'or a condition can keep it to low-risk values: { path: args.method, op: in, value: [search, search_read, read, read_group, search_count, name_search, fields_get] }',
         'require_approval',
       ],
     ]);
+  });
+
+  it('no allow-critical warning for execute_method kept by eq / in to methods that are not critical; any other condition still warns', () => {
+    const entry = (cond: string) =>
+      ['version: 1', 'tools:', '  execute_method:', '    action: allow', '    when:', `      - ${cond}`, ''].join('\n');
+    const quiet = [
+      '{ path: args.method, op: in, value: [search_read, read, search_count] }',
+      '{ path: args.method, op: eq, value: fields_get }',
+      '{ path: args.method, op: in, value: [search_read, write, copy] }',
+    ];
+    for (const cond of quiet)
+      assert.deepEqual(
+        rows(entry(cond)).filter((r) => r[1] === 'allow-critical'),
+        [],
+        cond,
+      );
+    const loud = [
+      '{ path: args.method, op: in, value: [search_read, unlink] }',
+      '{ path: args.method, op: in, value: [search_read, action_post] }',
+      '{ path: args.method, op: eq, value: Search_read }',
+      '{ path: args.method, op: eq, value: "search_read " }',
+      '{ path: args.method, op: regex, value: "^search" }',
+      '{ path: args.method, op: neq, value: unlink }',
+      '{ path: args.method, op: not_in, value: [unlink] }',
+      '{ path: args.kwargs.method, op: eq, value: search }',
+      '{ path: args.model, op: eq, value: res.partner }',
+    ];
+    for (const cond of loud) assert.equal(rows(entry(cond)).filter((r) => r[1] === 'allow-critical').length, 1, cond);
+    // With two conditions, one keeping the method to reads is enough.
+    const both = [
+      'version: 1',
+      'tools:',
+      '  execute_method:',
+      '    action: allow',
+      '    when:',
+      '      - { path: args.model, op: eq, value: res.partner }',
+      '      - { path: args.method, op: in, value: [read] }',
+      '',
+    ].join('\n');
+    assert.deepEqual(
+      rows(both).filter((r) => r[1] === 'allow-critical'),
+      [],
+    );
   });
 
   it('no allow-critical warning for tools that are hidden or that an unconditional stricter entry decides', () => {

@@ -93,6 +93,43 @@ describe('language hover: tool keys', () => {
     assert.ok(h!.contents.includes('| `model` | string | yes |'));
   });
 
+  it('a tool classed by an argument: its classes by value, each with what this policy does (conditions can split a class)', () => {
+    const h = hover(10, 5);
+    const start = h!.contents.indexOf('**Classed by `method`:**');
+    assert.ok(start > 0);
+    const block = h!.contents.slice(start, h!.contents.indexOf('\n\n', start));
+    assert.equal(
+      block,
+      [
+        "**Classed by `method`:** a call gets the class of its `method` value, compared exactly (any other value keeps the tool's class above); this policy, with only that argument set:",
+        '- Read · low risk (`search`, `search_read`, `read`, `read_group`, `search_count`, `name_search`, `fields_get`): `allow` by `default`',
+        '- Write · high risk (`create`, `write`, `copy`): `require_approval` by `risk.high`',
+        '- Destructive · critical risk (`unlink`): `deny` by `risk.critical (built-in)`',
+        '- Execute · critical risk (`action_*`, `button_*`, any other value): `deny` by `risk.critical (built-in)`',
+      ].join('\n'),
+    );
+    const split = [
+      'version: 1',
+      'tools:',
+      '  execute_method:',
+      '    action: deny',
+      '    when:',
+      '      - { path: args.method, op: in, value: [read, copy] }',
+      '',
+    ].join('\n');
+    const lines = hover(2, 5, undefined, split)!
+      .contents.split('\n')
+      .filter((l) => l.startsWith('- '));
+    assert.deepEqual(lines.slice(0, 4), [
+      '- Read · low risk (`search`, `search_read`, `read_group`, `search_count`, `name_search`, `fields_get`): `allow` by `default`',
+      '- Read · low risk (`read`): `deny` by `tools.execute_method`',
+      '- Write · high risk (`create`, `write`): `require_approval` by `risk.high (built-in)`',
+      '- Write · high risk (`copy`): `deny` by `tools.execute_method`',
+    ]);
+    // Tools whose class does not depend on an argument have no such block.
+    assert.ok(!hover(14, 5)!.contents.includes('**Classed by'));
+  });
+
   it('a glob key lists the tools it matches', () => {
     const h = hover(7, 5);
     assert.equal(range(h), '7:2-7:12');

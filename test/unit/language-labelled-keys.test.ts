@@ -139,8 +139,15 @@ describe('language labelled keys: diagnostics', () => {
   });
 
   it('allow on a critical tool through a labelled key names the tool; a stricter unconditional sibling for the same tool silences it', () => {
-    const text =
+    // Kept to a read-like method, execute_method is Read / low: no warning (issue 14).
+    const reads =
       'version: 1\ntools:\n  execute_method (reads):\n    action: allow\n    when:\n      - { path: args.method, op: eq, value: read }\n';
+    assert.deepEqual(
+      rows(reads).filter((r) => r[0] === 'allow-critical'),
+      [],
+    );
+    const text =
+      'version: 1\ntools:\n  execute_method (partners):\n    action: allow\n    when:\n      - { path: args.model, op: eq, value: res.partner }\n';
     const warned = rows(text).filter((r) => r[0] === 'allow-critical');
     assert.equal(warned.length, 1);
     assert.equal(warned[0]![1], '3:12-3:17');

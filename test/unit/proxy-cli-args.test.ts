@@ -57,4 +57,16 @@ describe('proxy CLI: the reliability flags of mcp-guard run', () => {
       );
     }
   });
+
+  it('--catalog is auto by default, takes odoo-mcp or none, and refuses anything else', () => {
+    assert.equal(parseRunArgs(['--', 'x']).catalog, 'auto');
+    assert.equal(parseRunArgs(['--catalog', 'odoo-mcp', '--', 'x']).catalog, 'odoo-mcp');
+    assert.equal(parseRunArgs(['--catalog=none', '--', 'x']).catalog, 'none');
+    for (const bad of ['Odoo-MCP', 'odoo', '', 'auto ']) {
+      assert.throws(
+        () => parseRunArgs([`--catalog=${bad}`, '--', 'x']),
+        (e: Error) => e instanceof UsageError && e.message === `--catalog must be auto, odoo-mcp or none, not ${JSON.stringify(bad)}`,
+      );
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { ApprovalRequest, Approver } from '../../src/guard/approval/approver';
-import { classifyTool } from '../../src/guard/catalog/classify';
+import { classifyCall, classifyTool } from '../../src/guard/catalog/classify';
 import { policyFromText } from '../../src/guard/io/policy-source';
 import type { AuditFacts } from '../../src/guard/proxy/audit-event';
 import { Gate } from '../../src/guard/proxy/gate';
@@ -24,7 +24,7 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
     '  "odoo://secret/*": { action: deny, reason: never }',
   ].join('\n');
 
-  function setup(answers: ('once' | 'session' | 'decline')[]) {
+  function setup(answers: ('once' | 'session' | 'decline')[], policy = POLICY) {
     const asked: ApprovalRequest[] = [];
     const approver: Approver = {
       name: 'test',
@@ -40,7 +40,7 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
     const records: { name: string; facts: AuditFacts; outcome: string }[] = [];
     const now = 1000;
     const gate = new Gate({
-      policy: { state: policyFromText('p.yaml', POLICY).state },
+      policy: { state: policyFromText('p.yaml', policy).state },
       limiter: new RateLimiter(() => now),
       audit: new MemoryAudit(),
       approvers: [approver],
@@ -68,6 +68,27 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
     return r.kind === 'subject' ? r.subject : (undefined as never);
   };
   const settle = () => new Promise((r) => setImmediate(r));
+
+  it('"for this session" on a call classed by an argument covers only that case: another method is asked again', async () => {
+    const g = setup(['session', 'session', 'once'], 'version: 1\ntools:\n  execute_method: { action: require_approval }\n');
+    const method = (m: string): GatedSubject => {
+      const args = { model: 'res.partner', method: m };
+      const r = readToolCall(++n, `n${n}`, { params: { name: 'execute_method', arguments: args } }, '', false, 0);
+      return classified(r.kind === 'subject' ? r.subject : (undefined as never), classifyCall('execute_method', undefined, args));
+    };
+    for (const m of ['search_read', 'search_read', 'write', 'write', 'search_count']) {
+      g.gate.admit(method(m));
+      await settle();
+    }
+    assert.deepEqual(
+      g.asked.map((a) => `${a.args['method'] as string} ${a.risk}`),
+      ['search_read low', 'write high', 'search_count low'],
+    );
+    assert.deepEqual(
+      g.forwarded.map((f) => f.facts.approver),
+      ['test', 'session', 'test', 'session', 'test'],
+    );
+  });
 
   for (const [what, make, blocked] of [
     ['a tool call', () => tool('write_a'), () => tool('gone_tool')],

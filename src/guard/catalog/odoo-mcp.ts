@@ -23,9 +23,23 @@
  * so it is Destructive / critical here; `validate_write` (PolicyLayer: Read /
  * Low) stores the approval that unlocks a write, so it is Write / medium.
  */
-import type { Catalog } from './types';
+import type { Catalog, ClassJudgement } from './types';
 
 export const ODOO_MCP_VERSION = '1.3.0';
+
+/** execute_method with an ORM method that only reads (within the caller's Odoo rights). */
+const READ_LIKE: ClassJudgement = {
+  category: 'Read',
+  risk: 'low',
+  reason: "A read-like ORM method: it returns records, counts or metadata within the caller's Odoo rights and changes nothing.",
+};
+
+/** execute_method with an ORM method that creates or changes records but deletes none. */
+const WRITE_LIKE: ClassJudgement = {
+  category: 'Write',
+  risk: 'high',
+  reason: 'An ORM method that creates or changes records: values are overwritten with no undo, but nothing is deleted.',
+};
 
 export const ODOO_MCP_CATALOG: Catalog = {
   data_quality_report: {
@@ -132,6 +146,15 @@ export const ODOO_MCP_CATALOG: Catalog = {
     category: 'Write',
     risk: 'high',
     reason: 'Creates a file on the server host, and file_root accepts any absolute path, despite its read-only label.',
+    byArgument: {
+      argument: 'file_root',
+      absent: {
+        category: 'Write',
+        risk: 'medium',
+        reason: "Creates a new file (never overwriting one) inside the server's configured field-file root, since no file_root is given.",
+      },
+      otherReason: 'file_root is given, and the server accepts any absolute path there: the file can land anywhere on the host.',
+    },
   },
   read_attachment: {
     category: 'Read',
@@ -177,11 +200,52 @@ export const ODOO_MCP_CATALOG: Catalog = {
     category: 'Destructive',
     risk: 'high',
     reason: "Replaces a field value with a host file's bytes; the old value is lost, but only one field of one record.",
+    byArgument: {
+      argument: 'file_root',
+      absent: {
+        category: 'Destructive',
+        risk: 'high',
+        reason:
+          "Replaces one field of one record with a file from the server's configured field-file root (no file_root given); " +
+          'the old value is lost.',
+      },
+      otherReason:
+        'file_root is given, and the server accepts any absolute path there: any host file can be read into the field, ' +
+        'and the old value is lost.',
+    },
   },
   execute_method: {
     category: 'Execute',
     risk: 'critical',
     reason: 'Calls an arbitrary model method; allowlisted action_*/button_* can post, cancel or send with no undo.',
+    byArgument: {
+      argument: 'method',
+      values: {
+        search: READ_LIKE,
+        search_read: READ_LIKE,
+        read: READ_LIKE,
+        read_group: READ_LIKE,
+        search_count: READ_LIKE,
+        name_search: READ_LIKE,
+        fields_get: READ_LIKE,
+        create: WRITE_LIKE,
+        write: WRITE_LIKE,
+        copy: WRITE_LIKE,
+        unlink: {
+          category: 'Destructive',
+          risk: 'critical',
+          reason: 'unlink deletes the records for good, across any number of ids; there is no undo.',
+        },
+      },
+      strictPrefixes: [
+        { prefix: 'action_', reason: 'An action_* business method: it can post, confirm, cancel or send, with no undo.' },
+        {
+          prefix: 'button_',
+          reason: 'A button_* business method: it does what the button in Odoo does (post, cancel, send), with no undo.',
+        },
+      ],
+      otherReason: "A method MCP Guard does not know (or a method that is not exactly a known name): any method's effects are possible.",
+    },
   },
   index_knowledge: {
     category: 'Write',

@@ -29,7 +29,7 @@
  */
 import type { PolicyDiagnostic, Range, Severity } from '../policy/diagnostics';
 import { PolicyIndex } from '../policy/evaluate';
-import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Policy, type PolicyEntry } from '../policy/model';
+import { ACTION_STRICTNESS, BUILT_IN_RISK_ACTIONS, type Action, type Condition, type Policy, type PolicyEntry } from '../policy/model';
 import { caseOnlyToolMatch, shiftDiagnostic, type EntryRecord, type EntryUnit } from '../policy/parse';
 import { didYouMean } from '../policy/suggest';
 import {
@@ -355,13 +355,13 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
     }
   }
 
-  // allow on critical tools
+  // allow on critical tools (for a tool classed by an argument: unless the conditions keep that argument to values that are not critical)
   for (const u of units) {
     const e = u.entry;
     if (e.action !== 'allow' || dead.has(e)) continue;
     const critical = index
       .matching(e.pattern.source)
-      .filter((t) => t.classification.risk === 'critical' && !hidden(t.name) && !stricterAlways(pindex, t.name, 'allow'));
+      .filter((t) => admitsCritical(index, t, e.when) && !hidden(t.name) && !stricterAlways(pindex, t.name, 'allow'));
     if (critical.length === 0) continue;
     const range = entryOutline(u).action?.range ?? entryKeyRange(u);
     const cond = e.when.length > 0 ? ' when its conditions hold' : '';
@@ -369,7 +369,8 @@ function fileChecks(doc: PolicyDocument, index: ToolIndex, out: PolicyDiagnostic
       ? `allow on "${e.key}" lets critical-risk tools through${cond}: ` +
         `${listNames(critical.map((t) => `${t.name} (${t.classification.category})`))}; require_approval would ask first`
       : `allow lets ${e.pattern.source} through${cond}, a critical-risk tool ` +
-        `(${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first`;
+        `(${critical[0]!.classification.category}): ${critical[0]!.classification.reason} require_approval would ask first` +
+        safeValuesHint(index, critical[0]!.name);
     out.push(diag('warning', 'allow-critical', message, range, 'require_approval'));
   }
 
@@ -454,4 +455,33 @@ export function policyDiagnostics(document: PolicyDocument | string, tools?: Too
 /** Validates a policy text from scratch (what `mcp-guard validate` runs). */
 export function validatePolicyText(text: string, tools?: ToolSource): PolicyDiagnostic[] {
   return policyDiagnostics(analyzePolicy(text), tools);
+}
+
+/**
+ * Whether a call to `t` that meets `when` can be critical. For a tool the catalog classes by an
+ * argument, an `eq` or `in` condition on that argument (compared exactly, as the classes are)
+ * keeps calls to the listed values, so only their classes count; any other condition leaves
+ * every class possible.
+ */
+function admitsCritical(index: ToolIndex, t: KnownTool, when: readonly Condition[]): boolean {
+  if (t.classification.risk !== 'critical') return false;
+  const cases = index.argumentClasses(t.name);
+  if (cases.length === 0) return true;
+  const argument = cases[0]!.argument!.split('=')[0]!;
+  for (const c of when) {
+    if (c.segments.length !== 1 || c.segments[0] !== argument) continue;
+    const values = c.op === 'eq' ? [c.value] : c.op === 'in' && Array.isArray(c.value) ? (c.value as unknown[]) : undefined;
+    if (values === undefined) continue;
+    return values.some((v) => index.classifyCall(t.name, { [argument]: v }).risk === 'critical');
+  }
+  return true;
+}
+
+/** For a tool classed by an argument: its low-risk values, to keep an allow to them. */
+function safeValuesHint(index: ToolIndex, name: string): string {
+  const cases = index.argumentClasses(name).filter((c) => c.risk === 'low' && !c.argument!.endsWith('=(absent)'));
+  if (cases.length === 0) return '';
+  const argument = cases[0]!.argument!.split('=')[0]!;
+  const values = cases.map((c) => c.argument!.slice(argument.length + 1));
+  return `, or a condition can keep it to low-risk values: { path: args.${argument}, op: in, value: [${values.join(', ')}] }`;
 }

@@ -21,6 +21,7 @@ import {
   TOP_LEVEL_DOCS,
   type KeyDoc,
 } from './docs';
+import type { Classification } from '../catalog/classify';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
 
 export interface PolicyHover {
@@ -72,6 +73,10 @@ function classificationSource(t: KnownTool): string {
       return 'catalog';
     case 'annotations':
       return "the server's annotations";
+    case 'catalog-argument':
+      return 'catalog, by argument';
+    case 'name-match':
+      return "catalog by the name's match, raising the server's annotations";
     default:
       return "catalog, raised by the server's annotations";
   }
@@ -114,10 +119,66 @@ function decisionText(policy: Policy, clean: boolean, name: string, index: ToolI
   return out.join('\n\n');
 }
 
+/** `method=search_read` → `search_read`; the catch-all cases in words. */
+function caseValue(argument: string): string {
+  const value = argument.slice(argument.indexOf('=') + 1);
+  if (value === '(other)') return 'any other value';
+  if (value === '(absent)') return 'absent or null';
+  return code(value);
+}
+
+/** Arguments that reach a case, to evaluate the policy with (only the deciding argument set). */
+function caseArgs(argument: string): Record<string, unknown> {
+  const eq = argument.indexOf('=');
+  const name = argument.slice(0, eq);
+  const value = argument.slice(eq + 1);
+  if (value === '(absent)' || value === '(other)') return {};
+  return { [name]: value.endsWith('*') ? value.slice(0, -1) : value };
+}
+
+/**
+ * For a tool the catalog classes by an argument: its classes by that argument's value, grouped by
+ * class, each with what this policy does with such a call (only that argument set).
+ */
+function argumentClassesText(doc: PolicyDocument, t: KnownTool, index: ToolIndex): string | undefined {
+  const cases = index.argumentClasses(t.name);
+  if (cases.length === 0) return undefined;
+  const argument = cases[0]!.argument!.split('=')[0]!;
+  const policy = doc.policy ?? doc.partial;
+  const pindex = policy && !policy.hide.some((h) => h.test(t.name)) ? new PolicyIndex(policy) : undefined;
+  // Grouped by class and by what this policy does with it: conditions can tell values of one class apart.
+  const groups = new Map<string, Classification[]>();
+  for (const c of cases) {
+    let key = `${c.category} · ${c.risk} risk`;
+    if (pindex) {
+      try {
+        const v = evaluatePolicy(pindex, t.name, caseArgs(c.argument!), c);
+        key += ` → ${code(v.action)} by ${code(v.rule)}`;
+      } catch {
+        // A condition that cannot be checked on these arguments alone: the guard would deny such a call.
+        key += ' → depends on other arguments';
+      }
+    }
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const lines = [...groups].map(([key, group]) => {
+    const arrow = key.indexOf(' → ');
+    const cls = arrow === -1 ? key : key.slice(0, arrow);
+    const decision = arrow === -1 ? '' : `: ${key.slice(arrow + 3)}`;
+    return `- ${cls} (${group.map((c) => caseValue(c.argument!)).join(', ')})${decision}`;
+  });
+  return (
+    `**Classed by ${code(argument)}:** a call gets the class of its ${code(argument)} value, compared exactly ` +
+    `(any other value keeps the tool's class above)${pindex ? '; this policy, with only that argument set' : ''}:\n${lines.join('\n')}`
+  );
+}
+
 function toolMarkdown(doc: PolicyDocument, t: KnownTool, index: ToolIndex): string {
   const parts = [toolHeader(t)];
   if (t.description) parts.push(firstLines(t.description));
   parts.push(`**Why ${t.classification.risk}** (${classificationSource(t)}): ${t.classification.reason}`);
+  const byArgument = argumentClassesText(doc, t, index);
+  if (byArgument) parts.push(byArgument);
   if (t.inputSchema) parts.push(parameterTable(t.parameters));
   const policy = doc.policy ?? doc.partial;
   if (policy) parts.push(decisionText(policy, doc.policy !== undefined, t.name, index));

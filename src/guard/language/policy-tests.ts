@@ -26,7 +26,7 @@ export function policyTestResults(document: PolicyDocument | string, tools?: Too
   const index = toolIndexOf(tools);
   const m = memo.get(doc);
   if (m && m.index === index) return m.results;
-  const results = doc.policy ? runPolicyTests(doc.policy, { classify: (name) => index.classify(name) }) : undefined;
+  const results = doc.policy ? runPolicyTests(doc.policy, { classify: (name, args) => index.classifyCall(name, args) }) : undefined;
   memo.set(doc, { index, results });
   return results;
 }

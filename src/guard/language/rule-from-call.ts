@@ -430,7 +430,6 @@ function textEdits(doc: PolicyDocument, edits: readonly Insert[]): TextEdit[] {
  */
 export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource): RuleEditResult {
   const index = toolIndexOf(tools);
-  const classification = index.classify(req.tool);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const original = analyzePolicy(text);
   if (!original.policy)
@@ -438,7 +437,7 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
   const testArgs = argsOf(req.conditions);
   const expect: Action = req.intent;
   const explain = (d: PolicyDocument, args: Readonly<Record<string, unknown>>): Explanation =>
-    explainCall(new PolicyIndex(d.policy!), req.tool, args, classification);
+    explainCall(new PolicyIndex(d.policy!), req.tool, args, index.classifyCall(req.tool, args));
   const changes: string[] = [];
   let entryKey: string | undefined;
   // Every edit is planned against the original text (so they stay small and separate); `current`
@@ -547,7 +546,7 @@ export function ruleFromCall(text: string, req: RuleRequest, tools?: ToolSource)
       `After the edit the policy would still say ${got.decision} (by ${got.rule}), so MCP Guard did not make it; edit the policy by hand.`,
     );
   }
-  const results = runPolicyTests(current.policy!, { classify: (n) => index.classify(n) });
+  const results = runPolicyTests(current.policy!, { classify: (n, args) => index.classifyCall(n, args) });
   const focus = (entryKey !== undefined ? keyRangeOf(current, entryKey) : undefined) ?? {
     start: { line: 0, character: 0 },
     end: { line: 0, character: 0 },

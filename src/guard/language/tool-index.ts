@@ -4,7 +4,7 @@
  * reported (`tools/list` of the real server). Pure and immutable; build one per reported list and
  * reuse it (`toolIndexOf` memoises on the list's identity).
  */
-import { classifyTool, type Classification } from '../catalog/classify';
+import { argumentClassesOf, classifyCall, classifyTool, type Classification, type ToolAnnotations } from '../catalog/classify';
 import { ODOO_MCP_CATALOG, ODOO_MCP_VERSION } from '../catalog/odoo-mcp';
 import { ODOO_MCP_TOOLS } from '../catalog/odoo-tools';
 import type { Catalog, JsonSchema, ToolDefinition } from '../catalog/types';
@@ -117,6 +117,7 @@ export class ToolIndex {
   private readonly sorted: readonly string[];
   private readonly catalog: Catalog;
   private readonly globMemo = new Map<string, readonly KnownTool[]>();
+  private readonly annotations = new Map<string, ToolAnnotations>();
 
   constructor(reported: readonly ReportedTool[] | undefined, options: ToolIndexOptions = {}) {
     const catalog = options.catalog ?? ODOO_MCP_CATALOG;
@@ -141,6 +142,7 @@ export class ToolIndex {
       };
       tools.push(tool);
       this.byName.set(name, tool);
+      if (def?.annotations) this.annotations.set(name, def.annotations);
     };
     for (const name of Object.keys(catalog)) add(name, live.get(name) ?? definitions.get(name), true, live.has(name));
     for (const [name, def] of live) if (!own(catalog, name)) add(name, def, false, true);
@@ -163,6 +165,16 @@ export class ToolIndex {
   /** How the guard classifies a tool of this name: as known here, else as an unknown tool with no annotations. */
   classify(name: string): Classification {
     return this.byName.get(name)?.classification ?? classifyTool(name, undefined, this.catalog);
+  }
+
+  /** How the guard classifies one call: by its arguments where the catalog classes the tool by one, else as `classify`. */
+  classifyCall(name: string, args: Readonly<Record<string, unknown>>): Classification {
+    return classifyCall(name, this.annotations.get(name), args, { kind: 'own', catalog: this.catalog });
+  }
+
+  /** The classes the catalog gives a tool by an argument's value (see argumentClassesOf); empty for most tools. */
+  argumentClasses(name: string): readonly Classification[] {
+    return argumentClassesOf(name, this.catalog);
   }
 
   /** Known tools an exact name or a glob (`*`, `?`) matches, in index order. */

@@ -142,6 +142,9 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
   const lines = [
     `Decision: ${e.decision}`,
     `Tool: ${e.tool} — ${e.classification.category} / ${e.classification.risk} risk: ${e.classification.reason}`,
+    ...(e.classification.argument !== undefined
+      ? [`Class by argument: ${e.classification.argument} (the catalog classes ${e.tool} by the value of this argument)`]
+      : []),
     `Decided by: ${e.rule} — ${e.reason}`,
   ];
   if (e.fallback) lines.push(`Fallback: ${e.fallback.text}`);

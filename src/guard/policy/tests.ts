@@ -4,7 +4,8 @@
  * the test's, `enforce` unless it says `lockdown`). The guard never runs them: `mcp-guard test`
  * and the editor (diagnostics, code lens, hovers) do.
  */
-import { classifyTool, type Classification } from '../catalog/classify';
+import { classifyCall, type CatalogUse, type Classification } from '../catalog/classify';
+import { ODOO_MCP_CATALOG } from '../catalog/odoo-mcp';
 import type { Catalog } from '../catalog/types';
 import type { Range } from './diagnostics';
 import { PolicyIndex } from './evaluate';
@@ -39,8 +40,8 @@ export interface PolicyTestResult {
 export interface RunPolicyTestsOptions {
   /** The tests to run; the policy's own `tests` by default. */
   readonly tests?: readonly PolicyTest[];
-  /** How to classify a tool; by default `classifyTool(name, undefined, catalog)`. */
-  readonly classify?: (tool: string) => Classification;
+  /** How to classify a call; by default `classifyCall(name, undefined, args, catalog)`, by its arguments as a guard does. */
+  readonly classify?: (tool: string, args: Readonly<Record<string, unknown>>) => Classification;
   /** The catalog for the default classification (the Odoo MCP catalog by default). */
   readonly catalog?: Catalog;
   /** A PolicyIndex of `policy`, when the caller has one. */
@@ -52,9 +53,11 @@ export function runPolicyTests(policy: Policy, options: RunPolicyTestsOptions = 
   const tests = options.tests ?? policy.tests ?? [];
   if (tests.length === 0) return [];
   const index = options.index ?? new PolicyIndex(policy);
-  const classify = options.classify ?? ((tool: string) => classifyTool(tool, undefined, options.catalog));
+  const use: CatalogUse = { kind: 'own', catalog: options.catalog ?? ODOO_MCP_CATALOG };
+  const classify =
+    options.classify ?? ((tool: string, args: Readonly<Record<string, unknown>>) => classifyCall(tool, undefined, args, use));
   return tests.map((t) => {
-    const explanation = explainCall(index, t.call, t.args, classify(t.call), t.mode);
+    const explanation = explainCall(index, t.call, t.args, classify(t.call, t.args), t.mode);
     return {
       index: t.index,
       ...(t.name !== undefined ? { name: t.name } : {}),

@@ -7,7 +7,8 @@
  */
 import { ElicitationApprover } from '../approval/elicitation-approver';
 import { argumentsDigest } from '../canonical-json';
-import { classifyTool } from '../catalog/classify';
+import { classifyCall } from '../catalog/classify';
+import { catalogBinding, serverInfoName, type CatalogBinding } from '../catalog/identity';
 import type { Mode } from '../policy/model';
 import { normaliseResourceUri } from '../policy/resource-uri';
 import { redactSecretsInText } from '../secrets';
@@ -64,9 +65,13 @@ export class GuardProxy {
   /** Requests from the upstream to the client not yet answered. */
   private readonly upstreamPending = new Set<string>();
   private readonly maxMessageBytes: number;
+  /** Which catalog classes this server's calls; the name-match (the stricter) until the server has said who it is. */
+  private catalog: CatalogBinding;
+  private serverIdentified = false;
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
+    this.catalog = catalogBinding(opts.catalog?.choice ?? 'auto', undefined, false);
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.channel = new Channel(opts);
     this.own = new OwnRequests({ channel: this.channel, timeoutMs: opts.upstreamRequestTimeoutMs ?? 10_000 });
@@ -358,14 +363,14 @@ export class GuardProxy {
         lookup.kind === 'unavailable'
           ? `MCP Guard could not read the server's tool list (${lookup.error}), so it cannot vouch for ${call.name}.`
           : `The server does not offer a tool named ${call.name}.`;
-      return this.gate.block(classified(call, classifyTool(call.name)), 'unknown_tool', {
+      return this.gate.block(classified(call, classifyCall(call.name, undefined, call.args, this.catalog.use)), 'unknown_tool', {
         decision: 'denied',
         rule: 'tools/list',
         reason,
         entries: [],
       });
     }
-    this.gate.admit(classified(call, classifyTool(call.name, lookup.annotations)));
+    this.gate.admit(classified(call, classifyCall(call.name, lookup.annotations, call.args, this.catalog.use)));
   }
 
   /** An allowed (or approved, or monitored) request goes upstream; it is audited when it is settled. */
@@ -394,11 +399,28 @@ export class GuardProxy {
     );
   }
 
+  /** The server's initialize answer says who it is, and so which catalog classes its tools. */
+  private identifyServer(result: unknown): void {
+    const setting = this.opts.catalog;
+    const binding = catalogBinding(setting?.choice ?? 'auto', serverInfoName(result), setting?.commandIsOdooMcp === true);
+    // Said once, and again only if a restarted server answers otherwise.
+    if (!this.serverIdentified || binding.use.kind !== this.catalog.use.kind || binding.why !== this.catalog.why) {
+      this.opts.log(
+        binding.use.kind === 'own'
+          ? `classing tools with the odoo-mcp catalog: ${binding.why}`
+          : `classing tools by their annotations (odoo-mcp catalog names may only raise them): ${binding.why}`,
+      );
+    }
+    this.catalog = binding;
+    this.serverIdentified = true;
+  }
+
   /** The server accepted a request: remember what it set up for a restarted server. */
   private onAccepted(request: PendingRequest, msg: JsonRpcMessage): void {
     let change: SessionChange | undefined;
     if (request.kind === 'initialize') {
       this.session.serverInitialized(msg.result);
+      this.identifyServer(msg.result);
       this.opts.onUpstreamReady?.();
     } else if (request.kind === 'other') change = request.sets;
     else if (request.kind === 'gated' && request.subject.kind === 'resource' && request.subject.method === 'resources/subscribe')

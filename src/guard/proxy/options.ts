@@ -1,6 +1,7 @@
 /** How a GuardProxy is wired to its two peers and configured (the `mcp-guard run` flags that reach it). */
 import type { Approver } from '../approval/approver';
 import type { AuditSink, DecisionNotice } from '../audit-events';
+import type { CatalogChoice } from '../catalog/identity';
 import type { ToolDefinition } from '../catalog/types';
 import type { PolicyState } from '../decider';
 import type { Mode } from '../policy/model';
@@ -36,6 +37,12 @@ export interface GuardProxyOptions {
   readonly onDecision?: (event: DecisionNotice) => void;
   /** The server's tool list, each time the guard reads it (for the editor's policy language). */
   readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
+  /**
+   * Which catalog classes the server's tools (`--catalog`, default auto: odoo-mcp's own when the
+   * server's initialize answer names it, else by annotations that catalog names may only raise),
+   * and whether the server command starts odoo-mcp (used by auto when the server gives no name).
+   */
+  readonly catalog?: { readonly choice: CatalogChoice; readonly commandIsOdooMcp?: boolean };
   /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
   readonly onUpstreamReady?: () => void;
 }

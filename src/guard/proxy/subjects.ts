@@ -195,9 +195,15 @@ export function decideSubject(
     : decideResource(state, mode, subject.uri, limiter);
 }
 
-/** What "Allow for this session" covers: a tool by name; a resource method on that exact URI, nothing wider. */
+/**
+ * What "Allow for this session" covers: a tool by name, and for a tool the catalog classes by an
+ * argument only that argument's case (approving execute_method with method=search_read does not
+ * let method=write through); a resource method on that exact URI, nothing wider.
+ */
 export function sessionKey(subject: GatedSubject): string {
-  return subject.kind === 'tool' ? `tool ${subject.name}` : `${subject.method} ${subject.uri}`;
+  if (subject.kind !== 'tool') return `${subject.method} ${subject.uri}`;
+  const by = subject.classification.argument;
+  return by === undefined ? `tool ${subject.name}` : `tool ${subject.name} ${by}`;
 }
 
 /**
