@@ -20,7 +20,17 @@ export interface RunOptions {
   readonly maxMessageBytes?: number;
   /** --max-restarts: restarts of a crashed server within 60 s before it stays down; 0 never restarts. */
   readonly maxRestarts?: number;
+  /** --pins: the pins file whose definitions are trusted (none: trust on first use). */
+  readonly pins?: string;
   readonly mode: Mode;
+  readonly name: string;
+  readonly command: string;
+  readonly commandArgs: readonly string[];
+}
+
+/** `mcp-guard pin`: where to write the pins, and the server to read them from. */
+export interface PinOptions {
+  readonly pins: string;
   readonly name: string;
   readonly command: string;
   readonly commandArgs: readonly string[];
@@ -30,8 +40,12 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                -- COMMAND [ARGS...]
+                [--pins FILE] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
+      With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+  mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
+      Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
+      (JSON, to commit beside the policy); prints what changed since FILE was last written.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
@@ -61,6 +75,28 @@ function numberOption(text: string | undefined, flag: string, what: string, ok: 
   return n;
 }
 
+function nonEmpty(text: string, flag: string): string {
+  if (text.trim() === '') throw new UsageError(`${flag} needs a file name`);
+  return text;
+}
+
+/** Parses `pin` options; everything after `--` is the server command, untouched. */
+export function parsePinArgs(argv: readonly string[]): PinOptions {
+  const dash = argv.indexOf('--');
+  if (dash === -1 || dash === argv.length - 1)
+    throw new UsageError('pin needs the server command after --, e.g. mcp-guard pin --pins odoo.pins.json -- uvx odoo-mcp');
+  const { values, positionals } = parseArgs({
+    args: argv.slice(0, dash) as string[],
+    options: { pins: { type: 'string' }, name: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
+  if (values.pins === undefined) throw new UsageError('pin needs --pins FILE, the pins file to write');
+  const [command, ...commandArgs] = argv.slice(dash + 1);
+  return { pins: nonEmpty(values.pins, '--pins'), name: values.name ?? defaultName(command!, commandArgs), command: command!, commandArgs };
+}
+
 /** Parses `run` options; everything after `--` is the upstream command, untouched. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const dash = argv.indexOf('--');
@@ -80,6 +116,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'max-restarts': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
       name: { type: 'string' },
+      pins: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -123,6 +160,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(callTimeoutSeconds !== undefined ? { callTimeoutSeconds } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
+    ...(values.pins !== undefined ? { pins: nonEmpty(values.pins, '--pins') } : {}),
     mode: mode as Mode,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,

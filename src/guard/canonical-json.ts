@@ -77,6 +77,46 @@ function iterative(value: unknown): string {
   return out.join('');
 }
 
+class NotPlain extends Error {}
+const NOT_PLAIN = new NotPlain('a key canonicalJsonOfParsed leaves to canonicalJson');
+
+/** Keys a copied object could not hold in sorted order: integer-like ones (enumerated first) and `__proto__`. */
+function isAwkwardKey(k: string): boolean {
+  const c = k.charCodeAt(0);
+  return (c >= 48 && c <= 57) || k === '__proto__';
+}
+
+/** JSON.stringify replacer: each object as a copy with its keys sorted (as is, when they already are). */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let sorted = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (isAwkwardKey(keys[i]!)) throw NOT_PLAIN;
+    if (i > 0 && keys[i - 1]! > keys[i]!) sorted = false;
+  }
+  if (sorted) return value;
+  keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = obj[k];
+  return out;
+}
+
+/**
+ * The same text as `canonicalJson` for a parsed JSON value, about three times faster on large values
+ * such as a tool list (native JSON.stringify with a replacer that sorts keys). An object key that
+ * a copy could not keep in sorted order (integer-like: JavaScript enumerates those first; or
+ * `__proto__`), or nesting too deep for the native stack, leaves the value to `canonicalJson`.
+ */
+export function canonicalJsonOfParsed(value: unknown): string {
+  try {
+    return JSON.stringify(value, sortedKeys) ?? 'null';
+  } catch {
+    return canonicalJson(value);
+  }
+}
+
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

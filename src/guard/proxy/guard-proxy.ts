@@ -42,6 +42,8 @@ import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type G
 import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
 import { readToolList, ToolRegistry } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
+import type { ApprovalScope } from '../approval/approver';
+import { listedDefinitions, ToolTrust, type DefinitionNews, type Untrusted } from '../pins/trust';
 import { lineForAnyReader, notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 
 export type { DecisionNotice } from '../audit-events';
@@ -59,6 +61,7 @@ export class GuardProxy {
   private readonly pending: PendingRequests;
   private readonly gate: Gate;
   private readonly tools: ToolRegistry;
+  private readonly trust: ToolTrust;
   private readonly clientLines: LineSplitter;
   private readonly upstreamLines: LineSplitter;
   /** Requests from the upstream to the client not yet answered. */
@@ -68,6 +71,7 @@ export class GuardProxy {
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.trust = new ToolTrust(opts.trustSource ?? { kind: 'session' });
     this.channel = new Channel(opts);
     this.own = new OwnRequests({ channel: this.channel, timeoutMs: opts.upstreamRequestTimeoutMs ?? 10_000 });
     this.session = new UpstreamSession(this.channel, this.own, opts.log);
@@ -77,7 +81,7 @@ export class GuardProxy {
       callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_SECONDS * 1000,
       log: opts.log,
       record: (subject, facts, outcome) => this.record(subject, facts, outcome),
-      answerFor: (request, msg, line) => (request.kind === 'list' ? filteredList(opts.policy.state, request.method, msg, line) : line),
+      answerFor: (request, msg, line) => (request.kind === 'list' ? this.listAnswer(request.method, msg, line) : line),
       onAccepted: (request, msg) => this.onAccepted(request, msg),
     });
     const approvers = [
@@ -99,6 +103,8 @@ export class GuardProxy {
       batched: (work) => this.channel.batched(work),
       respond: (line) => this.channel.sendDown(line),
       forward: (subject, facts) => this.forwardGated(subject, facts),
+      untrusted: (tool) => this.trust.check(tool),
+      trustDefinition: (untrusted, by, scope) => this.trustDefinition(untrusted, by, scope),
       record: (subject, facts, outcome) => this.record(subject, facts, outcome),
     });
     this.clientLines = new LineSplitter((line) => this.onClientLine(line), {
@@ -114,11 +120,70 @@ export class GuardProxy {
       const caps = this.session.upstreamCapabilities;
       // A server that declared no tools capability has none to list.
       if (caps !== undefined && !isPlainObject(caps['tools'])) return [];
-      return readToolList(
+      const list = await readToolList(
         (cursor) => this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor }),
         opts.onToolsRead,
       );
+      this.reportDefinitions(this.trust.observe(list));
+      return list;
     });
+  }
+
+  /**
+   * The server's answer to the client's tools/list: each tool's definition is taken in (the latest
+   * listed is what a call is checked against) and the untrusted ones left out; the last page of the
+   * client's first list ends trust on first use.
+   */
+  private listAnswer(method: 'tools/list' | 'resources/list' | 'resources/templates/list', msg: JsonRpcMessage, line: string): string {
+    if (method !== 'tools/list') return filteredList(this.opts.policy.state, method, msg, line);
+    const result = msg.result;
+    if (isPlainObject(result) && Array.isArray(result['tools'])) {
+      this.reportDefinitions(this.trust.observe(listedDefinitions(result['tools'])));
+      if (typeof result['nextCursor'] !== 'string') this.trust.seal();
+    }
+    return filteredList(this.opts.policy.state, method, msg, line, (name) => this.trust.check(name) !== undefined);
+  }
+
+  /** Each newly untrusted definition: audited once, and logged. */
+  private reportDefinitions(news: readonly DefinitionNews[]): void {
+    for (const n of news) {
+      const what =
+        n.change === 'duplicate' ? 'is listed more than once' : n.change === 'new' ? 'is new' : `changed (${n.parts.join(', ')})`;
+      this.opts.log(`tool ${n.tool} ${what}: calls to it are held until a person trusts its definition`);
+      this.opts.audit.write({
+        event: 'tool_definition',
+        server: this.opts.serverName,
+        tool: n.tool,
+        change: n.change,
+        against: n.against,
+        parts: n.parts,
+        fingerprint: n.fingerprint,
+        ...(n.trustedFingerprint !== undefined ? { trusted_fingerprint: n.trustedFingerprint } : {}),
+      });
+    }
+  }
+
+  /** A person trusted a definition: trusted for the session, and written to the pins file for `pin`. */
+  private trustDefinition(untrusted: Untrusted, by: string, scope: ApprovalScope): boolean {
+    const change = untrusted.change;
+    if (change === undefined || !this.trust.accept(untrusted.tool, change.fingerprint)) return false;
+    let pinsUpdated = false;
+    const pins = scope === 'pin' ? this.trust.pinsNow() : undefined;
+    if (pins !== undefined && this.opts.savePins) {
+      const problem = this.opts.savePins(pins);
+      if (problem === undefined) pinsUpdated = true;
+      else this.opts.log(`could not update the pins file: ${problem}; ${untrusted.tool} is trusted for this session only`);
+    }
+    this.opts.log(`${by} trusted the definition of ${untrusted.tool}${pinsUpdated ? ' and it was pinned' : ' for this session'}`);
+    this.opts.audit.write({
+      event: 'tool_trusted',
+      server: this.opts.serverName,
+      tool: untrusted.tool,
+      fingerprint: change.fingerprint,
+      by,
+      pins_updated: pinsUpdated,
+    });
+    return true;
   }
 
   get currentMode(): Mode {

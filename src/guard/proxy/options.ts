@@ -5,6 +5,8 @@ import type { ToolDefinition } from '../catalog/types';
 import type { PolicyState } from '../decider';
 import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
+import type { PinsFile } from '../pins/pins-file';
+import type { TrustSource } from '../pins/trust';
 
 export interface GuardProxyOptions {
   /** Writes raw text (one or more newline-terminated messages) to the upstream server. */
@@ -36,6 +38,10 @@ export interface GuardProxyOptions {
   readonly onDecision?: (event: DecisionNotice) => void;
   /** The server's tool list, each time the guard reads it (for the editor's policy language). */
   readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
+  /** Which tool definitions are trusted: a pins file (`--pins`) or, by default, the session's first (trust on first use). */
+  readonly trustSource?: TrustSource;
+  /** Writes the pins after a person trusted a definition with "Trust new definition"; returns what went wrong, if anything. */
+  readonly savePins?: (pins: PinsFile) => string | undefined;
   /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
   readonly onUpstreamReady?: () => void;
 }
