@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { BridgeServer } from '../../src/guard/io/bridge-server';
+import type { ApprovalRequestMessage } from '../../src/guard/bridge/protocol';
 import { connect, payloadOf, textOf, type Session } from '../support/guarded';
 import { GUARD, STANDIN } from '../support/paths';
 import { tempDir, waitFor } from '../support/temp';
@@ -220,6 +222,54 @@ describe('pinned tool definitions (SDK client → dist/mcp-guard.js → stand-in
           .map((e) => [e.tool, e.change, e.against]),
         [['read_record', 'new', 'pins']],
       );
+    });
+
+    it('"Trust new definition" in the editor lets the call through and rewrites the pins file; the next session trusts it', async () => {
+      const file = pinsPath();
+      assert.equal(pin(file).status, 0);
+      const before = JSON.parse(readFileSync(file, 'utf8'));
+      const asked: ApprovalRequestMessage[] = [];
+      const bridge = await BridgeServer.start({
+        currentMode: () => 'enforce',
+        onApprovalRequest: (conn, req) => {
+          asked.push(req);
+          conn.send({ type: 'approval_answer', id: req.id, answer: 'trust_definition' });
+        },
+      });
+      cleanups.push(() => void bridge.close());
+      const s = await open({
+        guardArgs: ['--pins', file],
+        env: { ...CHANGE_AFTER_2, MCP_GUARD_BRIDGE: bridge.address, MCP_GUARD_BRIDGE_TOKEN: bridge.token },
+      });
+      await waitFor('the guard to reach the editor', () => /connected to VS Code/.test(s.stderr()), 10_000);
+      await triggerChange(s);
+      assert.equal(payloadOf(await s.client.callTool(SEARCH)).success, true);
+      assert.equal(executed(s, 'search_records'), 1);
+      assert.equal(asked.length, 1);
+      const change = asked[0]!.definitionChange!;
+      assert.deepEqual([change.kind, change.against, change.parts], ['changed', 'pins', ['description', 'input schema']]);
+      assert.equal(change.oldDescription, before.tools.search_records.definition.description);
+      assert.match(change.newDescription!, /notify_url/);
+      assert.deepEqual(change.schemaChanges, ['input schema: properties added: notify_url']);
+      assert.equal(asked[0]!.allowSession, false);
+      const after = JSON.parse(readFileSync(file, 'utf8'));
+      assert.equal(after.tools.search_records.fingerprint, change.fingerprint, 'pinned');
+      assert.notEqual(after.tools.search_records.fingerprint, before.tools.search_records.fingerprint);
+      for (const name of Object.keys(before.tools).filter((n) => n !== 'search_records'))
+        assert.deepEqual(after.tools[name], before.tools[name], name);
+      assert.deepEqual(
+        s
+          .audit()
+          .filter((e) => e.event === 'tool_trusted')
+          .map((e) => [e.tool, e.by, e.pins_updated, e.fingerprint]),
+        [['search_records', 'editor', true, change.fingerprint]],
+      );
+      // The next session, on the changed server from its start, trusts the new pin (and no longer the old definition).
+      const next = await open({ guardArgs: ['--pins', file], env: { STANDIN_CHANGE_TOOL_AFTER_CALLS: '1' } });
+      assert.ok(!(await names(next)).includes('search_records'), 'the old definition is no longer pinned');
+      await next.client.callTool({ name: 'health_check', arguments: {} });
+      assert.ok((await names(next)).includes('search_records'), 'the new one is');
+      assert.equal(payloadOf(await next.client.callTool(SEARCH)).success, true);
     });
 
     for (const [what, text] of [

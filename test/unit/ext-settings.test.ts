@@ -134,6 +134,16 @@ describe('extension settings: parseServers', () => {
     );
   });
 
+  it('trims pinsFile and leaves it out when blank or not a string', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'node', pinsFile: '  .vscode/a.pins.json ' },
+      { name: 'B', command: 'node', pinsFile: ' ' },
+      { name: 'C', command: 'node', pinsFile: ['x'] },
+    ]);
+    assert.equal(servers[0]!.pinsFile, '.vscode/a.pins.json');
+    for (const s of servers.slice(1)) assert.equal('pinsFile' in s, false, s.name);
+  });
+
   it('trims policyFile and leaves it out when blank or not a string', () => {
     const { servers } = parseServers([
       { name: 'A', command: 'node', policyFile: '  policies/a.yaml  ' },

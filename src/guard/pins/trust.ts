@@ -66,8 +66,18 @@ const TRUST_HOW = {
     'or check the server, then run mcp-guard pin again).',
 } as const;
 
+/** A change travels to the editor over the bridge (1 MB a message) and into a form: its texts are bounded. */
+const MAX_SHOWN_DESCRIPTION = 4000;
+const MAX_SCHEMA_LINES = 40;
+const MAX_SCHEMA_LINE = 300;
+
+function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters cut]` : text;
+}
+
 function descriptionText(d: PinnedDefinition): string | undefined {
-  return typeof d.description === 'string' ? d.description : d.description === undefined ? undefined : JSON.stringify(d.description);
+  const text = typeof d.description === 'string' ? d.description : d.description === undefined ? undefined : JSON.stringify(d.description);
+  return text === undefined ? undefined : bounded(text, MAX_SHOWN_DESCRIPTION);
 }
 
 export class ToolTrust {
@@ -162,8 +172,10 @@ export class ToolTrust {
     const schemaLines: string[] = [];
     for (const p of ['inputSchema', 'outputSchema'] as const) {
       if (!parts.includes(p)) continue;
-      for (const line of schemaChanges(before?.[p], after[p])) schemaLines.push(`${PART_LABELS[p]}: ${line}`);
+      for (const line of schemaChanges(before?.[p], after[p])) schemaLines.push(bounded(`${PART_LABELS[p]}: ${line}`, MAX_SCHEMA_LINE));
     }
+    if (schemaLines.length > MAX_SCHEMA_LINES)
+      schemaLines.splice(MAX_SCHEMA_LINES, Infinity, `… ${schemaLines.length - MAX_SCHEMA_LINES} more`);
     const oldDescription = before ? descriptionText(before) : undefined;
     const newDescription = descriptionText(after);
     return {
