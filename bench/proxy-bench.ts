@@ -480,6 +480,7 @@ async function main(): Promise<number> {
         [
           ['fingerprint every tool (canonical JSON + SHA-256)', ms(pins.fingerprintListMs, 3)],
           ['  the same, best round', ms(pins.fingerprintListBestMs, 3)],
+          ['  the same, CPU time of this process (median)', ms(pins.fingerprintListCpuMs, 3)],
           ['ToolTrust.observe (what the guard runs per tools/list it sees)', ms(pins.observeListMs, 3)],
         ],
       ),

@@ -18,18 +18,24 @@ export interface PinsBenchResult {
   readonly fingerprintListMs: number;
   /** The best round's time: the cost without other processes' interference, on a busy machine. */
   readonly fingerprintListBestMs: number;
+  /** Median CPU time (user + system) of this process per list: what the work costs, however busy the machine. */
+  readonly fingerprintListCpuMs: number;
   /** Median time of ToolTrust.observe on the list against pins of the same list, in ms. */
   readonly observeListMs: number;
 }
 
-function timeMs(rounds: number, repeat: number, work: () => void): { median: number; best: number } {
+function timeMs(rounds: number, repeat: number, work: () => void): { median: number; best: number; cpu: number } {
   const samples: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < repeat; i++) work();
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6 / repeat);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / repeat);
   }
-  return { median: median(samples), best: Math.min(...samples) };
+  return { median: median(samples), best: Math.min(...samples), cpu: median(cpu) };
 }
 
 export function runPinsBench(root: string, rounds = 15, repeat = 50): PinsBenchResult {
@@ -52,6 +58,7 @@ export function runPinsBench(root: string, rounds = 15, repeat = 50): PinsBenchR
     listBytes: Buffer.byteLength(JSON.stringify({ tools: items })),
     fingerprintListMs: fingerprinted.median,
     fingerprintListBestMs: fingerprinted.best,
+    fingerprintListCpuMs: fingerprinted.cpu,
     observeListMs: observed.median,
   };
 }

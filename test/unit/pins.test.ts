@@ -154,6 +154,21 @@ describe('pins: which definitions are trusted', () => {
     assert.match(u!.reason, /differs only in case from search, which is trusted/);
   });
 
+  it("the client's first list ends trust on first use at its last page, or at the 100th of a list that never ends", () => {
+    const paged = new ToolTrust({ kind: 'session' });
+    paged.observe(listedDefinitions([v1[0]!]));
+    paged.clientPageSeen(false);
+    paged.observe(listedDefinitions([v1[1]!]));
+    assert.equal(paged.check('write'), undefined, 'the second page of the first list is still first use');
+    paged.clientPageSeen(true);
+    paged.observe(listedDefinitions([tool('late', 'Added later.')]));
+    assert.equal(paged.check('late')?.why, 'new');
+    const endless = new ToolTrust({ kind: 'session' });
+    for (let i = 0; i < 100; i++) endless.clientPageSeen(false);
+    endless.observe(listedDefinitions([tool('late', 'Added on page 101.')]));
+    assert.equal(endless.check('late')?.why, 'new');
+  });
+
   it('two tools of one name: neither is callable and nobody is asked', () => {
     const trust = new ToolTrust({ kind: 'session' });
     const news = trust.observe(listedDefinitions([...v1, tool('search', 'Other.')]));

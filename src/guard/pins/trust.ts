@@ -59,6 +59,9 @@ export interface DefinitionNews {
   readonly trustedFingerprint?: string;
 }
 
+/** As many pages as the guard itself reads of a tool list (tool-registry.ts). */
+const MAX_FIRST_LIST_PAGES = 100;
+
 const TRUST_HOW = {
   session: 'A person must trust the new definition before it can be called (when asked to approve the call).',
   pins:
@@ -86,6 +89,7 @@ export class ToolTrust {
   private readonly reported = new Set<string>();
   /** Session trust: first definitions are trusted until the client's first complete tools/list. */
   private sealed: boolean;
+  private clientPages = 0;
 
   constructor(readonly source: TrustSource) {
     if (source.kind === 'pins') for (const [name, pin] of source.pins.tools) this.trusted.set(name, pin);
@@ -128,6 +132,16 @@ export class ToolTrust {
   /** The client has seen its first whole tool list: from now on a new or changed definition needs a person. */
   seal(): void {
     this.sealed = true;
+  }
+
+  /**
+   * A page of the client's tools/list was observed: its last page (`last`) seals trust on first use,
+   * and so does the MAX_FIRST_LIST_PAGES-th page, so a server that pages forever cannot keep the
+   * session trusting whatever it adds.
+   */
+  clientPageSeen(last: boolean): void {
+    this.clientPages++;
+    if (last || this.clientPages >= MAX_FIRST_LIST_PAGES) this.seal();
   }
 
   private get against(): 'pins' | 'session' {

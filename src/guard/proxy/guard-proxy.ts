@@ -139,7 +139,7 @@ export class GuardProxy {
     const result = msg.result;
     if (isPlainObject(result) && Array.isArray(result['tools'])) {
       this.reportDefinitions(this.trust.observe(listedDefinitions(result['tools'])));
-      if (typeof result['nextCursor'] !== 'string') this.trust.seal();
+      this.trust.clientPageSeen(typeof result['nextCursor'] !== 'string');
     }
     return filteredList(this.opts.policy.state, method, msg, line, (name) => this.trust.check(name) !== undefined);
   }
