@@ -169,6 +169,14 @@ describe('pins: which definitions are trusted', () => {
     assert.equal(endless.check('late')?.why, 'new');
   });
 
+  it('a call is classified by the annotations the server listed last', () => {
+    const trust = new ToolTrust({ kind: 'session' });
+    trust.observe(listedDefinitions([{ ...v1[1]!, annotations: { readOnlyHint: true } }]));
+    trust.observe(listedDefinitions([{ ...v1[1]!, annotations: { destructiveHint: true } }]));
+    assert.deepEqual(trust.latestAnnotations('write'), { destructiveHint: true });
+    assert.equal(trust.latestAnnotations('search'), undefined);
+  });
+
   it('two tools of one name: neither is callable and nobody is asked', () => {
     const trust = new ToolTrust({ kind: 'session' });
     const news = trust.observe(listedDefinitions([...v1, tool('search', 'Other.')]));

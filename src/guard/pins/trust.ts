@@ -219,6 +219,15 @@ export class ToolTrust {
       : `The server added ${name} after this session first listed its tools.${caseNote}`;
   }
 
+  /** The annotations of the latest listed definition of `name` (what the server last said of it), if any. */
+  latestAnnotations(name: string): Readonly<Record<string, unknown>> | undefined {
+    const latest = this.latest.get(name);
+    const annotations = latest?.kind === 'one' ? latest.definition.annotations : undefined;
+    return annotations !== null && typeof annotations === 'object' && !Array.isArray(annotations)
+      ? (annotations as Record<string, unknown>)
+      : undefined;
+  }
+
   /**
    * A person trusted the definition with `fp`: it becomes trusted (for the session, and in the pins
    * when trust comes from a file). False when the tool's latest definition is no longer that one.

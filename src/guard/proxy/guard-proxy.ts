@@ -430,7 +430,9 @@ export class GuardProxy {
         entries: [],
       });
     }
-    this.gate.admit(classified(call, classifyTool(call.name, lookup.annotations)));
+    // Classified by what the server listed last (a client's list may be newer than the guard's own read).
+    const annotations = this.trust.latestAnnotations(call.name) ?? lookup.annotations;
+    this.gate.admit(classified(call, classifyTool(call.name, annotations)));
   }
 
   /** An allowed (or approved, or monitored) request goes upstream; it is audited when it is settled. */
