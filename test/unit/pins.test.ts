@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { canonicalJson, canonicalJsonOfParsed } from '../../src/guard/canonical-json';
 import { changedParts, definitionOf, fingerprint, schemaChanges } from '../../src/guard/pins/fingerprint';
-import { parsePins, pinsOf, serialisePins } from '../../src/guard/pins/pins-file';
+import { duplicateKey, parsePins, pinsOf, serialisePins } from '../../src/guard/pins/pins-file';
+import { pinChanges } from '../../src/cli/pin';
 import { listedDefinitions, ToolTrust } from '../../src/guard/pins/trust';
 
 const FIXTURE = JSON.parse(readFileSync(`${__dirname}/../fixtures/odoo-tools.json`, 'utf8')).tools as Record<string, unknown>[];
@@ -99,6 +100,43 @@ describe('pins: the pins file', () => {
     const extraPart = JSON.parse(serialisePins(pins));
     extraPart.tools.search_records.definition.icons = [];
     bad(JSON.stringify(extraPart), /unknown definition part "icons"/);
+  });
+});
+
+describe('pins: a pins file means one thing', () => {
+  it('refuses a key that appears twice in one object, however it is spelled', () => {
+    assert.equal(duplicateKey('{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}'), undefined);
+    assert.deepEqual(duplicateKey('{"a":1,"\\u0061":2}'), { key: 'a', path: '(top level)' });
+    assert.deepEqual(duplicateKey('{"tools":{"x":{"definition":{"description":"one","description":"two"}}}}'), {
+      key: 'description',
+      path: '.tools.x.definition',
+    });
+    assert.deepEqual(duplicateKey('{"l":[{"k":"\\"{:","k":1}]}'), { key: 'k', path: '.l[]' });
+    const pins = pinsOf('s', listedDefinitions([{ name: 't', description: 'Reads.' }]));
+    const text = serialisePins(pins).replace('"t": {', '"t": {"fingerprint": "sha256:00", "definition": {}}, "t": {');
+    const r = parsePins(text);
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.error, /the key "t" appears twice in \.tools, so the file could be read two ways/);
+  });
+
+  it('pin says what changed since the file was last written', () => {
+    const before = pinsOf(
+      's',
+      listedDefinitions([
+        { name: 'a', description: 'A.' },
+        { name: 'b', description: 'B.' },
+      ]),
+    );
+    const after = pinsOf(
+      's',
+      listedDefinitions([
+        { name: 'a', description: 'A!' },
+        { name: 'c', description: 'C.' },
+      ]),
+    );
+    assert.deepEqual(pinChanges(before, after), ['  changed: a (description)', '  new: c', '  removed: b']);
+    assert.deepEqual(pinChanges(before, before), []);
+    assert.deepEqual(pinChanges(undefined, after), []);
   });
 });
 

@@ -63,6 +63,46 @@ export function serialisePins(pins: PinsFile): string {
 
 const REWRITE = 'write it again with `mcp-guard pin --pins FILE -- COMMAND ARGS`';
 
+/**
+ * The first key that appears twice in one object of the JSON text, decoded (`"a"` and `"\u0061"`
+ * are one key), with the path of its object. JSON.parse keeps the last of them silently, while a
+ * person reviewing the file may read the first: a pins file must mean one thing to both.
+ * `text` must be valid JSON (checked first by JSON.parse).
+ */
+export function duplicateKey(text: string): { readonly key: string; readonly path: string } | undefined {
+  // One frame per open object or array: an object's keys so far; `path` for the message.
+  const stack: { keys: Set<string> | undefined; path: string }[] = [];
+  let lastString: string | undefined;
+  let lastKey = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      lastString = text.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === ':') {
+      const top = stack[stack.length - 1];
+      const key = JSON.parse(lastString!) as string;
+      if (top?.keys?.has(key)) return { key, path: top.path };
+      top?.keys?.add(key);
+      lastKey = key;
+    } else if (c === '{' || c === '[') {
+      const parent = stack[stack.length - 1];
+      const path =
+        parent === undefined
+          ? '(top level)'
+          : parent.keys
+            ? `${parent.path === '(top level)' ? '' : parent.path}.${lastKey}`
+            : `${parent.path}[]`;
+      stack.push({ keys: c === '{' ? new Set() : undefined, path });
+    } else if (c === '}' || c === ']') stack.pop();
+  }
+  return undefined;
+}
+
 /** Reads a pins file's text; every problem is an error that says what to fix (the guard then trusts no tool). */
 export function parsePins(text: string): PinsReading {
   let raw: unknown;
@@ -72,6 +112,12 @@ export function parsePins(text: string): PinsReading {
     return { ok: false, error: `it is not valid JSON (${(e as Error).message}); fix it or ${REWRITE}` };
   }
   if (!isPlainObject(raw)) return { ok: false, error: `it is not a JSON object; ${REWRITE}` };
+  const twice = duplicateKey(text);
+  if (twice !== undefined)
+    return {
+      ok: false,
+      error: `the key ${JSON.stringify(twice.key)} appears twice in ${twice.path}, so the file could be read two ways; ${REWRITE}`,
+    };
   if (raw['version'] !== PINS_VERSION)
     return {
       ok: false,
