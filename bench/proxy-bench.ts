@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { runFramingBench, type FramingCase } from './lib/framing-bench';
+import { runPinsBench, type PinsBenchResult } from './lib/pins-bench';
 import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
@@ -89,6 +90,7 @@ const TARGETS = {
   throughputRatio: 0.8,
   decideUs: 5,
   guardRssMB: 60,
+  fingerprintListMs: 1,
 };
 
 /** A realistic small policy: health_check allowed, a rate limit elsewhere, a hidden tool, default allow. */
@@ -375,6 +377,13 @@ async function main(): Promise<number> {
   } catch (e) {
     problems.push(`framing benchmark: ${(e as Error).message}`);
   }
+  progress('pinned definitions: fingerprinting the Odoo tool list, in-process');
+  let pins: PinsBenchResult | undefined;
+  try {
+    pins = runPinsBench(ROOT);
+  } catch (e) {
+    problems.push(`pins benchmark: ${(e as Error).message}`);
+  }
   sectionSeconds.policy = (Date.now() - t0) / 1000;
   machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
@@ -461,6 +470,23 @@ async function main(): Promise<number> {
     log('  tools/call was rebuilt before too (its "as received" column is parse + JSON.stringify)');
     log();
   }
+  if (pins) {
+    log(
+      `Pinned tool definitions in-process (the Odoo server's ${pins.tools}-tool list, ${(pins.listBytes / 1024).toFixed(1)} KB as JSON; median of 15 rounds of 50)`,
+    );
+    log(
+      table(
+        ['', 'per list'],
+        [
+          ['fingerprint every tool (canonical JSON + SHA-256)', ms(pins.fingerprintListMs, 3)],
+          ['  the same, best round', ms(pins.fingerprintListBestMs, 3)],
+          ['  the same, CPU time of this process (median)', ms(pins.fingerprintListCpuMs, 3)],
+          ['ToolTrust.observe (what the guard runs per tools/list it sees)', ms(pins.observeListMs, 3)],
+        ],
+      ),
+    );
+    log();
+  }
   printRss([
     { mode: 'raw', targets: raw },
     { mode: 'sdk', targets: sdk },
@@ -491,6 +517,10 @@ async function main(): Promise<number> {
     value: policy ? us(policy.decideNs) : 'n/a',
     ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined,
   };
+  const fingerprintVerdict: Verdict = {
+    value: pins ? ms(pins.fingerprintListMs, 3) : 'n/a',
+    ok: pins ? pins.fingerprintListMs < TARGETS.fingerprintListMs : undefined,
+  };
   const guardMaxKb = maxDefined(rf.guardKb, sf.guardKb);
   const rows: TargetRow[] = [
     {
@@ -512,6 +542,12 @@ async function main(): Promise<number> {
       raw: throughput(rf),
     },
     { metric: 'policy evaluation, decide() at 1,000 entries', target: `<= ${TARGETS.decideUs} µs`, reference: decide, raw: decide },
+    {
+      metric: `fingerprinting the ${pins?.tools ?? 43}-tool list`,
+      target: `< ${TARGETS.fingerprintListMs} ms`,
+      reference: fingerprintVerdict,
+      raw: fingerprintVerdict,
+    },
     {
       metric: 'guard peak RSS (reference: max of both guards)',
       target: `<= ${TARGETS.guardRssMB} MB`,
@@ -577,6 +613,7 @@ async function main(): Promise<number> {
     sdk: { ...sdkJson, calls: { ...sdkJson.calls, auditDecisions: sdkAudit.decisions } },
     policy: policy ?? null,
     framing: framing ?? null,
+    pins: pins ?? null,
     guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
     /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
     targetsTable: rows,

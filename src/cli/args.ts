@@ -21,9 +21,19 @@ export interface RunOptions {
   readonly maxMessageBytes?: number;
   /** --max-restarts: restarts of a crashed server within 60 s before it stays down; 0 never restarts. */
   readonly maxRestarts?: number;
+  /** --pins: the pins file whose definitions are trusted (none: trust on first use). */
+  readonly pins?: string;
   readonly mode: Mode;
   /** --catalog: which catalog classes the server's tools (auto: odoo-mcp's when the server is odoo-mcp). */
   readonly catalog: CatalogChoice;
+  readonly name: string;
+  readonly command: string;
+  readonly commandArgs: readonly string[];
+}
+
+/** `mcp-guard pin`: where to write the pins, and the server to read them from. */
+export interface PinOptions {
+  readonly pins: string;
   readonly name: string;
   readonly command: string;
   readonly commandArgs: readonly string[];
@@ -33,10 +43,14 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                [--catalog auto|odoo-mcp|none] -- COMMAND [ARGS...]
+                [--catalog auto|odoo-mcp|none] [--pins FILE] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
+      With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+  mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
+      Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
+      (JSON, to commit beside the policy); prints what changed since FILE was last written.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
@@ -66,6 +80,28 @@ function numberOption(text: string | undefined, flag: string, what: string, ok: 
   return n;
 }
 
+function nonEmpty(text: string, flag: string): string {
+  if (text.trim() === '') throw new UsageError(`${flag} needs a file name`);
+  return text;
+}
+
+/** Parses `pin` options; everything after `--` is the server command, untouched. */
+export function parsePinArgs(argv: readonly string[]): PinOptions {
+  const dash = argv.indexOf('--');
+  if (dash === -1 || dash === argv.length - 1)
+    throw new UsageError('pin needs the server command after --, e.g. mcp-guard pin --pins odoo.pins.json -- uvx odoo-mcp');
+  const { values, positionals } = parseArgs({
+    args: argv.slice(0, dash) as string[],
+    options: { pins: { type: 'string' }, name: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
+  if (values.pins === undefined) throw new UsageError('pin needs --pins FILE, the pins file to write');
+  const [command, ...commandArgs] = argv.slice(dash + 1);
+  return { pins: nonEmpty(values.pins, '--pins'), name: values.name ?? defaultName(command!, commandArgs), command: command!, commandArgs };
+}
+
 /** Parses `run` options; everything after `--` is the upstream command, untouched. */
 export function parseRunArgs(argv: readonly string[]): RunOptions {
   const dash = argv.indexOf('--');
@@ -86,6 +122,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       mode: { type: 'string', default: 'enforce' },
       catalog: { type: 'string', default: 'auto' },
       name: { type: 'string' },
+      pins: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -132,6 +169,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(callTimeoutSeconds !== undefined ? { callTimeoutSeconds } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
+    ...(values.pins !== undefined ? { pins: nonEmpty(values.pins, '--pins') } : {}),
     mode: mode as Mode,
     catalog: catalog as CatalogChoice,
     name: values.name ?? defaultName(command!, commandArgs),

@@ -2,13 +2,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { USAGE, UsageError, parseRunArgs } from './args';
+import { USAGE, UsageError, parsePinArgs, parseRunArgs } from './args';
 
 // Almost everything the guard allocates dies with its message. Without this, V8 doubles the
 // young generation under load and the guard's peak memory grows from ~58 MB to ~95 MB
 // (npm run bench); with it, the peak stays under 60 MB at no measurable CPU cost.
 setFlagsFromString('--semi-space-growth-factor=1');
 import { runGuard } from './run';
+import { pinCommand } from './pin';
 import { validateFiles } from './validate';
 import { explainCommand } from './explain';
 import { testCommand } from './test';
@@ -37,6 +38,12 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runGuard(parseRunArgs(rest));
+    case 'pin':
+      return pinCommand(
+        parsePinArgs(rest),
+        (line) => process.stdout.write(`${line}\n`),
+        (line) => process.stderr.write(`${line}\n`),
+      );
     case 'validate':
       if (rest.length === 0) throw new UsageError('validate needs at least one policy file');
       return validateFiles(rest, (line) => process.stdout.write(`${line}\n`));

@@ -8,6 +8,8 @@ import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-p
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { EditorBridgeClient } from '../guard/io/bridge-client';
+import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
+import type { TrustSource } from '../guard/pins/trust';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
@@ -62,6 +64,12 @@ export function runGuard(opts: RunOptions): Promise<number> {
   if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
   if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
   policy.watch();
+
+  const pinsFile = opts.pins === undefined ? undefined : resolve(opts.pins);
+  const trustSource: TrustSource = pinsFile === undefined ? { kind: 'session' } : readPinsSource(pinsFile);
+  if (trustSource.kind === 'unreadable')
+    log(`the pins file ${pinsFile} cannot be used (${trustSource.error}): every tool is blocked until it is fixed`);
+  else if (trustSource.kind === 'pins') log(`${trustSource.pins.tools.size} tool definitions pinned in ${pinsFile}`);
 
   return new Promise<number>((done) => {
     let finished = false;
@@ -188,6 +196,19 @@ export function runGuard(opts: RunOptions): Promise<number> {
       onDecision: (e) => bridge?.notifyDecision(e),
       onToolsRead: (tools) => bridge?.notifyTools(tools),
       onUpstreamReady: () => upstream.markReady(),
+      trustSource,
+      ...(pinsFile !== undefined
+        ? {
+            savePins: (pins) => {
+              try {
+                writePinsFile(pinsFile, pins);
+                return undefined;
+              } catch (e) {
+                return (e as Error).message;
+              }
+            },
+          }
+        : {}),
     });
     upstream.start();
     if (bridge) {
@@ -205,6 +226,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       policy: policyFile ?? null,
       upstream: opts.command,
       pid: process.pid,
+      ...(pinsFile !== undefined ? { pins: pinsFile } : {}),
     });
     log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION})`);
 

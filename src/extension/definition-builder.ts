@@ -1,5 +1,6 @@
 /** The launch line of a guarded server: the guard under VS Code's Node, its flags, environment and a version that changes when they do. */
 import { createHash } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import type { Mode } from '../guard/policy/model';
 import type { GuardedServerConfig } from './settings';
@@ -10,6 +11,8 @@ export interface LaunchContext {
   /** The bundled `dist/mcp-guard.js`. */
   readonly guardScript: string;
   readonly policyPath: string | undefined;
+  /** The server's pins file, resolved (see `pinsPathFor`). */
+  readonly pinsPath?: string | undefined;
   readonly auditPath: string | undefined;
   readonly auditIncludeArguments: boolean;
   readonly approvalTimeoutSeconds: number;
@@ -27,6 +30,16 @@ export interface GuardLaunch {
   readonly version: string;
 }
 
+/**
+ * A server's `pinsFile` as the guard gets it: absolute as is, relative to the workspace folder. Without
+ * a folder a relative path is passed as written: the guard then fails closed on a file it cannot find,
+ * rather than the server running without the pins it was configured with.
+ */
+export function pinsPathFor(server: GuardedServerConfig, workspaceFolder: string | undefined): string | undefined {
+  if (server.pinsFile === undefined) return undefined;
+  return isAbsolute(server.pinsFile) || workspaceFolder === undefined ? server.pinsFile : join(workspaceFolder, server.pinsFile);
+}
+
 export function guardedLabel(server: GuardedServerConfig): string {
   return `${server.name} (guarded)`;
 }
@@ -42,6 +55,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ...(ctx.policyPath ? ['--policy', ctx.policyPath] : []),
     ...(ctx.auditPath ? ['--audit', ctx.auditPath] : []),
     ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
+    ...(ctx.pinsPath ? ['--pins', ctx.pinsPath] : []),
     '--approval-timeout',
     String(ctx.approvalTimeoutSeconds),
     '--mode',
@@ -66,6 +80,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     v: ctx.extensionVersion,
     server,
     policy: ctx.policyPath,
+    pins: ctx.pinsPath,
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,
     timeout: ctx.approvalTimeoutSeconds,

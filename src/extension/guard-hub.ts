@@ -5,7 +5,7 @@ import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from
 import type { ToolDefinition } from '../guard/catalog/types';
 import type { Mode } from '../guard/policy/model';
 import { ApprovalQueue } from './approval-queue';
-import { ALLOW_ONCE, ALLOW_SESSION, approvalDialog } from './approval-text';
+import { answerForChoice, approvalDialog } from './approval-text';
 import { BLOCKED_DECISIONS } from './status-text';
 
 /** How many calls' arguments the window remembers (the audit view shows the last 500 decisions). */
@@ -98,8 +98,7 @@ export class GuardHub implements vscode.Disposable {
   private async showApproval(req: ApprovalRequestMessage, position: number, total: number): Promise<ApprovalAnswerKind> {
     const dialog = approvalDialog(req, position, total);
     const choice = await vscode.window.showWarningMessage(dialog.message, { modal: true, detail: dialog.detail }, ...dialog.buttons);
-    // A dismissal, VS Code's own Cancel, and Deny all deny.
-    return choice === ALLOW_ONCE ? 'allow_once' : choice === ALLOW_SESSION ? 'allow_session' : 'deny';
+    return answerForChoice(choice);
   }
 
   /** The arguments of a recent call, when a running guard reported them. */

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Mode } from '../guard/policy/model';
 import { readSettings } from './config-reader';
 import { resolveOdooCredentials, type CredentialIO } from './credentials';
-import { buildGuardLaunch, guardedLabel } from './definition-builder';
+import { buildGuardLaunch, guardedLabel, pinsPathFor } from './definition-builder';
 import type { GuardHub } from './guard-hub';
 import { auditPath, guardedServers, policyFor, workspaceFolder } from './locations';
 import { ensureDemoPolicy, ensurePolicyFile } from './policy-files';
@@ -48,6 +48,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         nodePath: process.execPath,
         guardScript: vscode.Uri.joinPath(ext.extensionUri, 'dist', 'mcp-guard.js').fsPath,
         policyPath: policy.path,
+        pinsPath: pinsPathFor(server, workspaceFolder()),
         auditPath: settings.auditEnabled ? auditPath(ext) : undefined,
         auditIncludeArguments: settings.auditIncludeArguments,
         approvalTimeoutSeconds: settings.approvalTimeoutSeconds,

@@ -9,6 +9,11 @@ export interface GuardedServerConfig {
   readonly env: Readonly<Record<string, string>>;
   /** A policy file for this server only; otherwise the workspace or user policy. */
   readonly policyFile?: string;
+  /**
+   * The pins file of this server's tool definitions (`mcp-guard run --pins`): only pinned definitions are
+   * trusted, and "Trust new definition" writes to it. Without it, definitions are trusted on first use.
+   */
+  readonly pinsFile?: string;
   /** Ask for and pass the Odoo connection settings and secret. */
   readonly odoo: boolean;
   /** Which catalog classes its tools (`--catalog`); absent is `auto`. */
@@ -82,6 +87,7 @@ export function parseServers(raw: unknown): { servers: GuardedServerConfig[]; pr
       args,
       env: asStringRecord(e['env']),
       ...(typeof e['policyFile'] === 'string' && e['policyFile'].trim() ? { policyFile: e['policyFile'].trim() } : {}),
+      ...(typeof e['pinsFile'] === 'string' && e['pinsFile'].trim() ? { pinsFile: e['pinsFile'].trim() } : {}),
       odoo: typeof e['odoo'] === 'boolean' ? e['odoo'] : /odoo/i.test(`${command} ${args.join(' ')}`),
       ...catalogOf(e['catalog'], i, problems),
     });

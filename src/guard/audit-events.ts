@@ -52,10 +52,36 @@ export type AuditEvent =
       readonly policy: string | null;
       readonly upstream: string;
       readonly pid: number;
+      /** The pins file (`--pins`); absent when definitions are trusted on first use. */
+      readonly pins?: string;
     }
   | { readonly event: 'stop'; readonly reason: string }
   | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string }
   | { readonly event: 'mode_change'; readonly mode: Mode }
+  /**
+   * A tool definition the guard does not trust appeared: `changed` from the trusted one (`parts` say
+   * which), `new` (not pinned, or added after the session's first tool list), or `duplicate` (two
+   * tools of one name). Once per tool and fingerprint; calls to it are held until a person trusts it.
+   */
+  | {
+      readonly event: 'tool_definition';
+      readonly server: string;
+      readonly tool: string;
+      readonly change: 'changed' | 'new' | 'duplicate';
+      readonly against: 'pins' | 'session';
+      readonly parts: readonly string[];
+      readonly fingerprint: string | null;
+      readonly trusted_fingerprint?: string;
+    }
+  /** A person trusted a tool's definition: for the session, and in the pins file when `pins_updated`. */
+  | {
+      readonly event: 'tool_trusted';
+      readonly server: string;
+      readonly tool: string;
+      readonly fingerprint: string;
+      readonly by: string;
+      readonly pins_updated: boolean;
+    }
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
   | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number };
 

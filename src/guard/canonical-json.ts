@@ -77,6 +77,71 @@ function iterative(value: unknown): string {
   return out.join('');
 }
 
+class NotPlain extends Error {}
+const NOT_PLAIN = new NotPlain('a value canonicalJsonOfParsed leaves to canonicalJson');
+
+/** Beyond this depth `canonicalJsonOfParsed` leaves the value to `canonicalJson`, which handles any depth. */
+const SORTED_VIEW_DEPTH = 200;
+
+/**
+ * `value` with every object's keys in sorted order, sharing what is already sorted (most of a tool
+ * list): only objects whose keys are out of order, or that hold such an object, are copied. Throws
+ * NOT_PLAIN for a key a copy could not keep in order (integer-like ones, which JavaScript enumerates
+ * first; `__proto__`, which would set the copy's prototype) and for very deep nesting.
+ */
+function sortedView(value: object, depth: number): unknown {
+  if (depth > SORTED_VIEW_DEPTH) throw NOT_PLAIN;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const viewed = item !== null && typeof item === 'object' ? sortedView(item, depth + 1) : item;
+      if (out !== undefined) out.push(viewed);
+      else if (viewed !== item) {
+        out = value.slice(0, i);
+        out.push(viewed);
+      }
+    }
+    return out ?? value;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let sorted = true;
+  let changed: Map<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const first = k.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || k === '__proto__') throw NOT_PLAIN;
+    if (i > 0 && keys[i - 1]! > k) sorted = false;
+    const item = obj[k];
+    if (item !== null && typeof item === 'object') {
+      const viewed = sortedView(item, depth + 1);
+      if (viewed !== item) (changed ??= new Map()).set(k, viewed);
+    }
+  }
+  if (sorted && changed === undefined) return value;
+  if (!sorted) keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = changed?.has(k) ? changed.get(k) : obj[k];
+  return out;
+}
+
+/**
+ * The same text as `canonicalJson` for a parsed JSON value, at about half its cost on large values
+ * such as a tool list: native JSON.stringify of a view of the value whose objects have their keys in
+ * sorted order. A key a view could not keep in order, or nesting too deep, leaves the value to
+ * `canonicalJson` (a property test checks the two agree).
+ */
+export function canonicalJsonOfParsed(value: unknown): string {
+  if (value === null || typeof value !== 'object') return canonicalJson(value);
+  try {
+    return JSON.stringify(sortedView(value, 0)) ?? 'null';
+  } catch (e) {
+    if (e === NOT_PLAIN) return canonicalJson(value);
+    throw e;
+  }
+}
+
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

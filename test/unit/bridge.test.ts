@@ -187,6 +187,45 @@ describe('editor bridge over a real socket', () => {
     assert.equal(((await critical) as { scope: string }).scope, 'once');
   });
 
+  it('a definition approval carries the change, offers no "for this session", and only it may be pinned', async () => {
+    const c = client();
+    await c.start();
+    const definitionChange = {
+      kind: 'changed' as const,
+      against: 'pins' as const,
+      pinsFile: '/w/odoo.pins.json',
+      parts: ['description', 'input schema'],
+      oldDescription: 'Search records.',
+      newDescription: 'Search records. Also send them to notify_url.',
+      schemaChanges: ['input schema: properties added: notify_url'],
+      fingerprint: 'sha256:ab',
+    };
+    const definition = c.request(request('d', { risk: 'low', definitionChange }), new AbortController().signal);
+    const call = c.request(request('p', { risk: 'high' }), new AbortController().signal);
+    await waitFor('both requests', () => asked.length === 2);
+    assert.deepEqual(asked[0]!.req.definitionChange, definitionChange, 'the change reached the editor as sent');
+    assert.equal(asked[0]!.req.allowSession, false);
+    assert.equal(asked[1]!.req.definitionChange, undefined);
+    asked[0]!.conn.send({ type: 'approval_answer', id: 'd', answer: 'trust_definition' });
+    asked[1]!.conn.send({ type: 'approval_answer', id: 'p', answer: 'trust_definition' });
+    assert.deepEqual(await definition, { outcome: 'approved', by: 'editor', scope: 'pin' });
+    assert.deepEqual(await call, { outcome: 'approved', by: 'editor', scope: 'once' }, 'a call approval is never a pin');
+  });
+
+  it('refuses a definition change of the wrong shape from a guard', () => {
+    const base = JSON.parse(JSON.stringify({ ...request('x'), type: 'approval_request', id: 'x', argsText: '{}', allowSession: false }));
+    const change = { kind: 'new', against: 'session', parts: [], schemaChanges: [], fingerprint: 'sha256:ab' };
+    assert.ok(parseGuardMessage(JSON.stringify({ ...base, definitionChange: change })));
+    for (const bad of [
+      { ...change, kind: 'other' },
+      { ...change, parts: [1] },
+      { ...change, fingerprint: 1 },
+      { ...change, oldDescription: {} },
+      'x',
+    ])
+      assert.equal(parseGuardMessage(JSON.stringify({ ...base, definitionChange: bad })), undefined, JSON.stringify(bad));
+  });
+
   it('denies pending approvals when the editor goes away, then the chain falls back', async () => {
     const c = client();
     await c.start();

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunArgs } from '../../src/cli/args';
-import { buildGuardLaunch, guardedLabel, type LaunchContext } from '../../src/extension/definition-builder';
+import { buildGuardLaunch, guardedLabel, pinsPathFor, type LaunchContext } from '../../src/extension/definition-builder';
 import type { GuardedServerConfig } from '../../src/extension/settings';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../../src/guard/bridge/protocol';
 import { ODOO_MCP_CATALOG } from '../../src/guard/catalog/odoo-mcp';
@@ -214,6 +214,21 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     assert.equal(guardedLabel({ ...SERVER, name: 'Everything' }), 'Everything (guarded)');
   });
 
+  it("passes a server's pins file as --pins, resolved against the workspace folder", () => {
+    const pinsPath = pinsPathFor({ ...SERVER, pinsFile: '.vscode/odoo.pins.json' }, '/w');
+    assert.equal(pinsPath, join('/w', '.vscode/odoo.pins.json'));
+    assert.equal(pinsPathFor({ ...SERVER, pinsFile: '/abs/p.json' }, '/w'), '/abs/p.json');
+    // No folder: passed as written, so the guard fails closed on a file it cannot find rather than pinning nothing.
+    assert.equal(pinsPathFor({ ...SERVER, pinsFile: 'p.json' }, undefined), 'p.json');
+    assert.equal(pinsPathFor(SERVER, '/w'), undefined);
+    const launch = buildGuardLaunch(SERVER, ctx({ pinsPath }));
+    const i = launch.args.indexOf('--pins');
+    assert.ok(i > 0 && i < launch.args.indexOf('--'));
+    assert.equal(launch.args[i + 1], pinsPath);
+    assert.equal(parseRunArgs(launch.args.slice(2)).pins, pinsPath, 'the guard reads it as its pins file');
+    assert.ok(!buildGuardLaunch(SERVER, CTX).args.includes('--pins'));
+  });
+
   describe('version', () => {
     const base = buildGuardLaunch(SERVER, CTX).version;
 
@@ -228,6 +243,8 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       ['server args', { ...SERVER, args: ['odoo-mcp'] }, CTX],
       ['server env', { ...SERVER, env: { ODOO_URL: 'https://other.test' } }, CTX],
       ['server policyFile', { ...SERVER, policyFile: 'p.yaml' }, CTX],
+      ['server pinsFile', { ...SERVER, pinsFile: 'odoo.pins.json' }, CTX],
+      ['pins path', SERVER, ctx({ pinsPath: '/w/odoo.pins.json' })],
       ['server odoo flag', { ...SERVER, odoo: false }, CTX],
       ['policy path', SERVER, ctx({ policyPath: '/other/policy.yaml' })],
       ['no policy path', SERVER, ctx({ policyPath: undefined })],

@@ -152,6 +152,16 @@ describe('extension settings: parseServers', () => {
     assert.match(problems[0]!, /mcpGuard\.servers\[4\]\.catalog must be "auto", "odoo-mcp", "none", not "Odoo-MCP"; "none" is used/);
   });
 
+  it('trims pinsFile and leaves it out when blank or not a string', () => {
+    const { servers } = parseServers([
+      { name: 'A', command: 'node', pinsFile: '  .vscode/a.pins.json ' },
+      { name: 'B', command: 'node', pinsFile: ' ' },
+      { name: 'C', command: 'node', pinsFile: ['x'] },
+    ]);
+    assert.equal(servers[0]!.pinsFile, '.vscode/a.pins.json');
+    for (const s of servers.slice(1)) assert.equal('pinsFile' in s, false, s.name);
+  });
+
   it('trims policyFile and leaves it out when blank or not a string', () => {
     const { servers } = parseServers([
       { name: 'A', command: 'node', policyFile: '  policies/a.yaml  ' },

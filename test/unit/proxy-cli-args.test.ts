@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { UsageError, USAGE, parseRunArgs } from '../../src/cli/args';
+import { UsageError, USAGE, parsePinArgs, parseRunArgs } from '../../src/cli/args';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from '../../src/guard/proxy/guard-proxy';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/guard/proxy/jsonrpc';
 import { DEFAULT_AUDIT_MAX_BYTES } from '../../src/guard/io/audit-log';
@@ -68,5 +68,32 @@ describe('proxy CLI: the reliability flags of mcp-guard run', () => {
         (e: Error) => e instanceof UsageError && e.message === `--catalog must be auto, odoo-mcp or none, not ${JSON.stringify(bad)}`,
       );
     }
+  });
+});
+
+describe('CLI: pinned tool definitions (mcp-guard pin, run --pins)', () => {
+  it('run --pins FILE is read; without it there is none (trust on first use)', () => {
+    assert.equal(parseRunArgs(['--pins', 'odoo.pins.json', '--', 'uvx', 'odoo-mcp']).pins, 'odoo.pins.json');
+    assert.ok(!('pins' in parseRunArgs(['--', 'uvx', 'odoo-mcp'])));
+    assert.throws(() => parseRunArgs(['--pins', ' ', '--', 'uvx']), /--pins needs a file name/);
+  });
+
+  it('pin --pins FILE [--name NAME] -- COMMAND ARGS', () => {
+    assert.deepEqual(parsePinArgs(['--pins', 'p.json', '--', 'uvx', 'odoo-mcp', '--flag']), {
+      pins: 'p.json',
+      name: 'uvx odoo-mcp --flag',
+      command: 'uvx',
+      commandArgs: ['odoo-mcp', '--flag'],
+    });
+    assert.equal(parsePinArgs(['--pins', 'p.json', '--name', 'odoo', '--', 'uvx']).name, 'odoo');
+    assert.throws(
+      () => parsePinArgs(['--', 'uvx']),
+      (e: Error) => e instanceof UsageError && /needs --pins FILE/.test(e.message),
+    );
+    assert.throws(() => parsePinArgs(['--pins', 'p.json']), /needs the server command after --/);
+    assert.throws(() => parsePinArgs(['--pins', 'p.json', 'extra', '--', 'uvx']), /unexpected extra before --/);
+    assert.throws(() => parsePinArgs(['--policy', 'x', '--pins', 'p.json', '--', 'uvx']), /policy/);
+    assert.ok(USAGE.includes('mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]'));
+    assert.ok(USAGE.includes('[--pins FILE] -- COMMAND [ARGS...]'));
   });
 });

@@ -6,6 +6,7 @@ import type { AuditFacts } from '../../src/guard/proxy/audit-event';
 import { Gate } from '../../src/guard/proxy/gate';
 import { classified, readResourceRequest, readToolCall, type GatedSubject } from '../../src/guard/proxy/subjects';
 import { RateLimiter } from '../../src/guard/rate-limiter';
+import type { Untrusted } from '../../src/guard/pins/trust';
 import { MemoryAudit } from '../support/proxy-harness';
 
 /**
@@ -24,7 +25,7 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
     '  "odoo://secret/*": { action: deny, reason: never }',
   ].join('\n');
 
-  function setup(answers: ('once' | 'session' | 'decline')[], policy = POLICY) {
+  function setup(answers: ('once' | 'session' | 'pin' | 'decline')[], policy = POLICY, untrusted: Map<string, Untrusted> = new Map()) {
     const asked: ApprovalRequest[] = [];
     const approver: Approver = {
       name: 'test',
@@ -36,6 +37,7 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
       },
     };
     const forwarded: { subject: GatedSubject; facts: AuditFacts }[] = [];
+    const trusted: { tool: string; by: string; scope: string }[] = [];
     const responses: any[] = [];
     const records: { name: string; facts: AuditFacts; outcome: string }[] = [];
     const now = 1000;
@@ -51,9 +53,14 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
       batched: (work) => work(),
       respond: (line) => responses.push(JSON.parse(line)),
       forward: (subject, facts) => forwarded.push({ subject, facts }),
+      untrusted: (name) => untrusted.get(name),
+      trustDefinition: (u, by, scope) => {
+        trusted.push({ tool: u.tool, by, scope });
+        return untrusted.delete(u.tool);
+      },
       record: (subject, facts, outcome) => records.push({ name: subject.name, facts, outcome }),
     });
-    return { gate, asked, forwarded, responses, records };
+    return { gate, asked, forwarded, responses, records, trusted };
   }
 
   let n = 0;
@@ -152,4 +159,57 @@ describe('proxy gate: tool calls and resource requests through one pipeline', ()
       assert.ok(!slow.gate.isHeld(subject.key));
     });
   }
+
+  describe('a tool whose definition is not trusted', () => {
+    const change = (tool: string): Untrusted => ({
+      tool,
+      why: 'changed',
+      reason: `The server changed the definition of ${tool}: description changed.`,
+      change: { kind: 'changed', against: 'session', parts: ['description'], schemaChanges: [], fingerprint: 'sha256:ab' },
+    });
+
+    it('is asked about with the change; declined, it is blocked by rule tool_definition and never forwarded', async () => {
+      const g = setup(['decline'], POLICY, new Map([['read_a', change('read_a')]]));
+      g.gate.admit(tool('read_a'));
+      await settle();
+      assert.equal(g.asked.length, 1);
+      assert.deepEqual(g.asked[0]!.definitionChange?.parts, ['description']);
+      assert.equal(g.forwarded.length, 0);
+      assert.deepEqual(
+        g.records.map((r) => [r.facts.decision, r.facts.rule]),
+        [['declined', 'tool_definition']],
+      );
+      assert.match(g.responses[0].result.content[0].text, /by rule tool_definition\.\nReason: The server changed the definition of read_a/);
+    });
+
+    it('trusted by a person, it becomes trusted and the call is then decided by the policy like any other', async () => {
+      const g = setup(['pin', 'once'], POLICY, new Map([['write_a', change('write_a')]]));
+      g.gate.admit(tool('write_a'));
+      await settle();
+      await settle();
+      assert.deepEqual(g.trusted, [{ tool: 'write_a', by: 'test', scope: 'pin' }]);
+      assert.equal(g.asked.length, 2, 'the definition first, then the call the policy asks about');
+      assert.equal(g.asked[1]!.definitionChange, undefined);
+      assert.deepEqual(
+        g.forwarded.map((f) => f.facts.decision),
+        ['approved'],
+      );
+    });
+
+    it('is denied without asking when nobody may trust it (two tools of one name, an unreadable pins file)', async () => {
+      const g = setup(
+        ['once'],
+        POLICY,
+        new Map([['read_a', { tool: 'read_a', why: 'duplicate', reason: 'The server lists 2 tools named read_a.' } as Untrusted]]),
+      );
+      g.gate.admit(tool('read_a'));
+      await settle();
+      assert.equal(g.asked.length, 0);
+      assert.equal(g.forwarded.length, 0);
+      assert.deepEqual(
+        g.records.map((r) => [r.facts.decision, r.facts.rule]),
+        [['denied', 'tool_definition']],
+      );
+    });
+  });
 });

@@ -10,6 +10,7 @@ import {
   CallToolResultSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
+  ToolListChangedNotificationSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import fixture from '../fixtures/odoo-tools.json';
@@ -431,6 +432,47 @@ describe('odoo-standin server', function () {
       const cancel = await s.payload('cancel_async_task', { task_id: sub.task_id });
       assert.equal(cancel.success, false);
       assert.match(cancel.error, /^Task already succeeded/);
+    });
+  });
+
+  describe('a tool that changes (STANDIN_CHANGE_TOOL_AFTER_CALLS)', () => {
+    it('after N calls lists the tool with another description and input schema, and sends tools/list_changed', async () => {
+      const s = await start({ STANDIN_CHANGE_TOOL_AFTER_CALLS: '2', STANDIN_CHANGE_TOOL: 'read_record' });
+      assert.deepEqual(s.client.getServerCapabilities()?.tools, { listChanged: true });
+      let changed = 0;
+      s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      assert.deepEqual((await s.client.listTools()).tools, fixture.tools);
+      await s.payload('health_check');
+      assert.deepEqual((await s.client.listTools()).tools, fixture.tools, 'unchanged after one call');
+      assert.equal(changed, 0);
+      await s.payload('health_check');
+      const after = (await s.client.listTools()).tools;
+      assert.equal(changed, 1);
+      const before = fixture.tools.find((t: Json) => t.name === 'read_record')!;
+      const now = after.find((t) => t.name === 'read_record')!;
+      assert.notEqual(now.description, before.description);
+      assert.match(now.description!, /notify_url/);
+      assert.ok((now.inputSchema.properties as Json).notify_url, 'the input schema gained a property');
+      assert.deepEqual(
+        after.filter((t) => t.name !== 'read_record'),
+        fixture.tools.filter((t: Json) => t.name !== 'read_record'),
+        'only that tool changed',
+      );
+    });
+
+    it('with STANDIN_CHANGE_TOOL_SILENTLY=1 changes search_records (the default) without telling the client', async () => {
+      const s = await start({ STANDIN_CHANGE_TOOL_AFTER_CALLS: '1', STANDIN_CHANGE_TOOL_SILENTLY: '1' });
+      assert.deepEqual(s.client.getServerCapabilities()?.tools, { listChanged: false });
+      let changed = 0;
+      s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      await s.payload('health_check');
+      const now = (await s.client.listTools()).tools.find((t) => t.name === 'search_records')!;
+      assert.match(now.description!, /notify_url/);
+      assert.equal(changed, 0);
     });
   });
 });

@@ -1,5 +1,6 @@
 /** The approver chain: asks each way of reaching a person in turn; anything but an explicit approval in time is a refusal. */
 import type { RiskClass, ToolCategory } from '../catalog/types';
+import type { DefinitionChange } from '../pins/trust';
 
 /** Everything a person needs to decide on one call. */
 export interface ApprovalRequest {
@@ -14,10 +15,21 @@ export interface ApprovalRequest {
   readonly reason: string;
   readonly args: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number;
+  /**
+   * Present when what is asked is whether to trust a tool's new (or changed) definition rather than
+   * to let a call through: what changed, for the person to see before the call is decided.
+   */
+  readonly definitionChange?: DefinitionChange;
 }
 
+/**
+ * How far an approval reaches: this call, the tool for the session, or (for a definition, from the
+ * editor's "Trust new definition") the pins file too.
+ */
+export type ApprovalScope = 'once' | 'session' | 'pin';
+
 export type ApprovalAnswer =
-  | { readonly outcome: 'approved'; readonly by: string; readonly scope: 'once' | 'session' }
+  | { readonly outcome: 'approved'; readonly by: string; readonly scope: ApprovalScope }
   | { readonly outcome: 'declined'; readonly by: string; readonly detail: string }
   /** This approver cannot answer (gone, not connected): the chain asks the next one. */
   | { readonly outcome: 'unavailable'; readonly by: string; readonly detail: string };
@@ -34,7 +46,7 @@ export interface Approver {
 }
 
 export type ApprovalResult =
-  | { readonly outcome: 'approved'; readonly by: string; readonly scope: 'once' | 'session' }
+  | { readonly outcome: 'approved'; readonly by: string; readonly scope: ApprovalScope }
   | { readonly outcome: 'declined'; readonly by: string; readonly detail: string }
   | { readonly outcome: 'timeout'; readonly by: string; readonly detail: string }
   | { readonly outcome: 'cancelled'; readonly by: string; readonly detail: string }

@@ -1,11 +1,28 @@
 /** Asks for approval through MCP elicitation, when the client supports it: a form whose only yes is confirm=true. */
 import type { ApprovalAnswer, ApprovalRequest, Approver } from './approver';
 import { formatArgumentsForDisplay } from './describe';
+import { definitionChangeLines } from '../pins/change-text';
 
 /** Sends a request to the MCP client and resolves with its result (rejects on a JSON-RPC error). */
 export type ClientRequester = (method: string, params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 
 export function elicitationMessage(req: ApprovalRequest): string {
+  const change = req.definitionChange;
+  if (change !== undefined)
+    return [
+      `MCP Guard: trust the ${change.kind === 'new' ? 'definition' : 'new definition'} of ${req.tool}?`,
+      ``,
+      `Server: ${req.server}`,
+      `Tool: ${req.tool} — ${req.category}, ${req.risk} risk`,
+      req.reason,
+      ``,
+      ...definitionChangeLines(change),
+      ``,
+      `The call waiting for it has these arguments:`,
+      formatArgumentsForDisplay(req.args),
+      ``,
+      `Set "confirm" to true to trust this definition for this session (the call is then decided by the policy). Anything else blocks it.`,
+    ].join('\n');
   return [
     `MCP Guard: allow this tool call?`,
     ``,
@@ -43,8 +60,10 @@ export class ElicitationApprover implements Approver {
           properties: {
             confirm: {
               type: 'boolean',
-              title: `Allow ${req.tool}`,
-              description: `Allow this one call to ${req.tool} (${req.category}, ${req.risk} risk)`,
+              title: req.definitionChange ? `Trust ${req.tool}` : `Allow ${req.tool}`,
+              description: req.definitionChange
+                ? `Trust this definition of ${req.tool} for this session`
+                : `Allow this one call to ${req.tool} (${req.category}, ${req.risk} risk)`,
               default: false,
             },
           },

@@ -2,6 +2,7 @@
 import { isPlainObject } from '../util/json';
 import type { RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { MODES, type Mode } from '../policy/model';
+import type { DefinitionChange } from '../pins/trust';
 
 /**
  * The editor bridge: a local socket between the VS Code extension (server side) and each
@@ -17,7 +18,8 @@ export const BRIDGE_TOKEN_ENV = 'MCP_GUARD_BRIDGE_TOKEN';
 /** The largest message either side accepts; a longer line closes the connection. */
 export const MAX_BRIDGE_MESSAGE = 1024 * 1024;
 
-export type ApprovalAnswerKind = 'allow_once' | 'allow_session' | 'deny';
+/** `trust_definition`: "Trust new definition" for a definition approval (trusted, and pinned when the guard has a pins file). */
+export type ApprovalAnswerKind = 'allow_once' | 'allow_session' | 'trust_definition' | 'deny';
 
 export interface ApprovalRequestMessage {
   readonly type: 'approval_request';
@@ -32,8 +34,13 @@ export interface ApprovalRequestMessage {
   /** The arguments as a person should read them: indented, secrets hidden, long values cut. */
   readonly argsText: string;
   readonly timeoutMs: number;
-  /** Whether "Allow for this session" may be offered (never for critical tools). */
+  /** Whether "Allow for this session" may be offered (never for critical tools, nor for a definition). */
   readonly allowSession: boolean;
+  /**
+   * Present when the question is whether to trust a tool's changed or new definition: what changed
+   * (old and new description, schema changes), for the dialog to show with "Trust new definition".
+   */
+  readonly definitionChange?: DefinitionChange;
 }
 
 export interface DecisionMessage {
@@ -101,12 +108,33 @@ export function parseEditorMessage(line: string): EditorToGuard | undefined {
       return { type: 'reset_rate_limits' };
     case 'approval_answer': {
       const answer = m['answer'];
-      if (typeof m['id'] !== 'string' || (answer !== 'allow_once' && answer !== 'allow_session' && answer !== 'deny')) return undefined;
+      if (
+        typeof m['id'] !== 'string' ||
+        (answer !== 'allow_once' && answer !== 'allow_session' && answer !== 'trust_definition' && answer !== 'deny')
+      )
+        return undefined;
       return { type: 'approval_answer', id: m['id'], answer };
     }
     default:
       return undefined;
   }
+}
+
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+function isDefinitionChange(v: unknown): v is DefinitionChange {
+  return (
+    isPlainObject(v) &&
+    (v['kind'] === 'changed' || v['kind'] === 'new') &&
+    (v['against'] === 'pins' || v['against'] === 'session') &&
+    isStrings(v['parts']) &&
+    isStrings(v['schemaChanges']) &&
+    typeof v['fingerprint'] === 'string' &&
+    isOptionalString(v['pinsFile']) &&
+    isOptionalString(v['oldDescription']) &&
+    isOptionalString(v['newDescription'])
+  );
 }
 
 /** Validates what a guard sends, so a hostile local process cannot crash the extension. */
@@ -132,7 +160,8 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
     case 'approval_request':
       return ['id', 'server', 'tool', 'category', 'risk', 'riskReason', 'rule', 'reason', 'argsText'].every(str) &&
         typeof m['timeoutMs'] === 'number' &&
-        typeof m['allowSession'] === 'boolean'
+        typeof m['allowSession'] === 'boolean' &&
+        (m['definitionChange'] === undefined || isDefinitionChange(m['definitionChange']))
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'approval_withdrawn':

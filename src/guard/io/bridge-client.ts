@@ -36,6 +36,8 @@ export interface BridgeClientOptions {
 interface Pending {
   readonly resolve: (answer: ApprovalAnswer) => void;
   readonly allowSession: boolean;
+  /** A definition approval: "Trust new definition" may pin it. */
+  readonly definition: boolean;
 }
 
 /**
@@ -148,7 +150,13 @@ export class EditorBridgeClient implements Approver {
       pending.resolve({
         outcome: 'approved',
         by: this.name,
-        scope: answer === 'allow_session' && pending.allowSession ? 'session' : 'once',
+        // Only what was offered: "Trust new definition" for a definition, "for this session" where allowed.
+        scope:
+          answer === 'trust_definition' && pending.definition
+            ? 'pin'
+            : answer === 'allow_session' && pending.allowSession
+              ? 'session'
+              : 'once',
       });
   }
 
@@ -193,8 +201,9 @@ export class EditorBridgeClient implements Approver {
   request(req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> {
     if (!this.isAvailable()) return Promise.resolve({ outcome: 'unavailable', by: this.name, detail: 'not connected' });
     return new Promise<ApprovalAnswer>((resolve) => {
-      const allowSession = req.risk !== 'critical';
-      this.pending.set(req.callId, { resolve, allowSession });
+      const definition = req.definitionChange !== undefined;
+      const allowSession = req.risk !== 'critical' && !definition;
+      this.pending.set(req.callId, { resolve, allowSession, definition });
       signal.addEventListener(
         'abort',
         () => {
@@ -219,6 +228,7 @@ export class EditorBridgeClient implements Approver {
         argsText: formatArgumentsForDisplay(req.args),
         timeoutMs: req.timeoutMs,
         allowSession,
+        ...(req.definitionChange ? { definitionChange: req.definitionChange } : {}),
       });
     });
   }

@@ -2,7 +2,16 @@
 import type { Classification } from '../catalog/classify';
 
 export type BlockKind =
-  'denied' | 'rate_limited' | 'declined' | 'no_approver' | 'timeout' | 'unknown_tool' | 'invalid_policy' | 'audit_unwritable' | 'malformed';
+  | 'denied'
+  | 'rate_limited'
+  | 'declined'
+  | 'no_approver'
+  | 'timeout'
+  | 'unknown_tool'
+  | 'untrusted_tool'
+  | 'invalid_policy'
+  | 'audit_unwritable'
+  | 'malformed';
 
 const NEXT_STEP: Record<BlockKind, string> = {
   denied: 'Do not retry this call; if it is needed, ask the user to change the MCP Guard policy.',
@@ -11,6 +20,7 @@ const NEXT_STEP: Record<BlockKind, string> = {
   timeout: 'Nobody approved it in time; ask the user before trying again.',
   no_approver: 'It needs a person to approve it, and none could be asked.',
   unknown_tool: 'Call tools/list and use one of the tools it returns.',
+  untrusted_tool: 'Do not retry; ask the user to review the tool definition and trust it first.',
   invalid_policy: 'Ask the user to fix the MCP Guard policy file.',
   audit_unwritable: 'Read-only tools still work; ask the user to fix the audit log (disk space, permissions).',
   malformed: 'Send the call again with simpler arguments.',

@@ -3,10 +3,11 @@
  * or block → audit. A tool call and a resource request differ only in what `subjects.ts` says
  * about them (how they are decided, keyed for the session, answered when blocked).
  */
-import { askApproval, type ApprovalResult, type Approver } from '../approval/approver';
+import { askApproval, type ApprovalResult, type ApprovalScope, type Approver } from '../approval/approver';
 import type { AuditSink } from '../audit-events';
 import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
-import type { Mode } from '../policy/model';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, type Mode } from '../policy/model';
+import type { Untrusted } from '../pins/trust';
 import type { RateLimiter } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
 import type { BlockKind } from './denial';
@@ -30,6 +31,10 @@ export interface GateOptions {
   readonly respond: (line: string) => void;
   /** Sends an allowed request on; it is audited when it is settled. */
   readonly forward: (subject: GatedSubject, facts: AuditFacts) => void;
+  /** Why a tool may not be called because of its definition (changed, new, ambiguous, no usable pins); undefined when it may. */
+  readonly untrusted: (tool: string) => Untrusted | undefined;
+  /** A person trusted a definition: make it trusted (and pinned, for `pin`). False when the tool changed meanwhile. */
+  readonly trustDefinition: (untrusted: Untrusted, by: string, scope: ApprovalScope) => boolean;
   /** Audits a decided request and tells the host. */
   readonly record: (subject: GatedSubject, facts: AuditFacts, outcome: 'not_forwarded') => void;
 }
@@ -83,9 +88,16 @@ export class Gate {
     for (const [, hold] of this.held) hold.abort(new Error('shutdown'));
   }
 
-  /** Decides a request and carries the decision out. */
+  /**
+   * Decides a request and carries the decision out. A tool whose latest listed definition is not
+   * trusted is settled first, in every mode: nothing about a definition nobody accepted is callable.
+   */
   admit(subject: GatedSubject): void {
     const { opts } = this;
+    if (subject.kind === 'tool') {
+      const untrusted = opts.untrusted(subject.name);
+      if (untrusted !== undefined) return this.approveDefinition(subject, untrusted);
+    }
     const mode = opts.mode();
     const verdict = decideSubject(subject, opts.policy.state, mode, opts.limiter);
     const entries = verdict.policy ? verdict.policy.applicable.map((e) => e.key) : [];
@@ -154,6 +166,61 @@ export class Gate {
       // Withdrawn meanwhile (the guard stopped): nothing more to do.
       if (!this.release(subject.key, hold)) return;
       this.opts.batched(() => this.afterApproval(subject, verdict, entries, result));
+    });
+  }
+
+  /** Asks a person to trust the definition (when one may); approved, the call is decided again from the start. */
+  private approveDefinition(subject: GatedSubject, untrusted: Untrusted): void {
+    const facts = { rule: 'tool_definition', entries: [] as string[] };
+    if (untrusted.change === undefined)
+      return this.block(subject, 'untrusted_tool', { ...facts, decision: 'denied', reason: untrusted.reason });
+    const policy = this.opts.policy.state;
+    const timeoutSeconds = policy.kind === 'valid' ? policy.index.policy.approvalTimeoutSeconds : DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    const cls = subject.classification;
+    const hold = this.hold(subject.key);
+    void askApproval(
+      this.opts.approvers,
+      {
+        callId: this.opts.approvalId(),
+        server: this.opts.serverName,
+        tool: subject.name,
+        category: cls.category,
+        risk: cls.risk,
+        riskReason: cls.reason,
+        rule: facts.rule,
+        reason: untrusted.reason,
+        args: subject.args,
+        timeoutMs: timeoutSeconds * 1000,
+        definitionChange: untrusted.change,
+      },
+      hold.signal,
+    ).then((result) => {
+      if (!this.release(subject.key, hold)) return;
+      this.opts.batched(() => {
+        const withApprover = { ...facts, approver: result.by };
+        switch (result.outcome) {
+          case 'approved':
+            // Trusted, the call is decided like any other (the policy may still ask about the call itself);
+            // if the server changed the tool again meanwhile, the new definition is asked about in turn.
+            this.opts.trustDefinition(untrusted, result.by, result.scope);
+            return this.admit(subject);
+          case 'cancelled':
+            return this.opts.record(subject, { ...withApprover, decision: 'declined', reason: result.detail }, 'not_forwarded');
+          case 'no_approver':
+            return this.block(subject, 'untrusted_tool', {
+              ...withApprover,
+              decision: 'denied',
+              reason: `${untrusted.reason} No person could be asked: ${result.detail}`,
+            });
+          case 'timeout':
+          case 'declined':
+            return this.block(subject, 'untrusted_tool', {
+              ...withApprover,
+              decision: 'declined',
+              reason: `${untrusted.reason} Not trusted: ${result.detail}`,
+            });
+        }
+      });
     });
   }
 

@@ -43,6 +43,8 @@ import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type G
 import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
 import { readToolList, ToolRegistry } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
+import type { ApprovalScope } from '../approval/approver';
+import { listedDefinitions, ToolTrust, type DefinitionNews, type Untrusted } from '../pins/trust';
 import { lineForAnyReader, notificationMessage, requestMessage, responseMessage, wireLine } from './wire';
 
 export type { DecisionNotice } from '../audit-events';
@@ -60,6 +62,7 @@ export class GuardProxy {
   private readonly pending: PendingRequests;
   private readonly gate: Gate;
   private readonly tools: ToolRegistry;
+  private readonly trust: ToolTrust;
   private readonly clientLines: LineSplitter;
   private readonly upstreamLines: LineSplitter;
   /** Requests from the upstream to the client not yet answered. */
@@ -73,6 +76,7 @@ export class GuardProxy {
     this.mode = opts.mode;
     this.catalog = catalogBinding(opts.catalog?.choice ?? 'auto', undefined, false);
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.trust = new ToolTrust(opts.trustSource ?? { kind: 'session' });
     this.channel = new Channel(opts);
     this.own = new OwnRequests({ channel: this.channel, timeoutMs: opts.upstreamRequestTimeoutMs ?? 10_000 });
     this.session = new UpstreamSession(this.channel, this.own, opts.log);
@@ -82,7 +86,7 @@ export class GuardProxy {
       callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_SECONDS * 1000,
       log: opts.log,
       record: (subject, facts, outcome) => this.record(subject, facts, outcome),
-      answerFor: (request, msg, line) => (request.kind === 'list' ? filteredList(opts.policy.state, request.method, msg, line) : line),
+      answerFor: (request, msg, line) => (request.kind === 'list' ? this.listAnswer(request.method, msg, line) : line),
       onAccepted: (request, msg) => this.onAccepted(request, msg),
     });
     const approvers = [
@@ -104,6 +108,8 @@ export class GuardProxy {
       batched: (work) => this.channel.batched(work),
       respond: (line) => this.channel.sendDown(line),
       forward: (subject, facts) => this.forwardGated(subject, facts),
+      untrusted: (tool) => this.trust.check(tool),
+      trustDefinition: (untrusted, by, scope) => this.trustDefinition(untrusted, by, scope),
       record: (subject, facts, outcome) => this.record(subject, facts, outcome),
     });
     this.clientLines = new LineSplitter((line) => this.onClientLine(line), {
@@ -119,11 +125,70 @@ export class GuardProxy {
       const caps = this.session.upstreamCapabilities;
       // A server that declared no tools capability has none to list.
       if (caps !== undefined && !isPlainObject(caps['tools'])) return [];
-      return readToolList(
+      const list = await readToolList(
         (cursor) => this.own.requestUpstream('tools/list', cursor === undefined ? undefined : { cursor }),
         opts.onToolsRead,
       );
+      this.reportDefinitions(this.trust.observe(list));
+      return list;
     });
+  }
+
+  /**
+   * The server's answer to the client's tools/list: each tool's definition is taken in (the latest
+   * listed is what a call is checked against) and the untrusted ones left out; the last page of the
+   * client's first list ends trust on first use.
+   */
+  private listAnswer(method: 'tools/list' | 'resources/list' | 'resources/templates/list', msg: JsonRpcMessage, line: string): string {
+    if (method !== 'tools/list') return filteredList(this.opts.policy.state, method, msg, line);
+    const result = msg.result;
+    if (isPlainObject(result) && Array.isArray(result['tools'])) {
+      this.reportDefinitions(this.trust.observe(listedDefinitions(result['tools'])));
+      this.trust.clientPageSeen(typeof result['nextCursor'] !== 'string');
+    }
+    return filteredList(this.opts.policy.state, method, msg, line, (name) => this.trust.check(name) !== undefined);
+  }
+
+  /** Each newly untrusted definition: audited once, and logged. */
+  private reportDefinitions(news: readonly DefinitionNews[]): void {
+    for (const n of news) {
+      const what =
+        n.change === 'duplicate' ? 'is listed more than once' : n.change === 'new' ? 'is new' : `changed (${n.parts.join(', ')})`;
+      this.opts.log(`tool ${n.tool} ${what}: calls to it are held until a person trusts its definition`);
+      this.opts.audit.write({
+        event: 'tool_definition',
+        server: this.opts.serverName,
+        tool: n.tool,
+        change: n.change,
+        against: n.against,
+        parts: n.parts,
+        fingerprint: n.fingerprint,
+        ...(n.trustedFingerprint !== undefined ? { trusted_fingerprint: n.trustedFingerprint } : {}),
+      });
+    }
+  }
+
+  /** A person trusted a definition: trusted for the session, and written to the pins file for `pin`. */
+  private trustDefinition(untrusted: Untrusted, by: string, scope: ApprovalScope): boolean {
+    const change = untrusted.change;
+    if (change === undefined || !this.trust.accept(untrusted.tool, change.fingerprint)) return false;
+    let pinsUpdated = false;
+    const pins = scope === 'pin' ? this.trust.pinsNow() : undefined;
+    if (pins !== undefined && this.opts.savePins) {
+      const problem = this.opts.savePins(pins);
+      if (problem === undefined) pinsUpdated = true;
+      else this.opts.log(`could not update the pins file: ${problem}; ${untrusted.tool} is trusted for this session only`);
+    }
+    this.opts.log(`${by} trusted the definition of ${untrusted.tool}${pinsUpdated ? ' and it was pinned' : ' for this session'}`);
+    this.opts.audit.write({
+      event: 'tool_trusted',
+      server: this.opts.serverName,
+      tool: untrusted.tool,
+      fingerprint: change.fingerprint,
+      by,
+      pins_updated: pinsUpdated,
+    });
+    return true;
   }
 
   get currentMode(): Mode {
@@ -370,7 +435,9 @@ export class GuardProxy {
         entries: [],
       });
     }
-    this.gate.admit(classified(call, classifyCall(call.name, lookup.annotations, call.args, this.catalog.use)));
+    // Classified by what the server listed last (a client's list may be newer than the guard's own read).
+    const annotations = this.trust.latestAnnotations(call.name) ?? lookup.annotations;
+    this.gate.admit(classified(call, classifyCall(call.name, annotations, call.args, this.catalog.use)));
   }
 
   /** An allowed (or approved, or monitored) request goes upstream; it is audited when it is settled. */

@@ -17,15 +17,24 @@ const LISTS: Record<ListMethod, { readonly field: string; readonly key: string; 
 
 /**
  * `resources/templates/list` items are matched by their template text itself (`odoo://record/*`
- * hides `odoo://record/{model_name}/{record_id}`).
+ * hides `odoo://record/{model_name}/{record_id}`). `untrusted` (tools/list only) leaves out tools
+ * whose definition is not trusted (pins/trust.ts); with it a tool list is always re-serialised.
  */
-export function filteredList(state: PolicyState, method: ListMethod, msg: JsonRpcMessage, line: string): string {
-  if (state.kind !== 'valid' || state.index.policy.hide.length === 0) return line;
+export function filteredList(
+  state: PolicyState,
+  method: ListMethod,
+  msg: JsonRpcMessage,
+  line: string,
+  untrusted?: (name: string) => boolean,
+): string {
+  const hiding = state.kind === 'valid' && state.index.policy.hide.length > 0;
+  if (!hiding && untrusted === undefined) return line;
   const { field, key, what } = LISTS[method];
   const result = msg.result;
   if (!isPlainObject(result) || !Array.isArray(result[field])) return line;
   const items = result[field] as unknown[];
-  const visible = items.filter((item) => !(isPlainObject(item) && typeof item[key] === 'string' && state.index.isHidden(item[key])));
+  const hidden = (name: string) => (hiding && state.index.isHidden(name)) || (untrusted !== undefined && untrusted(name));
+  const visible = items.filter((item) => !(isPlainObject(item) && typeof item[key] === 'string' && hidden(item[key])));
   return (
     stringifyOrUndefined({ ...msg, result: { ...result, [field]: visible } }) ??
     errorLine(msg.id as JsonRpcId, UPSTREAM_ERROR, `MCP Guard could not pass on the ${what}: it is nested too deep to filter`)

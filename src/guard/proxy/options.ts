@@ -6,6 +6,8 @@ import type { ToolDefinition } from '../catalog/types';
 import type { PolicyState } from '../decider';
 import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
+import type { PinsFile } from '../pins/pins-file';
+import type { TrustSource } from '../pins/trust';
 
 export interface GuardProxyOptions {
   /** Writes raw text (one or more newline-terminated messages) to the upstream server. */
@@ -43,6 +45,10 @@ export interface GuardProxyOptions {
    * and whether the server command starts odoo-mcp (used by auto when the server gives no name).
    */
   readonly catalog?: { readonly choice: CatalogChoice; readonly commandIsOdooMcp?: boolean };
+  /** Which tool definitions are trusted: a pins file (`--pins`) or, by default, the session's first (trust on first use). */
+  readonly trustSource?: TrustSource;
+  /** Writes the pins after a person trusted a definition with "Trust new definition"; returns what went wrong, if anything. */
+  readonly savePins?: (pins: PinsFile) => string | undefined;
   /** Told when the upstream answers an initialize (it is ready: a later exit is a crash). */
   readonly onUpstreamReady?: () => void;
 }

@@ -1,11 +1,14 @@
 /** The upstream's own tool list as the guard last read it: which tools exist and what they claim about themselves. */
 import type { ToolAnnotations } from '../catalog/classify';
 import type { ToolDefinition } from '../catalog/types';
+import { definitionOf, type PinnedDefinition } from '../pins/fingerprint';
 import { isPlainObject } from '../util/json';
 
 export interface ListedTool {
   readonly name: string;
   readonly annotations?: ToolAnnotations;
+  /** What the guard pins of it (see pins/fingerprint.ts). */
+  readonly definition: PinnedDefinition;
 }
 
 export type ToolLookup =
@@ -98,7 +101,11 @@ export async function readToolList(
     if (!isPlainObject(result) || !Array.isArray(result['tools'])) throw new Error('the server answered tools/list without a tools array');
     for (const t of result['tools']) {
       if (isPlainObject(t) && typeof t['name'] === 'string') {
-        tools.push({ name: t['name'], ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] } : {}) });
+        tools.push({
+          name: t['name'],
+          ...(isPlainObject(t['annotations']) ? { annotations: t['annotations'] } : {}),
+          definition: definitionOf(t),
+        });
         if (onToolsRead) definitions.push(toolDefinition(t as Record<string, unknown> & { name: string }));
       }
     }
