@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../guard/policy/model';
+import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 
 export class UsageError extends Error {}
 
@@ -21,6 +22,8 @@ export interface RunOptions {
   /** --max-restarts: restarts of a crashed server within 60 s before it stays down; 0 never restarts. */
   readonly maxRestarts?: number;
   readonly mode: Mode;
+  /** --scan-results: secrets in tool results and resource contents are redacted (default), flagged, or not looked for. */
+  readonly scanResults: ScanResultsMode;
   readonly name: string;
   readonly command: string;
   readonly commandArgs: readonly string[];
@@ -30,7 +33,7 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                -- COMMAND [ARGS...]
+                [--scan-results off|flag|redact] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
@@ -79,6 +82,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'max-message-bytes': { type: 'string' },
       'max-restarts': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
+      'scan-results': { type: 'string', default: DEFAULT_SCAN_RESULTS },
       name: { type: 'string' },
     },
     allowPositionals: true,
@@ -88,6 +92,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const mode = values.mode as string;
   if (!(MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
+  const scanResults = values['scan-results'] as string;
+  if (!(SCAN_RESULTS_MODES as readonly string[]).includes(scanResults))
+    throw new UsageError(`--scan-results must be off, flag or redact, not ${JSON.stringify(scanResults)}`);
   const timeoutText = values['approval-timeout'];
   const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
@@ -124,6 +131,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
     mode: mode as Mode,
+    scanResults: scanResults as ScanResultsMode,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,
     commandArgs,

@@ -9,6 +9,7 @@ import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../
 import { EditorBridgeClient } from '../guard/io/bridge-client';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
+import { ownSecretsFromEnv } from '../guard/result-secrets';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
 
@@ -179,6 +180,9 @@ export function runGuard(opts: RunOptions): Promise<number> {
       serverName: opts.name,
       auditIncludeArgs: opts.auditIncludeArgs,
       auditFailOpen: opts.auditFailOpen === true,
+      scanResults: opts.scanResults,
+      // The credentials it passes on to the server: an answer that repeats one is searched for it (never logged).
+      ownSecrets: ownSecretsFromEnv(process.env),
       callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,
       ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       log,

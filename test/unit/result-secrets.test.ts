@@ -1,0 +1,143 @@
+// src/guard/result-secrets.ts: secrets in results, found by the rules of secrets.ts and named by kind.
+import { strict as assert } from 'node:assert';
+import {
+  MAX_SCAN_DEPTH,
+  MIN_OWN_SECRET_LENGTH,
+  ownSecretsFromEnv,
+  scanValue,
+  secretMarker,
+  type OwnSecret,
+} from '../../src/guard/result-secrets';
+import { SECRET_PATTERNS } from '../../src/guard/secrets';
+import { SAMPLE_SECRETS } from '../support/sample-secrets';
+
+const PASSWORD = 'Odoo-p4ss!word';
+const OWN: OwnSecret[] = ownSecretsFromEnv({ ODOO_PASSWORD: PASSWORD });
+
+function redacted(value: unknown, own: OwnSecret[] = []): { value: any; kinds: readonly string[]; count: number } {
+  const r = scanValue(value, own, true);
+  assert.equal(r.kind, 'found', `no secret found in ${JSON.stringify(value).slice(0, 80)}`);
+  if (r.kind !== 'found') throw new Error('unreachable');
+  return { value: r.value, kinds: r.findings.kinds, count: r.findings.count };
+}
+
+describe('result secrets: scanning answers for secrets by shape, named by kind', () => {
+  for (const [kind, secret] of Object.entries(SAMPLE_SECRETS)) {
+    it(`finds and redacts a ${kind} in a text, naming its kind, and flags it without changing anything`, () => {
+      const value = { content: [{ type: 'text', text: `found: ${secret} (end)` }] };
+      const r = redacted(value);
+      assert.deepEqual(r.kinds, [kind]);
+      assert.equal(r.count, 1);
+      const text: string = r.value.content[0].text;
+      assert.ok(text.includes(secretMarker(kind)), text);
+      assert.ok(!text.includes(secret));
+      assert.ok(text.startsWith('found: ') && text.endsWith(' (end)'));
+      const flagged = scanValue(value, [], false);
+      assert.equal(flagged.kind, 'found');
+      assert.equal(flagged.kind === 'found' && flagged.value, value);
+    });
+  }
+
+  it('every shape rule of secrets.ts has a kind', () => {
+    for (const p of SECRET_PATTERNS) assert.match(p.kind, /^[a-z0-9-]+$/, p.id);
+  });
+
+  it('a value without secrets comes back clean, and untouched', () => {
+    const value = { content: [{ type: 'text', text: 'Azure Interior, AZ001, azure.interior24@example.com, Token count: 12' }], n: 3 };
+    const before = JSON.stringify(value);
+    assert.deepEqual(scanValue(value, OWN, true), { kind: 'clean' });
+    assert.equal(JSON.stringify(value), before);
+  });
+
+  it('searches nested objects, arrays, keys, structuredContent and an isError result', () => {
+    const aws = SAMPLE_SECRETS['aws-access-key']!;
+    const value = {
+      content: [{ type: 'text', text: 'nothing here' }],
+      structuredContent: { a: [{ b: { c: [`x ${aws}`] } }], [SAMPLE_SECRETS['github-token']!]: 1 },
+      isError: true,
+    };
+    const r = redacted(value);
+    assert.deepEqual(r.kinds, ['aws-access-key', 'github-token']);
+    assert.equal(r.value.structuredContent.a[0].b.c[0], `x AKIA${secretMarker('aws-access-key')}`);
+    assert.deepEqual(Object.keys(r.value.structuredContent)[1], `ghp_${secretMarker('github-token')}`);
+    assert.equal(r.value.isError, true);
+    // Only the way to a secret is copied.
+    assert.equal(r.value.content, value.content);
+  });
+
+  it('decodes \\u, \\x, \\/ and HTML numeric escapes before searching (a JSON text inside a string)', () => {
+    const aws = SAMPLE_SECRETS['aws-access-key']!;
+    const escaped = `\\u0041${aws.slice(1)}`;
+    const inner = JSON.stringify({ ref: 'placeholder' }).replace('placeholder', escaped);
+    for (const text of [
+      inner,
+      `\\\\u0041${aws.slice(1)}`,
+      `\\u005Cu0041${aws.slice(1)}`,
+      `&#65;${aws.slice(1)}`,
+      `&#x41;${aws.slice(1)}`,
+    ]) {
+      const r = redacted({ text });
+      assert.deepEqual(r.kinds, ['aws-access-key'], text);
+      assert.ok(!r.value.text.includes(aws.slice(4)), r.value.text);
+    }
+    const hook = `https:\\/\\/hooks.slack.com\\/services\\/${'T0000000/B0000000/'}XXXXXXXXXXXXXXXXXXXXXXXX`;
+    assert.deepEqual(redacted({ text: hook }).kinds, ['slack-webhook']);
+  });
+
+  it('finds a private key in base64 data (an attachment) and replaces the whole run', () => {
+    const datas = Buffer.from(`notes\n${SAMPLE_SECRETS['private-key']}\n`).toString('base64');
+    const r = redacted({ attachment: { name: 'id_rsa', datas } });
+    assert.deepEqual(r.kinds, ['private-key']);
+    assert.equal(r.value.attachment.datas, secretMarker('private-key in base64'));
+    // The same run inside a JSON text, as a tool's text content carries it.
+    const text = JSON.stringify({ attachment: { datas } });
+    assert.equal(redacted({ text }).value.text, JSON.stringify({ attachment: { datas: secretMarker('private-key in base64') } }));
+    // Ordinary base64 stays.
+    const plain = Buffer.from('a logo, nothing secret, long enough to be a run').toString('base64');
+    assert.deepEqual(scanValue({ datas: plain }, [], true), { kind: 'clean' });
+  });
+
+  it("finds the guard's own credential wherever it appears, and only credentials long enough", () => {
+    const r = redacted({ text: `password is ${PASSWORD}, again ${PASSWORD}.` }, OWN);
+    assert.deepEqual(r.kinds, ['odoo-credential']);
+    assert.equal(r.count, 2);
+    assert.equal(r.value.text, `password is ${secretMarker('odoo-credential')}, again ${secretMarker('odoo-credential')}.`);
+    assert.deepEqual(ownSecretsFromEnv({ ODOO_PASSWORD: 'x'.repeat(MIN_OWN_SECRET_LENGTH - 1) }), []);
+    assert.deepEqual(
+      ownSecretsFromEnv({ ODOO_PASSWORD: 'admin123', ODOO_API_KEY: 'k'.repeat(40), ODOO_URL: 'https://odoo.example.com' }).map(
+        (s) => s.value,
+      ),
+      ['k'.repeat(40), 'admin123'],
+    );
+    // Escaped, it is still found.
+    assert.deepEqual(redacted({ text: `\\u004Fdoo-p4ss!word` }, OWN).kinds, ['odoo-credential']);
+  });
+
+  it('refuses to vouch for a value nested deeper than it looks', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < MAX_SCAN_DEPTH + 1; i++) deep = [deep];
+    assert.deepEqual(scanValue(deep, [], true), { kind: 'too-deep' });
+  });
+
+  it('is linear: adversarial 1 MB texts take well under a second each', function () {
+    this.timeout(30_000);
+    const MB = 1024 * 1024;
+    const inputs: Record<string, string> = {
+      'base64 run': 'A'.repeat(MB),
+      escapes: '\\u0041'.repeat(MB / 6),
+      'HTML entities': '&#65'.repeat(MB / 4),
+      'BEGIN without END': '-----BEGIN RSA PRIVATE KEY-----'.repeat(MB / 31),
+      'AKIA runs': 'AKIA'.repeat(MB / 4),
+      'token words': 'Token '.repeat(MB / 6),
+      'JWT starts': 'eyJ.'.repeat(MB / 4),
+      'own secret prefixes': 'Odoo-p4ss'.repeat(MB / 9),
+      'URL schemes': 'a://'.repeat(MB / 4),
+    };
+    for (const [label, text] of Object.entries(inputs)) {
+      const start = process.hrtime.bigint();
+      scanValue({ text }, OWN, true);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      assert.ok(ms < 1000, `${label}: ${ms.toFixed(0)} ms`);
+    }
+  });
+});
