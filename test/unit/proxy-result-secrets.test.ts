@@ -92,7 +92,7 @@ describe('proxy: secrets in results (--scan-results)', () => {
     ];
     const answer = await answerWith(h, 'r1', JSON.stringify({ jsonrpc: '2.0', id: 'ID', result: { contents } }), 'resources/read');
     assert.equal(JSON.parse(answer.result.contents[0].text).ref, `xoxb-${secretMarker('slack-token')}`);
-    assert.equal(answer.result.contents[1].blob, secretMarker('private-key in base64'));
+    assert.equal(answer.result.contents[1].blob, secretMarker('private-key', 'base64'));
     const d = h.audit.decisions[0];
     assert.equal(d.tool, 'resources/read');
     assert.deepEqual(d.result_secrets, { action: 'redacted', kinds: ['private-key', 'slack-token'], count: 2 });

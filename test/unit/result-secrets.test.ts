@@ -84,14 +84,28 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     assert.deepEqual(redacted({ text: hook }).kinds, ['slack-webhook']);
   });
 
+  it('replaces a secret found behind escapes in the original text, so a JSON text inside a string stays valid JSON', () => {
+    const aws = SAMPLE_SECRETS['aws-access-key']!;
+    const gh = SAMPLE_SECRETS['github-token']!;
+    // As a tool returns its payload: a JSON text, with \n, \u and \" escapes in it (a \n before a token hid it once).
+    const text = `{"ref":"line\\n\\u0041${aws.slice(1)}\\n${gh}\\n\\u00e9 \\"q\\""}`;
+    const r = redacted({ text });
+    assert.deepEqual(r.kinds, ['aws-access-key', 'github-token']);
+    assert.equal(
+      r.value.text,
+      `{"ref":"line\\n\\u0041KIA${secretMarker('aws-access-key')}\\nghp_${secretMarker('github-token')}\\n\\u00e9 \\"q\\""}`,
+    );
+    assert.equal(JSON.parse(r.value.text).ref, `line\nAKIA${secretMarker('aws-access-key')}\nghp_${secretMarker('github-token')}\né "q"`);
+  });
+
   it('finds a private key in base64 data (an attachment) and replaces the whole run', () => {
     const datas = Buffer.from(`notes\n${SAMPLE_SECRETS['private-key']}\n`).toString('base64');
     const r = redacted({ attachment: { name: 'id_rsa', datas } });
     assert.deepEqual(r.kinds, ['private-key']);
-    assert.equal(r.value.attachment.datas, secretMarker('private-key in base64'));
+    assert.equal(r.value.attachment.datas, secretMarker('private-key', 'base64'));
     // The same run inside a JSON text, as a tool's text content carries it.
     const text = JSON.stringify({ attachment: { datas } });
-    assert.equal(redacted({ text }).value.text, JSON.stringify({ attachment: { datas: secretMarker('private-key in base64') } }));
+    assert.equal(redacted({ text }).value.text, JSON.stringify({ attachment: { datas: secretMarker('private-key', 'base64') } }));
     // Ordinary base64 stays.
     const plain = Buffer.from('a logo, nothing secret, long enough to be a run').toString('base64');
     assert.deepEqual(scanValue({ datas: plain }, [], true), { kind: 'clean' });
