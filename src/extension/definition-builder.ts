@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import type { Mode } from '../guard/policy/model';
+import type { ScanResultsMode } from '../guard/result-secrets';
 import type { GuardedServerConfig } from './settings';
 
 export interface LaunchContext {
@@ -13,6 +14,8 @@ export interface LaunchContext {
   readonly auditPath: string | undefined;
   readonly auditIncludeArguments: boolean;
   readonly approvalTimeoutSeconds: number;
+  /** `mcpGuard.scanResults`; left out, the guard's default (`redact`) applies. */
+  readonly scanResults?: ScanResultsMode;
   readonly mode: Mode;
   readonly bridge: { readonly address: string; readonly token: string } | undefined;
   readonly extensionVersion: string;
@@ -44,6 +47,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
     '--approval-timeout',
     String(ctx.approvalTimeoutSeconds),
+    ...(ctx.scanResults !== undefined ? ['--scan-results', ctx.scanResults] : []),
     '--mode',
     ctx.mode,
     // One token, so a name that starts with "-" cannot be read as another option.
@@ -68,6 +72,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,
     timeout: ctx.approvalTimeoutSeconds,
+    scan: ctx.scanResults,
   });
   return {
     label: guardedLabel(server),
