@@ -80,41 +80,51 @@ function isHex(s: string, from: number, count: number): boolean {
 
 /** One pass of decoding, or undefined when there was nothing to decode. */
 function decodeOnce(s: string): { text: string; map: PassMap } | undefined {
-  const parts: string[] = [];
-  const map: PassMap = { viewStarts: [], srcStarts: [], copied: [], srcLength: s.length, viewLength: 0 };
-  let viewLength = 0;
-  const push = (chars: string, src: number, copied: boolean) => {
-    if (chars.length === 0) return;
-    map.viewStarts.push(viewLength);
-    map.srcStarts.push(src);
-    map.copied.push(copied);
-    parts.push(chars);
-    viewLength += chars.length;
-  };
+  const out = new PassBuilder(s.length);
   let copiedFrom = 0;
   // The next backslash and the next `&#`, each searched again only once passed (linear overall).
   let backslash = s.indexOf('\\');
   let entity = s.indexOf('&#');
-  const candidate = (from: number): number => {
-    if (backslash !== -1 && backslash < from) backslash = s.indexOf('\\', from);
-    if (entity !== -1 && entity < from) entity = s.indexOf('&#', from);
-    return backslash === -1 ? entity : entity === -1 ? backslash : Math.min(backslash, entity);
-  };
-  let i = candidate(0);
+  let i = backslash === -1 ? entity : entity === -1 ? backslash : Math.min(backslash, entity);
   while (i !== -1) {
     const escape = readEscape(s, i);
-    if (escape === undefined) {
-      i = candidate(i + 1);
-      continue;
+    const from = escape === undefined ? i + 1 : escape.end;
+    if (escape !== undefined) {
+      out.push(s.slice(copiedFrom, i), copiedFrom, true);
+      out.push(escape.chars, i, false);
+      copiedFrom = escape.end;
     }
-    push(s.slice(copiedFrom, i), copiedFrom, true);
-    push(escape.chars, i, false);
-    copiedFrom = escape.end;
-    i = candidate(escape.end);
+    if (backslash !== -1 && backslash < from) backslash = s.indexOf('\\', from);
+    if (entity !== -1 && entity < from) entity = s.indexOf('&#', from);
+    i = backslash === -1 ? entity : entity === -1 ? backslash : Math.min(backslash, entity);
   }
-  if (copiedFrom === 0 && map.viewStarts.length === 0) return undefined;
-  push(s.slice(copiedFrom), copiedFrom, true);
-  return { text: parts.join(''), map: { ...map, viewLength } };
+  if (copiedFrom === 0) return undefined;
+  out.push(s.slice(copiedFrom), copiedFrom, true);
+  return out.done();
+}
+
+class PassBuilder {
+  private readonly parts: string[] = [];
+  private readonly viewStarts: number[] = [];
+  private readonly srcStarts: number[] = [];
+  private readonly copied: boolean[] = [];
+  private viewLength = 0;
+
+  constructor(private readonly srcLength: number) {}
+
+  push(chars: string, src: number, copied: boolean): void {
+    if (chars.length === 0) return;
+    this.viewStarts.push(this.viewLength);
+    this.srcStarts.push(src);
+    this.copied.push(copied);
+    this.parts.push(chars);
+    this.viewLength += chars.length;
+  }
+
+  done(): { text: string; map: PassMap } {
+    const { viewStarts, srcStarts, copied, srcLength, viewLength } = this;
+    return { text: this.parts.join(''), map: { viewStarts, srcStarts, copied, srcLength, viewLength } };
+  }
 }
 
 function readEscape(s: string, i: number): { chars: string; end: number } | undefined {

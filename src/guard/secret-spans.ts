@@ -7,7 +7,7 @@
  * Linear: each rule is linear (timed in test/unit/secrets.test.ts), the cheap first looks are one
  * loop or one indexOf each, and overlapping spans are merged in one sweep after a sort.
  */
-import { PEM_BEGIN, SECRET_PATTERNS, TOKEN_HINT, URL_PASSWORD_RULE, type SecretPattern } from './secrets';
+import { PEM_BEGIN, SECRET_PATTERNS, URL_PASSWORD_RULE, type SecretPattern } from './secrets';
 
 /** A credential the guard was given, searched for literally. */
 export interface OwnSecret {
@@ -41,9 +41,25 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length))
       out.push({ start: at, end: at + value.length, kinds: [kind] });
   }
+  if (text.length < MIN_SHAPE_LENGTH) return;
   if (text.includes('-----BEGIN')) collectPrivateKeys(text, out);
-  if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out);
-  if (text.length >= MIN_SHAPE_LENGTH && mayHoldTokenShape(text)) for (const rule of SECRET_PATTERNS) collectRule(text, rule, out);
+  if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out, 0);
+  if (text.includes('eyJ')) collectRule(text, JWT_RULE, out, 0);
+  if (mayHoldAuthScheme(text)) for (const rule of AUTH_SCHEME_RULES) collectRule(text, rule, out, 0);
+  // Every other shape lies in one run of token characters: only runs with a hint of one are searched.
+  for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
+    const word = text.slice(run[0], run[1]);
+    for (const rule of RUN_RULES) if (rule.hints!.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
+  }
+}
+
+const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run' && p.hints !== undefined);
+const JWT_RULE = SECRET_PATTERNS.find((p) => p.kind === 'jwt')!;
+/** The text-scope shapes other than JWTs: a credential after `Bearer `, `Token `, `Basic `. */
+const AUTH_SCHEME_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text' && p !== JWT_RULE);
+
+function mayHoldAuthScheme(text: string): boolean {
+  return text.includes('earer') || text.includes('EARER') || text.includes('oken') || text.includes('OKEN') || text.includes('Basic');
 }
 
 /** The BEGIN and END lines stay readable; the key between them goes (everything after BEGIN when there is no END). */
@@ -58,14 +74,14 @@ function collectPrivateKeys(text: string, out: SecretSpan[]): void {
   }
 }
 
-/** The rule's `keep` group (a token's prefix, an auth scheme) stays readable; the rest is the secret. */
-function collectRule(text: string, { pattern, check, kind }: SecretPattern, out: SecretSpan[]): void {
+/** The rule's `keep` group (a token's prefix, an auth scheme) stays readable; the rest is the secret. `text` starts at `offset`. */
+function collectRule(text: string, { pattern, check, kind }: SecretPattern, out: SecretSpan[], offset: number): void {
   pattern.lastIndex = 0;
   for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
     const keep = m.groups?.['keep'] ?? '';
     const start = m.index + keep.length;
     const end = m.index + m[0].length;
-    if (end > start && (!check || check(text.slice(start, end)))) out.push({ start, end, kinds: [kind] });
+    if (end > start && (!check || check(text.slice(start, end)))) out.push({ start: offset + start, end: offset + end, kinds: [kind] });
     if (m[0].length === 0) pattern.lastIndex++;
   }
 }
@@ -91,69 +107,68 @@ function merge(spans: SecretSpan[]): SecretSpan[] {
 
 /**
  * Characters a token of SECRET_PATTERNS is made of (with the `.` and `/` of a Slack webhook's path).
- * A JWT starts with `eyJ`; every other shape but the `Bearer`/`Token`/`Basic` ones is one unbroken
- * run of these, at least 15 long (`xoxb-` and 10 more), that contains a TOKEN_HINT literal. So only
- * such runs are given to TOKEN_HINT, and ordinary text (words, numbers, e-mail addresses) is passed
- * over in a loop that looks at one character in 15. TOKEN_HINT on the whole text costs several
- * times more: its many alternatives defeat V8's literal search.
+ * A rule of scope `run` only matches inside one unbroken run of these, at least 15 long (`xoxb-`
+ * and 10 more), that contains one of the rule's `hints`. So a rule is tried only on such runs, and
+ * ordinary text (words, numbers, e-mail addresses) is passed over in a loop that looks at one
+ * character in 15. The rules on the whole text cost several times more, and so does TOKEN_HINT
+ * (its many alternatives defeat V8's literal search; `includes` does not).
  */
-const TOKEN_CHAR = charTable('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+/=~-');
+const TOKEN_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+/=~-');
 const MIN_TOKEN_RUN = 15;
-
-function charTable(chars: string): Uint8Array {
-  const table = new Uint8Array(128);
-  for (const c of chars) table[c.charCodeAt(0)] = 1;
-  return table;
-}
-
-function mayHoldTokenShape(text: string): boolean {
-  // JWTs, and the auth-scheme shapes whose kept prefix ends in a space.
-  if (
-    text.includes('eyJ') ||
-    text.includes('earer') ||
-    text.includes('EARER') ||
-    text.includes('oken') ||
-    text.includes('OKEN') ||
-    text.includes('Basic')
-  )
-    return TOKEN_HINT.test(text);
-  for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
-    if (TOKEN_HINT.test(text.slice(run[0], run[1]))) return true;
-  }
-  return false;
-}
 
 /**
  * The first run of at least `min` characters of `table` at or after `from`, as `[start, end)`.
  * It looks at every `min`-th character only: a run that long must cover one of them, so text of
  * short words costs about length / min steps, and no character is looked at more than twice.
  */
-export function findRun(text: string, table: Uint8Array, min: number, from: number): [number, number] | undefined {
-  const inTable = (i: number): boolean => {
-    const c = text.charCodeAt(i);
-    return c < 128 && table[c] === 1;
-  };
+export function findRun(text: string, chars: RunChars, min: number, from: number): [number, number] | undefined {
+  const { table, rest } = chars;
   let i = from + min - 1;
   while (i < text.length) {
-    if (!inTable(i)) {
+    if (!inTable(text, table, i)) {
       i += min;
       continue;
     }
     let start = i;
-    while (start > from && inTable(start - 1)) start--;
+    while (start > from && inTable(text, table, start - 1)) start--;
     let end = i + 1;
-    while (end < text.length && inTable(end)) end++;
+    while (end < text.length && end - i < 64 && inTable(text, table, end)) end++;
+    if (end - i === 64) {
+      // A long run (base64 data): a sticky regular expression's character class loop is several times faster.
+      rest.lastIndex = end;
+      rest.test(text);
+      end = rest.lastIndex;
+    }
     if (end - start >= min) return [start, end];
     i = end + min;
   }
   return undefined;
 }
 
+/** A set of ASCII characters: a table for single looks, a sticky pattern for the rest of a run. */
+export interface RunChars {
+  readonly table: Uint8Array;
+  readonly rest: RegExp;
+}
+
+function runChars(chars: string): RunChars {
+  const table = new Uint8Array(128);
+  for (const c of chars) table[c.charCodeAt(0)] = 1;
+  const escaped = chars.replace(/[\\\]^-]/g, '\\$&');
+  return { table, rest: new RegExp(`[${escaped}]*`, 'y') };
+}
+
+// Top level, not a closure in findRun: the bundles keep function names, which costs a call per closure made.
+function inTable(text: string, table: Uint8Array, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 && table[c] === 1;
+}
+
 // ---- base64 -----------------------------------------------------------------------------------
 
 /** Long enough to hold a key or a token (an attachment's data, a resource blob). */
 const MIN_BASE64_RUN = 32;
-const BASE64_CHAR = charTable('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const BASE64_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
 function mayHoldBase64(s: string): boolean {
   return s.length >= MIN_BASE64_RUN && findRun(s, BASE64_CHAR, MIN_BASE64_RUN, 0) !== undefined;
