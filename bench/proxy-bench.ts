@@ -27,6 +27,7 @@ import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { runFramingBench, type FramingCase } from './lib/framing-bench';
 import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
+import { RESULT_SCAN_TARGET_US_PER_KB, resultScanTable, runResultScanBench, type ResultScanCase } from './lib/result-scan-bench';
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
 import { SdkBenchClient } from './lib/sdk-client';
@@ -375,6 +376,13 @@ async function main(): Promise<number> {
   } catch (e) {
     problems.push(`framing benchmark: ${(e as Error).message}`);
   }
+  progress('result scanning: --scan-results redact over Odoo-sized answers, in-process');
+  let resultScan: ResultScanCase[] | undefined;
+  try {
+    resultScan = runResultScanBench();
+  } catch (e) {
+    problems.push(`result scanning benchmark: ${(e as Error).message}`);
+  }
   sectionSeconds.policy = (Date.now() - t0) / 1000;
   machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
@@ -461,6 +469,12 @@ async function main(): Promise<number> {
     log('  tools/call was rebuilt before too (its "as received" column is parse + JSON.stringify)');
     log();
   }
+  if (resultScan) {
+    log('Answers searched for secrets before the client gets them (--scan-results redact), in-process, median of 7 rounds');
+    log(resultScanTable(resultScan));
+    log('  the answer is already parsed (the guard parses every line); "µs per KB" is per 1,024 bytes of the answer\'s line');
+    log();
+  }
   printRss([
     { mode: 'raw', targets: raw },
     { mode: 'sdk', targets: sdk },
@@ -491,6 +505,11 @@ async function main(): Promise<number> {
     value: policy ? us(policy.decideNs) : 'n/a',
     ok: policy ? policy.decideNs / 1000 <= TARGETS.decideUs : undefined,
   };
+  const worstScan = resultScan ? Math.max(...resultScan.map((c) => c.usPerKb)) : undefined;
+  const scan: Verdict = {
+    value: worstScan === undefined ? 'n/a' : `${worstScan.toFixed(2)} µs`,
+    ok: worstScan === undefined ? undefined : worstScan <= RESULT_SCAN_TARGET_US_PER_KB,
+  };
   const guardMaxKb = maxDefined(rf.guardKb, sf.guardKb);
   const rows: TargetRow[] = [
     {
@@ -512,6 +531,7 @@ async function main(): Promise<number> {
       raw: throughput(rf),
     },
     { metric: 'policy evaluation, decide() at 1,000 entries', target: `<= ${TARGETS.decideUs} µs`, reference: decide, raw: decide },
+    { metric: 'result scanning, worst answer, per KB', target: `<= ${RESULT_SCAN_TARGET_US_PER_KB} µs`, reference: scan, raw: scan },
     {
       metric: 'guard peak RSS (reference: max of both guards)',
       target: `<= ${TARGETS.guardRssMB} MB`,
@@ -577,6 +597,7 @@ async function main(): Promise<number> {
     sdk: { ...sdkJson, calls: { ...sdkJson.calls, auditDecisions: sdkAudit.decisions } },
     policy: policy ?? null,
     framing: framing ?? null,
+    resultScan: resultScan ?? null,
     guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
     /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
     targetsTable: rows,

@@ -38,8 +38,19 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     });
   }
 
-  it('every shape rule of secrets.ts has a kind', () => {
-    for (const p of SECRET_PATTERNS) assert.match(p.kind, /^[a-z0-9-]+$/, p.id);
+  it('every shape rule of secrets.ts has a kind; a rule searched only in runs has hints, and its samples hold one', () => {
+    for (const p of SECRET_PATTERNS) {
+      assert.match(p.kind, /^[a-z0-9-]+$/, p.id);
+      if (p.scope === 'run') assert.ok(p.hints !== undefined && p.hints.length > 0, p.id);
+    }
+    for (const [kind, secret] of Object.entries(SAMPLE_SECRETS)) {
+      const rule = SECRET_PATTERNS.find((p) => p.kind === kind);
+      if (rule?.scope === 'run')
+        assert.ok(
+          rule.hints!.some((h) => secret.includes(h)),
+          kind,
+        );
+    }
   });
 
   it('a value without secrets comes back clean, and untouched', () => {
