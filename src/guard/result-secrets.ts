@@ -13,7 +13,7 @@
  * structuredContent, resource text and blob, `_meta`, an `isError` result, a JSON-RPC error's
  * message and data. Linear in the answer's size; the walk visits each value once.
  */
-import { scanView } from './scan-view';
+import { mayHideBehindEscapes, scanView } from './scan-view';
 import { findSecretSpans, MIN_SECRET_LENGTH, type OwnSecret, type SecretSpan } from './secret-spans';
 import { setOwn } from './secrets';
 
@@ -86,10 +86,17 @@ class TooDeep extends Error {}
  * marker in a copy (only the strings and containers on the way to it are copied); without, the
  * value comes back as it is and only the findings tell.
  */
-export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boolean): ValueScan {
+export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boolean, escapes = true): ValueScan {
   const scan: Scan = { own, tally: new Tally() };
   let out: unknown;
   try {
+    // Most answers hold no secret: one search over all their strings at once says so, instead
+    // of a search per string (whose fixed cost dominated record lists). Joined by newlines, no
+    // rule finds less than in the strings one by one (a newline is no token character and ends
+    // every shape), only possibly more; then the exact walk below decides.
+    const texts: string[] = [];
+    gather(value, 0, texts, escapes);
+    if (findSecretSpans(texts.join('\n'), own).length === 0) return { kind: 'clean' };
     out = walk(value, 0, scan);
   } catch (e) {
     if (e instanceof TooDeep) return { kind: 'too-deep' };
@@ -97,6 +104,28 @@ export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boo
   }
   if (scan.tally.count === 0) return { kind: 'clean' };
   return { kind: 'found', findings: { count: scan.tally.count, kinds: [...scan.tally.kinds].sort() }, value: redact ? out : value };
+}
+
+/**
+ * Every string and key of `value`, as its reader would see it (escapes decoded, when `escapes`
+ * says the answer's line may hold any). Throws TooDeep as `walk` does.
+ */
+function gather(v: unknown, depth: number, out: string[], escapes: boolean): void {
+  if (typeof v === 'string') {
+    if (v.length >= MIN_SECRET_LENGTH) out.push(escapes && mayHideBehindEscapes(v) ? scanView(v).text : v);
+    return;
+  }
+  if (v === null || typeof v !== 'object') return;
+  if (depth >= MAX_SCAN_DEPTH) throw new TooDeep();
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) gather(v[i], depth + 1, out, escapes);
+    return;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    gather(k, depth + 1, out, escapes);
+    gather(obj[k], depth + 1, out, escapes);
+  }
 }
 
 /** Returns the value with secrets replaced; the same reference when it holds none. */

@@ -26,7 +26,9 @@ export function scanAnswer(config: ResultScanConfig, msg: JsonRpcMessage, line: 
   if (config.mode === 'off') return { kind: 'pass', line };
   const field = 'error' in msg ? 'error' : 'result';
   const redact = config.mode === 'redact';
-  const scan = scanValue(msg[field], config.own, redact);
+  // A decoded string can hold a backslash, `\u` or `&#` only if the line has `\\`, `\u` or `&#`.
+  const escapes = line.includes('\\\\') || line.includes('\\u') || line.includes('&#');
+  const scan = scanValue(msg[field], config.own, redact, escapes);
   switch (scan.kind) {
     case 'clean':
       return { kind: 'pass', line };
