@@ -77,6 +77,10 @@ class Tally {
 interface Scan {
   readonly own: readonly OwnSecret[];
   readonly tally: Tally;
+  /** Indexes (in walk order, strings of MIN_SECRET_LENGTH or more) of the strings the joined search found something in. */
+  readonly suspects: ReadonlySet<number>;
+  /** The walk's position in that order. */
+  next: number;
 }
 
 class TooDeep extends Error {}
@@ -87,23 +91,50 @@ class TooDeep extends Error {}
  * value comes back as it is and only the findings tell.
  */
 export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boolean, escapes = true): ValueScan {
-  const scan: Scan = { own, tally: new Tally() };
   let out: unknown;
+  const tally = new Tally();
   try {
-    // Most answers hold no secret: one search over all their strings at once says so, instead
-    // of a search per string (whose fixed cost dominated record lists). Joined by newlines, no
-    // rule finds less than in the strings one by one (a newline is no token character and ends
-    // every shape), only possibly more; then the exact walk below decides.
+    // One search over all the strings at once, instead of one per string (whose fixed cost
+    // dominated record lists). Joined by newlines, no rule finds less than in the strings one
+    // by one (a newline is no token character and ends every shape), only possibly more (a
+    // match across two strings); so the strings it finds nothing in hold no secret, and only
+    // the others are searched again, one by one, by the walk that replaces.
     const texts: string[] = [];
     gather(value, 0, texts, escapes);
-    if (findSecretSpans(texts.join('\n'), own).length === 0) return { kind: 'clean' };
-    out = walk(value, 0, scan);
+    const suspects = suspectStrings(texts, own);
+    if (suspects.size === 0) return { kind: 'clean' };
+    out = walk(value, 0, { own, tally, suspects, next: 0 });
   } catch (e) {
     if (e instanceof TooDeep) return { kind: 'too-deep' };
     throw e;
   }
-  if (scan.tally.count === 0) return { kind: 'clean' };
-  return { kind: 'found', findings: { count: scan.tally.count, kinds: [...scan.tally.kinds].sort() }, value: redact ? out : value };
+  if (tally.count === 0) return { kind: 'clean' };
+  return { kind: 'found', findings: { count: tally.count, kinds: [...tally.kinds].sort() }, value: redact ? out : value };
+}
+
+/** Which of `texts` the search of all of them joined found something in. */
+function suspectStrings(texts: readonly string[], own: readonly OwnSecret[]): Set<number> {
+  const suspects = new Set<number>();
+  const spans = findSecretSpans(texts.join('\n'), own);
+  if (spans.length === 0) return suspects;
+  const starts: number[] = [];
+  let at = 0;
+  for (const t of texts) {
+    starts.push(at);
+    at += t.length + 1;
+  }
+  const textAt = (offset: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  for (const { start, end } of spans) for (let i = textAt(start), last = textAt(Math.max(start, end - 1)); i <= last; i++) suspects.add(i);
+  return suspects;
 }
 
 /**
@@ -161,6 +192,7 @@ function walk(v: unknown, depth: number, scan: Scan): unknown {
 /** One string: with each secret replaced by its marker (found in its decoded view, replaced in it), or `s` itself. */
 function scanString(s: string, scan: Scan): string {
   if (s.length < MIN_SECRET_LENGTH) return s;
+  if (!scan.suspects.has(scan.next++)) return s;
   const view = scanView(s);
   const spans = findSecretSpans(view.text, scan.own);
   if (spans.length === 0) return s;

@@ -76,6 +76,23 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     assert.equal(r.value.content, value.content);
   });
 
+  it('finds secrets among many strings (the joined first search points the walk at the right ones), short strings between', () => {
+    const aws = SAMPLE_SECRETS['aws-access-key']!;
+    const jwt = SAMPLE_SECRETS['jwt']!;
+    const list: unknown[] = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `record ${i} of Azure Interior` : i % 3 === 1 ? 'x' : i));
+    list[0] = `first ${aws}`;
+    list[57] = { note: 'ok', [`k ${jwt}`]: 'v', ref: `middle ${aws}` };
+    list[199] = `last ${SAMPLE_SECRETS['gitlab-token']}`;
+    const r = redacted({ list });
+    assert.deepEqual(r.kinds, ['aws-access-key', 'gitlab-token', 'jwt']);
+    assert.equal(r.count, 4);
+    assert.equal(r.value.list[0], `first AKIA${secretMarker('aws-access-key')}`);
+    assert.deepEqual(Object.keys(r.value.list[57]), ['note', `k ${secretMarker('jwt')}`, 'ref']);
+    assert.equal(r.value.list[57].ref, `middle AKIA${secretMarker('aws-access-key')}`);
+    assert.equal(r.value.list[199], `last glpat-${secretMarker('gitlab-token')}`);
+    assert.equal(r.value.list[3], 'record 3 of Azure Interior');
+  });
+
   it('decodes \\u, \\x, \\/ and HTML numeric escapes before searching (a JSON text inside a string)', () => {
     const aws = SAMPLE_SECRETS['aws-access-key']!;
     const escaped = `\\u0041${aws.slice(1)}`;
@@ -144,7 +161,7 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     assert.deepEqual(scanValue(deep, [], true), { kind: 'too-deep' });
   });
 
-  it('is linear: adversarial 1 MB texts take well under a second each', function () {
+  it('is linear: adversarial 1 MB texts take under 2 s each (a quadratic search would take minutes; about 0.5 s here on a shared machine)', function () {
     this.timeout(30_000);
     const MB = 1024 * 1024;
     const inputs: Record<string, string> = {
@@ -162,7 +179,7 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
       const start = process.hrtime.bigint();
       scanValue({ text }, OWN, true);
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      assert.ok(ms < 1000, `${label}: ${ms.toFixed(0)} ms`);
+      assert.ok(ms < 2000, `${label}: ${ms.toFixed(0)} ms`);
     }
   });
 });
