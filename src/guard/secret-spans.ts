@@ -44,19 +44,25 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
   if (text.length < MIN_SHAPE_LENGTH) return;
   if (text.includes('-----BEGIN')) collectPrivateKeys(text, out);
   if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out, 0);
-  if (text.includes('eyJ')) collectRule(text, JWT_RULE, out, 0);
-  if (mayHoldAuthScheme(text)) for (const rule of AUTH_SCHEME_RULES) collectRule(text, rule, out, 0);
+  let authScheme: boolean | undefined;
+  for (const rule of TEXT_RULES) {
+    // Cheap first looks for the text-scope rules known here; any other is always tried.
+    if (rule.kind === 'jwt' && !text.includes('eyJ')) continue;
+    if (AUTH_SCHEME_KINDS.has(rule.kind) && !(authScheme ??= mayHoldAuthScheme(text))) continue;
+    collectRule(text, rule, out, 0);
+  }
   // Every other shape lies in one run of token characters: only runs with a hint of one are searched.
   for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
     const word = text.slice(run[0], run[1]);
-    for (const rule of RUN_RULES) if (rule.hints!.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
+    for (const rule of RUN_RULES)
+      if (rule.hints === undefined || rule.hints.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
   }
 }
 
-const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run' && p.hints !== undefined);
-const JWT_RULE = SECRET_PATTERNS.find((p) => p.kind === 'jwt')!;
-/** The text-scope shapes other than JWTs: a credential after `Bearer `, `Token `, `Basic `. */
-const AUTH_SCHEME_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text' && p !== JWT_RULE);
+const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run');
+const TEXT_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text');
+/** A credential after `Bearer `, `Token `, `Basic `: only where one of those words is. */
+const AUTH_SCHEME_KINDS: ReadonlySet<string> = new Set(['bearer-token', 'basic-credentials']);
 
 function mayHoldAuthScheme(text: string): boolean {
   return text.includes('earer') || text.includes('EARER') || text.includes('oken') || text.includes('OKEN') || text.includes('Basic');

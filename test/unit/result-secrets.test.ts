@@ -38,6 +38,18 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     });
   }
 
+  it('finds the text-scope shapes too: a credential after Bearer or Basic, a URL password', () => {
+    const basic = Buffer.from('odoo:s3cret-pass').toString('base64');
+    const r = redacted({
+      log: `GET /api Authorization: Bearer abc123def456ghi\nproxy Basic ${basic}\nsync postgres://odoo:hunter2pass@db/odoo`,
+    });
+    assert.deepEqual(r.kinds, ['basic-credentials', 'bearer-token', 'url-password']);
+    assert.equal(
+      r.value.log,
+      `GET /api Authorization: Bearer ${secretMarker('bearer-token')}\nproxy Basic ${secretMarker('basic-credentials')}\nsync postgres://odoo:${secretMarker('url-password')}@db/odoo`,
+    );
+  });
+
   it('every shape rule of secrets.ts has a kind; a rule searched only in runs has hints, and its samples hold one', () => {
     for (const p of SECRET_PATTERNS) {
       assert.match(p.kind, /^[a-z0-9-]+$/, p.id);
