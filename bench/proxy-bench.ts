@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { runFramingBench, type FramingCase } from './lib/framing-bench';
 import { runPinsBench, type PinsBenchResult } from './lib/pins-bench';
 import { runPolicyBench, type PolicyBenchResult } from './lib/policy-bench';
+import { RESULT_SCAN_TARGET_US_PER_KB, resultScanTable, runResultScanBench, type ResultScanCase } from './lib/result-scan-bench';
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
 import { SdkBenchClient } from './lib/sdk-client';
@@ -384,6 +385,13 @@ async function main(): Promise<number> {
   } catch (e) {
     problems.push(`pins benchmark: ${(e as Error).message}`);
   }
+  progress('result scanning: --scan-results redact over Odoo-sized answers, in-process');
+  let resultScan: ResultScanCase[] | undefined;
+  try {
+    resultScan = runResultScanBench();
+  } catch (e) {
+    problems.push(`result scanning benchmark: ${(e as Error).message}`);
+  }
   sectionSeconds.policy = (Date.now() - t0) / 1000;
   machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
@@ -487,6 +495,12 @@ async function main(): Promise<number> {
     );
     log();
   }
+  if (resultScan) {
+    log('Answers searched for secrets before the client gets them (--scan-results redact), in-process, median of 7 rounds');
+    log(resultScanTable(resultScan));
+    log('  the answer is already parsed (the guard parses every line); "µs per KB" is per 1,024 bytes of the answer\'s line');
+    log();
+  }
   printRss([
     { mode: 'raw', targets: raw },
     { mode: 'sdk', targets: sdk },
@@ -521,6 +535,11 @@ async function main(): Promise<number> {
     value: pins ? ms(pins.fingerprintListMs, 3) : 'n/a',
     ok: pins ? pins.fingerprintListMs < TARGETS.fingerprintListMs : undefined,
   };
+  const worstScan = resultScan ? Math.max(...resultScan.map((c) => c.usPerKb)) : undefined;
+  const scan: Verdict = {
+    value: worstScan === undefined ? 'n/a' : `${worstScan.toFixed(2)} µs`,
+    ok: worstScan === undefined ? undefined : worstScan <= RESULT_SCAN_TARGET_US_PER_KB,
+  };
   const guardMaxKb = maxDefined(rf.guardKb, sf.guardKb);
   const rows: TargetRow[] = [
     {
@@ -542,6 +561,7 @@ async function main(): Promise<number> {
       raw: throughput(rf),
     },
     { metric: 'policy evaluation, decide() at 1,000 entries', target: `<= ${TARGETS.decideUs} µs`, reference: decide, raw: decide },
+    { metric: 'result scanning, worst answer, per KB', target: `<= ${RESULT_SCAN_TARGET_US_PER_KB} µs`, reference: scan, raw: scan },
     {
       metric: `fingerprinting the ${pins?.tools ?? 43}-tool list`,
       target: `< ${TARGETS.fingerprintListMs} ms`,
@@ -614,6 +634,7 @@ async function main(): Promise<number> {
     policy: policy ?? null,
     framing: framing ?? null,
     pins: pins ?? null,
+    resultScan: resultScan ?? null,
     guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
     /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
     targetsTable: rows,

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { MODES, type Mode } from '../guard/policy/model';
+import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 
 export class UsageError extends Error {}
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** --pins: the pins file whose definitions are trusted (none: trust on first use). */
   readonly pins?: string;
   readonly mode: Mode;
+  /** --scan-results: secrets in tool results and resource contents are redacted (default), flagged, or not looked for. */
+  readonly scanResults: ScanResultsMode;
   /** --catalog: which catalog classes the server's tools (auto: odoo-mcp's when the server is odoo-mcp). */
   readonly catalog: CatalogChoice;
   readonly name: string;
@@ -43,7 +46,7 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                [--catalog auto|odoo-mcp|none] [--pins FILE] -- COMMAND [ARGS...]
+                [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE] -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
@@ -121,6 +124,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       'max-restarts': { type: 'string' },
       mode: { type: 'string', default: 'enforce' },
       catalog: { type: 'string', default: 'auto' },
+      'scan-results': { type: 'string', default: DEFAULT_SCAN_RESULTS },
       name: { type: 'string' },
       pins: { type: 'string' },
     },
@@ -134,6 +138,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   const catalog = values.catalog as string;
   if (!(CATALOG_CHOICES as readonly string[]).includes(catalog))
     throw new UsageError(`--catalog must be auto, odoo-mcp or none, not ${JSON.stringify(catalog)}`);
+  const scanResults = values['scan-results'] as string;
+  if (!(SCAN_RESULTS_MODES as readonly string[]).includes(scanResults))
+    throw new UsageError(`--scan-results must be off, flag or redact, not ${JSON.stringify(scanResults)}`);
   const timeoutText = values['approval-timeout'];
   const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
@@ -172,6 +179,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(values.pins !== undefined ? { pins: nonEmpty(values.pins, '--pins') } : {}),
     mode: mode as Mode,
     catalog: catalog as CatalogChoice,
+    scanResults: scanResults as ScanResultsMode,
     name: values.name ?? defaultName(command!, commandArgs),
     command: command!,
     commandArgs,

@@ -12,6 +12,7 @@ import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
 import type { TrustSource } from '../guard/pins/trust';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { VERSION } from '../guard/version';
+import { ownSecretsFromEnv } from '../guard/result-secrets';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
 
@@ -189,6 +190,9 @@ export function runGuard(opts: RunOptions): Promise<number> {
       catalog: { choice: opts.catalog, commandIsOdooMcp: commandStartsOdooMcp(opts.command, opts.commandArgs) },
       auditIncludeArgs: opts.auditIncludeArgs,
       auditFailOpen: opts.auditFailOpen === true,
+      scanResults: opts.scanResults,
+      // The credentials it passes on to the server: an answer that repeats one is searched for it (never logged).
+      ownSecrets: ownSecretsFromEnv(process.env),
       callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,
       ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       log,

@@ -1,6 +1,6 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseServers, type ExtensionSettings } from './settings';
+import { parseScanResults, parseServers, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -17,6 +17,9 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   };
   const { servers, problems } = parseServers(userOnly<unknown>('servers', undefined));
   const timeout = c.get<number>('approvalTimeoutSeconds', 120);
+  // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
+  const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
+  if (scan.problem !== undefined) problems.push(scan.problem);
   return {
     settings: {
       servers,
@@ -24,6 +27,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
       approvalTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
       auditEnabled: c.get<boolean>('audit.enabled', true),
       auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
+      scanResults: scan.mode,
       odoo: {
         url: c.get<string>('odoo.url', ''),
         db: c.get<string>('odoo.db', ''),

@@ -126,6 +126,7 @@ export class Ctx implements CommandContext {
     const view = statusView({
       mode: this.modes.mode,
       blocked: this.hub.blocked,
+      secrets: this.hub.secrets,
       trusted: this.trusted,
       guards: this.hub.guardCount,
       ...(this.hub.lastDecision ? { lastDecision: this.hub.lastDecision } : {}),

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import type { Mode } from '../guard/policy/model';
+import type { ScanResultsMode } from '../guard/result-secrets';
 import type { GuardedServerConfig } from './settings';
 
 export interface LaunchContext {
@@ -16,6 +17,8 @@ export interface LaunchContext {
   readonly auditPath: string | undefined;
   readonly auditIncludeArguments: boolean;
   readonly approvalTimeoutSeconds: number;
+  /** `mcpGuard.scanResults`; left out, the guard's default (`redact`) applies. */
+  readonly scanResults?: ScanResultsMode;
   readonly mode: Mode;
   readonly bridge: { readonly address: string; readonly token: string } | undefined;
   readonly extensionVersion: string;
@@ -58,6 +61,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ...(ctx.pinsPath ? ['--pins', ctx.pinsPath] : []),
     '--approval-timeout',
     String(ctx.approvalTimeoutSeconds),
+    ...(ctx.scanResults !== undefined ? ['--scan-results', ctx.scanResults] : []),
     '--mode',
     ctx.mode,
     // One token, so a name that starts with "-" cannot be read as another option.
@@ -84,6 +88,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,
     timeout: ctx.approvalTimeoutSeconds,
+    scan: ctx.scanResults,
   });
   return {
     label: guardedLabel(server),

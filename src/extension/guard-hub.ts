@@ -22,6 +22,8 @@ export class GuardHub implements vscode.Disposable {
   /** A running guard reported the tools its server lists. */
   readonly onDidReportTools = this.toolsChanged.event;
   blocked = 0;
+  /** Secrets guards found in results this session: replaced before the agent saw them, or passed on (`flag`). */
+  readonly secrets = { redacted: 0, flagged: 0 };
   lastDecision: DecisionMessage | undefined;
   /** Set while a guard reports that its audit log cannot be written. */
   auditProblem: string | undefined;
@@ -114,6 +116,11 @@ export class GuardHub implements vscode.Disposable {
       if (this.recentArgs.size > RECENT_ARGUMENTS) this.recentArgs.delete(this.recentArgs.keys().next().value!);
     }
     if (BLOCKED_DECISIONS.has(d.decision)) this.blocked++;
+    if (d.resultSecrets) {
+      this.secrets[d.resultSecrets.action] += d.resultSecrets.count;
+      const what = `${d.resultSecrets.count} secret${d.resultSecrets.count === 1 ? '' : 's'} (${d.resultSecrets.kinds.join(', ')})`;
+      this.log.warn(`${d.server}: ${d.resultSecrets.action} ${what} in the answer to ${d.tool}`);
+    }
     this.lastDecision = d;
     if (d.auditProblem !== this.auditProblem) {
       this.auditProblem = d.auditProblem;

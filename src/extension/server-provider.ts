@@ -52,6 +52,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         auditPath: settings.auditEnabled ? auditPath(ext) : undefined,
         auditIncludeArguments: settings.auditIncludeArguments,
         approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
+        scanResults: settings.scanResults,
         mode: this.ctx.mode(),
         bridge: { address: this.ctx.hub.bridge.address, token: this.ctx.hub.bridge.token },
         extensionVersion: String((ext.extension.packageJSON as { version?: string }).version ?? '0.0.0'),

@@ -1,5 +1,6 @@
 /** The extension's settings, as plain data: read by `config-reader.ts`, used by pure modules. */
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
+import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
@@ -34,7 +35,19 @@ export interface ExtensionSettings {
   readonly approvalTimeoutSeconds: number;
   readonly auditEnabled: boolean;
   readonly auditIncludeArguments: boolean;
+  /** `mcpGuard.scanResults`: the guards' `--scan-results`. */
+  readonly scanResults: ScanResultsMode;
   readonly odoo: OdooSettings;
+}
+
+/** `mcpGuard.scanResults` as set, or `redact` (with a problem named) when it is not one of the three. */
+export function parseScanResults(raw: unknown): { mode: ScanResultsMode; problem?: string } {
+  if (raw === undefined || raw === null) return { mode: DEFAULT_SCAN_RESULTS };
+  if (typeof raw === 'string' && (SCAN_RESULTS_MODES as readonly string[]).includes(raw)) return { mode: raw as ScanResultsMode };
+  return {
+    mode: DEFAULT_SCAN_RESULTS,
+    problem: `mcpGuard.scanResults must be "off", "flag" or "redact", not ${JSON.stringify(raw)}; results are redacted`,
+  };
 }
 
 export const DEFAULT_SERVERS: readonly GuardedServerConfig[] = [{ name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true }];

@@ -10,6 +10,8 @@ export interface StatusInput {
   readonly guards: number;
   readonly lastDecision?: { readonly tool: string; readonly decision: string; readonly rule: string; readonly time: string };
   readonly auditProblem?: string;
+  /** Secrets found in results this session: replaced (`redact`), or passed on and logged (`flag`). */
+  readonly secrets?: { readonly redacted: number; readonly flagged: number };
   /** The demo server is offered ("MCP Guard: Try the Demo Server"). */
   readonly demo?: boolean;
   /** The warnings about MCP servers configured outside the guard (`unguarded.ts`). */
@@ -25,12 +27,16 @@ export interface StatusView {
 
 const MODE_LABEL: Record<Mode, string> = { enforce: 'Enforce', monitor: 'Monitor only', lockdown: 'Lockdown' };
 
-/** The shield in the status bar: the mode, how many calls were blocked, and the last decision. */
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** The shield in the status bar: the mode, how many calls were blocked, secrets found in results, and the last decision. */
 export function statusView(s: StatusInput): StatusView {
   const unguarded = s.unguarded?.length ?? 0;
   const icon = s.mode === 'lockdown' ? '$(lock)' : s.mode === 'monitor' ? '$(eye)' : '$(shield)';
+  const secrets = (s.secrets?.redacted ?? 0) + (s.secrets?.flagged ?? 0);
   const text =
     `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}` +
+    `${secrets > 0 ? ` · $(key) ${secrets}` : ''}` +
     `${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}` +
     `${unguarded > 0 ? ` · $(warning) ${unguarded} unguarded` : ''}`;
   const lines = [
@@ -42,6 +48,12 @@ export function statusView(s: StatusInput): StatusView {
         : 'Enforcing the policy.',
     `${s.guards} guarded server${s.guards === 1 ? '' : 's'} running; ${s.blocked} call${s.blocked === 1 ? '' : 's'} blocked this session.`,
   ];
+  if (s.secrets && s.secrets.redacted > 0)
+    lines.push(`${plural(s.secrets.redacted, 'secret', 'secrets')} redacted from tool results and resources this session.`);
+  if (s.secrets && s.secrets.flagged > 0)
+    lines.push(
+      `${plural(s.secrets.flagged, 'secret', 'secrets')} in tool results and resources passed on to the agent (scan results: flag).`,
+    );
   if (!s.trusted) lines.push('Restricted mode: the workspace policy and workspace servers are ignored; the user policy applies.');
   if (s.lastDecision)
     lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);

@@ -41,6 +41,16 @@ export interface DecisionEvent {
   readonly arguments?: unknown;
   readonly latency_ms: number;
   readonly outcome: UpstreamOutcome;
+  /** Secrets found in the server's answer (`--scan-results`): their kinds and how many, never the secrets. */
+  readonly result_secrets?: ResultSecretsNote;
+}
+
+/** Secrets found in an answer: `redacted` before the client got it, or `flagged` and passed on. */
+export interface ResultSecretsNote {
+  readonly action: 'redacted' | 'flagged';
+  /** Sorted, each once: `aws-access-key`, `jwt`, `odoo-credential`, `private-key`, … */
+  readonly kinds: readonly string[];
+  readonly count: number;
 }
 
 export type AuditEvent =
@@ -105,4 +115,6 @@ export interface DecisionNotice {
   readonly argsSha256: string;
   /** The call's arguments as received (not redacted: the receiver redacts what it passes on). */
   readonly args: Readonly<Record<string, unknown>>;
+  /** Secrets found in the server's answer, when there were any. */
+  readonly resultSecrets?: ResultSecretsNote;
 }

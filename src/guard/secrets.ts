@@ -476,6 +476,15 @@ function redactPrivateKeys(text: string): string {
 export interface SecretPattern {
   /** The gitleaks rule id it follows, or a short description. */
   readonly id: string;
+  /** What a secret of this shape is called where it is reported (result scanning, audit log): `aws-access-key`, `jwt`, … */
+  readonly kind: string;
+  /**
+   * `run`: every match is one unbroken run of at least 15 of `A-Z a-z 0-9 _ . + / = ~ -`, so result
+   * scanning (secret-spans.ts) tries it only on such runs; `text`: tried on the whole text.
+   */
+  readonly scope: 'run' | 'text';
+  /** For scope `run`: literals one of which every match contains, so a run without any is not searched. */
+  readonly hints?: readonly string[];
   readonly pattern: RegExp;
   /** Further test of the hidden part, for shapes that ordinary words can take. */
   readonly check?: (secret: string) => boolean;
@@ -497,45 +506,118 @@ function isBasicCredential(s: string): boolean {
  * has changed it, plus `Bearer`/`Basic` credentials outside a header.
  */
 export const SECRET_PATTERNS: readonly SecretPattern[] = [
-  { id: 'jwt', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g },
+  { id: 'jwt', kind: 'jwt', scope: 'text', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g },
   {
     id: 'github-pat, github-oauth, github-app-token, github-refresh-token, github-fine-grained-pat',
+    kind: 'github-token',
+    scope: 'run',
+    hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     pattern: /(?<![A-Za-z0-9_])(?<keep>gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}/g,
   },
-  { id: 'gitlab-pat', pattern: /(?<![A-Za-z0-9_-])(?<keep>glpat-)[A-Za-z0-9_-]{20,}/g },
-  { id: 'aws-access-token', pattern: /(?<![A-Za-z0-9])(?<keep>A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g },
+  {
+    id: 'gitlab-pat',
+    kind: 'gitlab-token',
+    scope: 'run',
+    hints: ['glpat-'],
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>glpat-)[A-Za-z0-9_-]{20,}/g,
+  },
+  {
+    id: 'aws-access-token',
+    kind: 'aws-access-key',
+    scope: 'run',
+    hints: ['A3T', 'AKIA', 'ASIA', 'ABIA', 'ACCA'],
+    pattern: /(?<![A-Za-z0-9])(?<keep>A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g,
+  },
   {
     id: 'slack-bot-token, slack-user-token, slack-app-token, slack-legacy-token',
+    kind: 'slack-token',
+    scope: 'run',
+    hints: ['xox', 'xapp-'],
     pattern: /(?<![A-Za-z0-9])(?<keep>xox[abposre]-|xapp-)[A-Za-z0-9-]{10,}/g,
   },
-  { id: 'slack-webhook-url', pattern: /(?<keep>hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g },
-  { id: 'stripe-access-token', pattern: /(?<![A-Za-z0-9])(?<keep>(?:sk|rk)_(?:test|live|prod)_|whsec_)[A-Za-z0-9]{10,}/g },
-  { id: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])(?<keep>AIza)[A-Za-z0-9_-]{30,}/g },
-  { id: 'google oauth access token', pattern: /(?<![A-Za-z0-9_-])(?<keep>ya29\.)[A-Za-z0-9_-]{20,}/g },
+  {
+    id: 'slack-webhook-url',
+    kind: 'slack-webhook',
+    scope: 'run',
+    hints: ['hooks.slack.com/'],
+    pattern: /(?<keep>hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g,
+  },
+  {
+    id: 'stripe-access-token',
+    kind: 'stripe-key',
+    scope: 'run',
+    hints: ['sk_', 'rk_', 'whsec_'],
+    pattern: /(?<![A-Za-z0-9])(?<keep>(?:sk|rk)_(?:test|live|prod)_|whsec_)[A-Za-z0-9]{10,}/g,
+  },
+  {
+    id: 'gcp-api-key',
+    kind: 'google-api-key',
+    scope: 'run',
+    hints: ['AIza'],
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>AIza)[A-Za-z0-9_-]{30,}/g,
+  },
+  {
+    id: 'google oauth access token',
+    kind: 'google-oauth-token',
+    scope: 'run',
+    hints: ['ya29.'],
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>ya29\.)[A-Za-z0-9_-]{20,}/g,
+  },
   {
     id: 'openai-api-key, anthropic-api-key',
+    kind: 'ai-api-key',
+    scope: 'run',
+    hints: ['sk-'],
     pattern: /(?<![A-Za-z0-9_-])(?<keep>sk-(?:proj-|svcacct-|admin-|ant-(?:api|admin)\d\d-)?)[A-Za-z0-9_-]{20,}/g,
     check: hasDigit,
   },
-  { id: 'huggingface-access-token', pattern: /(?<![A-Za-z0-9_])(?<keep>hf_)[A-Za-z]{30,}/g },
-  { id: 'npm-access-token', pattern: /(?<![A-Za-z0-9_])(?<keep>npm_)[A-Za-z0-9]{36,}/g },
-  { id: 'pypi-upload-token', pattern: /(?<![A-Za-z0-9_-])(?<keep>pypi-)AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g },
-  { id: 'sendgrid-api-token', pattern: /(?<![A-Za-z0-9_-])(?<keep>SG\.)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/g },
+  {
+    id: 'huggingface-access-token',
+    kind: 'huggingface-token',
+    scope: 'run',
+    hints: ['hf_'],
+    pattern: /(?<![A-Za-z0-9_])(?<keep>hf_)[A-Za-z]{30,}/g,
+  },
+  { id: 'npm-access-token', kind: 'npm-token', scope: 'run', hints: ['npm_'], pattern: /(?<![A-Za-z0-9_])(?<keep>npm_)[A-Za-z0-9]{36,}/g },
+  {
+    id: 'pypi-upload-token',
+    kind: 'pypi-token',
+    scope: 'run',
+    hints: ['pypi-AgEIcHlwaS5vcmc'],
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>pypi-)AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g,
+  },
+  {
+    id: 'sendgrid-api-token',
+    kind: 'sendgrid-key',
+    scope: 'run',
+    hints: ['SG.'],
+    pattern: /(?<![A-Za-z0-9_-])(?<keep>SG\.)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/g,
+  },
   {
     id: 'shopify-access-token, shopify-custom-access-token, shopify-private-app-access-token, shopify-shared-secret',
+    kind: 'shopify-token',
+    scope: 'run',
+    hints: ['shp'],
     pattern: /(?<![A-Za-z0-9_])(?<keep>shp(?:at|ca|pa|ss)_)[a-fA-F0-9]{32}/g,
   },
   {
     id: 'digitalocean-pat, digitalocean-access-token, digitalocean-refresh-token',
+    kind: 'digitalocean-token',
+    scope: 'run',
+    hints: ['_v1_'],
     pattern: /(?<![A-Za-z0-9_])(?<keep>do[opr]_v1_)[a-f0-9]{64}/g,
   },
   {
     id: 'bearer token outside a header',
+    kind: 'bearer-token',
+    scope: 'text',
     pattern: /(?<![A-Za-z0-9_-])(?<keep>(?:Bearer|Token)[ \t]{1,4})[A-Za-z0-9._~+/=-]{8,}/gi,
     check: hasDigit,
   },
   {
     id: 'basic credentials outside a header',
+    kind: 'basic-credentials',
+    scope: 'text',
     pattern: /(?<![A-Za-z0-9_-])(?<keep>Basic[ \t]{1,4})[A-Za-z0-9+/]{8,}={0,2}/g,
     check: isBasicCredential,
   },
@@ -547,7 +629,7 @@ export const TOKEN_HINT =
 
 /** `scheme://user:password@host`: the password goes, user and host stay. */
 export const URL_PASSWORD = /(?<![A-Za-z0-9+.-])(?<keep>[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:]{0,256}:)[^\s/?#]{1,256}(?=@)/g;
-const URL_PASSWORD_RULE: SecretPattern = { id: 'url password', pattern: URL_PASSWORD };
+export const URL_PASSWORD_RULE: SecretPattern = { id: 'url password', kind: 'url-password', scope: 'text', pattern: URL_PASSWORD };
 
 /** Every regular expression this module runs over text or names, for the linear-time test. */
 export const ALL_PATTERNS: readonly { readonly id: string; readonly pattern: RegExp }[] = [

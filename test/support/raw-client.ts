@@ -16,6 +16,8 @@ export interface RawMessage {
 export class RawClient {
   readonly child: ChildProcessWithoutNullStreams;
   readonly received: RawMessage[] = [];
+  /** Every line received, exactly as it came (for byte-for-byte comparisons). */
+  readonly lines: string[] = [];
   readonly nonJson: string[] = [];
   stderr = '';
   private buffer = '';
@@ -41,6 +43,7 @@ export class RawClient {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       if (line.trim() === '') continue;
+      this.lines.push(line);
       let msg: RawMessage;
       try {
         msg = JSON.parse(line);

@@ -144,6 +144,34 @@ describe('editor bridge over a real socket', () => {
     assert.ok(parseGuardMessage(line({ argsSha256: 'ab', arguments: { a: 1 } })));
   });
 
+  it('reports secrets found in the answer with the decision (kinds and count), and refuses a malformed report', async () => {
+    const c = client();
+    assert.equal(await c.start(), true);
+    const resultSecrets = { action: 'redacted' as const, kinds: ['aws-access-key', 'jwt'], count: 3 };
+    c.notifyDecision({
+      tool: 'read_record',
+      decision: 'allowed',
+      rule: 'default',
+      reason: 'ok',
+      argsSha256: 'cc33',
+      args: {},
+      resultSecrets,
+    });
+    await waitFor('the decision', () => decisions.some((d) => d.argsSha256 === 'cc33'));
+    assert.deepEqual(decisions.find((d) => d.argsSha256 === 'cc33')!.resultSecrets, resultSecrets);
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ type: 'decision', server: 's', tool: 't', decision: 'allowed', rule: 'r', reason: 'x', time: 'now', ...extra });
+    assert.ok(parseGuardMessage(line({ resultSecrets: { action: 'flagged', kinds: [], count: 0 } })));
+    for (const bad of [
+      { action: 'hidden', kinds: [], count: 1 },
+      { action: 'redacted', kinds: [1], count: 1 },
+      { action: 'redacted', kinds: [], count: -1 },
+      { action: 'redacted', kinds: [], count: 1.5 },
+      'redacted',
+    ])
+      assert.equal(parseGuardMessage(line({ resultSecrets: bad })), undefined, JSON.stringify(bad));
+  });
+
   it("reports the server's tool definitions, or only their names when they are too big for a message", async () => {
     const reported: { names: readonly string[]; tools?: readonly unknown[] }[] = [];
     await server.close();

@@ -159,7 +159,7 @@ describe('a call classed by its arguments: audit event and session scope', () =>
   };
 
   it('the audit event has the class that applied and why', () => {
-    const e = decisionEvent(call('search_read'), { decision: 'allowed', rule: 'default', reason: 'r', entries: [] }, 'ok', 'd', {
+    const e = decisionEvent(call('search_read'), { decision: 'allowed', rule: 'default', reason: 'r', entries: [] }, 'ok', 'd', undefined, {
       serverName: 's',
       mode: 'enforce',
       includeArgs: false,
@@ -173,6 +173,7 @@ describe('a call classed by its arguments: audit event and session scope', () =>
       { decision: 'allowed', rule: 'default', reason: 'r', entries: [] },
       'ok',
       'd',
+      undefined,
       { serverName: 's', mode: 'enforce', includeArgs: false, now: 1, auditProblem: undefined },
     );
     assert.equal(plain.class_source, 'catalog');

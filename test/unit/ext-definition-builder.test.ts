@@ -94,6 +94,16 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     assert.equal(buildGuardLaunch(SERVER, ctx({ auditIncludeArguments: false })).args.includes('--audit-include-args'), false);
   });
 
+  it('passes --scan-results after the approval timeout when the setting is given', () => {
+    const args = buildGuardLaunch(SERVER, ctx({ scanResults: 'off' })).args;
+    assert.deepEqual(args.slice(args.indexOf('--approval-timeout'), args.indexOf('--mode')), [
+      '--approval-timeout',
+      '90',
+      '--scan-results',
+      'off',
+    ]);
+  });
+
   it('leaves out --policy when there is no policy path', () => {
     const launch = buildGuardLaunch(SERVER, ctx({ policyPath: undefined, auditPath: undefined }));
     assert.deepEqual(launch.args, [
@@ -127,7 +137,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
   it('its args parse back with the guard CLI parser to the same settings', () => {
     const launch = buildGuardLaunch(
       { ...SERVER, name: 'My Odoo (prod)' },
-      ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7 }),
+      ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7, scanResults: 'flag' }),
     );
     assert.equal(launch.args[1], 'run');
     const opts = parseRunArgs(launch.args.slice(2));
@@ -138,6 +148,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       approvalTimeoutSeconds: 7,
       mode: 'lockdown',
       catalog: 'auto',
+      scanResults: 'flag',
       name: 'My Odoo (prod)',
       command: 'uvx',
       commandArgs: ['odoo-mcp', '--verbose'],
@@ -252,6 +263,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       ['audit off', SERVER, ctx({ auditPath: undefined })],
       ['audit includeArguments', SERVER, ctx({ auditIncludeArguments: true })],
       ['approval timeout', SERVER, ctx({ approvalTimeoutSeconds: 91 })],
+      ['scan results', SERVER, ctx({ scanResults: 'off' })],
       ['extension version', SERVER, ctx({ extensionVersion: '0.2.0' })],
     ];
     for (const [what, server, c] of changes) {

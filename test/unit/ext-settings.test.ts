@@ -1,6 +1,6 @@
 // src/extension/settings.ts: turning the raw `mcpGuard.servers` value into valid entries.
 import { strict as assert } from 'node:assert';
-import { DEFAULT_SERVERS, parseServers } from '../../src/extension/settings';
+import { DEFAULT_SERVERS, parseScanResults, parseServers } from '../../src/extension/settings';
 
 describe('extension settings: parseServers', () => {
   it('gives the default Odoo server when the setting is undefined or null', () => {
@@ -189,5 +189,20 @@ describe('extension settings: parseServers', () => {
     assert.deepEqual(servers, [
       { name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false },
     ]);
+  });
+});
+
+describe('extension settings: parseScanResults (mcpGuard.scanResults)', () => {
+  it('takes off, flag and redact; unset is redact', () => {
+    for (const mode of ['off', 'flag', 'redact'] as const) assert.deepEqual(parseScanResults(mode), { mode });
+    assert.deepEqual(parseScanResults(undefined), { mode: 'redact' });
+  });
+
+  it('anything else redacts, and says what to set', () => {
+    assert.deepEqual(parseScanResults('mask'), {
+      mode: 'redact',
+      problem: 'mcpGuard.scanResults must be "off", "flag" or "redact", not "mask"; results are redacted',
+    });
+    assert.equal(parseScanResults(false).mode, 'redact');
   });
 });

@@ -47,6 +47,16 @@ describe('extension status-text: statusView', () => {
     assert.match(statusView({ ...BASE, guards: 0, blocked: 0 }).tooltip, /^0 guarded servers running; 0 calls blocked this session\.$/m);
   });
 
+  it('counts secrets found in results: in the text (key icon) and, redacted and flagged apart, in the tooltip', () => {
+    assert.equal(statusView({ ...BASE, secrets: { redacted: 0, flagged: 0 } }).text, '$(shield) Enforce');
+    assert.doesNotMatch(statusView({ ...BASE, secrets: { redacted: 0, flagged: 0 } }).tooltip, /secret/);
+    const view = statusView({ ...BASE, blocked: 2, secrets: { redacted: 3, flagged: 1 } });
+    assert.equal(view.text, '$(shield) Enforce · 2 blocked · $(key) 4');
+    assert.match(view.tooltip, /^3 secrets redacted from tool results and resources this session\.$/m);
+    assert.match(view.tooltip, /^1 secret in tool results and resources passed on to the agent \(scan results: flag\)\.$/m);
+    assert.match(statusView({ ...BASE, secrets: { redacted: 1, flagged: 0 } }).tooltip, /^1 secret redacted from/m);
+  });
+
   it('tooltip explains monitor and lockdown', () => {
     assert.match(
       statusView({ ...BASE, mode: 'monitor' }).tooltip,

@@ -58,6 +58,17 @@ describe('proxy CLI: the reliability flags of mcp-guard run', () => {
     }
   });
 
+  it('--scan-results is redact unless given off, flag or redact, and refuses anything else', () => {
+    assert.equal(parseRunArgs(['--', 'x']).scanResults, 'redact');
+    for (const mode of ['off', 'flag', 'redact'] as const)
+      assert.equal(parseRunArgs(['--scan-results', mode, '--', 'x']).scanResults, mode);
+    assert.throws(
+      () => parseRunArgs(['--scan-results', 'mask', '--', 'x']),
+      (e: Error) => e instanceof UsageError && e.message === '--scan-results must be off, flag or redact, not "mask"',
+    );
+    assert.ok(USAGE.includes('[--scan-results off|flag|redact]'));
+  });
+
   it('--catalog is auto by default, takes odoo-mcp or none, and refuses anything else', () => {
     assert.equal(parseRunArgs(['--', 'x']).catalog, 'auto');
     assert.equal(parseRunArgs(['--catalog', 'odoo-mcp', '--', 'x']).catalog, 'odoo-mcp');

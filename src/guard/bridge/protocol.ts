@@ -3,6 +3,7 @@ import { isPlainObject } from '../util/json';
 import type { RiskClass, ToolCategory, ToolDefinition } from '../catalog/types';
 import { MODES, type Mode } from '../policy/model';
 import type { DefinitionChange } from '../pins/trust';
+import type { ResultSecretsNote } from '../audit-events';
 
 /**
  * The editor bridge: a local socket between the VS Code extension (server side) and each
@@ -61,6 +62,8 @@ export interface DecisionMessage {
    * private socket of the user's own editor window; the audit file still holds only the hash.
    */
   readonly arguments?: Readonly<Record<string, unknown>>;
+  /** Secrets found in the server's answer (`--scan-results`): kinds and count, never a secret. */
+  readonly resultSecrets?: ResultSecretsNote;
 }
 
 export type GuardToEditor =
@@ -137,6 +140,18 @@ function isDefinitionChange(v: unknown): v is DefinitionChange {
   );
 }
 
+function isResultSecrets(v: unknown): v is ResultSecretsNote {
+  return (
+    isPlainObject(v) &&
+    (v['action'] === 'redacted' || v['action'] === 'flagged') &&
+    typeof v['count'] === 'number' &&
+    Number.isSafeInteger(v['count']) &&
+    v['count'] >= 0 &&
+    Array.isArray(v['kinds']) &&
+    (v['kinds'] as unknown[]).every((k) => typeof k === 'string')
+  );
+}
+
 /** Validates what a guard sends, so a hostile local process cannot crash the extension. */
 export function parseGuardMessage(line: string): GuardToEditor | undefined {
   let m: unknown;
@@ -171,7 +186,8 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
     case 'decision':
       return ['server', 'tool', 'decision', 'rule', 'reason', 'time'].every(str) &&
         (m['argsSha256'] === undefined || str('argsSha256')) &&
-        (m['arguments'] === undefined || isPlainObject(m['arguments']))
+        (m['arguments'] === undefined || isPlainObject(m['arguments'])) &&
+        (m['resultSecrets'] === undefined || isResultSecrets(m['resultSecrets']))
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'tools':

@@ -2,6 +2,7 @@
 import type { AuditDecision, DecisionEvent, DecisionNotice, UpstreamOutcome } from '../audit-events';
 import type { Mode } from '../policy/model';
 import { redactSecrets } from '../secrets';
+import type { ResultSecrets } from './result-scan';
 import type { GatedSubject } from './subjects';
 
 /** What was decided about a request, and by what. */
@@ -22,7 +23,13 @@ export interface AuditContext {
   readonly auditProblem: string | undefined;
 }
 
-export function decisionNotice(subject: GatedSubject, facts: AuditFacts, digest: string, auditProblem: string | undefined): DecisionNotice {
+export function decisionNotice(
+  subject: GatedSubject,
+  facts: AuditFacts,
+  digest: string,
+  auditProblem: string | undefined,
+  secrets?: ResultSecrets,
+): DecisionNotice {
   return {
     tool: subject.name,
     decision: facts.decision,
@@ -31,6 +38,7 @@ export function decisionNotice(subject: GatedSubject, facts: AuditFacts, digest:
     ...(auditProblem !== undefined ? { auditProblem } : {}),
     argsSha256: digest,
     args: subject.args,
+    ...(secrets ? { resultSecrets: secrets } : {}),
   };
 }
 
@@ -39,6 +47,7 @@ export function decisionEvent(
   facts: AuditFacts,
   outcome: UpstreamOutcome,
   digest: string,
+  secrets: ResultSecrets | undefined,
   ctx: AuditContext,
 ): DecisionEvent {
   const cls = subject.classification;
@@ -62,5 +71,6 @@ export function decisionEvent(
     ...(ctx.includeArgs ? { arguments: redactSecrets(subject.args) } : {}),
     latency_ms: Math.round((ctx.now - subject.receivedAt) * 1000) / 1000,
     outcome,
+    ...(secrets ? { result_secrets: { action: secrets.action, kinds: secrets.kinds, count: secrets.count } } : {}),
   };
 }

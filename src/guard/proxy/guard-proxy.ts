@@ -39,8 +39,10 @@ import { LineSplitter, type OversizeSink } from '../util/line-splitter';
 import { filteredList, stringifyOrUndefined } from './list-filter';
 import { OwnRequests } from './own-requests';
 import { idFromKey, PendingRequests, type PendingRequest, type SessionChange } from './pending';
+import { describeSecrets, scanAnswer, type ResultScanConfig, type ResultSecrets, type ScannedAnswer } from './result-scan';
 import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type GatedSubject, type UnclassifiedCall } from './subjects';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
+import { DEFAULT_SCAN_RESULTS } from '../result-secrets';
 import { readToolList, ToolRegistry } from './tool-registry';
 import { UpstreamSession } from './upstream-session';
 import type { ApprovalScope } from '../approval/approver';
@@ -71,10 +73,12 @@ export class GuardProxy {
   /** Which catalog classes this server's calls; the name-match (the stricter) until the server has said who it is. */
   private catalog: CatalogBinding;
   private serverIdentified = false;
+  private readonly resultScan: ResultScanConfig;
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
     this.catalog = catalogBinding(opts.catalog?.choice ?? 'auto', undefined, false);
+    this.resultScan = { mode: opts.scanResults ?? DEFAULT_SCAN_RESULTS, own: opts.ownSecrets ?? [] };
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.trust = new ToolTrust(opts.trustSource ?? { kind: 'session' });
     this.channel = new Channel(opts);
@@ -85,8 +89,8 @@ export class GuardProxy {
       clock: opts.clock,
       callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_SECONDS * 1000,
       log: opts.log,
-      record: (subject, facts, outcome) => this.record(subject, facts, outcome),
-      answerFor: (request, msg, line) => (request.kind === 'list' ? this.listAnswer(request.method, msg, line) : line),
+      record: (subject, facts, outcome, secrets) => this.record(subject, facts, outcome, secrets),
+      answerFor: (request, msg, line) => this.answerFor(request, msg, line),
       onAccepted: (request, msg) => this.onAccepted(request, msg),
     });
     const approvers = [
@@ -451,12 +455,22 @@ export class GuardProxy {
     this.pending.forward(subject.key, { kind: 'gated', subject, facts }, subject.line);
   }
 
-  private record(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome): void {
+  /** What the client gets for a server's answer: lists filtered by `hide`, decided requests' answers searched for secrets. */
+  private answerFor(request: PendingRequest, msg: JsonRpcMessage, line: string): ScannedAnswer {
+    if (request.kind === 'list') return { kind: 'pass', line: this.listAnswer(request.method, msg, line) };
+    if (request.kind !== 'gated') return { kind: 'pass', line };
+    const answer = scanAnswer(this.resultScan, msg, line);
+    if (answer.kind === 'pass' && answer.secrets)
+      this.opts.log(`${answer.secrets.action} ${describeSecrets(answer.secrets)} in the answer to ${request.subject.name}`);
+    return answer;
+  }
+
+  private record(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, secrets?: ResultSecrets): void {
     const { audit } = this.opts;
     const digest = argumentsDigest(subject.args);
-    this.opts.onDecision?.(decisionNotice(subject, facts, digest, audit.problem));
+    this.opts.onDecision?.(decisionNotice(subject, facts, digest, audit.problem, secrets));
     audit.write(
-      decisionEvent(subject, facts, outcome, digest, {
+      decisionEvent(subject, facts, outcome, digest, secrets, {
         serverName: this.opts.serverName,
         mode: this.mode,
         includeArgs: this.opts.auditIncludeArgs === true,

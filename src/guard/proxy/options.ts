@@ -8,6 +8,7 @@ import type { Mode } from '../policy/model';
 import type { Clock, RateLimiter } from '../rate-limiter';
 import type { PinsFile } from '../pins/pins-file';
 import type { TrustSource } from '../pins/trust';
+import type { OwnSecret, ScanResultsMode } from '../result-secrets';
 
 export interface GuardProxyOptions {
   /** Writes raw text (one or more newline-terminated messages) to the upstream server. */
@@ -35,6 +36,10 @@ export interface GuardProxyOptions {
   readonly maxMessageBytes?: number;
   /** Forward calls that are not Read / low risk even while the audit log cannot be written. */
   readonly auditFailOpen?: boolean;
+  /** `--scan-results`: what happens to secrets in tool results and resource contents (default `redact`). */
+  readonly scanResults?: ScanResultsMode;
+  /** Credentials the guard was given (its Odoo password or API key), searched for literally in answers. */
+  readonly ownSecrets?: readonly OwnSecret[];
   /** Told of every decision, for the editor's status bar. */
   readonly onDecision?: (event: DecisionNotice) => void;
   /** The server's tool list, each time the guard reads it (for the editor's policy language). */

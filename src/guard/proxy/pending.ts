@@ -17,6 +17,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './jsonrpc';
+import type { ResultSecrets, ScannedAnswer } from './result-scan';
 import { errorResult, type GatedSubject } from './subjects';
 
 /** What a client request changes in the server's session state (replayed to a restarted server). */
@@ -48,9 +49,12 @@ export interface PendingDeps {
   /** 0 waits forever. */
   readonly callTimeoutMs: number;
   readonly log: (message: string) => void;
-  readonly record: (subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome) => void;
-  /** An answer the server gave, as the client should get it (lists filtered by `hide`). */
-  readonly answerFor: (request: PendingRequest, msg: JsonRpcMessage, line: string) => string;
+  readonly record: (subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, secrets?: ResultSecrets) => void;
+  /**
+   * An answer the server gave, as the client should get it (lists filtered by `hide`, results
+   * searched for secrets), or why it cannot be passed on.
+   */
+  readonly answerFor: (request: PendingRequest, msg: JsonRpcMessage, line: string) => ScannedAnswer;
   /** The server accepted the request (a result, not an error). */
   readonly onAccepted: (request: PendingRequest, msg: JsonRpcMessage) => void;
 }
@@ -132,27 +136,21 @@ export class PendingRequests {
     switch (fate.kind) {
       case 'answered': {
         const { msg } = fate;
+        const answer = this.deps.answerFor(request, msg, fate.line);
+        if (answer.kind === 'unreadable') return this.passOnNothing(request, id, answer.why);
         if ('result' in msg) this.deps.onAccepted(request, msg);
-        channel.sendDown(this.deps.answerFor(request, msg, fate.line));
+        channel.sendDown(answer.line);
         if (gated)
           record(
             gated.subject,
             gated.facts,
             'error' in msg ? 'protocol_error' : call && isPlainObject(msg.result) && msg.result['isError'] === true ? 'isError' : 'ok',
+            answer.secrets,
           );
         return;
       }
       case 'unreadable':
-        channel.sendDown(
-          call
-            ? resultLine(
-                call.id,
-                errorResult(`MCP Guard dropped the MCP server's answer to ${call.name}: ${fate.why}. The call may have run.`),
-              )
-            : errorLine(id, UPSTREAM_ERROR, `MCP Guard dropped the MCP server's answer to ${method}: ${fate.why}`),
-        );
-        if (gated) record(gated.subject, gated.facts, 'protocol_error');
-        return;
+        return this.passOnNothing(request, id, fate.why);
       case 'unsent':
         channel.sendDown(
           call
@@ -181,6 +179,18 @@ export class PendingRequests {
         if (gated) record(gated.subject, gated.facts, fate.neverSent ? 'not_forwarded' : 'no_response');
         return;
     }
+  }
+
+  /** The server's answer could not be passed on: the client gets an error instead, and the call is audited as such. */
+  private passOnNothing(request: PendingRequest, id: JsonRpcId, why: string): void {
+    const gated = request.kind === 'gated' ? request : undefined;
+    const call = gated?.subject.kind === 'tool' ? gated.subject : undefined;
+    this.deps.channel.sendDown(
+      call
+        ? resultLine(call.id, errorResult(`MCP Guard dropped the MCP server's answer to ${call.name}: ${why}. The call may have run.`))
+        : errorLine(id, UPSTREAM_ERROR, `MCP Guard dropped the MCP server's answer to ${methodOf(request)}: ${why}`),
+    );
+    if (gated) this.deps.record(gated.subject, gated.facts, 'protocol_error');
   }
 
   /** The server stopped: every request it will now never answer is settled at once. */

@@ -1,0 +1,198 @@
+/**
+ * Where the secrets are in one text, by the rules of secrets.ts (one rule set for the audit log,
+ * the approval dialog and results) plus the credentials the guard was given: spans with a kind,
+ * sorted and never overlapping. Finding is kept apart from replacing so a secret found in a
+ * decoded view (scan-view.ts) is replaced in the original text.
+ *
+ * Linear: each rule is linear (timed in test/unit/secrets.test.ts), the cheap first looks are one
+ * loop or one indexOf each, and overlapping spans are merged in one sweep after a sort.
+ */
+import { PEM_BEGIN, SECRET_PATTERNS, URL_PASSWORD_RULE, type SecretPattern } from './secrets';
+
+/** A credential the guard was given, searched for literally. */
+export interface OwnSecret {
+  readonly kind: string;
+  readonly value: string;
+}
+
+/** `[start, end)` of a secret; `kinds` has more than one entry only where spans of several rules overlapped. */
+export interface SecretSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly kinds: readonly string[];
+  /** Set when the span is a base64 run whose decoded text holds the secrets. */
+  readonly encoding?: 'base64';
+}
+
+/** The secrets in `text`, sorted by position, overlaps merged. */
+export function findSecretSpans(text: string, own: readonly OwnSecret[]): SecretSpan[] {
+  const found: SecretSpan[] = [];
+  collect(text, own, found);
+  if (mayHoldBase64(text)) collectBase64(text, own, found);
+  return merge(found);
+}
+
+/** The shortest text an own credential can be found in; every token shape is longer (a JWT, 11). */
+export const MIN_SECRET_LENGTH = 6;
+const MIN_SHAPE_LENGTH = 11;
+
+function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
+  for (const { kind, value } of own) {
+    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length))
+      out.push({ start: at, end: at + value.length, kinds: [kind] });
+  }
+  if (text.length < MIN_SHAPE_LENGTH) return;
+  if (text.includes('-----BEGIN')) collectPrivateKeys(text, out);
+  if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out, 0);
+  let authScheme: boolean | undefined;
+  for (const rule of TEXT_RULES) {
+    // Cheap first looks for the text-scope rules known here; any other is always tried.
+    if (rule.kind === 'jwt' && !text.includes('eyJ')) continue;
+    if (AUTH_SCHEME_KINDS.has(rule.kind) && !(authScheme ??= mayHoldAuthScheme(text))) continue;
+    collectRule(text, rule, out, 0);
+  }
+  // Every other shape lies in one run of token characters: only runs with a hint of one are searched.
+  for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
+    const word = text.slice(run[0], run[1]);
+    for (const rule of RUN_RULES)
+      if (rule.hints === undefined || rule.hints.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
+  }
+}
+
+const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run');
+const TEXT_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text');
+/** A credential after `Bearer `, `Token `, `Basic `: only where one of those words is. */
+const AUTH_SCHEME_KINDS: ReadonlySet<string> = new Set(['bearer-token', 'basic-credentials']);
+
+function mayHoldAuthScheme(text: string): boolean {
+  return text.includes('earer') || text.includes('EARER') || text.includes('oken') || text.includes('OKEN') || text.includes('Basic');
+}
+
+/** The BEGIN and END lines stay readable; the key between them goes (everything after BEGIN when there is no END). */
+function collectPrivateKeys(text: string, out: SecretSpan[]): void {
+  PEM_BEGIN.lastIndex = 0;
+  for (let m = PEM_BEGIN.exec(text); m !== null; m = PEM_BEGIN.exec(text)) {
+    const bodyStart = PEM_BEGIN.lastIndex;
+    const end = text.indexOf('-----END', bodyStart);
+    out.push({ start: bodyStart, end: end === -1 ? text.length : end, kinds: ['private-key'] });
+    if (end === -1) return;
+    PEM_BEGIN.lastIndex = end + 8;
+  }
+}
+
+/** The rule's `keep` group (a token's prefix, an auth scheme) stays readable; the rest is the secret. `text` starts at `offset`. */
+function collectRule(text: string, { pattern, check, kind }: SecretPattern, out: SecretSpan[], offset: number): void {
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const keep = m.groups?.['keep'] ?? '';
+    const start = m.index + keep.length;
+    const end = m.index + m[0].length;
+    if (end > start && (!check || check(text.slice(start, end)))) out.push({ start: offset + start, end: offset + end, kinds: [kind] });
+    if (m[0].length === 0) pattern.lastIndex++;
+  }
+}
+
+function merge(spans: SecretSpan[]): SecretSpan[] {
+  if (spans.length <= 1) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: SecretSpan[] = [];
+  let last: { start: number; end: number; kinds: string[]; encoding?: 'base64' } | undefined;
+  for (const s of spans) {
+    if (last !== undefined && s.start < last.end) {
+      last.end = Math.max(last.end, s.end);
+      for (const k of s.kinds) if (!last.kinds.includes(k)) last.kinds.push(k);
+      continue;
+    }
+    last = { start: s.start, end: s.end, kinds: [...s.kinds], ...(s.encoding ? { encoding: s.encoding } : {}) };
+    out.push(last);
+  }
+  return out;
+}
+
+// ---- the cheap first look -----------------------------------------------------------------------
+
+/**
+ * Characters a token of SECRET_PATTERNS is made of (with the `.` and `/` of a Slack webhook's path).
+ * A rule of scope `run` only matches inside one unbroken run of these, at least 15 long (`xoxb-`
+ * and 10 more), that contains one of the rule's `hints`. So a rule is tried only on such runs, and
+ * ordinary text (words, numbers, e-mail addresses) is passed over in a loop that looks at one
+ * character in 15. The rules on the whole text cost several times more, and so does TOKEN_HINT
+ * (its many alternatives defeat V8's literal search; `includes` does not).
+ */
+const TOKEN_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+/=~-');
+const MIN_TOKEN_RUN = 15;
+
+/**
+ * The first run of at least `min` characters of `table` at or after `from`, as `[start, end)`.
+ * It looks at every `min`-th character only: a run that long must cover one of them, so text of
+ * short words costs about length / min steps, and no character is looked at more than twice.
+ */
+export function findRun(text: string, chars: RunChars, min: number, from: number): [number, number] | undefined {
+  const { table, rest } = chars;
+  let i = from + min - 1;
+  while (i < text.length) {
+    if (!inTable(text, table, i)) {
+      i += min;
+      continue;
+    }
+    let start = i;
+    while (start > from && inTable(text, table, start - 1)) start--;
+    let end = i + 1;
+    while (end < text.length && end - i < 64 && inTable(text, table, end)) end++;
+    if (end - i === 64) {
+      // A long run (base64 data): a sticky regular expression's character class loop is several times faster.
+      rest.lastIndex = end;
+      rest.test(text);
+      end = rest.lastIndex;
+    }
+    if (end - start >= min) return [start, end];
+    i = end + min;
+  }
+  return undefined;
+}
+
+/** A set of ASCII characters: a table for single looks, a sticky pattern for the rest of a run. */
+export interface RunChars {
+  readonly table: Uint8Array;
+  readonly rest: RegExp;
+}
+
+function runChars(chars: string): RunChars {
+  const table = new Uint8Array(128);
+  for (const c of chars) table[c.charCodeAt(0)] = 1;
+  const escaped = chars.replace(/[\\\]^-]/g, '\\$&');
+  return { table, rest: new RegExp(`[${escaped}]*`, 'y') };
+}
+
+// Top level, not a closure in findRun: the bundles keep function names, which costs a call per closure made.
+function inTable(text: string, table: Uint8Array, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 && table[c] === 1;
+}
+
+// ---- base64 -----------------------------------------------------------------------------------
+
+/** Long enough to hold a key or a token (an attachment's data, a resource blob). */
+const MIN_BASE64_RUN = 32;
+const BASE64_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+
+function mayHoldBase64(s: string): boolean {
+  return s.length >= MIN_BASE64_RUN && findRun(s, BASE64_CHAR, MIN_BASE64_RUN, 0) !== undefined;
+}
+
+/** A base64 run whose decoded text holds a secret is a secret as a whole (its padding too). */
+function collectBase64(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
+  for (
+    let run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, 0);
+    run !== undefined;
+    run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, run[1])
+  ) {
+    const decoded = Buffer.from(text.slice(run[0], run[1]), 'base64').toString('latin1');
+    const inner: SecretSpan[] = [];
+    collect(decoded, own, inner);
+    if (inner.length === 0) continue;
+    let end = run[1];
+    while (end < text.length && end < run[1] + 2 && text[end] === '=') end++;
+    out.push({ start: run[0], end, kinds: [...new Set(inner.flatMap((s) => s.kinds))].sort(), encoding: 'base64' });
+  }
+}
