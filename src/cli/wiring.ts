@@ -1,0 +1,168 @@
+/**
+ * What `mcp-guard run` and `mcp-guard serve` share: the log, the audit log, the policy source, and one
+ * guarded upstream (a GuardProxy in front of a supervised server process). `run` builds one guarded
+ * upstream for its stdio; `serve` builds one per HTTP session, so every session goes through the same gate.
+ */
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Approver } from '../guard/approval/approver';
+import type { AuditSink, DecisionNotice } from '../guard/audit-events';
+import type { ToolDefinition } from '../guard/catalog/types';
+import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
+import { PolicySource } from '../guard/io/policy-source';
+import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
+import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
+import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
+import type { RunOptions as GuardOptions } from './args';
+
+const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
+
+/** Logs go to stderr (VS Code shows them in the server's output) and, if asked, to a file too. */
+export function log(message: string): void {
+  process.stderr.write(`[mcp-guard] ${message}\n`);
+  if (LOG_FILE) {
+    try {
+      appendFileSync(LOG_FILE, `${new Date().toISOString()} [${process.pid}] ${message}\n`);
+    } catch {
+      // A log file that cannot be written must not stop the guard.
+    }
+  }
+}
+
+/** The audit log of --audit (or none), reporting trouble writing it on the log. */
+export function openAudit(opts: GuardOptions): AuditSink {
+  if (opts.audit === undefined) return NO_AUDIT;
+  const consequence = opts.auditFailOpen
+    ? 'calls go ahead unaudited (--audit-fail-open)'
+    : 'only Read / low-risk tools are let through until it can (--audit-fail-open lets every call through)';
+  return new JsonlAuditLog(resolve(opts.audit), {
+    ...(opts.auditMaxBytes !== undefined ? { maxBytes: opts.auditMaxBytes } : {}),
+    onProblem: (problem, lost) => {
+      if (problem !== undefined) log(`the audit log cannot be written: ${problem}; ${consequence}`);
+      else log(`the audit log can be written again${lost > 0 ? `; ${lost} audit lines were lost meanwhile` : ''}`);
+    },
+    onError: (e) => log(e.message),
+  });
+}
+
+/** The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. */
+export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: PolicySource; policyFile: string | undefined } {
+  const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
+  const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
+  const policy = new PolicySource(
+    policyFile,
+    {
+      onReload({ applied, problems }) {
+        for (const p of problems) log(p);
+        log(applied ? `policy reloaded from ${policyFile}` : `policy change rejected: the last valid policy stays in force`);
+        const errors = problems.filter((p) => p.includes(': error: '));
+        audit.write({ event: 'policy_reload', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+      },
+    },
+    parseOptions,
+  );
+  for (const p of policy.initialProblems) log(p);
+  if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
+  if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
+  policy.watch();
+  return { policy, policyFile };
+}
+
+export interface GuardedUpstreamWiring {
+  readonly opts: GuardOptions;
+  readonly policy: PolicySource;
+  readonly audit: AuditSink;
+  /** Where the proxy's lines for the client go (stdout for `run`, the session's HTTP streams for `serve`). */
+  readonly toClient: (data: string) => void;
+  readonly log: (message: string) => void;
+  readonly approvers?: readonly Approver[];
+  readonly onDecision?: (e: DecisionNotice) => void;
+  readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
+  /** The server died before it ever answered an initialize: a configuration problem, not a crash. */
+  readonly onNeverReady: (cause: string) => void;
+  /** True once the owner is shutting down: exits are then expected, not reported. */
+  readonly finished: () => boolean;
+}
+
+export interface GuardedUpstream {
+  readonly proxy: GuardProxy;
+  readonly upstream: UpstreamSupervisor;
+}
+
+/**
+ * A GuardProxy (with its own rate-limit budget) in front of a supervised upstream process, wired both
+ * ways: crashes restart the server within --max-restarts, and the proxy learns of every exit. Call
+ * `upstream.start()` once the caller is ready for the server's output.
+ */
+export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
+  const { opts, audit } = w;
+  const maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+  // The proxy only calls `upstream` once messages flow, after both exist.
+  const proxy: GuardProxy = new GuardProxy({
+    toUpstream: (data) => upstream.write(data),
+    toClient: w.toClient,
+    policy: w.policy,
+    audit,
+    limiter: new RateLimiter(monotonicClock),
+    clock: monotonicClock,
+    mode: opts.mode,
+    serverName: opts.name,
+    auditIncludeArgs: opts.auditIncludeArgs,
+    auditFailOpen: opts.auditFailOpen === true,
+    callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,
+    ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+    log: w.log,
+    approvers: w.approvers ?? [],
+    ...(w.onDecision ? { onDecision: w.onDecision } : {}),
+    ...(w.onToolsRead ? { onToolsRead: w.onToolsRead } : {}),
+    onUpstreamReady: () => upstream.markReady(),
+  });
+  const upstream = new UpstreamSupervisor(
+    { command: opts.command, args: opts.commandArgs, maxRestarts },
+    {
+      onData: (chunk) => proxy.onUpstreamData(chunk),
+      onEnd: () => proxy.onUpstreamEnd(),
+      onExit: ({ cause, restartInMs, restartsInWindow, everReady }) => {
+        if (w.finished()) return;
+        if (!everReady) {
+          w.log(cause);
+          proxy.upstreamExited(cause);
+          w.onNeverReady(cause);
+          return;
+        }
+        if (restartInMs !== undefined) {
+          w.log(
+            `${cause}; restarting it in ${restartInMs} ms ` +
+              `(restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
+          );
+          audit.write({ event: 'upstream', state: 'exited', cause });
+          proxy.upstreamExited(cause, true);
+          return;
+        }
+        const down =
+          maxRestarts === 0
+            ? `${cause} (restarts are off: --max-restarts 0)`
+            : `${cause}; MCP Guard restarted it ${restartsInWindow} times within ${RESTART_WINDOW_MS / 1000} s and gave up`;
+        w.log(`${down}. Every request now gets an error; restart the server from the client to try again.`);
+        audit.write({ event: 'upstream', state: 'down', cause: down });
+        proxy.upstreamExited(down);
+      },
+      onRestarted: (pid) => {
+        proxy.upstreamRestarted().then(
+          () => {
+            if (w.finished()) return;
+            upstream.markReady();
+            w.log(`the server is running again (pid ${pid})`);
+            audit.write({ event: 'upstream', state: 'restarted', ...(pid !== undefined ? { pid } : {}) });
+          },
+          (e: Error) => {
+            if (w.finished()) return;
+            w.log(`the restarted server failed the handshake: ${e.message}`);
+            upstream.killCurrent();
+          },
+        );
+      },
+    },
+  );
+  return { proxy, upstream };
+}
