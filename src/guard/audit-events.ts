@@ -50,7 +50,9 @@ export type AuditEvent =
   | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string }
   | { readonly event: 'mode_change'; readonly mode: Mode }
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
-  | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number };
+  | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number }
+  /** `mcp-guard serve`: an HTTP session (numbered from 1, not its secret id) began or ended. */
+  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string };
 
 export interface AuditSink {
   write(event: AuditEvent): void;
