@@ -131,6 +131,9 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
         .map((d) => d.decision);
     assert.deepEqual(bySession(1), ['allowed', 'allowed', 'rate_limited']);
     assert.deepEqual(bySession(2), ['allowed', 'allowed', 'rate_limited']);
+    // SIGTERM ends the guard and both sessions' server processes.
+    assert.equal(await s.stop(), 0);
+    assert.ok(!alive(pidA) && !alive(pidB), 'both server processes are gone');
   });
 
   it("asks for approval by elicitation on the calling session's client only", async () => {

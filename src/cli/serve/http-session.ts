@@ -50,9 +50,12 @@ export class HttpSession {
     this.transport = new StreamableHTTPServerTransport({
       // 122 random bits from the CSPRNG: a session id cannot be guessed, only learnt from its client.
       sessionIdGenerator: () => randomUUID(),
+      // Called once the transport accepted the initialize, before the proxy sees it: only then is a
+      // server process started, so a refused initialize costs no process.
       onsessioninitialized: (id) => {
         this.sessionId = id;
         o.onInitialized(id, this);
+        this.start();
       },
       onsessionclosed: () => {
         // The transport closes itself after answering the DELETE; the rest of the session goes here.
@@ -82,13 +85,8 @@ export class HttpSession {
     return this.sessionId;
   }
 
-  /** The upstream process's pid (tests check it is gone once the session ends). */
-  get upstreamPid(): number | undefined {
-    return this.guarded.upstream.pid;
-  }
-
-  /** Starts this session's own server process; called on the client's initialize. */
-  start(): void {
+  /** Starts this session's own server process. */
+  private start(): void {
     this.guarded.upstream.start();
     this.audit.write({ event: 'session', state: 'started', session: this.label });
     this.log(`started (server pid ${this.guarded.upstream.pid ?? 'unknown'})`);
@@ -110,13 +108,14 @@ export class HttpSession {
   async close(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Out of the registry first: from now on its id gets 404, while the process is being stopped.
+    this.o.onClosed(this);
     this.idle.stop();
     this.guarded.proxy.shutdown();
     await this.transport.close().catch(() => {});
     await this.guarded.upstream.stop();
     this.audit.write({ event: 'session', state: 'ended', session: this.label, reason });
     this.log(`ended: ${reason}`);
-    this.o.onClosed(this);
   }
 
   /** The proxy's lines for the client, each sent on the stream the routing picks. */

@@ -131,7 +131,6 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         'Retry-After': '5',
       });
     const session = newSession();
-    session.start();
     await session.handle(req, res, body);
     // The transport refused the initialize (a wrong Accept header, say): no session came of it.
     if (session.id === undefined) await session.close('its initialize was refused');
@@ -158,6 +157,13 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       done(code);
     };
     process.on('exit', () => audit.close());
+    process.on('uncaughtException', (error) => {
+      log(`internal error: ${error.stack ?? error.message}`);
+      audit.write({ event: 'stop', reason: `internal error: ${error.message}` });
+      audit.close();
+      // The sessions' server processes read their stdin to its end and leave with the guard.
+      process.exit(70);
+    });
     server.on('error', (e: NodeJS.ErrnoException) => {
       log(`cannot listen on ${opts.host}:${opts.port}: ${e.message}`);
       void finish(1, `cannot listen: ${e.message}`);
