@@ -200,6 +200,22 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
     assert.match(s.stderr(), /session 1: ended: idle for 1 s/);
   });
 
+  it('ends the session of a server that cannot start, after its initialize got the error; /healthz tells an invalid policy', async () => {
+    const s = await start({
+      policy: 'version: 1\ndefault: maybe\n',
+      serveArgs: ['--name', 'broken'],
+      command: [process.execPath, '/nonexistent/server.js'],
+    });
+    await assert.rejects(client(s.url), /MCP Guard is not running|not running|exited/i);
+    const health = async () => (await (await fetch(new URL('/healthz', s.url))).json()) as { sessions: number; policyValid: boolean };
+    for (let i = 0; (await health()).sessions !== 0; i++) {
+      assert.ok(i < 100, 'the session ended within 5 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await health()).policyValid, false);
+    assert.match(s.stderr(), /session 1: ended: the server did not start/);
+  });
+
   it('answers 401 without the token, 403 for a foreign Origin, 404 for unknown sessions and paths, 413 over the cap, 503 when full', async () => {
     const token = 'test-token-0123456789abcdef';
     const t = tempDir();
@@ -237,6 +253,17 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
     assert.deepEqual(await health.json(), { status: 'ok', sessions: 0, policyValid: true });
     assert.equal(s.journal().length, 0);
     // The allowed origin, with the token, gets a session; a second one is over --max-sessions.
+    // A browser page of the allowed origin: its preflight needs no token, and the answers are readable to it.
+    const pre = await fetch(s.url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:6274', 'Access-Control-Request-Method': 'POST' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+    const fromPage = await fetch(new URL('/healthz', s.url), { headers: { ...auth, Origin: 'http://localhost:6274' } });
+    assert.equal(fromPage.status, 200);
+    assert.match(fromPage.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/);
+    assert.equal((await fetch(s.url, { method: 'OPTIONS', headers: { Origin: 'http://evil.example' } })).status, 403);
     const { client: c } = await client(s.url, { token });
     const ok = await c.callTool({ name: 'health_check', arguments: {} });
     assert.notEqual(ok.isError, true, textOf(ok));

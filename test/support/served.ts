@@ -15,6 +15,8 @@ export interface ServedOptions {
   env?: Record<string, string>;
   /** Without `--listen 127.0.0.1:0` (a test of --listen itself gives its own). */
   noListen?: boolean;
+  /** The upstream command; the stand-in unless given. */
+  command?: string[];
 }
 
 /** A real `mcp-guard serve` process in front of the stand-in, listening on 127.0.0.1 only. */
@@ -55,8 +57,7 @@ export async function serve(options: ServedOptions = {}): Promise<Served> {
     auditPath,
     ...(options.serveArgs ?? []),
     '--',
-    process.execPath,
-    STANDIN,
+    ...(options.command ?? [process.execPath, STANDIN]),
   ];
   const proc = spawn(process.execPath, args, {
     env: { ...(process.env as Record<string, string>), STANDIN_JOURNAL: journalPath, ...options.env },

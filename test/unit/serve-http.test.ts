@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { AccessCheck, isLoopbackHost } from '../../src/guard/http/access';
+import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../src/guard/http/access';
 import { SessionRouting } from '../../src/guard/http/routing';
 import { IdleWatch, SessionRegistry } from '../../src/guard/http/sessions';
 import { sessionAudit } from '../../src/guard/http/session-audit';
@@ -57,6 +57,26 @@ describe('serve: who may connect (access.ts)', () => {
       }),
       undefined,
     );
+  });
+});
+
+describe('serve: browsers of allowed origins (CORS)', () => {
+  it('lets a preflight through without the token, but only from an allowed origin on a loopback Host', () => {
+    const check = new AccessCheck({ token: TOKEN, allowOrigins: ['http://localhost:6274'], loopback: true });
+    assert.equal(check.refusal({ host: 'localhost:1', origin: 'http://localhost:6274' }, true), undefined);
+    assert.equal(check.refusal({ host: 'localhost:1', origin: 'http://localhost:6274' })?.status, 401, 'not outside a preflight');
+    assert.equal(check.refusal({ host: 'localhost:1', origin: 'http://evil.example' }, true)?.status, 403);
+    assert.equal(check.refusal({ host: 'evil.example', origin: 'http://localhost:6274' }, true)?.status, 403);
+  });
+
+  it('names the origin, exposes the session id header and allows the MCP headers', () => {
+    assert.deepEqual(corsHeaders(undefined), {});
+    assert.equal(corsHeaders('http://localhost:6274')['Access-Control-Allow-Origin'], 'http://localhost:6274');
+    assert.match(corsHeaders('http://a.example')['Access-Control-Expose-Headers']!, /Mcp-Session-Id/);
+    const pre = preflightHeaders('http://a.example');
+    for (const h of ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Last-Event-ID'])
+      assert.ok(pre['Access-Control-Allow-Headers']!.includes(h), h);
+    assert.equal(pre['Access-Control-Allow-Methods'], 'GET, POST, DELETE');
   });
 });
 

@@ -74,8 +74,8 @@ export class HttpSession {
       audit: this.audit,
       toClient: (data) => this.toClient(data),
       log: this.log,
-      // The server never came up: every request of this session now gets that error, until the client leaves.
-      onNeverReady: () => {},
+      // The server never came up: the initialize got the error; once it is out, the session (and its place) goes.
+      onNeverReady: (cause) => this.closeWhenAnswered(`the server did not start: ${cause}`),
       finished: () => this.closed,
     });
     this.idle = new IdleWatch(o.idleMs, () => void this.close(`idle for ${o.idleMs / 1000} s`));
@@ -116,6 +116,16 @@ export class HttpSession {
     await this.guarded.upstream.stop();
     this.audit.write({ event: 'session', state: 'ended', session: this.label, reason });
     this.log(`ended: ${reason}`);
+  }
+
+  /** Closes the session once the proxy has answered everything it holds (at most 2 s from now). */
+  private closeWhenAnswered(reason: string): void {
+    const deadline = Date.now() + 2000;
+    const check = () => {
+      if (this.guarded.proxy.inFlight === 0 || Date.now() > deadline) void this.close(reason);
+      else setTimeout(check, 10);
+    };
+    setTimeout(check, 10);
   }
 
   /** The proxy's lines for the client, each sent on the stream the routing picks. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AccessCheck, isLoopbackHost } from '../../guard/http/access';
+import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../guard/http/access';
 import { readCappedBody } from '../../guard/http/body';
 import { SessionRegistry } from '../../guard/http/sessions';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
@@ -85,9 +85,17 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const refusal = access.refusal({ authorization: req.headers.authorization, origin: req.headers.origin, host: req.headers.host });
+    const { origin } = req.headers;
+    const preflight = req.method === 'OPTIONS' && origin !== undefined;
+    const refusal = access.refusal({ authorization: req.headers.authorization, origin, host: req.headers.host }, preflight);
     if (refusal !== undefined) {
       return httpError(res, refusal.status, -32000, refusal.message, refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+    }
+    // From here on the origin (if any) is allowed: a browser page of it may read the answers.
+    for (const [name, value] of Object.entries(corsHeaders(origin))) res.setHeader(name, value);
+    if (preflight) {
+      res.writeHead(204, preflightHeaders(origin));
+      return void res.end();
     }
     const path = new URL(req.url ?? '/', 'http://guard.invalid').pathname;
     if (path === '/healthz') {

@@ -62,12 +62,16 @@ export class AccessCheck {
     this.origins = new Set(rules.allowOrigins);
   }
 
-  refusal(headers: RequestHeaders): Refusal | undefined {
+  /**
+   * `preflight`: a browser's CORS preflight (OPTIONS), which never carries credentials, so it is
+   * checked for Origin and Host only; it answers with headers, never with data.
+   */
+  refusal(headers: RequestHeaders, preflight = false): Refusal | undefined {
     if (headers.origin !== undefined && !this.origins.has(headers.origin))
       return { status: 403, message: `Forbidden: origin ${JSON.stringify(headers.origin)} is not allowed (--allow-origin)` };
     if (this.rules.loopback && (headers.host === undefined || !isLoopbackHost(hostName(headers.host))))
       return { status: 403, message: 'Forbidden: the Host header must name this machine (localhost, 127.0.0.1 or [::1])' };
-    if (this.tokenDigest === undefined) return undefined;
+    if (this.tokenDigest === undefined || preflight) return undefined;
     const m = /^Bearer +(\S+) *$/i.exec(headers.authorization ?? '');
     // Digest whatever was sent (or nothing) so a missing header takes as long as a wrong one.
     const given = digest(m?.[1] ?? '');
@@ -75,4 +79,24 @@ export class AccessCheck {
       return { status: 401, message: 'Unauthorized: send "Authorization: Bearer TOKEN" with the token of --token-file' };
     return undefined;
   }
+}
+
+/** What a browser page of an allowed origin must see to use the guard (CORS); nothing for requests without Origin. */
+export function corsHeaders(origin: string | undefined): Record<string, string> {
+  if (origin === undefined) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    Vary: 'Origin',
+    'Access-Control-Expose-Headers': 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate',
+  };
+}
+
+/** The answer headers to an allowed origin's preflight. */
+export function preflightHeaders(origin: string): Record<string, string> {
+  return {
+    ...corsHeaders(origin),
+    'Access-Control-Allow-Methods': 'GET, POST, DELETE',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID',
+    'Access-Control-Max-Age': '600',
+  };
 }
