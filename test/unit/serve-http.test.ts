@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readCappedBody, type BodyResult } from '../../src/guard/http/body';
 import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../src/guard/http/access';
 import { SessionRouting } from '../../src/guard/http/routing';
 import { IdleWatch, SessionRegistry } from '../../src/guard/http/sessions';
@@ -158,5 +161,43 @@ describe('serve: sessions (sessions.ts, session-audit.ts)', () => {
     assert.deepEqual(lines, [{ event: 'mode_change', mode: 'monitor', session: 7 }]);
     assert.equal(closes, 0);
     assert.equal(audit.problem, 'disk full');
+  });
+});
+
+describe('serve: capped request bodies (body.ts)', () => {
+  /** Sends `chunks` as one request (chunked unless `length` is given) and returns what readCappedBody made of it. */
+  async function read(chunks: string[], max: number, length?: number): Promise<BodyResult> {
+    let result!: Promise<BodyResult>;
+    const server = createServer((req, res) => {
+      result = readCappedBody(req, max);
+      void result.then(() => res.end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => {
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', headers: length === undefined ? {} : { 'Content-Length': length } },
+          (res) => {
+            res.resume();
+            res.on('end', resolve);
+          },
+        );
+        req.on('error', () => resolve());
+        for (const c of chunks) req.write(c);
+        req.end();
+      });
+      return await result;
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  it('reads a body up to the cap, refuses one over it whether announced or streamed', async () => {
+    assert.deepEqual(await read(['{"a":', '1}'], 10), { kind: 'ok', text: '{"a":1}' });
+    assert.deepEqual(await read(['x'.repeat(2000)], 1024, 2000), { kind: 'too-large', bytes: 2000 });
+    const streamed = await read(['x'.repeat(600), 'y'.repeat(600)], 1024);
+    assert.equal(streamed.kind, 'too-large');
   });
 });
