@@ -42,6 +42,8 @@ export interface ServeOptions extends RunOptions {
   readonly maxSessions: number;
   /** --session-idle: seconds a session may go without any open HTTP request before it is ended. */
   readonly sessionIdleSeconds: number;
+  /** --upstream-url: the upstream speaks Streamable HTTP there (then `command` is this URL, `commandArgs` empty). */
+  readonly upstreamUrl?: string;
 }
 
 export const DEFAULT_MAX_SESSIONS = 16;
@@ -55,12 +57,13 @@ export const USAGE = `Usage:
                 -- COMMAND [ARGS...]
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
   mcp-guard serve --listen [HOST:]PORT [--path /mcp] [--token-file FILE] [--allow-origin ORIGIN]...
-                  [--max-sessions N] [--session-idle SECONDS] [every run flag but --name's default]
-                  -- COMMAND [ARGS...]
+                  [--max-sessions N] [--session-idle SECONDS] [the run flags]
+                  (-- COMMAND [ARGS...] | --upstream-url URL)
       Serve MCP over Streamable HTTP at http://HOST:PORT/PATH (HOST defaults to 127.0.0.1; port 0 picks
       a free one). Each MCP session gets its own COMMAND process, rate limits and approvals. A HOST off
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
-      GET /healthz answers with the number of sessions and whether the policy is valid.
+      GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
+      the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
@@ -112,6 +115,7 @@ const SERVE_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
   'session-idle': { type: 'string' },
+  'upstream-url': { type: 'string' },
 } as const;
 
 type FlagValues = { readonly [flag: string]: string | boolean | string[] | undefined };
@@ -219,19 +223,36 @@ function parseOrigin(text: string): string {
   return url.origin;
 }
 
+/** `--upstream-url URL`: the upstream's address stands where the command would, for names and audit lines. */
+function upstreamUrl(flags: readonly string[], dash: number): { command: string; commandArgs: string[] } {
+  if (dash !== -1) throw new UsageError('give either --upstream-url URL or the server command after --, not both');
+  const { values } = parseArgs({ args: flags as string[], options: SERVE_FLAGS, allowPositionals: true, strict: true });
+  const text = values['upstream-url'] as string;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new UsageError(`--upstream-url must be an http:// or https:// URL of an MCP server, not ${JSON.stringify(text)}`);
+  // Credentials in the URL would end up in logs and audit lines.
+  if (url.username !== '' || url.password !== '') throw new UsageError('--upstream-url must not hold a user name or password');
+  return { command: url.href, commandArgs: [] };
+}
+
 /** Parses `serve` options: the `run` flags, where to listen, who may connect; the upstream command after `--`. */
 export function parseServeArgs(argv: readonly string[]): ServeOptions {
   const dash = argv.indexOf('--');
   const flags = dash === -1 ? argv : argv.slice(0, dash);
-  if (flags.some((a) => a === '--upstream-url' || a.startsWith('--upstream-url=')))
-    throw new UsageError(
-      '--upstream-url is not supported yet: give the server command after --, e.g. mcp-guard serve --listen 8080 -- uvx odoo-mcp',
-    );
-  const { values, command, commandArgs } = splitCommand(
-    argv,
-    SERVE_FLAGS,
-    'serve needs the server command after --, e.g. mcp-guard serve --listen 127.0.0.1:8080 --policy policy.yaml -- uvx odoo-mcp',
-  );
+  const viaUrl = flags.some((a) => a === '--upstream-url' || a.startsWith('--upstream-url='));
+  const { values, command, commandArgs } = viaUrl
+    ? { ...splitCommand([...flags, '--', '-'], SERVE_FLAGS, ''), ...upstreamUrl(flags, dash) }
+    : splitCommand(
+        argv,
+        SERVE_FLAGS,
+        'serve needs the server command after --, e.g. mcp-guard serve --listen 127.0.0.1:8080 --policy policy.yaml -- uvx odoo-mcp',
+      );
   const listen = values['listen'] as string | undefined;
   if (listen === undefined) throw new UsageError('serve needs --listen HOST:PORT, e.g. --listen 127.0.0.1:8080');
   const { host, port } = parseListen(listen);
@@ -263,5 +284,6 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions {
     allowOrigins: ((values['allow-origin'] as string[] | undefined) ?? []).map(parseOrigin),
     maxSessions,
     sessionIdleSeconds,
+    ...(viaUrl ? { upstreamUrl: command, name: (values['name'] as string | undefined) ?? new URL(command).host } : {}),
   };
 }

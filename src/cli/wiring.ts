@@ -82,16 +82,36 @@ export interface GuardedUpstreamWiring {
   readonly onNeverReady: (cause: string) => void;
   /** True once the owner is shutting down: exits are then expected, not reported. */
   readonly finished: () => boolean;
+  /** An upstream that is not a process (`serve --upstream-url`); the supervised COMMAND process when absent. */
+  readonly connect?: (events: UpstreamLinkEvents) => UpstreamLink;
+}
+
+/** What the proxy needs of its upstream, process or not. */
+export interface UpstreamLink {
+  start(): void;
+  write(data: string): void;
+  stop(): Promise<void>;
+  markReady(): void;
+  killCurrent(): void;
+  readonly pid: number | undefined;
+}
+
+export interface UpstreamLinkEvents {
+  /** Newline-terminated messages from the server. */
+  onData(chunk: string): void;
+  /** The server cannot be reached any more: every request now gets an error naming `cause`. */
+  onDown(cause: string): void;
 }
 
 export interface GuardedUpstream {
   readonly proxy: GuardProxy;
-  readonly upstream: UpstreamSupervisor;
+  readonly upstream: UpstreamLink;
 }
 
 /**
  * A GuardProxy (with its own rate-limit budget) in front of a supervised upstream process, wired both
- * ways: crashes restart the server within --max-restarts, and the proxy learns of every exit. Call
+ * ways: crashes restart the server within --max-restarts, and the proxy learns of every exit (or, with
+ * `connect`, in front of an upstream that is no process: `serve --upstream-url`). Call
  * `upstream.start()` once the caller is ready for the server's output.
  */
 export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
@@ -117,52 +137,62 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
     ...(w.onToolsRead ? { onToolsRead: w.onToolsRead } : {}),
     onUpstreamReady: () => upstream.markReady(),
   });
-  const upstream = new UpstreamSupervisor(
-    { command: opts.command, args: opts.commandArgs, maxRestarts },
-    {
-      onData: (chunk) => proxy.onUpstreamData(chunk),
-      onEnd: () => proxy.onUpstreamEnd(),
-      onExit: ({ cause, restartInMs, restartsInWindow, everReady }) => {
-        if (w.finished()) return;
-        if (!everReady) {
-          w.log(cause);
+  const upstream: UpstreamLink = w.connect
+    ? w.connect({
+        onData: (chunk) => proxy.onUpstreamData(chunk),
+        onDown: (cause) => {
+          if (w.finished()) return;
+          w.log(`${cause}. Every request now gets an error; start a new session to try again.`);
+          audit.write({ event: 'upstream', state: 'down', cause });
           proxy.upstreamExited(cause);
-          w.onNeverReady(cause);
-          return;
-        }
-        if (restartInMs !== undefined) {
-          w.log(
-            `${cause}; restarting it in ${restartInMs} ms ` +
-              `(restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
-          );
-          audit.write({ event: 'upstream', state: 'exited', cause });
-          proxy.upstreamExited(cause, true);
-          return;
-        }
-        const down =
-          maxRestarts === 0
-            ? `${cause} (restarts are off: --max-restarts 0)`
-            : `${cause}; MCP Guard restarted it ${restartsInWindow} times within ${RESTART_WINDOW_MS / 1000} s and gave up`;
-        w.log(`${down}. Every request now gets an error; restart the server from the client to try again.`);
-        audit.write({ event: 'upstream', state: 'down', cause: down });
-        proxy.upstreamExited(down);
-      },
-      onRestarted: (pid) => {
-        proxy.upstreamRestarted().then(
-          () => {
+        },
+      })
+    : new UpstreamSupervisor(
+        { command: opts.command, args: opts.commandArgs, maxRestarts },
+        {
+          onData: (chunk) => proxy.onUpstreamData(chunk),
+          onEnd: () => proxy.onUpstreamEnd(),
+          onExit: ({ cause, restartInMs, restartsInWindow, everReady }) => {
             if (w.finished()) return;
-            upstream.markReady();
-            w.log(`the server is running again (pid ${pid})`);
-            audit.write({ event: 'upstream', state: 'restarted', ...(pid !== undefined ? { pid } : {}) });
+            if (!everReady) {
+              w.log(cause);
+              proxy.upstreamExited(cause);
+              w.onNeverReady(cause);
+              return;
+            }
+            if (restartInMs !== undefined) {
+              w.log(
+                `${cause}; restarting it in ${restartInMs} ms ` +
+                  `(restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
+              );
+              audit.write({ event: 'upstream', state: 'exited', cause });
+              proxy.upstreamExited(cause, true);
+              return;
+            }
+            const down =
+              maxRestarts === 0
+                ? `${cause} (restarts are off: --max-restarts 0)`
+                : `${cause}; MCP Guard restarted it ${restartsInWindow} times within ${RESTART_WINDOW_MS / 1000} s and gave up`;
+            w.log(`${down}. Every request now gets an error; restart the server from the client to try again.`);
+            audit.write({ event: 'upstream', state: 'down', cause: down });
+            proxy.upstreamExited(down);
           },
-          (e: Error) => {
-            if (w.finished()) return;
-            w.log(`the restarted server failed the handshake: ${e.message}`);
-            upstream.killCurrent();
+          onRestarted: (pid) => {
+            proxy.upstreamRestarted().then(
+              () => {
+                if (w.finished()) return;
+                upstream.markReady();
+                w.log(`the server is running again (pid ${pid})`);
+                audit.write({ event: 'upstream', state: 'restarted', ...(pid !== undefined ? { pid } : {}) });
+              },
+              (e: Error) => {
+                if (w.finished()) return;
+                w.log(`the restarted server failed the handshake: ${e.message}`);
+                upstream.killCurrent();
+              },
+            );
           },
-        );
-      },
-    },
-  );
+        },
+      );
   return { proxy, upstream };
 }

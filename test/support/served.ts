@@ -17,6 +17,8 @@ export interface ServedOptions {
   noListen?: boolean;
   /** The upstream command; the stand-in unless given. */
   command?: string[];
+  /** `--upstream-url URL` instead of a command. */
+  upstreamUrl?: string;
 }
 
 /** A real `mcp-guard serve` process in front of the stand-in, listening on 127.0.0.1 only. */
@@ -56,8 +58,9 @@ export async function serve(options: ServedOptions = {}): Promise<Served> {
     '--audit',
     auditPath,
     ...(options.serveArgs ?? []),
-    '--',
-    ...(options.command ?? [process.execPath, STANDIN]),
+    ...(options.upstreamUrl !== undefined
+      ? ['--upstream-url', options.upstreamUrl]
+      : ['--', ...(options.command ?? [process.execPath, STANDIN])]),
   ];
   const proc = spawn(process.execPath, args, {
     env: { ...(process.env as Record<string, string>), STANDIN_JOURNAL: journalPath, ...options.env },
@@ -131,4 +134,31 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** @modelcontextprotocol/server-everything over Streamable HTTP on 127.0.0.1 (test/support/everything-http.mjs), journalling every tools/call it gets. */
+export async function everythingOverHttp(): Promise<{
+  url: string;
+  journal(): { tool: string; arguments: unknown }[];
+  stop(): Promise<void>;
+}> {
+  const { dir, cleanup } = tempDir();
+  const journalPath = join(dir, 'journal.jsonl');
+  const proc = spawn(process.execPath, [join(__dirname, 'everything-http.mjs')], {
+    env: { ...(process.env as Record<string, string>), EVERYTHING_JOURNAL: journalPath },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const url = await waitFor('server-everything to listen', () => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 10_000);
+  return {
+    url,
+    journal: () => readLines(journalPath),
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+      cleanup();
+    },
+  };
 }

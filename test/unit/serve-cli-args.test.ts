@@ -93,12 +93,26 @@ describe('serve CLI: the flags of mcp-guard serve', () => {
       assert.doesNotThrow(() => parseServeArgs(['--listen', listen, '--', 'node', 's.js']), listen);
   });
 
+  it('takes --upstream-url instead of a command: the URL stands for the command, its host for the name', () => {
+    const o = parseServeArgs(['--listen', '1', '--policy', 'p.yaml', '--upstream-url', 'http://127.0.0.1:3001/mcp']);
+    assert.equal(o.upstreamUrl, 'http://127.0.0.1:3001/mcp');
+    assert.equal(o.command, 'http://127.0.0.1:3001/mcp');
+    assert.deepEqual(o.commandArgs, []);
+    assert.equal(o.name, '127.0.0.1:3001');
+    assert.equal(o.policy, 'p.yaml');
+    assert.equal(parseServeArgs(['--listen', '1', '--name', 'odoo', '--upstream-url=https://mcp.example.com/mcp']).name, 'odoo');
+    assert.ok(!('upstreamUrl' in parseServeArgs(['--listen', '1', '--', 'node', 's.js'])));
+  });
+
   it('says what to type instead of a wrong or missing flag', () => {
     const cases: [string[], RegExp][] = [
       [['--', 'node', 's.js'], /needs --listen/],
       [['--listen', '1'], /server command after --/],
-      [['--listen', '1', '--upstream-url', 'http://x/mcp'], /--upstream-url is not supported yet/],
-      [['--listen', '1', '--upstream-url=http://x/mcp', '--', 'n'], /--upstream-url is not supported yet/],
+      [['--listen', '1', '--upstream-url=http://x/mcp', '--', 'n'], /either --upstream-url URL or the server command/],
+      [['--listen', '1', '--upstream-url', 'ftp://x/mcp'], /--upstream-url must be an http/],
+      [['--listen', '1', '--upstream-url', 'not a url'], /--upstream-url must be an http/],
+      [['--listen', '1', '--upstream-url', 'https://me:secret@x/mcp'], /must not hold a user name or password/],
+      [['--upstream-url', 'http://x/mcp'], /needs --listen/],
       [['--listen', '1', '--path', 'mcp', '--', 'n'], /--path must be/],
       [['--listen', '1', '--path', '/healthz', '--', 'n'], /--path must be/],
       [['--listen', '1', '--allow-origin', 'http://x.example/path', '--', 'n'], /--allow-origin must be an origin/],

@@ -15,7 +15,7 @@ import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
 import type { PolicySource } from '../../guard/io/policy-source';
 import type { RunOptions } from '../args';
-import { guardedUpstream, type GuardedUpstream } from '../wiring';
+import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring } from '../wiring';
 
 export interface HttpSessionOptions {
   readonly opts: RunOptions;
@@ -30,6 +30,8 @@ export interface HttpSessionOptions {
   readonly onInitialized: (id: string, session: HttpSession) => void;
   /** The session ended (DELETE, idle, shutdown, or its initialize was refused). */
   readonly onClosed: (session: HttpSession) => void;
+  /** `--upstream-url`: the session's upstream is a session of that server, not a process of its own. */
+  readonly connect?: GuardedUpstreamWiring['connect'];
 }
 
 export class HttpSession {
@@ -77,6 +79,7 @@ export class HttpSession {
       // The server never came up: the initialize got the error; once it is out, the session (and its place) goes.
       onNeverReady: (cause) => this.closeWhenAnswered(`the server did not start: ${cause}`),
       finished: () => this.closed,
+      ...(o.connect ? { connect: o.connect } : {}),
     });
     this.idle = new IdleWatch(o.idleMs, () => void this.close(`idle for ${o.idleMs / 1000} s`));
   }
@@ -89,7 +92,8 @@ export class HttpSession {
   private start(): void {
     this.guarded.upstream.start();
     this.audit.write({ event: 'session', state: 'started', session: this.label });
-    this.log(`started (server pid ${this.guarded.upstream.pid ?? 'unknown'})`);
+    const pid = this.guarded.upstream.pid;
+    this.log(pid === undefined ? 'started' : `started (server pid ${pid})`);
   }
 
   /** One HTTP request of this session (the body already read and parsed, for POST). */

@@ -14,7 +14,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
 import { isPlainObject } from '../../guard/util/json';
 import { VERSION } from '../../guard/version';
 import { UsageError, type ServeOptions } from '../args';
-import { log, openAudit, openPolicy } from '../wiring';
+import { log, openAudit, openPolicy, type UpstreamLinkEvents } from '../wiring';
+import { HttpUpstream } from './http-upstream';
 import { HttpSession } from './http-session';
 
 /** Shortest token accepted from --token-file: a bearer token must not be guessable either. */
@@ -68,6 +69,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
   const { policy, policyFile } = openPolicy(opts, audit);
   const sessions = new SessionRegistry<HttpSession>(opts.maxSessions);
   let sessionsStarted = 0;
+  const upstreamUrl = opts.upstreamUrl === undefined ? undefined : new URL(opts.upstreamUrl);
 
   const newSession = (): HttpSession =>
     new HttpSession({
@@ -82,6 +84,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         if (session.id !== undefined) sessions.remove(session.id);
         else sessions.release();
       },
+      ...(upstreamUrl !== undefined ? { connect: (events: UpstreamLinkEvents) => new HttpUpstream(upstreamUrl, events, log) } : {}),
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -186,7 +189,8 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         upstream: opts.command,
         pid: process.pid,
       });
-      log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION}), one server process per session`);
+      const each = upstreamUrl === undefined ? 'one server process per session' : `one session of ${upstreamUrl.href} per session`;
+      log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION}), ${each}`);
       log(`listening on http://${urlHost(opts.host)}:${port}${opts.path}`);
     });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
