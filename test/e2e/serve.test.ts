@@ -169,6 +169,21 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
     );
   });
 
+  it('sends progress on the stream of the call that asked for it, before its result', async () => {
+    const s = await start({ env: { STANDIN_PROGRESS_STEPS: '4' } });
+    const { client: a } = await client(s.url);
+    const { client: b } = await client(s.url);
+    const seen: Record<string, number[]> = { a: [], b: [] };
+    const [ra, rb] = await Promise.all([
+      a.callTool({ name: 'health_check', arguments: {} }, undefined, { onprogress: (p) => seen['a']!.push(p.progress) }),
+      b.callTool({ name: 'health_check', arguments: {} }, undefined, { onprogress: (p) => seen['b']!.push(p.progress) }),
+    ]);
+    assert.notEqual(ra.isError, true, textOf(ra));
+    assert.notEqual(rb.isError, true, textOf(rb));
+    assert.equal(seen['a']!.length, 4, JSON.stringify(seen));
+    assert.equal(seen['b']!.length, 4, JSON.stringify(seen));
+  });
+
   it('ends a session on DELETE: its server process is gone, its id gets 404, /healthz counts it out', async () => {
     const s = await start();
     const { client: c, transport } = await client(s.url);
