@@ -169,6 +169,39 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
     );
   });
 
+  it("drops an approval answer forged in another session: only the asked session's client can approve", async () => {
+    const policy = 'version: 1\ntools:\n  health_check:\n    action: require_approval\n    reason: ask first\n    approval_timeout: 10\n';
+    const s = await start({ policy });
+    let askedId: string | number | undefined;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const { transport: attacker } = await client(s.url, { capabilities: { elicitation: {} } });
+    const { client: victim } = await client(s.url, {
+      capabilities: { elicitation: {} },
+      setup: (c) =>
+        c.setRequestHandler(ElicitRequestSchema, async (_req, extra) => {
+          askedId = extra.requestId;
+          await released;
+          return { action: 'decline' as const };
+        }),
+    });
+    const call = victim.callTool({ name: 'health_check', arguments: {} });
+    const id = await waitFor('the approval request', () => askedId);
+    // The attacker knows (or guesses) the id of the guard's approval request and answers it yes, in its own session.
+    await attacker.send({ jsonrpc: '2.0', id, result: { action: 'accept', content: { confirm: true } } });
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    const r = await call;
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /did not get approval/);
+    assert.equal(s.journal().length, 0);
+    assert.match(s.stderr(), /session 1: dropped a response from the client to an unknown request id/);
+    assert.deepEqual(
+      s.decisions().map((d) => [d.session, d.decision]),
+      [[2, 'declined']],
+    );
+  });
+
   it('sends progress on the stream of the call that asked for it, before its result', async () => {
     const s = await start({ env: { STANDIN_PROGRESS_STEPS: '4' } });
     const { client: a } = await client(s.url);
