@@ -44,6 +44,13 @@ const builds = [
     entryPoints: { 'mcp-guard-demo': 'src/cli/demo/main.ts' },
     outdir: 'dist',
   }),
+  // `mcp-guard serve`, loaded by dist/mcp-guard.js only for that command: the SDK's Streamable HTTP
+  // server transport it bundles stays out of the stdio guard.
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard-serve': 'src/cli/serve/main.ts' },
+    outdir: 'dist',
+  }),
   // The stand-in Odoo MCP server: the demo's server (STANDIN_DEMO=1) and the tests' (without).
   esbuild.build({
     ...common,

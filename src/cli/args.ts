@@ -1,7 +1,8 @@
-/** The `mcp-guard run` command line: flags read into options, with errors that say what to type instead. */
+/** The `mcp-guard run` and `mcp-guard serve` command lines: flags read into options, with errors that say what to type instead. */
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
+import { isLoopbackHost } from '../guard/http/access';
 import { MODES, type Mode } from '../guard/policy/model';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 
@@ -42,6 +43,29 @@ export interface PinOptions {
   readonly commandArgs: readonly string[];
 }
 
+/** `mcp-guard serve`: the `run` options, plus where and how the guard listens for Streamable HTTP. */
+export interface ServeOptions extends RunOptions {
+  /** --listen HOST:PORT (a bare PORT means 127.0.0.1:PORT); port 0 picks a free one. */
+  readonly host: string;
+  readonly port: number;
+  /** --path: where MCP is served, `/mcp` unless given. */
+  readonly path: string;
+  /** --token-file: a file holding the bearer token every request must carry; required off loopback. */
+  readonly tokenFile?: string;
+  /** --allow-origin (repeatable): browser origins let in; a request with any other Origin gets 403. */
+  readonly allowOrigins: readonly string[];
+  /** --max-sessions: sessions open at once; a new one beyond it gets 503. */
+  readonly maxSessions: number;
+  /** --session-idle: seconds a session may go without any open HTTP request before it is ended. */
+  readonly sessionIdleSeconds: number;
+  /** --upstream-url: the upstream speaks Streamable HTTP there (then `command` is this URL, `commandArgs` empty). */
+  readonly upstreamUrl?: string;
+}
+
+export const DEFAULT_MAX_SESSIONS = 16;
+export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
+export const DEFAULT_SERVE_PATH = '/mcp';
+
 export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
@@ -54,6 +78,14 @@ export const USAGE = `Usage:
   mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
+  mcp-guard serve --listen [HOST:]PORT [--path /mcp] [--token-file FILE] [--allow-origin ORIGIN]...
+                  [--max-sessions N] [--session-idle SECONDS] [the run flags]
+                  (-- COMMAND [ARGS...] | --upstream-url URL)
+      Serve MCP over Streamable HTTP at http://HOST:PORT/PATH (HOST defaults to 127.0.0.1; port 0 picks
+      a free one). Each MCP session gets its own COMMAND process, rate limits and approvals. A HOST off
+      loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
+      GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
+      the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
   mcp-guard validate FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
   mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
@@ -105,70 +137,96 @@ export function parsePinArgs(argv: readonly string[]): PinOptions {
   return { pins: nonEmpty(values.pins, '--pins'), name: values.name ?? defaultName(command!, commandArgs), command: command!, commandArgs };
 }
 
-/** Parses `run` options; everything after `--` is the upstream command, untouched. */
-export function parseRunArgs(argv: readonly string[]): RunOptions {
+const GUARD_FLAGS = {
+  policy: { type: 'string' },
+  audit: { type: 'string' },
+  'audit-include-args': { type: 'boolean', default: false },
+  'audit-fail-open': { type: 'boolean', default: false },
+  'audit-max-bytes': { type: 'string' },
+  'approval-timeout': { type: 'string' },
+  'call-timeout': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
+  'max-restarts': { type: 'string' },
+  mode: { type: 'string', default: 'enforce' },
+  catalog: { type: 'string', default: 'auto' },
+  'scan-results': { type: 'string', default: DEFAULT_SCAN_RESULTS },
+  name: { type: 'string' },
+  pins: { type: 'string' },
+} as const;
+
+const SERVE_FLAGS = {
+  ...GUARD_FLAGS,
+  listen: { type: 'string' },
+  path: { type: 'string' },
+  'token-file': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  'max-sessions': { type: 'string' },
+  'session-idle': { type: 'string' },
+  'upstream-url': { type: 'string' },
+} as const;
+
+type FlagValues = { readonly [flag: string]: string | boolean | string[] | undefined };
+
+/** Splits at `--`: the flags before it (read with `flags`), the upstream command after it, untouched. */
+function splitCommand(
+  argv: readonly string[],
+  flags: NonNullable<ParseArgsConfig['options']>,
+  missing: string,
+): { values: FlagValues; command: string; commandArgs: string[] } {
   const dash = argv.indexOf('--');
-  if (dash === -1 || dash === argv.length - 1)
-    throw new UsageError('run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp');
+  if (dash === -1 || dash === argv.length - 1) throw new UsageError(missing);
   const { values, positionals } = parseArgs({
     args: argv.slice(0, dash) as string[],
-    options: {
-      policy: { type: 'string' },
-      audit: { type: 'string' },
-      'audit-include-args': { type: 'boolean', default: false },
-      'audit-fail-open': { type: 'boolean', default: false },
-      'audit-max-bytes': { type: 'string' },
-      'approval-timeout': { type: 'string' },
-      'call-timeout': { type: 'string' },
-      'max-message-bytes': { type: 'string' },
-      'max-restarts': { type: 'string' },
-      mode: { type: 'string', default: 'enforce' },
-      catalog: { type: 'string', default: 'auto' },
-      'scan-results': { type: 'string', default: DEFAULT_SCAN_RESULTS },
-      name: { type: 'string' },
-      pins: { type: 'string' },
-    },
+    options: flags,
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
-  const mode = values.mode as string;
+  const [command, ...commandArgs] = argv.slice(dash + 1);
+  return { values: values as FlagValues, command: command!, commandArgs };
+}
+
+/** The options `run` and `serve` share, from their parsed flags. */
+function guardOptions(values: FlagValues, command: string, commandArgs: readonly string[]): RunOptions {
+  const text = (flag: string) => values[flag] as string | undefined;
+  const mode = values['mode'] as string;
   if (!(MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be enforce, monitor or lockdown, not ${JSON.stringify(mode)}`);
-  const catalog = values.catalog as string;
+  const catalog = values['catalog'] as string;
   if (!(CATALOG_CHOICES as readonly string[]).includes(catalog))
     throw new UsageError(`--catalog must be auto, odoo-mcp or none, not ${JSON.stringify(catalog)}`);
   const scanResults = values['scan-results'] as string;
   if (!(SCAN_RESULTS_MODES as readonly string[]).includes(scanResults))
     throw new UsageError(`--scan-results must be off, flag or redact, not ${JSON.stringify(scanResults)}`);
-  const timeoutText = values['approval-timeout'];
+  const timeoutText = text('approval-timeout');
   const approvalTimeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
   if (approvalTimeoutSeconds !== undefined && !(Number.isFinite(approvalTimeoutSeconds) && approvalTimeoutSeconds > 0)) {
     throw new UsageError(`--approval-timeout must be a number of seconds greater than 0, not ${JSON.stringify(timeoutText)}`);
   }
-  const callTimeoutSeconds = numberOption(values['call-timeout'], '--call-timeout', 'a number of seconds, 0 or more', (n) => n >= 0);
+  const callTimeoutSeconds = numberOption(text('call-timeout'), '--call-timeout', 'a number of seconds, 0 or more', (n) => n >= 0);
   const maxMessageBytes = numberOption(
-    values['max-message-bytes'],
+    text('max-message-bytes'),
     '--max-message-bytes',
     'a whole number of bytes, at least 1024',
     (n) => Number.isInteger(n) && n >= 1024,
   );
   const maxRestarts = numberOption(
-    values['max-restarts'],
+    text('max-restarts'),
     '--max-restarts',
     'a whole number, 0 or more',
     (n) => Number.isInteger(n) && n >= 0,
   );
   const auditMaxBytes = numberOption(
-    values['audit-max-bytes'],
+    text('audit-max-bytes'),
     '--audit-max-bytes',
     'a whole number of bytes, 0 (never rotate) or at least 1024',
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
-  const [command, ...commandArgs] = argv.slice(dash + 1);
+  const policy = text('policy');
+  const audit = text('audit');
   return {
-    ...(values.policy !== undefined ? { policy: values.policy } : {}),
-    ...(values.audit !== undefined ? { audit: values.audit } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+    ...(audit !== undefined ? { audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
     ...(values['audit-fail-open'] === true ? { auditFailOpen: true } : {}),
     ...(auditMaxBytes !== undefined ? { auditMaxBytes } : {}),
@@ -176,12 +234,112 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     ...(callTimeoutSeconds !== undefined ? { callTimeoutSeconds } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(maxRestarts !== undefined ? { maxRestarts } : {}),
-    ...(values.pins !== undefined ? { pins: nonEmpty(values.pins, '--pins') } : {}),
+    ...(text('pins') !== undefined ? { pins: nonEmpty(text('pins')!, '--pins') } : {}),
     mode: mode as Mode,
     catalog: catalog as CatalogChoice,
     scanResults: scanResults as ScanResultsMode,
-    name: values.name ?? defaultName(command!, commandArgs),
-    command: command!,
+    name: text('name') ?? defaultName(command, commandArgs),
+    command,
     commandArgs,
+  };
+}
+
+/** Parses `run` options; everything after `--` is the upstream command, untouched. */
+export function parseRunArgs(argv: readonly string[]): RunOptions {
+  const { values, command, commandArgs } = splitCommand(
+    argv,
+    GUARD_FLAGS,
+    'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp',
+  );
+  return guardOptions(values, command, commandArgs);
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT` or a bare `PORT` (on 127.0.0.1). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : Number.NaN;
+  const host = m ? (m[1] ?? m[2] ?? '') : '';
+  if (!m || !Number.isInteger(port) || port > 65535 || (m[0] !== m[3] && host === ''))
+    throw new UsageError(`--listen must be HOST:PORT, [IPv6]:PORT or PORT (e.g. 127.0.0.1:8080), not ${JSON.stringify(text)}`);
+  return { host: host === '' ? '127.0.0.1' : host, port };
+}
+
+/** A browser origin as browsers send it (`scheme://host[:port]`, no path), for exact comparison. */
+function parseOrigin(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== text.replace(/\/$/, ''))
+    throw new UsageError(
+      `--allow-origin must be an origin such as http://localhost:6274 (scheme, host, port; no path), not ${JSON.stringify(text)}`,
+    );
+  return url.origin;
+}
+
+/** `--upstream-url URL`: the upstream's address stands where the command would, for names and audit lines. */
+function upstreamUrl(flags: readonly string[], dash: number): { command: string; commandArgs: string[] } {
+  if (dash !== -1) throw new UsageError('give either --upstream-url URL or the server command after --, not both');
+  const { values } = parseArgs({ args: flags as string[], options: SERVE_FLAGS, allowPositionals: true, strict: true });
+  const text = values['upstream-url'] as string;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new UsageError(`--upstream-url must be an http:// or https:// URL of an MCP server, not ${JSON.stringify(text)}`);
+  // Credentials in the URL would end up in logs and audit lines.
+  if (url.username !== '' || url.password !== '') throw new UsageError('--upstream-url must not hold a user name or password');
+  return { command: url.href, commandArgs: [] };
+}
+
+/** Parses `serve` options: the `run` flags, where to listen, who may connect; the upstream command after `--`. */
+export function parseServeArgs(argv: readonly string[]): ServeOptions {
+  const dash = argv.indexOf('--');
+  const flags = dash === -1 ? argv : argv.slice(0, dash);
+  const viaUrl = flags.some((a) => a === '--upstream-url' || a.startsWith('--upstream-url='));
+  const { values, command, commandArgs } = viaUrl
+    ? { ...splitCommand([...flags, '--', '-'], SERVE_FLAGS, ''), ...upstreamUrl(flags, dash) }
+    : splitCommand(
+        argv,
+        SERVE_FLAGS,
+        'serve needs the server command after --, e.g. mcp-guard serve --listen 127.0.0.1:8080 --policy policy.yaml -- uvx odoo-mcp',
+      );
+  const listen = values['listen'] as string | undefined;
+  if (listen === undefined) throw new UsageError('serve needs --listen HOST:PORT, e.g. --listen 127.0.0.1:8080');
+  const { host, port } = parseListen(listen);
+  const tokenFile = values['token-file'] as string | undefined;
+  if (!isLoopbackHost(host) && tokenFile === undefined)
+    throw new UsageError(
+      `--listen ${listen} is reachable from other machines: give --token-file FILE (a secret every request must send ` +
+        `as "Authorization: Bearer ...") or listen on 127.0.0.1`,
+    );
+  const path = (values['path'] as string | undefined) ?? DEFAULT_SERVE_PATH;
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(path) || path === '/healthz')
+    throw new UsageError(`--path must be a URL path starting with / (not /healthz), not ${JSON.stringify(path)}`);
+  const maxSessions =
+    numberOption(
+      values['max-sessions'] as string | undefined,
+      '--max-sessions',
+      'a whole number, at least 1',
+      (n) => Number.isInteger(n) && n >= 1,
+    ) ?? DEFAULT_MAX_SESSIONS;
+  const sessionIdleSeconds =
+    numberOption(values['session-idle'] as string | undefined, '--session-idle', 'a number of seconds greater than 0', (n) => n > 0) ??
+    DEFAULT_SESSION_IDLE_SECONDS;
+  return {
+    ...guardOptions(values, command, commandArgs),
+    host,
+    port,
+    path,
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
+    allowOrigins: ((values['allow-origin'] as string[] | undefined) ?? []).map(parseOrigin),
+    maxSessions,
+    sessionIdleSeconds,
+    ...(viaUrl ? { upstreamUrl: command, name: (values['name'] as string | undefined) ?? new URL(command).host } : {}),
   };
 }

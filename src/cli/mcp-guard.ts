@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { USAGE, UsageError, parsePinArgs, parseRunArgs } from './args';
+import { USAGE, UsageError, parsePinArgs, parseRunArgs, parseServeArgs, type ServeOptions } from './args';
 
 // Almost everything the guard allocates dies with its message. Without this, V8 doubles the
 // young generation under load and the guard's peak memory grows from ~58 MB to ~95 MB
@@ -15,6 +15,7 @@ import { explainCommand } from './explain';
 import { testCommand } from './test';
 import { VERSION } from '../guard/version';
 import type * as DemoModule from './demo/main';
+import type * as ServeModule from './serve/main';
 
 /**
  * `mcp-guard demo` lives in its own bundle next to this one (dist/mcp-guard-demo.js): it carries the MCP SDK's client,
@@ -33,6 +34,21 @@ function runDemo(argv: readonly string[]): Promise<number> {
   return demo.demoCommand(argv);
 }
 
+/**
+ * `mcp-guard serve` lives in its own bundle too (dist/mcp-guard-serve.js): the SDK's Streamable HTTP transport it
+ * carries would otherwise be loaded by every stdio guard.
+ */
+function runServe(opts: ServeOptions): Promise<number> {
+  const bundle = join(__dirname, 'mcp-guard-serve.js');
+  if (!existsSync(bundle)) {
+    process.stderr.write(`mcp-guard: serve is not installed: ${bundle} is missing. Run npm run build, or reinstall the package.\n`);
+    return Promise.resolve(1);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, found next to this one at run time
+  const serve = require(bundle) as typeof ServeModule;
+  return serve.serveGuard(opts);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -44,6 +60,8 @@ async function main(argv: readonly string[]): Promise<number> {
         (line) => process.stdout.write(`${line}\n`),
         (line) => process.stderr.write(`${line}\n`),
       );
+    case 'serve':
+      return runServe(parseServeArgs(rest));
     case 'validate':
       if (rest.length === 0) throw new UsageError('validate needs at least one policy file');
       return validateFiles(rest, (line) => process.stdout.write(`${line}\n`));

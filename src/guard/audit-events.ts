@@ -93,7 +93,9 @@ export type AuditEvent =
       readonly pins_updated: boolean;
     }
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
-  | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number };
+  | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number }
+  /** `mcp-guard serve`: an HTTP session (numbered from 1, not its secret id) began or ended. */
+  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string };
 
 export interface AuditSink {
   write(event: AuditEvent): void;

@@ -1,0 +1,102 @@
+/**
+ * `serve --upstream-url`: the upstream is an MCP server that itself speaks Streamable HTTP. Each guard
+ * session is one session of that server, through the SDK's client transport: the proxy's lines go out
+ * as messages (POST), the server's messages (answers, its requests, the GET stream) come back as lines.
+ * There is no process to restart: when the server cannot be reached, the session's upstream is down.
+ */
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isPlainObject, isValidId, type JsonRpcId } from '../../guard/proxy/jsonrpc';
+import type { UpstreamLink, UpstreamLinkEvents } from '../wiring';
+
+/** The JSON-RPC code the guard answers a request with when the server cannot be reached. */
+const UNREACHABLE = -32603;
+
+export class HttpUpstream implements UpstreamLink {
+  readonly pid = undefined;
+  private readonly transport: StreamableHTTPClientTransport;
+  /** Notifications are sent in order, and before anything written after them (initialized before the first request). */
+  private barrier: Promise<unknown> = Promise.resolve();
+  private initializeId: JsonRpcId | undefined;
+  private stopping = false;
+  private down = false;
+
+  constructor(
+    url: URL,
+    private readonly events: UpstreamLinkEvents,
+    private readonly log: (message: string) => void,
+  ) {
+    this.transport = new StreamableHTTPClientTransport(url);
+    this.transport.onmessage = (message) => {
+      const m = message as unknown as Record<string, unknown>;
+      // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
+      if (this.initializeId !== undefined && m['id'] === this.initializeId && isPlainObject(m['result'])) {
+        const version = m['result']['protocolVersion'];
+        if (typeof version === 'string') this.transport.setProtocolVersion(version);
+        this.initializeId = undefined;
+      }
+      events.onData(`${JSON.stringify(message)}\n`);
+    };
+    this.transport.onerror = (e) => {
+      if (!this.stopping) log(`the server at ${url.href}: ${e.message}`);
+    };
+    this.transport.onclose = () => this.goDown(`the connection to the server at ${url.href} was closed`);
+  }
+
+  start(): void {
+    void this.transport.start();
+  }
+
+  write(data: string): void {
+    for (const line of data.split('\n')) {
+      if (line === '') continue;
+      let message: Record<string, unknown>;
+      try {
+        message = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue; // The proxy writes only JSON it built itself.
+      }
+      if (message['method'] === 'initialize' && isValidId(message['id'])) this.initializeId = message['id'];
+      const isNotification = typeof message['method'] === 'string' && !('id' in message);
+      const sent = this.barrier.then(() => this.transport.send(message as unknown as JSONRPCMessage));
+      if (isNotification) this.barrier = sent.catch(() => {});
+      sent.catch((e: Error & { code?: number }) => this.failed(message, e));
+    }
+  }
+
+  /** A message could not be delivered: a request gets an error answer; a lost session takes the upstream down. */
+  private failed(message: Record<string, unknown>, e: Error & { code?: number }): void {
+    if (this.stopping) return;
+    const what = typeof message['method'] === 'string' ? message['method'] : 'a response';
+    this.log(`could not send ${what} to the server: ${e.message}`);
+    if (typeof message['method'] === 'string' && isValidId(message['id'])) {
+      const answer = {
+        jsonrpc: '2.0',
+        id: message['id'],
+        error: { code: UNREACHABLE, message: `the MCP server could not be reached: ${e.message}` },
+      };
+      this.events.onData(`${JSON.stringify(answer)}\n`);
+    }
+    // 404: the server forgot the session (restarted, expired); nothing sent later can succeed.
+    if (e.code === 404) this.goDown('the server ended its session (404)');
+  }
+
+  private goDown(cause: string): void {
+    if (this.stopping || this.down) return;
+    this.down = true;
+    this.events.onDown(cause);
+  }
+
+  markReady(): void {}
+
+  killCurrent(): void {
+    void this.transport.close();
+  }
+
+  /** Ends the server's session (DELETE) and closes the transport. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.transport.sessionId !== undefined) await this.transport.terminateSession().catch(() => {});
+    await this.transport.close().catch(() => {});
+  }
+}

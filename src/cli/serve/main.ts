@@ -1,0 +1,202 @@
+/**
+ * `mcp-guard serve`, the entry of dist/mcp-guard-serve.js (loaded by dist/mcp-guard.js only for this
+ * command, so the SDK's HTTP transport stays out of the stdio guard): an HTTP server that checks who
+ * is asking (access.ts), caps bodies (body.ts), answers /healthz, and hands each MCP request to its
+ * session (http-session.ts), creating one per initialize.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../guard/http/access';
+import { readCappedBody } from '../../guard/http/body';
+import { SessionRegistry } from '../../guard/http/sessions';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
+import { isPlainObject } from '../../guard/util/json';
+import { VERSION } from '../../guard/version';
+import { UsageError, type ServeOptions } from '../args';
+import { log, openAudit, openPins, openPolicy, type UpstreamLinkEvents } from '../wiring';
+import { HttpUpstream } from './http-upstream';
+import { HttpSession } from './http-session';
+
+/** Shortest token accepted from --token-file: a bearer token must not be guessable either. */
+const MIN_TOKEN_LENGTH = 16;
+
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--token-file ${file} cannot be read: ${(e as Error).message}`);
+  }
+  const token = text.trim();
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
+    throw new UsageError(`--token-file ${file} must hold one token of at least ${MIN_TOKEN_LENGTH} characters without spaces`);
+  return token;
+}
+
+/** A JSON-RPC error as the body of an HTTP error, as the SDK's transport answers too. */
+function httpError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+function isInitialize(body: unknown): boolean {
+  return isPlainObject(body) && body['method'] === 'initialize' && 'id' in body;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Serves until SIGINT / SIGTERM / SIGHUP; resolves with the exit code. */
+export async function serveGuard(opts: ServeOptions): Promise<number> {
+  let token: string | undefined;
+  try {
+    token = opts.tokenFile === undefined ? undefined : readToken(opts.tokenFile);
+  } catch (e) {
+    // This bundle's UsageError is not dist/mcp-guard.js's: the usage exit is taken here.
+    process.stderr.write(`mcp-guard: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const access = new AccessCheck({
+    ...(token !== undefined ? { token } : {}),
+    allowOrigins: opts.allowOrigins,
+    loopback: isLoopbackHost(opts.host),
+  });
+  const maxBodyBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const audit = openAudit(opts);
+  const { policy, policyFile } = openPolicy(opts, audit);
+  const pins = openPins(opts);
+  const sessions = new SessionRegistry<HttpSession>(opts.maxSessions);
+  let sessionsStarted = 0;
+  const upstreamUrl = opts.upstreamUrl === undefined ? undefined : new URL(opts.upstreamUrl);
+
+  const newSession = (): HttpSession =>
+    new HttpSession({
+      opts,
+      pins,
+      policy,
+      audit,
+      label: ++sessionsStarted,
+      idleMs: opts.sessionIdleSeconds * 1000,
+      log,
+      onInitialized: (id, session) => sessions.add(id, session),
+      onClosed: (session) => {
+        if (session.id !== undefined) sessions.remove(session.id);
+        else sessions.release();
+      },
+      ...(upstreamUrl !== undefined ? { connect: (events: UpstreamLinkEvents) => new HttpUpstream(upstreamUrl, events, log) } : {}),
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { origin } = req.headers;
+    const preflight = req.method === 'OPTIONS' && origin !== undefined;
+    const refusal = access.refusal({ authorization: req.headers.authorization, origin, host: req.headers.host }, preflight);
+    if (refusal !== undefined) {
+      return httpError(res, refusal.status, -32000, refusal.message, refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+    }
+    // From here on the origin (if any) is allowed: a browser page of it may read the answers.
+    for (const [name, value] of Object.entries(corsHeaders(origin))) res.setHeader(name, value);
+    if (preflight) {
+      res.writeHead(204, preflightHeaders(origin));
+      return void res.end();
+    }
+    const path = new URL(req.url ?? '/', 'http://guard.invalid').pathname;
+    if (path === '/healthz') {
+      if (req.method !== 'GET') return httpError(res, 405, -32000, 'Method not allowed', { Allow: 'GET' });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ status: 'ok', sessions: sessions.size, policyValid: policy.state.kind === 'valid' }));
+      return;
+    }
+    if (path !== opts.path) return httpError(res, 404, -32000, `Not found: MCP is served at ${opts.path}`);
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE')
+      return httpError(res, 405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const read = await readCappedBody(req, maxBodyBytes);
+      if (read.kind === 'aborted') return;
+      if (read.kind === 'too-large') {
+        // The rest of the body is not read: the connection goes with the answer.
+        httpError(res, 413, -32000, `Payload too large: over ${maxBodyBytes} bytes (--max-message-bytes)`, { Connection: 'close' });
+        res.on('finish', () => req.destroy());
+        return;
+      }
+      try {
+        body = JSON.parse(read.text);
+      } catch {
+        return httpError(res, 400, -32700, 'Parse error: the body is not valid JSON');
+      }
+    }
+
+    const sessionId = req.headers['mcp-session-id'];
+    if (sessionId !== undefined) {
+      const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      // Unknown or ended: the spec's 404 tells the client to start a new session.
+      if (session === undefined) return httpError(res, 404, -32001, 'Session not found');
+      return session.handle(req, res, body);
+    }
+    if (req.method !== 'POST' || !isInitialize(body))
+      return httpError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required (only an initialize starts a session)');
+    if (!sessions.reserve())
+      return httpError(res, 503, -32000, `Service unavailable: ${opts.maxSessions} sessions are open (--max-sessions)`, {
+        'Retry-After': '5',
+      });
+    const session = newSession();
+    await session.handle(req, res, body);
+    // The transport refused the initialize (a wrong Accept header, say): no session came of it.
+    if (session.id === undefined) await session.close('its initialize was refused');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: Error) => {
+      log(`internal error answering ${req.method} ${req.url}: ${e.stack ?? e.message}`);
+      httpError(res, 500, -32603, 'Internal error');
+    });
+  });
+
+  return new Promise<number>((done) => {
+    let finished = false;
+    const finish = async (code: number, reason: string) => {
+      if (finished) return;
+      finished = true;
+      server.close();
+      server.closeAllConnections();
+      await sessions.closeAll(reason);
+      policy.close();
+      audit.write({ event: 'stop', reason });
+      audit.close();
+      done(code);
+    };
+    process.on('exit', () => audit.close());
+    process.on('uncaughtException', (error) => {
+      log(`internal error: ${error.stack ?? error.message}`);
+      audit.write({ event: 'stop', reason: `internal error: ${error.message}` });
+      audit.close();
+      // The sessions' server processes read their stdin to its end and leave with the guard.
+      process.exit(70);
+    });
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      log(`cannot listen on ${opts.host}:${opts.port}: ${e.message}`);
+      void finish(1, `cannot listen: ${e.message}`);
+    });
+    server.listen(opts.port, opts.host, () => {
+      const { port } = server.address() as AddressInfo;
+      audit.write({
+        event: 'start',
+        version: VERSION,
+        mode: opts.mode,
+        policy: policyFile ?? null,
+        upstream: opts.command,
+        pid: process.pid,
+      });
+      const each = upstreamUrl === undefined ? 'one server process per session' : `one session of ${upstreamUrl.href} per session`;
+      log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION}), ${each}`);
+      log(`listening on http://${urlHost(opts.host)}:${port}${opts.path}`);
+    });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => void finish(0, `received ${signal}`));
+    }
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * What `mcp-guard run` and `mcp-guard serve` share: the log, the audit log, the policy source, and one
+ * guarded upstream (a GuardProxy in front of a supervised server process). `run` builds one guarded
+ * upstream for its stdio; `serve` builds one per HTTP session, so every session goes through the same gate.
+ */
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Approver } from '../guard/approval/approver';
+import type { AuditSink, DecisionNotice } from '../guard/audit-events';
+import type { ToolDefinition } from '../guard/catalog/types';
+import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
+import { PolicySource } from '../guard/io/policy-source';
+import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
+import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
+import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
+import type { RunOptions as GuardOptions } from './args';
+import { commandStartsOdooMcp } from '../guard/catalog/identity';
+import type { PinsFile } from '../guard/pins/pins-file';
+import type { TrustSource } from '../guard/pins/trust';
+import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
+import { ownSecretsFromEnv } from '../guard/result-secrets';
+
+const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
+
+/** Logs go to stderr (VS Code shows them in the server's output) and, if asked, to a file too. */
+export function log(message: string): void {
+  process.stderr.write(`[mcp-guard] ${message}\n`);
+  if (LOG_FILE) {
+    try {
+      appendFileSync(LOG_FILE, `${new Date().toISOString()} [${process.pid}] ${message}\n`);
+    } catch {
+      // A log file that cannot be written must not stop the guard.
+    }
+  }
+}
+
+/** The audit log of --audit (or none), reporting trouble writing it on the log. */
+export function openAudit(opts: GuardOptions): AuditSink {
+  if (opts.audit === undefined) return NO_AUDIT;
+  const consequence = opts.auditFailOpen
+    ? 'calls go ahead unaudited (--audit-fail-open)'
+    : 'only Read / low-risk tools are let through until it can (--audit-fail-open lets every call through)';
+  return new JsonlAuditLog(resolve(opts.audit), {
+    ...(opts.auditMaxBytes !== undefined ? { maxBytes: opts.auditMaxBytes } : {}),
+    onProblem: (problem, lost) => {
+      if (problem !== undefined) log(`the audit log cannot be written: ${problem}; ${consequence}`);
+      else log(`the audit log can be written again${lost > 0 ? `; ${lost} audit lines were lost meanwhile` : ''}`);
+    },
+    onError: (e) => log(e.message),
+  });
+}
+
+/** The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. */
+export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: PolicySource; policyFile: string | undefined } {
+  const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
+  const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
+  const policy = new PolicySource(
+    policyFile,
+    {
+      onReload({ applied, problems }) {
+        for (const p of problems) log(p);
+        log(applied ? `policy reloaded from ${policyFile}` : `policy change rejected: the last valid policy stays in force`);
+        const errors = problems.filter((p) => p.includes(': error: '));
+        audit.write({ event: 'policy_reload', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+      },
+    },
+    parseOptions,
+  );
+  for (const p of policy.initialProblems) log(p);
+  if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
+  if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
+  policy.watch();
+  return { policy, policyFile };
+}
+
+/** The pins `run` and `serve` enforce: read once at start; a person's "Trust new definition" rewrites the file. */
+export interface PinsWiring {
+  readonly pinsFile?: string;
+  readonly trustSource: TrustSource;
+  readonly savePins?: (pins: PinsFile) => string | undefined;
+}
+
+export function openPins(opts: GuardOptions): PinsWiring {
+  const pinsFile = opts.pins === undefined ? undefined : resolve(opts.pins);
+  if (pinsFile === undefined) return { trustSource: { kind: 'session' } };
+  const trustSource = readPinsSource(pinsFile);
+  if (trustSource.kind === 'unreadable')
+    log(`the pins file ${pinsFile} cannot be used (${trustSource.error}): every tool is blocked until it is fixed`);
+  else if (trustSource.kind === 'pins') log(`${trustSource.pins.tools.size} tool definitions pinned in ${pinsFile}`);
+  return {
+    pinsFile,
+    trustSource,
+    savePins: (pins) => {
+      try {
+        writePinsFile(pinsFile, pins);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  };
+}
+
+export interface GuardedUpstreamWiring {
+  readonly opts: GuardOptions;
+  readonly policy: PolicySource;
+  readonly audit: AuditSink;
+  /** Where the proxy's lines for the client go (stdout for `run`, the session's HTTP streams for `serve`). */
+  readonly toClient: (data: string) => void;
+  readonly log: (message: string) => void;
+  readonly approvers?: readonly Approver[];
+  readonly onDecision?: (e: DecisionNotice) => void;
+  readonly onToolsRead?: (tools: readonly ToolDefinition[]) => void;
+  /** The server died before it ever answered an initialize: a configuration problem, not a crash. */
+  readonly onNeverReady: (cause: string) => void;
+  /** True once the owner is shutting down: exits are then expected, not reported. */
+  readonly finished: () => boolean;
+  /** An upstream that is not a process (`serve --upstream-url`); the supervised COMMAND process when absent. */
+  readonly connect?: (events: UpstreamLinkEvents) => UpstreamLink;
+  /** Which tool definitions are trusted: the pins file's (`--pins`), else the session's first. */
+  readonly trustSource?: TrustSource;
+  /** Writes the pins file after a person trusted a new definition; returns what went wrong, if anything. */
+  readonly savePins?: (pins: PinsFile) => string | undefined;
+}
+
+/** What the proxy needs of its upstream, process or not. */
+export interface UpstreamLink {
+  start(): void;
+  write(data: string): void;
+  stop(): Promise<void>;
+  markReady(): void;
+  killCurrent(): void;
+  readonly pid: number | undefined;
+}
+
+export interface UpstreamLinkEvents {
+  /** Newline-terminated messages from the server. */
+  onData(chunk: string): void;
+  /** The server cannot be reached any more: every request now gets an error naming `cause`. */
+  onDown(cause: string): void;
+}
+
+export interface GuardedUpstream {
+  readonly proxy: GuardProxy;
+  readonly upstream: UpstreamLink;
+}
+
+/**
+ * A GuardProxy (with its own rate-limit budget) in front of a supervised upstream process, wired both
+ * ways: crashes restart the server within --max-restarts, and the proxy learns of every exit (or, with
+ * `connect`, in front of an upstream that is no process: `serve --upstream-url`). Call
+ * `upstream.start()` once the caller is ready for the server's output.
+ */
+export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
+  const { opts, audit } = w;
+  const maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+  // The proxy only calls `upstream` once messages flow, after both exist.
+  const proxy: GuardProxy = new GuardProxy({
+    toUpstream: (data) => upstream.write(data),
+    toClient: w.toClient,
+    policy: w.policy,
+    audit,
+    limiter: new RateLimiter(monotonicClock),
+    clock: monotonicClock,
+    mode: opts.mode,
+    serverName: opts.name,
+    catalog: { choice: opts.catalog, commandIsOdooMcp: commandStartsOdooMcp(opts.command, opts.commandArgs) },
+    auditIncludeArgs: opts.auditIncludeArgs,
+    auditFailOpen: opts.auditFailOpen === true,
+    scanResults: opts.scanResults,
+    // The credentials it passes on to the server: an answer that repeats one is searched for it (never logged).
+    ownSecrets: ownSecretsFromEnv(process.env),
+    ...(w.trustSource ? { trustSource: w.trustSource } : {}),
+    ...(w.savePins ? { savePins: w.savePins } : {}),
+    callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,
+    ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+    log: w.log,
+    approvers: w.approvers ?? [],
+    ...(w.onDecision ? { onDecision: w.onDecision } : {}),
+    ...(w.onToolsRead ? { onToolsRead: w.onToolsRead } : {}),
+    onUpstreamReady: () => upstream.markReady(),
+  });
+  const upstream: UpstreamLink = w.connect
+    ? w.connect({
+        onData: (chunk) => proxy.onUpstreamData(chunk),
+        onDown: (cause) => {
+          if (w.finished()) return;
+          w.log(`${cause}. Every request now gets an error; start a new session to try again.`);
+          audit.write({ event: 'upstream', state: 'down', cause });
+          proxy.upstreamExited(cause);
+        },
+      })
+    : new UpstreamSupervisor(
+        { command: opts.command, args: opts.commandArgs, maxRestarts },
+        {
+          onData: (chunk) => proxy.onUpstreamData(chunk),
+          onEnd: () => proxy.onUpstreamEnd(),
+          onExit: ({ cause, restartInMs, restartsInWindow, everReady }) => {
+            if (w.finished()) return;
+            if (!everReady) {
+              w.log(cause);
+              proxy.upstreamExited(cause);
+              w.onNeverReady(cause);
+              return;
+            }
+            if (restartInMs !== undefined) {
+              w.log(
+                `${cause}; restarting it in ${restartInMs} ms ` +
+                  `(restart ${restartsInWindow} of at most ${maxRestarts} within ${RESTART_WINDOW_MS / 1000} s)`,
+              );
+              audit.write({ event: 'upstream', state: 'exited', cause });
+              proxy.upstreamExited(cause, true);
+              return;
+            }
+            const down =
+              maxRestarts === 0
+                ? `${cause} (restarts are off: --max-restarts 0)`
+                : `${cause}; MCP Guard restarted it ${restartsInWindow} times within ${RESTART_WINDOW_MS / 1000} s and gave up`;
+            w.log(`${down}. Every request now gets an error; restart the server from the client to try again.`);
+            audit.write({ event: 'upstream', state: 'down', cause: down });
+            proxy.upstreamExited(down);
+          },
+          onRestarted: (pid) => {
+            proxy.upstreamRestarted().then(
+              () => {
+                if (w.finished()) return;
+                upstream.markReady();
+                w.log(`the server is running again (pid ${pid})`);
+                audit.write({ event: 'upstream', state: 'restarted', ...(pid !== undefined ? { pid } : {}) });
+              },
+              (e: Error) => {
+                if (w.finished()) return;
+                w.log(`the restarted server failed the handshake: ${e.message}`);
+                upstream.killCurrent();
+              },
+            );
+          },
+        },
+      );
+  return { proxy, upstream };
+}
