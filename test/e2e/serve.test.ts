@@ -96,6 +96,27 @@ describe('mcp-guard serve (SDK Streamable HTTP client → dist/mcp-guard.js serv
     );
   });
 
+  it('holds the run flags over HTTP: a missing --pins file blocks every tool, --scan-results redacts a secret in a result', async () => {
+    const pinsDir = tempDir();
+    after(pinsDir.cleanup);
+    const missingPins = join(pinsDir.dir, 'missing.pins.json');
+    const pinned = await start({ serveArgs: ['--pins', missingPins] });
+    const { client: p } = await client(pinned.url);
+    assert.deepEqual((await p.listTools()).tools, []);
+    const blocked = await p.callTool({ name: 'health_check', arguments: {} });
+    assert.equal(blocked.isError, true);
+    assert.match(textOf(blocked), /pins file/);
+    assert.deepEqual(pinned.journal(), []);
+
+    const token = `ghp_${'A1b2C3d4E5f6G7h8I9j0'.repeat(2).slice(0, 36)}`;
+    const scanned = await start({ env: { STANDIN_PARTNER_REF: token } });
+    const { client: c } = await client(scanned.url);
+    const read = await c.callTool({ name: 'read_record', arguments: { model: 'res.partner', record_id: 2 } });
+    assert.ok(!JSON.stringify(read).includes(token.slice(4)), 'the token reached the client');
+    assert.match(textOf(read), /redacted/);
+    assert.equal(scanned.decisions()[0]?.result_secrets?.action, 'redacted');
+  });
+
   it('keeps two concurrent sessions apart: own server process, own rate limits, answers only to their own client', async () => {
     const s = await start({ policy: 'version: 1\ntools:\n  health_check:\n    rate_limit: { max: 2, window: 60 }\n' });
     const { client: a } = await client(s.url);
