@@ -494,9 +494,11 @@ describe('transparency: @modelcontextprotocol/server-everything directly and beh
       notes: 'not normalised here',
     });
     assert.ok(direct.raw.nonJson.length === 0 && guarded.raw.nonJson.length === 0, 'only JSON on stdout');
-    // The server's own stderr comes through; the guard said nothing but its start line (no dropped message).
+    // The server's own stderr comes through; the guard said nothing but its start lines (what it guards, which
+    // catalog classes the tools): no dropped message.
     const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
-    const guardSaid = lines(guarded.raw.stderr).filter((l) => l.startsWith('[mcp-guard]') && !l.includes(' guarding '));
+    const startLine = (l: string) => l.includes(' guarding ') || l.startsWith('[mcp-guard] classing tools ');
+    const guardSaid = lines(guarded.raw.stderr).filter((l) => l.startsWith('[mcp-guard]') && !startLine(l));
     const serverSaid = lines(guarded.raw.stderr).filter((l) => !l.startsWith('[mcp-guard]'));
     row(
       'stderr',
