@@ -27,7 +27,8 @@ export const PROBLEMS_SCREENSHOT = join(PICTURES, 'policy-problems.png');
 /** What the page looked like when something went wrong (not committed). */
 export const FAILURE_SCREENSHOT = join(CACHE, 'screenshots-failure.png');
 
-const VIEWPORT = { width: 1280, height: 800 };
+// Tall enough for the longest hover (execute_method: its classes by method, its parameters, this policy's decision).
+const VIEWPORT = { width: 1280, height: 900 };
 export const REVIEW_FILE = 'review.mcp-policy.yaml';
 /**
  * Parseable YAML with schema and tool mistakes only (a YAML syntax error would hide the rest):

@@ -95,13 +95,13 @@ describe('language hover: tool keys', () => {
 
   it('a tool classed by an argument: its classes by value, each with what this policy does (conditions can split a class)', () => {
     const h = hover(10, 5);
-    const start = h!.contents.indexOf('**Classed by `method`:**');
+    const start = h!.contents.indexOf('**Classed by `method`**');
     assert.ok(start > 0);
     const block = h!.contents.slice(start, h!.contents.indexOf('\n\n', start));
     assert.equal(
       block,
       [
-        "**Classed by `method`:** a call gets the class of its `method` value, compared exactly (any other value keeps the tool's class above); this policy, with only that argument set:",
+        "**Classed by `method`** (exact values; any other keeps the class above), and this policy's decision with only `method` set:",
         '- Read · low risk (`search`, `search_read`, `read`, `read_group`, `search_count`, `name_search`, `fields_get`): `allow` by `default`',
         '- Write · high risk (`create`, `write`, `copy`): `require_approval` by `risk.high`',
         '- Destructive · critical risk (`unlink`): `deny` by `risk.critical (built-in)`',

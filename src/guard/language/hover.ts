@@ -168,8 +168,8 @@ function argumentClassesText(doc: PolicyDocument, t: KnownTool, index: ToolIndex
     return `- ${cls} (${group.map((c) => caseValue(c.argument!)).join(', ')})${decision}`;
   });
   return (
-    `**Classed by ${code(argument)}:** a call gets the class of its ${code(argument)} value, compared exactly ` +
-    `(any other value keeps the tool's class above)${pindex ? '; this policy, with only that argument set' : ''}:\n${lines.join('\n')}`
+    `**Classed by ${code(argument)}** (exact values; any other keeps the class above)` +
+    `${pindex ? `, and this policy's decision with only ${code(argument)} set` : ''}:\n${lines.join('\n')}`
   );
 }
 
