@@ -75,8 +75,10 @@ export class GuardHub implements vscode.Disposable {
           );
         }
       },
-      onDecision: (_conn, d) => hub?.record(d),
-      onTools: (_conn, server, names, tools) => {
+      onDecision: (conn, d) => hub?.record(d, conn.origin === 'editor'),
+      onTools: (conn, server, names, tools) => {
+        // A terminal's guard is any process there: its list must not replace what the editor's guards report.
+        if (conn.origin === 'terminal') return;
         hub?.reportedTools.set(server, names);
         if (tools) hub?.reportedDefinitions.set(server, tools);
         else hub?.reportedDefinitions.delete(server);
@@ -117,8 +119,9 @@ export class GuardHub implements vscode.Disposable {
     return this.recentArgs.get(`${tool}\n${argsSha256}`);
   }
 
-  private record(d: DecisionMessage): void {
-    if (d.argsSha256 && d.arguments) {
+  /** `ownArgs`: the guard is one of the editor's, writing the audit log the audit view reads, so its arguments may become rules. */
+  private record(d: DecisionMessage, ownArgs: boolean): void {
+    if (ownArgs && d.argsSha256 && d.arguments) {
       const key = `${d.tool}\n${d.argsSha256}`;
       this.recentArgs.delete(key);
       this.recentArgs.set(key, d.arguments);
