@@ -1,6 +1,7 @@
 /** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
 import { EditorBridgeClient } from '../guard/io/bridge-client';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
+import { withParent } from '../guard/io/parent-process';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
@@ -52,6 +53,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
             token: bridgeToken,
             server: opts.name,
             version: VERSION,
+            ...withParent(),
             mode: (): Mode => proxy.currentMode,
             onSetMode: (mode) => {
               log(`mode set to ${mode} from VS Code`);

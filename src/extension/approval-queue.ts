@@ -1,14 +1,17 @@
 /** Approval dialogs one at a time, in order; a dialog that cannot be shown or is dismissed denies. */
 import type { ApprovalAnswerKind, ApprovalRequestMessage } from '../guard/bridge/protocol';
+import type { Asker } from './approval-text';
 
 export interface QueuedApproval {
   readonly key: string;
   readonly request: ApprovalRequestMessage;
+  /** Which guard asks (a terminal's is named in the dialog). */
+  readonly asker?: Asker;
   readonly answer: (answer: ApprovalAnswerKind) => void;
 }
 
 /** Shows one approval and resolves with the answer (`deny` for a dismissal). */
-export type ShowApproval = (request: ApprovalRequestMessage, position: number, total: number) => Promise<ApprovalAnswerKind>;
+export type ShowApproval = (request: ApprovalRequestMessage, position: number, total: number, asker?: Asker) => Promise<ApprovalAnswerKind>;
 
 /**
  * Approvals from every guard of the window, shown one at a time in arrival order. A request
@@ -52,7 +55,7 @@ export class ApprovalQueue {
     const total = this.shown + this.waiting.length;
     let answer: ApprovalAnswerKind;
     try {
-      answer = await this.show(next.request, this.shown, total);
+      answer = await this.show(next.request, this.shown, total, next.asker);
     } catch {
       answer = 'deny';
     }

@@ -1,5 +1,5 @@
 /** The words of the approval dialog: what is asked, about which tool and rule, with which arguments. */
-import type { ApprovalAnswerKind, ApprovalRequestMessage } from '../guard/bridge/protocol';
+import type { ApprovalAnswerKind, ApprovalRequestMessage, BridgeOrigin, ParentProcess } from '../guard/bridge/protocol';
 import { definitionChangeLines } from '../guard/pins/change-text';
 import type { DefinitionChange } from '../guard/pins/trust';
 import { redactSecretsInText } from '../guard/secrets';
@@ -30,14 +30,49 @@ export interface ApprovalDialog {
   readonly buttons: readonly string[];
 }
 
-/** The modal's text: what the agent is about to do, how risky it is, and which rule asks. */
-export function approvalDialog(req: ApprovalRequestMessage, position: number, total: number): ApprovalDialog {
+/** Which guard asks: one VS Code started for a server definition, or one started in an integrated terminal. */
+export interface Asker {
+  readonly origin: BridgeOrigin;
+  /** The guard's own pid. */
+  readonly pid: number;
+  /** The guard's parent as the guard reported it: display only. */
+  readonly parent?: ParentProcess;
+}
+
+/** Where the message says the question comes from: only a terminal guard is named (the editor's are the usual case). */
+function fromWhere(asker: Asker | undefined): string {
+  return asker?.origin === 'terminal' ? ' (asked from a terminal)' : '';
+}
+
+/**
+ * The detail's first lines for a terminal guard: the process that started it, as the guard reported
+ * it (it is unverified, hence "reports"), else only the guard's pid.
+ */
+export function askerLines(asker: Asker | undefined): string[] {
+  if (asker?.origin !== 'terminal') return [];
+  const parent = asker.parent;
+  const who =
+    parent === undefined
+      ? `a process in an integrated terminal (guard pid ${asker.pid})`
+      : parent.command !== undefined
+        ? `a process in an integrated terminal: ${parent.command} (pid ${parent.pid})`
+        : `a process in an integrated terminal (pid ${parent.pid})`;
+  return [
+    `Asked by ${who}`,
+    ...(parent !== undefined ? [`(as its guard, pid ${asker.pid}, reports it; an agent started in a terminal of this window)`] : []),
+    '',
+  ];
+}
+
+/** The modal's text: what the agent is about to do, how risky it is, which rule asks, and (from a terminal) who asks. */
+export function approvalDialog(req: ApprovalRequestMessage, position: number, total: number, asker?: Asker): ApprovalDialog {
   const counter = total > 1 ? ` (${position} of ${total})` : '';
   const seconds = Math.round(req.timeoutMs / 1000);
-  if (req.definitionChange !== undefined) return definitionDialog(req, req.definitionChange, counter, seconds);
+  if (req.definitionChange !== undefined) return definitionDialog(req, req.definitionChange, counter, seconds, asker);
   return {
-    message: `MCP Guard: allow ${req.tool} on ${req.server}?${counter}`,
+    message: `MCP Guard: allow ${req.tool} on ${req.server}?${counter}${fromWhere(asker)}`,
     detail: [
+      ...askerLines(asker),
       `Tool: ${req.tool}`,
       `Server: ${req.server}`,
       `Category: ${req.category} · Risk: ${req.risk}`,
@@ -59,12 +94,19 @@ export function approvalDialog(req: ApprovalRequestMessage, position: number, to
  * A changed or new tool definition: what changed (old and new description, schema changes) before
  * anything else, then the call that waits for it. Trusted, the call is then decided by the policy.
  */
-function definitionDialog(req: ApprovalRequestMessage, change: DefinitionChange, counter: string, seconds: number): ApprovalDialog {
+function definitionDialog(
+  req: ApprovalRequestMessage,
+  change: DefinitionChange,
+  counter: string,
+  seconds: number,
+  asker: Asker | undefined,
+): ApprovalDialog {
   const what = change.kind === 'changed' ? 'the new definition of' : 'the definition of';
   const pins = change.pinsFile !== undefined ? `"${TRUST_DEFINITION}" also writes it to the pins file ${change.pinsFile}.` : undefined;
   return {
-    message: `MCP Guard: trust ${what} ${req.tool} on ${req.server}?${counter}`,
+    message: `MCP Guard: trust ${what} ${req.tool} on ${req.server}?${counter}${fromWhere(asker)}`,
     detail: [
+      ...askerLines(asker),
       `Tool: ${req.tool}`,
       `Server: ${req.server}`,
       `Category: ${req.category} · Risk: ${req.risk}`,

@@ -42,6 +42,8 @@ export interface Hub {
   readonly blocked: number;
   readonly guardCount: number;
   readonly lastDecision: DecisionMessage | undefined;
+  /** The text of the last approval dialog shown, if any. */
+  readonly lastApproval?: { readonly message: string; readonly detail: string } | undefined;
   /** Tool names each running guard reported, by server name. */
   readonly reportedTools: ReadonlyMap<string, readonly string[]>;
   /** Tells every running guard. */

@@ -316,6 +316,7 @@ export const state = (ctx: CommandContext) => () => ({
   statusTooltip: ctx.statusTooltip,
   demo: demoIsOn(ctx.globalState.get(DEMO_STATE_KEY)),
   lastDecision: ctx.hub.lastDecision,
+  ...(ctx.hub.lastApproval ? { lastApproval: ctx.hub.lastApproval } : {}),
   reportedTools: Object.fromEntries(ctx.hub.reportedTools),
   unguarded: ctx.existing.flagged.map((f) => f.message),
   /** The mcp.json and settings files read for servers outside the guard. */

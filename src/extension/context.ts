@@ -16,6 +16,7 @@ import { ReportedToolsCache } from './reported-tools';
 import { runRuleCommand, type RuleCommandResult } from './rule-command';
 import { GuardedServerProvider } from './server-provider';
 import { statusView } from './status-text';
+import { handBridgeToTerminals } from './terminal-bridge';
 
 export class Ctx implements CommandContext {
   readonly ui: Ui = {
@@ -39,6 +40,8 @@ export class Ctx implements CommandContext {
     const modes = ModeState.fromJSON(extension.workspaceState.get(MODE_STATE_KEY));
     const hub = await GuardHub.start(() => modes.mode, log);
     extension.subscriptions.push(hub);
+    // Agents started in the window's terminals get the editor's dialogs too (with the terminals' own token).
+    extension.subscriptions.push(handBridgeToTerminals(extension.environmentVariableCollection, hub.bridge));
     return new Ctx(extension, log, modes, hub);
   }
 

@@ -5,7 +5,7 @@ import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from
 import type { ToolDefinition } from '../guard/catalog/types';
 import type { Mode } from '../guard/policy/model';
 import { ApprovalQueue } from './approval-queue';
-import { answerForChoice, approvalDialog } from './approval-text';
+import { answerForChoice, approvalDialog, type Asker } from './approval-text';
 import { BLOCKED_DECISIONS } from './status-text';
 
 /** How many calls' arguments the window remembers (the audit view shows the last 500 decisions). */
@@ -25,6 +25,8 @@ export class GuardHub implements vscode.Disposable {
   /** Secrets guards found in results this session: replaced before the agent saw them, or passed on (`flag`). */
   readonly secrets = { redacted: 0, flagged: 0 };
   lastDecision: DecisionMessage | undefined;
+  /** The text of the last approval dialog shown (for the `mcpGuard.state` command the tests read). */
+  lastApproval: { readonly message: string; readonly detail: string } | undefined;
   /** Set while a guard reports that its audit log cannot be written. */
   auditProblem: string | undefined;
   /** Tool names each running guard reported, by server name. */
@@ -49,7 +51,11 @@ export class GuardHub implements vscode.Disposable {
     const bridge = await BridgeServer.start({
       currentMode: mode,
       onConnect: (conn) => {
-        log.info(`guard for "${conn.server}" connected (pid ${conn.pid}, MCP Guard ${conn.version})`);
+        const from =
+          conn.origin === 'terminal'
+            ? `, from a terminal${conn.parent ? `: parent pid ${conn.parent.pid}${conn.parent.command ? ` (${conn.parent.command})` : ''}` : ''}`
+            : '';
+        log.info(`guard for "${conn.server}" connected (pid ${conn.pid}, MCP Guard ${conn.version}${from})`);
         hub?.changed.fire();
       },
       onDisconnect: (conn) => {
@@ -69,15 +75,17 @@ export class GuardHub implements vscode.Disposable {
           );
         }
       },
-      onDecision: (_conn, d) => hub?.record(d),
-      onTools: (_conn, server, names, tools) => {
+      onDecision: (conn, d) => hub?.record(d, conn.origin === 'editor'),
+      onTools: (conn, server, names, tools) => {
+        // A terminal's guard is any process there: its list must not replace what the editor's guards report.
+        if (conn.origin === 'terminal') return;
         hub?.reportedTools.set(server, names);
         if (tools) hub?.reportedDefinitions.set(server, tools);
         else hub?.reportedDefinitions.delete(server);
         hub?.toolsChanged.fire();
       },
     });
-    hub = new GuardHub(bridge, log, (h) => new ApprovalQueue((req, pos, total) => h.showApproval(req, pos, total)));
+    hub = new GuardHub(bridge, log, (h) => new ApprovalQueue((req, pos, total, asker) => h.showApproval(req, pos, total, asker)));
     return hub;
   }
 
@@ -87,9 +95,11 @@ export class GuardHub implements vscode.Disposable {
 
   private enqueue(conn: GuardConnection, req: ApprovalRequestMessage): void {
     this.log.info(`approval asked: ${req.tool} on "${conn.server}" (${req.category}, ${req.risk}; rule ${req.rule})`);
+    const asker: Asker = { origin: conn.origin, pid: conn.pid, ...(conn.parent ? { parent: conn.parent } : {}) };
     this.queue.enqueue({
       key: `${conn.id}:${req.id}`,
       request: req,
+      asker,
       answer: (answer: ApprovalAnswerKind) => {
         this.log.info(`approval answered: ${req.tool} on "${conn.server}": ${answer}`);
         conn.send({ type: 'approval_answer', id: req.id, answer });
@@ -97,8 +107,9 @@ export class GuardHub implements vscode.Disposable {
     });
   }
 
-  private async showApproval(req: ApprovalRequestMessage, position: number, total: number): Promise<ApprovalAnswerKind> {
-    const dialog = approvalDialog(req, position, total);
+  private async showApproval(req: ApprovalRequestMessage, position: number, total: number, asker?: Asker): Promise<ApprovalAnswerKind> {
+    const dialog = approvalDialog(req, position, total, asker);
+    this.lastApproval = { message: dialog.message, detail: dialog.detail };
     const choice = await vscode.window.showWarningMessage(dialog.message, { modal: true, detail: dialog.detail }, ...dialog.buttons);
     return answerForChoice(choice);
   }
@@ -108,8 +119,9 @@ export class GuardHub implements vscode.Disposable {
     return this.recentArgs.get(`${tool}\n${argsSha256}`);
   }
 
-  private record(d: DecisionMessage): void {
-    if (d.argsSha256 && d.arguments) {
+  /** `ownArgs`: the guard is one of the editor's, writing the audit log the audit view reads, so its arguments may become rules. */
+  private record(d: DecisionMessage, ownArgs: boolean): void {
+    if (ownArgs && d.argsSha256 && d.arguments) {
       const key = `${d.tool}\n${d.argsSha256}`;
       this.recentArgs.delete(key);
       this.recentArgs.set(key, d.arguments);

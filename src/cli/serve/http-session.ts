@@ -14,6 +14,7 @@ import { SessionRouting } from '../../guard/http/routing';
 import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
 import type { PolicySource } from '../../guard/io/policy-source';
+import type { Mode } from '../../guard/policy/model';
 import type { RunOptions } from '../args';
 import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring, type PinsWiring } from '../wiring';
 
@@ -32,6 +33,8 @@ export interface HttpSessionOptions {
   readonly onInitialized: (id: string, session: HttpSession) => void;
   /** The session ended (DELETE, idle, shutdown, or its initialize was refused). */
   readonly onClosed: (session: HttpSession) => void;
+  /** The editor bridge, when serve was started where VS Code handed it one (an integrated terminal): its approver and reports. */
+  readonly editor?: Pick<GuardedUpstreamWiring, 'approvers' | 'onDecision' | 'onToolsRead'>;
   /** `--upstream-url`: the session's upstream is a session of that server, not a process of its own. */
   readonly connect?: GuardedUpstreamWiring['connect'];
 }
@@ -82,6 +85,7 @@ export class HttpSession {
       onNeverReady: (cause) => this.closeWhenAnswered(`the server did not start: ${cause}`),
       finished: () => this.closed,
       ...(o.connect ? { connect: o.connect } : {}),
+      ...(o.editor ?? {}),
       trustSource: o.pins.trustSource,
       ...(o.pins.savePins ? { savePins: o.pins.savePins } : {}),
     });
@@ -90,6 +94,15 @@ export class HttpSession {
 
   get id(): string | undefined {
     return this.sessionId;
+  }
+
+  /** A mode change from VS Code, for this session's gate. */
+  setMode(mode: Mode): void {
+    this.guarded.proxy.setMode(mode);
+  }
+
+  resetRateLimits(): void {
+    this.guarded.proxy.resetRateLimits();
   }
 
   /** Starts this session's own server process. */

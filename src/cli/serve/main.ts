@@ -11,6 +11,10 @@ import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../.
 import { readCappedBody } from '../../guard/http/body';
 import { SessionRegistry } from '../../guard/http/sessions';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
+import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../../guard/bridge/protocol';
+import { EditorBridgeClient } from '../../guard/io/bridge-client';
+import { withParent } from '../../guard/io/parent-process';
+import type { Mode } from '../../guard/policy/model';
 import { isPlainObject } from '../../guard/util/json';
 import { VERSION } from '../../guard/version';
 import { UsageError, type ServeOptions } from '../args';
@@ -49,6 +53,23 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/**
+ * The editor bridge when serve runs where VS Code handed one over (an integrated terminal of a window
+ * with MCP Guard): every session's approvals go there first. The variables are removed either way,
+ * so no session's server process inherits them.
+ */
+function editorBridge(
+  name: string,
+  hooks: Pick<ConstructorParameters<typeof EditorBridgeClient>[0], 'mode' | 'onSetMode' | 'onResetRateLimits'>,
+): EditorBridgeClient | undefined {
+  const address = process.env[BRIDGE_ADDRESS_ENV];
+  const token = process.env[BRIDGE_TOKEN_ENV];
+  delete process.env[BRIDGE_TOKEN_ENV];
+  delete process.env[BRIDGE_ADDRESS_ENV];
+  if (!address || !token) return undefined;
+  return new EditorBridgeClient({ address, token, server: name, version: VERSION, ...withParent(), ...hooks, log });
+}
+
 /** Serves until SIGINT / SIGTERM / SIGHUP; resolves with the exit code. */
 export async function serveGuard(opts: ServeOptions): Promise<number> {
   let token: string | undefined;
@@ -71,10 +92,29 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
   const sessions = new SessionRegistry<HttpSession>(opts.maxSessions);
   let sessionsStarted = 0;
   const upstreamUrl = opts.upstreamUrl === undefined ? undefined : new URL(opts.upstreamUrl);
+  /** The sessions with a gate, for mode changes and rate-limit resets from VS Code. */
+  const live = new Set<HttpSession>();
+  let mode: Mode = opts.mode;
+  const bridge = editorBridge(opts.name, {
+    mode: () => mode,
+    onSetMode: (m) => {
+      log(`mode set to ${m} from VS Code`);
+      mode = m;
+      for (const s of live) s.setMode(m);
+    },
+    onResetRateLimits: () => {
+      log('rate limits reset from VS Code');
+      for (const s of live) s.resetRateLimits();
+    },
+  });
+  const editor = bridge
+    ? { approvers: [bridge], onDecision: bridge.notifyDecision.bind(bridge), onToolsRead: bridge.notifyTools.bind(bridge) }
+    : undefined;
 
-  const newSession = (): HttpSession =>
-    new HttpSession({
-      opts,
+  const newSession = (): HttpSession => {
+    const session: HttpSession = new HttpSession({
+      // A session starts in the mode VS Code last set.
+      opts: { ...opts, mode },
       pins,
       policy,
       audit,
@@ -83,11 +123,16 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       log,
       onInitialized: (id, session) => sessions.add(id, session),
       onClosed: (session) => {
+        live.delete(session);
         if (session.id !== undefined) sessions.remove(session.id);
         else sessions.release();
       },
       ...(upstreamUrl !== undefined ? { connect: (events: UpstreamLinkEvents) => new HttpUpstream(upstreamUrl, events, log) } : {}),
+      ...(editor ? { editor } : {}),
     });
+    live.add(session);
+    return session;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { origin } = req.headers;
@@ -164,6 +209,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       server.close();
       server.closeAllConnections();
       await sessions.closeAll(reason);
+      bridge?.close();
       policy.close();
       audit.write({ event: 'stop', reason });
       audit.close();
@@ -194,6 +240,13 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       const each = upstreamUrl === undefined ? 'one server process per session' : `one session of ${upstreamUrl.href} per session`;
       log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION}), ${each}`);
       log(`listening on http://${urlHost(opts.host)}:${port}${opts.path}`);
+      if (bridge) {
+        void bridge
+          .start()
+          .then((ok) =>
+            log(ok ? 'connected to VS Code for approvals' : 'VS Code is not reachable yet; approvals use MCP elicitation until it is'),
+          );
+      }
     });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.on(signal, () => void finish(0, `received ${signal}`));

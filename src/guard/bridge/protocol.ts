@@ -16,6 +16,45 @@ export const BRIDGE_PROTOCOL_VERSION = 1;
 export const BRIDGE_ADDRESS_ENV = 'MCP_GUARD_BRIDGE';
 export const BRIDGE_TOKEN_ENV = 'MCP_GUARD_BRIDGE_TOKEN';
 
+/**
+ * Who a connected guard was started by, decided by which of the window's tokens its hello carried
+ * (never by anything the guard claims): `editor` for the guarded server definitions VS Code starts,
+ * `terminal` for a guard started in one of the window's integrated terminals, which get their own
+ * token through the terminals' environment.
+ */
+export type BridgeOrigin = 'editor' | 'terminal';
+
+/**
+ * The process that started a guard, as the guard reports it in its hello: for display in the approval
+ * dialog only (a hostile process can claim anything), so it is validated and cut short.
+ */
+export interface ParentProcess {
+  readonly pid: number;
+  /** Its command line (Linux: /proc/<ppid>/cmdline), when the guard could read it. */
+  readonly command?: string;
+}
+
+/** The longest command line a hello may carry for display; longer ones are cut. */
+export const MAX_PARENT_COMMAND_CHARS = 300;
+
+/** A command line fit for one line of a dialog: control characters become spaces, runs of space one, long ones cut with "…". */
+export function displayCommand(command: string, max = MAX_PARENT_COMMAND_CHARS): string {
+  const flat = command
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The hello's `parent`, validated and made fit for display; undefined when absent or malformed. */
+export function parentFromHello(v: unknown): ParentProcess | undefined {
+  if (!isPlainObject(v)) return undefined;
+  const pid = v['pid'];
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  const command = typeof v['command'] === 'string' ? displayCommand(v['command'].slice(0, 64 * 1024)) : undefined;
+  return command ? { pid, command } : { pid };
+}
+
 /** The largest message either side accepts; a longer line closes the connection. */
 export const MAX_BRIDGE_MESSAGE = 1024 * 1024;
 
@@ -75,6 +114,8 @@ export type GuardToEditor =
       readonly pid: number;
       readonly mode: Mode;
       readonly version: string;
+      /** The guard's parent process (pid, and command line where it can be read): shown when the guard runs in a terminal. */
+      readonly parent?: ParentProcess;
     }
   | ApprovalRequestMessage
   | { readonly type: 'approval_withdrawn'; readonly id: string; readonly why: 'timeout' | 'cancelled' }

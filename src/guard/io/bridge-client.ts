@@ -13,6 +13,7 @@ import {
   parseEditorMessage,
   type ApprovalAnswerKind,
   type GuardToEditor,
+  type ParentProcess,
 } from '../bridge/protocol';
 
 /** Arguments larger than this (as JSON) are not sent with a decision: the editor then knows only their hash. */
@@ -29,6 +30,8 @@ export interface BridgeClientOptions {
   readonly onSetMode: (mode: Mode) => void;
   readonly onResetRateLimits: () => void;
   readonly log: (message: string) => void;
+  /** The guard's parent process, sent in the hello for the editor to name who asked (shown for terminal guards). */
+  readonly parent?: ParentProcess;
   /** Delays between reconnection attempts; the last one repeats. */
   readonly retryDelaysMs?: readonly number[];
 }
@@ -89,6 +92,7 @@ export class EditorBridgeClient implements Approver {
         pid: process.pid,
         mode: this.opts.mode(),
         version: this.opts.version,
+        ...(this.opts.parent ? { parent: this.opts.parent } : {}),
       });
     });
     socket.on('data', (chunk: string) => {

@@ -9,8 +9,11 @@ import type { Mode } from '../policy/model';
 import { LineSplitter } from '../util/line-splitter';
 import {
   MAX_BRIDGE_MESSAGE,
+  parentFromHello,
   parseGuardMessage,
   type ApprovalRequestMessage,
+  type BridgeOrigin,
+  type ParentProcess,
   type DecisionMessage,
   type EditorToGuard,
 } from '../bridge/protocol';
@@ -21,6 +24,10 @@ export interface GuardConnection {
   readonly server: string;
   readonly pid: number;
   readonly version: string;
+  /** Which token it presented: the server definitions' (`editor`) or the integrated terminals' (`terminal`). */
+  readonly origin: BridgeOrigin;
+  /** Its parent process as the guard reported it (display only); kept for terminal guards only. */
+  readonly parent?: ParentProcess;
   send(message: EditorToGuard): void;
 }
 
@@ -46,11 +53,14 @@ function sameToken(given: string, expected: string): boolean {
 
 /**
  * The extension's end of the editor bridge: a Unix socket in a directory only this user can
- * enter (a named pipe on Windows), and a random token per window that every guard must
- * present first. Anything else is disconnected.
+ * enter (a named pipe on Windows), and random tokens per window, one of which every guard must
+ * present first. Anything else is disconnected. `token` goes to the guarded server definitions,
+ * `terminalToken` to the window's integrated terminals: a connection's origin is the token it
+ * presented, so a terminal guard cannot pass for one of the editor's own.
  */
 export class BridgeServer {
   readonly token = randomBytes(32).toString('hex');
+  readonly terminalToken = randomBytes(32).toString('hex');
   readonly address: string;
   private readonly dir: string | undefined;
   private readonly server: Server;
@@ -99,12 +109,29 @@ export class BridgeServer {
         const msg = parseGuardMessage(line);
         if (!conn) {
           // The first message must be a hello with this window's token; nothing else is read.
-          if (!msg || msg.type !== 'hello' || !sameToken(msg.token, this.token)) {
+          const origin: BridgeOrigin | undefined =
+            msg?.type !== 'hello'
+              ? undefined
+              : sameToken(msg.token, this.token)
+                ? 'editor'
+                : sameToken(msg.token, this.terminalToken)
+                  ? 'terminal'
+                  : undefined;
+          if (!msg || msg.type !== 'hello' || origin === undefined) {
             socket.destroy();
             return;
           }
           clearTimeout(helloTimer);
-          conn = { id: this.nextId++, server: msg.server, pid: msg.pid, version: msg.version, send };
+          const parent = origin === 'terminal' ? parentFromHello(msg.parent) : undefined;
+          conn = {
+            id: this.nextId++,
+            server: msg.server,
+            pid: msg.pid,
+            version: msg.version,
+            origin,
+            ...(parent ? { parent } : {}),
+            send,
+          };
           this.live.add(conn);
           send({ type: 'welcome', mode: this.handlers.currentMode() });
           this.handlers.onConnect?.(conn);
