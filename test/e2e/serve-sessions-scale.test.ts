@@ -25,7 +25,7 @@ async function openAndClose(s: Served, label: number): Promise<number> {
  * guard's memory (the serve process's RSS) is back within 20 % of its value after a warm-up.
  */
 describe('mcp-guard serve at scale: sessions opened and closed', function () {
-  this.timeout(180_000);
+  this.timeout(420_000);
   let s: Served | undefined;
   afterEach(async () => {
     await s?.stop();
@@ -70,12 +70,12 @@ describe('mcp-guard serve at scale: sessions opened and closed', function () {
     // Warm-up: the code paths are loaded and the heap sized before the baseline is taken.
     // 40 sessions, as many at a time as later: RSS (malloc arenas, pipe buffers) settles only after some.
     pids.push(await openAndClose(served, ++label));
-    await run(39, 4);
+    await run(39, 8);
     await settled();
     await new Promise((r) => setTimeout(r, 500));
     const baseline = rssKb(served.proc.pid!);
 
-    await run(200, 4);
+    await run(200, 8);
     assert.equal(pids.length, 240);
     assert.equal(new Set(pids).size, 240, 'every session had its own server process');
     await settled();
