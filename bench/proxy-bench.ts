@@ -32,6 +32,7 @@ import { RESULT_SCAN_TARGET_US_PER_KB, resultScanTable, runResultScanBench, type
 import { RawClient } from './lib/raw-client';
 import { mb, met, ms, table, us } from './lib/report';
 import { SdkBenchClient } from './lib/sdk-client';
+import { runServeBench, serveReport, type ServeBenchResult } from './lib/serve-bench';
 import {
   afterInit,
   figures,
@@ -318,7 +319,7 @@ async function main(): Promise<number> {
     ] as const;
   const problems: string[] = [];
 
-  const sectionSeconds = { raw: 0, sdk: 0, policy: 0 };
+  const sectionSeconds = { raw: 0, sdk: 0, policy: 0, serve: 0 };
   let t0 = Date.now();
   // ---- raw-client section -----------------------------------------------------------------
   const raw = commands('raw').map(([name, args]) => makeTarget(name, new RawClient(name, node, args, ROOT)));
@@ -393,6 +394,27 @@ async function main(): Promise<number> {
     problems.push(`result scanning benchmark: ${(e as Error).message}`);
   }
   sectionSeconds.policy = (Date.now() - t0) / 1000;
+
+  // ---- serve section: Streamable HTTP, direct / bare relay / serve --upstream-url ------------
+  t0 = Date.now();
+  let served: ServeBenchResult | undefined;
+  try {
+    served = await runServeBench({
+      root: ROOT,
+      guard: GUARD,
+      policyFile,
+      auditFile: join(tmp, 'audit-serve.jsonl'),
+      guardNodeArgs: GUARD_NODE_ARGS,
+      progress,
+    });
+    if (!served.scale.exact)
+      problems.push(
+        `serve: ${served.scale.sessions} sessions x ${served.scale.callsPerSession} calls: ${served.scale.answered} answered, ${served.scale.reachedUpstream} reached the server, ${served.scale.auditedAllowed} audited`,
+      );
+  } catch (e) {
+    problems.push(`serve benchmark: ${(e as Error).message}`);
+  }
+  sectionSeconds.serve = (Date.now() - t0) / 1000;
   machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
   // ---- figures --------------------------------------------------------------------------
@@ -591,6 +613,10 @@ async function main(): Promise<number> {
     `  guard peak RSS: SDK-client guard ${mb(sf.guardKb)}, raw-client guard ${mb(rf.guardKb)}; policy evaluation is in-process, the same figure in both columns`,
   );
   log('  (MB = MiB, from /proc VmHWM in kB)');
+  if (served) {
+    log();
+    log(serveReport(served));
+  }
 
   const valid = problems.length === 0 && totalFailures === 0;
   if (!valid) {
@@ -635,6 +661,7 @@ async function main(): Promise<number> {
     framing: framing ?? null,
     pins: pins ?? null,
     resultScan: resultScan ?? null,
+    serve: served ?? null,
     guardPeakRssKb: { raw: rf.guardKb ?? null, sdk: sf.guardKb ?? null, max: guardMaxKb ?? null },
     /** The targets table: `reference` = SDK client, `raw` = raw client (worst case). */
     targetsTable: rows,
@@ -647,7 +674,7 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   log();
   log(
-    `Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s (raw client ${sectionSeconds.raw.toFixed(1)} s, SDK client ${sectionSeconds.sdk.toFixed(1)} s, policy ${sectionSeconds.policy.toFixed(1)} s)`,
+    `Figures written to ${join('bench-results', 'latest.json')}; total time ${((Date.now() - started) / 1000).toFixed(1)} s (raw client ${sectionSeconds.raw.toFixed(1)} s, SDK client ${sectionSeconds.sdk.toFixed(1)} s, policy ${sectionSeconds.policy.toFixed(1)} s, serve ${sectionSeconds.serve.toFixed(1)} s)`,
   );
 
   rmSync(tmp, { recursive: true, force: true });

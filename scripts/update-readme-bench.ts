@@ -39,7 +39,7 @@ interface Results extends Section {
     loadavgAtEnd?: number[];
   };
   config: { audit: boolean; guardNodeArgs: string[] };
-  sectionSeconds?: { raw: number; sdk: number; policy: number };
+  sectionSeconds?: { raw: number; sdk: number; policy: number; serve?: number };
   sdk?: Section;
   targetsTable?: TargetRow[];
 }
@@ -89,7 +89,7 @@ const lines = [
     ' Every call is checked (no error, no `isError`) and every guarded call has an `allowed` audit decision.' +
     " Policy evaluation is timed in-process on a generated 1,000-entry policy; peak RSS is the guard's VmHWM.",
   '',
-  `Reproduce: \`npm run bench\` (about ${Math.round(((r.sectionSeconds?.raw ?? 0) + (r.sectionSeconds?.sdk ?? 0) + (r.sectionSeconds?.policy ?? 0)) / 10) * 10 || 'a hundred'} s; all figures in \`bench-results/latest.json\`),` +
+  `Reproduce: \`npm run bench\` (about ${Math.round(((r.sectionSeconds?.raw ?? 0) + (r.sectionSeconds?.sdk ?? 0) + (r.sectionSeconds?.policy ?? 0) + (r.sectionSeconds?.serve ?? 0)) / 10) * 10 || 'a hundred'} s; all figures in \`bench-results/latest.json\`),` +
     ' then `npx tsx scripts/update-readme-bench.ts` to rewrite this section.',
 ];
 
