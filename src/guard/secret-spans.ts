@@ -43,7 +43,7 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
   }
   if (text.length < MIN_SHAPE_LENGTH) return;
   if (text.includes('-----BEGIN')) collectPrivateKeys(text, out);
-  if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out, 0);
+  if (text.includes('://')) collectUrlPasswords(text, out);
   let authScheme: boolean | undefined;
   for (const rule of TEXT_RULES) {
     // Cheap first looks for the text-scope rules known here; any other is always tried.
@@ -54,12 +54,49 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
   // Every other shape lies in one run of token characters: only runs with a hint of one are searched.
   for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
     const word = text.slice(run[0], run[1]);
-    for (const rule of RUN_RULES)
-      if (rule.hints === undefined || rule.hints.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
+    // A rule whose every hint holds `_`, `-` or `.` cannot match a run without it: one look each
+    // instead of a search for each hint (a long base64 run has none of `_`, `-`, `.`).
+    let has = 0;
+    for (let k = 0; k < HINT_MARKS.length; k++) if (word.includes(HINT_MARKS[k]!)) has |= 1 << k;
+    for (const { rule, needs } of RUN_RULES)
+      if ((needs & has) === needs && (rule.hints === undefined || rule.hints.some((h) => word.includes(h)))) collectRule(word, rule, out, run[0]);
   }
 }
 
-const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run');
+/** Characters that many rules' hints hold; `needs` has bit k when every hint of the rule holds HINT_MARKS[k]. */
+const HINT_MARKS = ['_', '-', '.'] as const;
+
+function neededMarks(hints: readonly string[] | undefined): number {
+  let needs = 0;
+  if (hints !== undefined) for (let k = 0; k < HINT_MARKS.length; k++) if (hints.every((h) => h.includes(HINT_MARKS[k]!))) needs |= 1 << k;
+  return needs;
+}
+
+/**
+ * URL_PASSWORD tried only where a `://` is: a match's scheme is the whole run of scheme characters
+ * before it (the rule's lookbehind), so a sticky copy is tried once there. Its user and password
+ * stop at a `/`, so the attempts from one `://` end at the next: linear overall.
+ */
+function collectUrlPasswords(text: string, out: SecretSpan[]): void {
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    let start = at;
+    while (start > 0 && at - start <= 32 && isSchemeChar(text.charCodeAt(start - 1))) start--;
+    URL_PASSWORD_AT.lastIndex = start;
+    const m = URL_PASSWORD_AT.exec(text);
+    if (m === null) continue;
+    const keep = m.groups?.['keep'] ?? '';
+    const end = m.index + m[0].length;
+    out.push({ start: m.index + keep.length, end, kinds: [URL_PASSWORD_RULE.kind] });
+  }
+}
+
+const URL_PASSWORD_AT = new RegExp(URL_PASSWORD_RULE.pattern.source, 'y');
+
+function isSchemeChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2e || c === 0x2d;
+}
+
+const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run').map((rule) => ({ rule, needs: neededMarks(rule.hints) }));
 const TEXT_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text');
 /** A credential after `Bearer `, `Token `, `Basic `: only where one of those words is. */
 const AUTH_SCHEME_KINDS: ReadonlySet<string> = new Set(['bearer-token', 'basic-credentials']);
