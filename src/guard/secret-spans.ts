@@ -27,8 +27,7 @@ export interface SecretSpan {
 /** The secrets in `text`, sorted by position, overlaps merged. */
 export function findSecretSpans(text: string, own: readonly OwnSecret[]): SecretSpan[] {
   const found: SecretSpan[] = [];
-  collect(text, own, found);
-  if (mayHoldBase64(text)) collectBase64(text, own, found);
+  collect(text, own, found, true);
   return merge(found);
 }
 
@@ -36,7 +35,8 @@ export function findSecretSpans(text: string, own: readonly OwnSecret[]): Secret
 export const MIN_SECRET_LENGTH = 6;
 const MIN_SHAPE_LENGTH = 11;
 
-function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
+/** With `base64`, the long base64 runs are decoded and searched too (not in a decoded text: once is enough). */
+function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[], base64: boolean): void {
   for (const { kind, value } of own) {
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length))
       out.push({ start: at, end: at + value.length, kinds: [kind] });
@@ -59,7 +59,18 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
     let has = 0;
     for (let k = 0; k < HINT_MARKS.length; k++) if (word.includes(HINT_MARKS[k]!)) has |= 1 << k;
     for (const { rule, needs } of RUN_RULES)
-      if ((needs & has) === needs && (rule.hints === undefined || rule.hints.some((h) => word.includes(h)))) collectRule(word, rule, out, run[0]);
+      if ((needs & has) === needs && (rule.hints === undefined || rule.hints.some((h) => word.includes(h))))
+        collectRule(word, rule, out, run[0]);
+    // Every base64 run lies in one run of token characters: without `_ - . ~` and with `=` only at
+    // its end, the run is one (the usual attachment), else the base64 runs in it are looked for.
+    if (base64 && word.length >= MIN_BASE64_RUN) {
+      const eq = word.indexOf('=');
+      if (has === 0 && !word.includes('~') && (eq === -1 || isPadding(word, eq)))
+        collectBase64Run(text, run[0], eq === -1 ? run[1] : run[0] + eq, own, out);
+      else
+        for (let b = findRun(word, BASE64_CHAR, MIN_BASE64_RUN, 0); b !== undefined; b = findRun(word, BASE64_CHAR, MIN_BASE64_RUN, b[1]))
+          collectBase64Run(text, run[0] + b[0], run[0] + b[1], own, out);
+    }
   }
 }
 
@@ -213,23 +224,19 @@ function inTable(text: string, table: Uint8Array, i: number): boolean {
 const MIN_BASE64_RUN = 32;
 const BASE64_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
-function mayHoldBase64(s: string): boolean {
-  return s.length >= MIN_BASE64_RUN && findRun(s, BASE64_CHAR, MIN_BASE64_RUN, 0) !== undefined;
+function isPadding(word: string, from: number): boolean {
+  for (let i = from; i < word.length; i++) if (word.charCodeAt(i) !== 0x3d) return false;
+  return true;
 }
 
-/** A base64 run whose decoded text holds a secret is a secret as a whole (its padding too). */
-function collectBase64(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
-  for (
-    let run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, 0);
-    run !== undefined;
-    run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, run[1])
-  ) {
-    const decoded = Buffer.from(text.slice(run[0], run[1]), 'base64').toString('latin1');
-    const inner: SecretSpan[] = [];
-    collect(decoded, own, inner);
-    if (inner.length === 0) continue;
-    let end = run[1];
-    while (end < text.length && end < run[1] + 2 && text[end] === '=') end++;
-    out.push({ start: run[0], end, kinds: [...new Set(inner.flatMap((s) => s.kinds))].sort(), encoding: 'base64' });
-  }
+/** A base64 run (`[start, end)` of `text`) whose decoded text holds a secret is a secret as a whole (its padding too). */
+function collectBase64Run(text: string, start: number, end: number, own: readonly OwnSecret[], out: SecretSpan[]): void {
+  if (end - start < MIN_BASE64_RUN) return;
+  const decoded = Buffer.from(text.slice(start, end), 'base64').toString('latin1');
+  const inner: SecretSpan[] = [];
+  collect(decoded, own, inner, false);
+  if (inner.length === 0) return;
+  let to = end;
+  while (to < text.length && to < end + 2 && text[to] === '=') to++;
+  out.push({ start, end: to, kinds: [...new Set(inner.flatMap((s) => s.kinds))].sort(), encoding: 'base64' });
 }
