@@ -117,9 +117,26 @@ export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boo
   return { kind: 'found', findings: { count: tally.count, kinds: [...tally.kinds].sort() }, value: redact ? out : value };
 }
 
+/** Strings this long or longer are searched one by one, the others all at once (joined by newlines). */
+const SEARCHED_ALONE = 4096;
+
 /** Which of `texts` the search of all of them joined found something in, and where (see Scan.suspects). */
-function suspectStrings(texts: readonly string[], own: readonly OwnSecret[]): Map<number, SecretSpan[] | undefined> {
+function suspectStrings(all: readonly string[], own: readonly OwnSecret[]): Map<number, SecretSpan[] | undefined> {
   const suspects = new Map<number, SecretSpan[] | undefined>();
+  // A long string is searched on its own: joining would only copy it.
+  const short: string[] = [];
+  const shortIndex: number[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i]!;
+    if (t.length < SEARCHED_ALONE) {
+      short.push(t);
+      shortIndex.push(i);
+      continue;
+    }
+    const alone = findSecretSpans(t, own);
+    if (alone.length > 0) suspects.set(i, alone);
+  }
+  const texts = short;
   const spans = findSecretSpans(texts.join('\n'), own);
   if (spans.length === 0) return suspects;
   const starts: number[] = [];
@@ -142,15 +159,16 @@ function suspectStrings(texts: readonly string[], own: readonly OwnSecret[]): Ma
     const first = textAt(span.start);
     const last = textAt(Math.max(span.start, span.end - 1));
     if (first === last && span.end <= starts[first]! + texts[first]!.length) {
-      if (suspects.has(first) && suspects.get(first) === undefined) continue;
+      const index = shortIndex[first]!;
+      if (suspects.has(index) && suspects.get(index) === undefined) continue;
       const base = starts[first]!;
       const inside: SecretSpan = { ...span, start: span.start - base, end: span.end - base };
-      const list = suspects.get(first);
-      if (list === undefined) suspects.set(first, [inside]);
+      const list = suspects.get(index);
+      if (list === undefined) suspects.set(index, [inside]);
       else list.push(inside);
       continue;
     }
-    for (let i = first; i <= last; i++) suspects.set(i, undefined);
+    for (let i = first; i <= last; i++) suspects.set(shortIndex[i]!, undefined);
   }
   return suspects;
 }
