@@ -58,16 +58,7 @@ export interface SecretFindings {
 /** The outcome of scanning one answer. `value` is the input itself when nothing was found or nothing is to change. */
 export type ValueScan =
   | { readonly kind: 'clean' }
-  | {
-      readonly kind: 'found';
-      readonly findings: SecretFindings;
-      readonly value: unknown;
-      /**
-       * With `redact`: each string (value or key) that was changed, what it became and how many
-       * times it occurs; undefined when one string became two different ones.
-       */
-      readonly replaced?: ReadonlyMap<string, { readonly to: string; readonly count: number }>;
-    }
+  | { readonly kind: 'found'; readonly findings: SecretFindings; readonly value: unknown }
   /** Nested deeper than the scan looks: the caller must not pass it on unread. */
   | { readonly kind: 'too-deep' };
 
@@ -95,8 +86,6 @@ interface Scan {
   readonly escapes: boolean;
   /** The walk's position in that order. */
   next: number;
-  /** See ValueScan's `replaced`; undefined once a string was changed in two ways. */
-  replaced: Map<string, { to: string; count: number }> | undefined;
 }
 
 class TooDeep extends Error {}
@@ -108,7 +97,6 @@ class TooDeep extends Error {}
  */
 export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boolean, escapes = true): ValueScan {
   let out: unknown;
-  let replaced: Scan['replaced'];
   const tally = new Tally();
   try {
     // One search over all the strings at once, instead of one per string (whose fixed cost
@@ -120,16 +108,13 @@ export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boo
     gather(value, 0, texts, escapes);
     const suspects = suspectStrings(texts, own);
     if (suspects.size === 0) return { kind: 'clean' };
-    const scan: Scan = { own, tally, suspects, escapes, next: 0, replaced: new Map() };
-    out = walk(value, 0, scan);
-    replaced = scan.replaced;
+    out = walk(value, 0, { own, tally, suspects, escapes, next: 0 });
   } catch (e) {
     if (e instanceof TooDeep) return { kind: 'too-deep' };
     throw e;
   }
   if (tally.count === 0) return { kind: 'clean' };
-  const findings = { count: tally.count, kinds: [...tally.kinds].sort() };
-  return redact ? { kind: 'found', findings, value: out, ...(replaced ? { replaced } : {}) } : { kind: 'found', findings, value };
+  return { kind: 'found', findings: { count: tally.count, kinds: [...tally.kinds].sort() }, value: redact ? out : value };
 }
 
 /** Strings this long or longer are searched one by one, the others all at once (joined by newlines). */
@@ -230,8 +215,6 @@ function walk(v: unknown, depth: number, scan: Scan): unknown {
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const key = scanString(k, scan);
-    // A changed key is written again with the whole answer (two keys may now be one).
-    if (key !== k) scan.replaced = undefined;
     const w = walk(obj[k], depth + 1, scan);
     if (out === undefined && (key !== k || w !== obj[k])) {
       out = {};
@@ -253,12 +236,7 @@ function scanString(s: string, scan: Scan): string {
   if (spans.length === 0) return s;
   for (const span of spans) for (const kind of span.kinds) scan.tally.add(kind);
   scan.tally.count += spans.length;
-  const to = replaceSpans(s, spans, view.toOriginal);
-  const seen = scan.replaced?.get(s);
-  if (seen === undefined) scan.replaced?.set(s, { to, count: 1 });
-  else if (seen.to === to) seen.count++;
-  else scan.replaced = undefined;
-  return to;
+  return replaceSpans(s, spans, view.toOriginal);
 }
 
 function replaceSpans(s: string, spans: readonly SecretSpan[], toOriginal: (i: number) => number): string {
