@@ -77,8 +77,13 @@ class Tally {
 interface Scan {
   readonly own: readonly OwnSecret[];
   readonly tally: Tally;
-  /** Indexes (in walk order, strings of MIN_SECRET_LENGTH or more) of the strings the joined search found something in. */
-  readonly suspects: ReadonlySet<number>;
+  /**
+   * By index (in walk order, strings of MIN_SECRET_LENGTH or more), the strings the joined search
+   * found something in: with their spans (in the string's view) when all lay inside it, else
+   * `undefined` (a span crossed into the next string: that string is searched again on its own).
+   */
+  readonly suspects: ReadonlyMap<number, SecretSpan[] | undefined>;
+  readonly escapes: boolean;
   /** The walk's position in that order. */
   next: number;
 }
@@ -98,12 +103,12 @@ export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boo
     // dominated record lists). Joined by newlines, no rule finds less than in the strings one
     // by one (a newline is no token character and ends every shape), only possibly more (a
     // match across two strings); so the strings it finds nothing in hold no secret, and only
-    // the others are searched again, one by one, by the walk that replaces.
+    // the others are replaced by the walk, with the spans the joined search found in them.
     const texts: string[] = [];
     gather(value, 0, texts, escapes);
     const suspects = suspectStrings(texts, own);
     if (suspects.size === 0) return { kind: 'clean' };
-    out = walk(value, 0, { own, tally, suspects, next: 0 });
+    out = walk(value, 0, { own, tally, suspects, escapes, next: 0 });
   } catch (e) {
     if (e instanceof TooDeep) return { kind: 'too-deep' };
     throw e;
@@ -112,9 +117,26 @@ export function scanValue(value: unknown, own: readonly OwnSecret[], redact: boo
   return { kind: 'found', findings: { count: tally.count, kinds: [...tally.kinds].sort() }, value: redact ? out : value };
 }
 
-/** Which of `texts` the search of all of them joined found something in. */
-function suspectStrings(texts: readonly string[], own: readonly OwnSecret[]): Set<number> {
-  const suspects = new Set<number>();
+/** Strings this long or longer are searched one by one, the others all at once (joined by newlines). */
+const SEARCHED_ALONE = 4096;
+
+/** Which of `texts` the search of all of them joined found something in, and where (see Scan.suspects). */
+function suspectStrings(all: readonly string[], own: readonly OwnSecret[]): Map<number, SecretSpan[] | undefined> {
+  const suspects = new Map<number, SecretSpan[] | undefined>();
+  // A long string is searched on its own: joining would only copy it.
+  const short: string[] = [];
+  const shortIndex: number[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i]!;
+    if (t.length < SEARCHED_ALONE) {
+      short.push(t);
+      shortIndex.push(i);
+      continue;
+    }
+    const alone = findSecretSpans(t, own);
+    if (alone.length > 0) suspects.set(i, alone);
+  }
+  const texts = short;
   const spans = findSecretSpans(texts.join('\n'), own);
   if (spans.length === 0) return suspects;
   const starts: number[] = [];
@@ -133,7 +155,21 @@ function suspectStrings(texts: readonly string[], own: readonly OwnSecret[]): Se
     }
     return lo;
   };
-  for (const { start, end } of spans) for (let i = textAt(start), last = textAt(Math.max(start, end - 1)); i <= last; i++) suspects.add(i);
+  for (const span of spans) {
+    const first = textAt(span.start);
+    const last = textAt(Math.max(span.start, span.end - 1));
+    if (first === last && span.end <= starts[first]! + texts[first]!.length) {
+      const index = shortIndex[first]!;
+      if (suspects.has(index) && suspects.get(index) === undefined) continue;
+      const base = starts[first]!;
+      const inside: SecretSpan = { ...span, start: span.start - base, end: span.end - base };
+      const list = suspects.get(index);
+      if (list === undefined) suspects.set(index, [inside]);
+      else list.push(inside);
+      continue;
+    }
+    for (let i = first; i <= last; i++) suspects.set(shortIndex[i]!, undefined);
+  }
   return suspects;
 }
 
@@ -192,9 +228,11 @@ function walk(v: unknown, depth: number, scan: Scan): unknown {
 /** One string: with each secret replaced by its marker (found in its decoded view, replaced in it), or `s` itself. */
 function scanString(s: string, scan: Scan): string {
   if (s.length < MIN_SECRET_LENGTH) return s;
-  if (!scan.suspects.has(scan.next++)) return s;
-  const view = scanView(s);
-  const spans = findSecretSpans(view.text, scan.own);
+  const index = scan.next++;
+  if (!scan.suspects.has(index)) return s;
+  // The view gather searched: spans found in it map back through it.
+  const view = scan.escapes && mayHideBehindEscapes(s) ? scanView(s) : { text: s, toOriginal: (i: number) => i };
+  const spans = scan.suspects.get(index) ?? findSecretSpans(view.text, scan.own);
   if (spans.length === 0) return s;
   for (const span of spans) for (const kind of span.kinds) scan.tally.add(kind);
   scan.tally.count += spans.length;

@@ -27,8 +27,7 @@ export interface SecretSpan {
 /** The secrets in `text`, sorted by position, overlaps merged. */
 export function findSecretSpans(text: string, own: readonly OwnSecret[]): SecretSpan[] {
   const found: SecretSpan[] = [];
-  collect(text, own, found);
-  if (mayHoldBase64(text)) collectBase64(text, own, found);
+  collect(text, own, found, true);
   return merge(found);
 }
 
@@ -36,14 +35,15 @@ export function findSecretSpans(text: string, own: readonly OwnSecret[]): Secret
 export const MIN_SECRET_LENGTH = 6;
 const MIN_SHAPE_LENGTH = 11;
 
-function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
+/** With `base64`, the long base64 runs are decoded and searched too (not in a decoded text: once is enough). */
+function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[], base64: boolean): void {
   for (const { kind, value } of own) {
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length))
       out.push({ start: at, end: at + value.length, kinds: [kind] });
   }
   if (text.length < MIN_SHAPE_LENGTH) return;
   if (text.includes('-----BEGIN')) collectPrivateKeys(text, out);
-  if (text.includes('://')) collectRule(text, URL_PASSWORD_RULE, out, 0);
+  if (text.includes('://')) collectUrlPasswords(text, out);
   let authScheme: boolean | undefined;
   for (const rule of TEXT_RULES) {
     // Cheap first looks for the text-scope rules known here; any other is always tried.
@@ -54,12 +54,60 @@ function collect(text: string, own: readonly OwnSecret[], out: SecretSpan[]): vo
   // Every other shape lies in one run of token characters: only runs with a hint of one are searched.
   for (let run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, 0); run !== undefined; run = findRun(text, TOKEN_CHAR, MIN_TOKEN_RUN, run[1])) {
     const word = text.slice(run[0], run[1]);
-    for (const rule of RUN_RULES)
-      if (rule.hints === undefined || rule.hints.some((h) => word.includes(h))) collectRule(word, rule, out, run[0]);
+    // A rule whose every hint holds `_`, `-` or `.` cannot match a run without it: one look each
+    // instead of a search for each hint (a long base64 run has none of `_`, `-`, `.`).
+    let has = 0;
+    for (let k = 0; k < HINT_MARKS.length; k++) if (word.includes(HINT_MARKS[k]!)) has |= 1 << k;
+    for (const { rule, needs } of RUN_RULES)
+      if ((needs & has) === needs && (rule.hints === undefined || rule.hints.some((h) => word.includes(h))))
+        collectRule(word, rule, out, run[0]);
+    // Every base64 run lies in one run of token characters: without `_ - . ~` and with `=` only at
+    // its end, the run is one (the usual attachment), else the base64 runs in it are looked for.
+    if (base64 && word.length >= MIN_BASE64_RUN) {
+      const eq = word.indexOf('=');
+      if (has === 0 && !word.includes('~') && (eq === -1 || isPadding(word, eq)))
+        collectBase64Run(text, run[0], eq === -1 ? run[1] : run[0] + eq, own, out);
+      else
+        for (let b = findRun(word, BASE64_CHAR, MIN_BASE64_RUN, 0); b !== undefined; b = findRun(word, BASE64_CHAR, MIN_BASE64_RUN, b[1]))
+          collectBase64Run(text, run[0] + b[0], run[0] + b[1], own, out);
+    }
   }
 }
 
-const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run');
+/** Characters that many rules' hints hold; `needs` has bit k when every hint of the rule holds HINT_MARKS[k]. */
+const HINT_MARKS = ['_', '-', '.'] as const;
+
+function neededMarks(hints: readonly string[] | undefined): number {
+  let needs = 0;
+  if (hints !== undefined) for (let k = 0; k < HINT_MARKS.length; k++) if (hints.every((h) => h.includes(HINT_MARKS[k]!))) needs |= 1 << k;
+  return needs;
+}
+
+/**
+ * URL_PASSWORD tried only where a `://` is: a match's scheme is the whole run of scheme characters
+ * before it (the rule's lookbehind), so a sticky copy is tried once there. Its user and password
+ * stop at a `/`, so the attempts from one `://` end at the next: linear overall.
+ */
+function collectUrlPasswords(text: string, out: SecretSpan[]): void {
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    let start = at;
+    while (start > 0 && at - start <= 32 && isSchemeChar(text.charCodeAt(start - 1))) start--;
+    URL_PASSWORD_AT.lastIndex = start;
+    const m = URL_PASSWORD_AT.exec(text);
+    if (m === null) continue;
+    const keep = m.groups?.['keep'] ?? '';
+    const end = m.index + m[0].length;
+    out.push({ start: m.index + keep.length, end, kinds: [URL_PASSWORD_RULE.kind] });
+  }
+}
+
+const URL_PASSWORD_AT = new RegExp(URL_PASSWORD_RULE.pattern.source, 'y');
+
+function isSchemeChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2e || c === 0x2d;
+}
+
+const RUN_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'run').map((rule) => ({ rule, needs: neededMarks(rule.hints) }));
 const TEXT_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text');
 /** A credential after `Bearer `, `Token `, `Basic `: only where one of those words is. */
 const AUTH_SCHEME_KINDS: ReadonlySet<string> = new Set(['bearer-token', 'basic-credentials']);
@@ -176,23 +224,19 @@ function inTable(text: string, table: Uint8Array, i: number): boolean {
 const MIN_BASE64_RUN = 32;
 const BASE64_CHAR = runChars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
-function mayHoldBase64(s: string): boolean {
-  return s.length >= MIN_BASE64_RUN && findRun(s, BASE64_CHAR, MIN_BASE64_RUN, 0) !== undefined;
+function isPadding(word: string, from: number): boolean {
+  for (let i = from; i < word.length; i++) if (word.charCodeAt(i) !== 0x3d) return false;
+  return true;
 }
 
-/** A base64 run whose decoded text holds a secret is a secret as a whole (its padding too). */
-function collectBase64(text: string, own: readonly OwnSecret[], out: SecretSpan[]): void {
-  for (
-    let run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, 0);
-    run !== undefined;
-    run = findRun(text, BASE64_CHAR, MIN_BASE64_RUN, run[1])
-  ) {
-    const decoded = Buffer.from(text.slice(run[0], run[1]), 'base64').toString('latin1');
-    const inner: SecretSpan[] = [];
-    collect(decoded, own, inner);
-    if (inner.length === 0) continue;
-    let end = run[1];
-    while (end < text.length && end < run[1] + 2 && text[end] === '=') end++;
-    out.push({ start: run[0], end, kinds: [...new Set(inner.flatMap((s) => s.kinds))].sort(), encoding: 'base64' });
-  }
+/** A base64 run (`[start, end)` of `text`) whose decoded text holds a secret is a secret as a whole (its padding too). */
+function collectBase64Run(text: string, start: number, end: number, own: readonly OwnSecret[], out: SecretSpan[]): void {
+  if (end - start < MIN_BASE64_RUN) return;
+  const decoded = Buffer.from(text.slice(start, end), 'base64').toString('latin1');
+  const inner: SecretSpan[] = [];
+  collect(decoded, own, inner, false);
+  if (inner.length === 0) return;
+  let to = end;
+  while (to < text.length && to < end + 2 && text[to] === '=') to++;
+  out.push({ start, end: to, kinds: [...new Set(inner.flatMap((s) => s.kinds))].sort(), encoding: 'base64' });
 }

@@ -532,7 +532,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     id: 'slack-bot-token, slack-user-token, slack-app-token, slack-legacy-token',
     kind: 'slack-token',
     scope: 'run',
-    hints: ['xox', 'xapp-'],
+    hints: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxs-', 'xoxr-', 'xoxe-', 'xapp-'],
     pattern: /(?<![A-Za-z0-9])(?<keep>xox[abposre]-|xapp-)[A-Za-z0-9-]{10,}/g,
   },
   {

@@ -151,6 +151,39 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     assert.deepEqual(scanValue({ datas: plain }, [], true), { kind: 'clean' });
   });
 
+  it('finds base64-encoded secrets however the run sits among token characters (padding, `_ - . ~` around it)', () => {
+    const key = SAMPLE_SECRETS['aws-access-key']!;
+    for (const body of [`key ${key}`, `key ${key}!`, `key  ${key}!!`]) {
+      const data = Buffer.from(body).toString('base64');
+      for (const [text, rest] of [
+        [data, ''],
+        [`${data}==~x`, '~x'],
+        [`id_${data}`, 'id_'],
+        [`x-${data}.y`, 'x-'],
+        [`a~${data}`, 'a~'],
+        [`file.${data}=`, 'file.'],
+      ] as const) {
+        const r = redacted({ text });
+        assert.deepEqual(r.kinds, ['aws-access-key'], text);
+        assert.ok(!r.value.text.includes(data), text);
+        assert.ok(r.value.text.includes(secretMarker('aws-access-key', 'base64')) && r.value.text.includes(rest), text);
+      }
+    }
+  });
+
+  it('redacts each string of an answer where the joined search found it, a PEM key across two strings too', () => {
+    const key = SAMPLE_SECRETS['aws-access-key']!;
+    const r = redacted({ a: `one ${key}`, b: 'clean text here', c: [`two ${key} and ${SAMPLE_SECRETS['github-token']}`] });
+    assert.equal(r.count, 3);
+    assert.equal(r.value.b, 'clean text here');
+    assert.ok(!JSON.stringify(r.value).includes(key));
+    const pem = SAMPLE_SECRETS['private-key']!;
+    const cut = pem.indexOf('\n', pem.indexOf('BEGIN')) + 1;
+    const split = redacted({ head: pem.slice(0, cut + 10), tail: pem.slice(cut + 10) });
+    assert.deepEqual(split.kinds, ['private-key']);
+    assert.ok(!split.value.head.includes(pem.slice(cut, cut + 10)));
+  });
+
   it("finds the guard's own credential wherever it appears, and only credentials long enough", () => {
     const r = redacted({ text: `password is ${PASSWORD}, again ${PASSWORD}.` }, OWN);
     assert.deepEqual(r.kinds, ['odoo-credential']);
