@@ -129,7 +129,10 @@ describe('mcp-guard run --upstream-url (SDK stdio client → run → server-ever
       flags: ['--upstream-header', 'Authorization: Bearer ${E2E_UPSTREAM_TOKEN}', '--upstream-header', 'X-Tenant: acme'],
       env: { E2E_UPSTREAM_TOKEN: SECRET },
     });
-    await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+    // A result that repeats the token is redacted like the Odoo password would be (it is the guard's own credential).
+    const echoed = await client.callTool({ name: 'echo', arguments: { message: `it was ${SECRET}` } });
+    assert.ok(!textOf(echoed).includes(SECRET), textOf(echoed));
+    assert.match(textOf(echoed), /redacted upstream-credential/);
     const requests = everything.requests();
     assert.ok(requests.length >= 3, `initialize, initialized, tools/call at least: ${requests.length}`);
     for (const r of requests) {
