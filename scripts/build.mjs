@@ -51,6 +51,13 @@ const builds = [
     entryPoints: { 'mcp-guard-serve': 'src/cli/serve/main.ts' },
     outdir: 'dist',
   }),
+  // `run --upstream-url`'s Streamable HTTP client, loaded by dist/mcp-guard.js only with that flag: a stdio
+  // guard in front of a process does without the SDK.
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard-http-upstream': 'src/cli/http-upstream.ts' },
+    outdir: 'dist',
+  }),
   // The stand-in Odoo MCP server: the demo's server (STANDIN_DEMO=1) and the tests' (without).
   esbuild.build({
     ...common,

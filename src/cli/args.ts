@@ -31,8 +31,13 @@ export interface RunOptions {
   /** --catalog: which catalog classes the server's tools (auto: odoo-mcp's when the server is odoo-mcp). */
   readonly catalog: CatalogChoice;
   readonly name: string;
+  /** The server command; with --upstream-url, the URL without its query (what logs and the audit name). */
   readonly command: string;
   readonly commandArgs: readonly string[];
+  /** --upstream-url: the upstream speaks Streamable HTTP there (then `command` names it, `commandArgs` is empty). */
+  readonly upstreamUrl?: string;
+  /** --upstream-header (repeatable, with --upstream-url): sent on every request to the upstream, `${NAME}` expanded. Never logged. */
+  readonly upstreamHeaders?: Readonly<Record<string, string>>;
 }
 
 /** `mcp-guard pin`: where to write the pins, and the server to read them from. */
@@ -58,8 +63,6 @@ export interface ServeOptions extends RunOptions {
   readonly maxSessions: number;
   /** --session-idle: seconds a session may go without any open HTTP request before it is ended. */
   readonly sessionIdleSeconds: number;
-  /** --upstream-url: the upstream speaks Streamable HTTP there (then `command` is this URL, `commandArgs` empty). */
-  readonly upstreamUrl?: string;
 }
 
 export const DEFAULT_MAX_SESSIONS = 16;
@@ -70,8 +73,12 @@ export const USAGE = `Usage:
   mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
-                [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE] -- COMMAND [ARGS...]
-      Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout.
+                [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
+                (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
+      Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout. With --upstream-url,
+      the server is reached over Streamable HTTP at URL instead; each --upstream-header goes on every request
+      to it, \${VAR} in VALUE replaced by the guard's environment variable VAR (keep tokens out of the command
+      line: --upstream-header "Authorization: Bearer \${ODOO_MCP_TOKEN}").
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
@@ -80,7 +87,7 @@ export const USAGE = `Usage:
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
   mcp-guard serve --listen [HOST:]PORT [--path /mcp] [--token-file FILE] [--allow-origin ORIGIN]...
                   [--max-sessions N] [--session-idle SECONDS] [the run flags]
-                  (-- COMMAND [ARGS...] | --upstream-url URL)
+                  (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
       Serve MCP over Streamable HTTP at http://HOST:PORT/PATH (HOST defaults to 127.0.0.1; port 0 picks
       a free one). Each MCP session gets its own COMMAND process, rate limits and approvals. A HOST off
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
@@ -152,6 +159,8 @@ const GUARD_FLAGS = {
   'scan-results': { type: 'string', default: DEFAULT_SCAN_RESULTS },
   name: { type: 'string' },
   pins: { type: 'string' },
+  'upstream-url': { type: 'string' },
+  'upstream-header': { type: 'string', multiple: true },
 } as const;
 
 const SERVE_FLAGS = {
@@ -162,7 +171,6 @@ const SERVE_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
   'session-idle': { type: 'string' },
-  'upstream-url': { type: 'string' },
 } as const;
 
 type FlagValues = { readonly [flag: string]: string | boolean | string[] | undefined };
@@ -187,7 +195,7 @@ function splitCommand(
 }
 
 /** The options `run` and `serve` share, from their parsed flags. */
-function guardOptions(values: FlagValues, command: string, commandArgs: readonly string[]): RunOptions {
+function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream): RunOptions {
   const text = (flag: string) => values[flag] as string | undefined;
   const mode = values['mode'] as string;
   if (!(MODES as readonly string[]).includes(mode))
@@ -238,20 +246,24 @@ function guardOptions(values: FlagValues, command: string, commandArgs: readonly
     mode: mode as Mode,
     catalog: catalog as CatalogChoice,
     scanResults: scanResults as ScanResultsMode,
-    name: text('name') ?? defaultName(command, commandArgs),
+    name: text('name') ?? (upstreamUrl !== undefined ? new URL(upstreamUrl).host : defaultName(command, commandArgs)),
     command,
     commandArgs,
+    ...(upstreamUrl !== undefined ? { upstreamUrl } : {}),
+    ...(upstreamHeaders !== undefined ? { upstreamHeaders } : {}),
   };
 }
 
-/** Parses `run` options; everything after `--` is the upstream command, untouched. */
-export function parseRunArgs(argv: readonly string[]): RunOptions {
-  const { values, command, commandArgs } = splitCommand(
-    argv,
-    GUARD_FLAGS,
-    'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp',
+/** Parses `run` options; everything after `--` is the upstream command, untouched (or --upstream-url names it). */
+export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RunOptions {
+  return guardOptions(
+    splitUpstream(
+      argv,
+      GUARD_FLAGS,
+      'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp (or --upstream-url URL)',
+      env,
+    ),
   );
-  return guardOptions(values, command, commandArgs);
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT` or a bare `PORT` (on 127.0.0.1). */
@@ -279,10 +291,83 @@ function parseOrigin(text: string): string {
   return url.origin;
 }
 
-/** `--upstream-url URL`: the upstream's address stands where the command would, for names and audit lines. */
-function upstreamUrl(flags: readonly string[], dash: number): { command: string; commandArgs: string[] } {
+/** An RFC 7230 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Headers the HTTP client itself sets for the session and the protocol: an --upstream-header must not replace them. */
+const RESERVED_HEADERS = new Set([
+  'accept',
+  'connection',
+  'content-length',
+  'content-type',
+  'host',
+  'last-event-id',
+  'mcp-protocol-version',
+  'mcp-session-id',
+  'transfer-encoding',
+]);
+
+/**
+ * `--upstream-header "Name: value"`: the name a token, `${NAME}` in the value replaced by that environment
+ * variable of the guard (so a token need not be on the command line), no line breaks or other control
+ * characters. Errors name the header and the variable, never the value.
+ */
+export function parseUpstreamHeader(text: string, env: NodeJS.ProcessEnv): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon === -1 ? text : text.slice(0, colon);
+  // Not even a bad name is echoed: without its colon, the text may be all value.
+  if (colon === -1 || !HEADER_NAME.test(name))
+    throw new UsageError(
+      `--upstream-header must be "Name: value", the name made of letters, digits and !#$%&'*+.^_\`|~- ` +
+        `(e.g. "Authorization: Bearer \${TOKEN}")`,
+    );
+  if (RESERVED_HEADERS.has(name.toLowerCase())) throw new UsageError(`--upstream-header ${name}: MCP Guard sets that header itself`);
+  const value = text
+    .slice(colon + 1)
+    .replace(/^[ \t]+|[ \t]+$/g, '')
+    .replace(/\$\{([^}]*)\}/g, (_, variable: string) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+        throw new UsageError(`--upstream-header ${name}: \${${variable}} is not an environment variable reference; write \${NAME}`);
+      const found = env[variable];
+      if (found === undefined) throw new UsageError(`--upstream-header ${name}: the environment variable ${variable} is not set`);
+      return found;
+    });
+  // A line break would start another header (header injection); other control characters are not allowed either.
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value))
+    throw new UsageError(`--upstream-header ${name}: the value must not hold a line break or another control character`);
+  return [name, value];
+}
+
+/** The upstream URL as logs and the audit show it: no query or fragment (they may carry a key). */
+export function upstreamLabel(url: URL): string {
+  return `${url.origin}${url.pathname}${url.search !== '' ? '?…' : ''}`;
+}
+
+interface Upstream {
+  readonly values: FlagValues;
+  readonly command: string;
+  readonly commandArgs: string[];
+  readonly upstreamUrl?: string;
+  readonly upstreamHeaders?: Record<string, string>;
+}
+
+/** `-- COMMAND ARGS` or `--upstream-url URL [--upstream-header H]...`: the flags and the upstream they name. */
+function splitUpstream(
+  argv: readonly string[],
+  flags: NonNullable<ParseArgsConfig['options']>,
+  missing: string,
+  env: NodeJS.ProcessEnv,
+): Upstream {
+  const dash = argv.indexOf('--');
+  const before = dash === -1 ? argv : argv.slice(0, dash);
+  const viaUrl = before.some((a) => a === '--upstream-url' || a.startsWith('--upstream-url='));
+  if (!viaUrl) {
+    const split = splitCommand(argv, flags, missing);
+    if (split.values['upstream-header'] !== undefined) throw new UsageError('--upstream-header goes with --upstream-url URL');
+    return split;
+  }
   if (dash !== -1) throw new UsageError('give either --upstream-url URL or the server command after --, not both');
-  const { values } = parseArgs({ args: flags as string[], options: SERVE_FLAGS, allowPositionals: true, strict: true });
+  const { values } = splitCommand([...before, '--', '-'], flags, '');
   const text = values['upstream-url'] as string;
   let url: URL | undefined;
   try {
@@ -292,23 +377,34 @@ function upstreamUrl(flags: readonly string[], dash: number): { command: string;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new UsageError(`--upstream-url must be an http:// or https:// URL of an MCP server, not ${JSON.stringify(text)}`);
-  // Credentials in the URL would end up in logs and audit lines.
-  if (url.username !== '' || url.password !== '') throw new UsageError('--upstream-url must not hold a user name or password');
-  return { command: url.href, commandArgs: [] };
+  // Credentials in the URL would end up in logs and audit lines: --upstream-header carries them.
+  if (url.username !== '' || url.password !== '')
+    throw new UsageError('--upstream-url must not hold a user name or password; send them with --upstream-header');
+  const headers: Record<string, string> = {};
+  for (const h of (values['upstream-header'] as string[] | undefined) ?? []) {
+    const [name, value] = parseUpstreamHeader(h, env);
+    if (Object.keys(headers).some((n) => n.toLowerCase() === name.toLowerCase()))
+      throw new UsageError(`--upstream-header ${name} is given twice`);
+    headers[name] = value;
+  }
+  return {
+    values,
+    command: upstreamLabel(url),
+    commandArgs: [],
+    upstreamUrl: url.href,
+    ...(Object.keys(headers).length > 0 ? { upstreamHeaders: headers } : {}),
+  };
 }
 
 /** Parses `serve` options: the `run` flags, where to listen, who may connect; the upstream command after `--`. */
-export function parseServeArgs(argv: readonly string[]): ServeOptions {
-  const dash = argv.indexOf('--');
-  const flags = dash === -1 ? argv : argv.slice(0, dash);
-  const viaUrl = flags.some((a) => a === '--upstream-url' || a.startsWith('--upstream-url='));
-  const { values, command, commandArgs } = viaUrl
-    ? { ...splitCommand([...flags, '--', '-'], SERVE_FLAGS, ''), ...upstreamUrl(flags, dash) }
-    : splitCommand(
-        argv,
-        SERVE_FLAGS,
-        'serve needs the server command after --, e.g. mcp-guard serve --listen 127.0.0.1:8080 --policy policy.yaml -- uvx odoo-mcp',
-      );
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeOptions {
+  const upstream = splitUpstream(
+    argv,
+    SERVE_FLAGS,
+    'serve needs the server command after --, e.g. mcp-guard serve --listen 127.0.0.1:8080 --policy policy.yaml -- uvx odoo-mcp',
+    env,
+  );
+  const { values } = upstream;
   const listen = values['listen'] as string | undefined;
   if (listen === undefined) throw new UsageError('serve needs --listen HOST:PORT, e.g. --listen 127.0.0.1:8080');
   const { host, port } = parseListen(listen);
@@ -332,7 +428,7 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions {
     numberOption(values['session-idle'] as string | undefined, '--session-idle', 'a number of seconds greater than 0', (n) => n > 0) ??
     DEFAULT_SESSION_IDLE_SECONDS;
   return {
-    ...guardOptions(values, command, commandArgs),
+    ...guardOptions(upstream),
     host,
     port,
     path,
@@ -340,6 +436,5 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions {
     allowOrigins: ((values['allow-origin'] as string[] | undefined) ?? []).map(parseOrigin),
     maxSessions,
     sessionIdleSeconds,
-    ...(viaUrl ? { upstreamUrl: command, name: (values['name'] as string | undefined) ?? new URL(command).host } : {}),
   };
 }

@@ -1,14 +1,36 @@
-/** `mcp-guard run`: wires the proxy to its stdio, the upstream process, the policy file, the audit log and the editor bridge. */
+/** `mcp-guard run`: wires the proxy to its stdio, the upstream (process or URL), the policy file, the audit log and the editor bridge. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { EditorBridgeClient } from '../guard/io/bridge-client';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import { withParent } from '../guard/io/parent-process';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
-import { guardedUpstream, log, openAudit, openPins, openPolicy } from './wiring';
+import { guardedUpstream, log, openAudit, openPins, openPolicy, type UpstreamLink, type UpstreamLinkEvents } from './wiring';
+import type * as HttpUpstreamModule from './http-upstream';
+
+/**
+ * `--upstream-url`: the SDK's Streamable HTTP client lives in its own bundle next to this one
+ * (dist/mcp-guard-http-upstream.js), loaded only then, so a guard in front of a process does without it.
+ */
+function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => UpstreamLink) | undefined {
+  if (opts.upstreamUrl === undefined) return undefined;
+  const bundle = join(__dirname, 'mcp-guard-http-upstream.js');
+  if (!existsSync(bundle)) throw new Error(`--upstream-url is not installed: ${bundle} is missing. Run npm run build, or reinstall.`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, found next to this one at run time
+  const http = require(bundle) as typeof HttpUpstreamModule;
+  const target = {
+    url: new URL(opts.upstreamUrl),
+    label: opts.command,
+    ...(opts.upstreamHeaders !== undefined ? { headers: opts.upstreamHeaders } : {}),
+  };
+  return (events) => http.connectHttpUpstream(target, events, log);
+}
 
 /** Runs the guard until the client or the server goes away; resolves with the exit code. */
 export function runGuard(opts: RunOptions): Promise<number> {
+  const connect = httpConnector(opts);
   const audit = openAudit(opts);
   const { policy, policyFile } = openPolicy(opts, audit);
 
@@ -82,6 +104,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       onDecision: (e) => bridge?.notifyDecision(e),
       onToolsRead: (tools) => bridge?.notifyTools(tools),
       trustSource: pins.trustSource,
+      ...(connect ? { connect } : {}),
       ...(pins.savePins ? { savePins: pins.savePins } : {}),
       // It never came up: a configuration problem, reported as before, by exiting.
       onNeverReady: (cause) => void finish(1, cause),

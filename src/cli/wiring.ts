@@ -18,7 +18,7 @@ import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import type { PinsFile } from '../guard/pins/pins-file';
 import type { TrustSource } from '../guard/pins/trust';
 import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
-import { ownSecretsFromEnv } from '../guard/result-secrets';
+import { ownSecretsFromEnv, ownSecretsFromHeaders } from '../guard/result-secrets';
 
 const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
 
@@ -169,7 +169,10 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
     auditFailOpen: opts.auditFailOpen === true,
     scanResults: opts.scanResults,
     // The credentials it passes on to the server: an answer that repeats one is searched for it (never logged).
-    ownSecrets: ownSecretsFromEnv(process.env),
+    // So are the credentials it sends an HTTP upstream (--upstream-header).
+    ownSecrets: [...ownSecretsFromHeaders(opts.upstreamHeaders ?? {}), ...ownSecretsFromEnv(process.env)].sort(
+      (a, b) => b.value.length - a.value.length,
+    ),
     ...(w.trustSource ? { trustSource: w.trustSource } : {}),
     ...(w.savePins ? { savePins: w.savePins } : {}),
     callTimeoutMs: (opts.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS) * 1000,

@@ -218,7 +218,7 @@ export const guardExistingServers =
       const message =
         `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings` +
         (remote.length > 0
-          ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}, which MCP Guard cannot guard yet).`
+          ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}: add ${remote.length === 1 ? 'it' : 'them'} to mcpGuard.servers with a url to guard ${remote.length === 1 ? 'it' : 'them'}).`
           : '.') +
         // Restricted Mode: the workspace's own files were not read (VS Code does not run their servers either).
         (ctx.trusted ? '' : " The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.");

@@ -48,8 +48,22 @@ export function guardedLabel(server: GuardedServerConfig): string {
 }
 
 /**
+ * How the guard reaches the server: its command after `--`, or (a remote server) `--upstream-url` with one
+ * `--upstream-header` per header, `${env:NAME}` turned into the guard's `${NAME}` (read from its environment).
+ */
+function upstreamArgs(server: GuardedServerConfig): string[] {
+  if (server.url === undefined) return ['--', server.command, ...server.args];
+  return [
+    `--upstream-url=${server.url}`,
+    ...Object.entries(server.headers ?? {}).map(
+      ([name, value]) => `--upstream-header=${name}: ${value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, '$${$1}')}`,
+    ),
+  ];
+}
+
+/**
  * What VS Code runs for one guarded server: our bundled guard under VS Code's own Node, with
- * the policy, the audit log and the real server's command after `--`.
+ * the policy, the audit log and the real server's command after `--` (or its URL).
  */
 export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext): GuardLaunch {
   const args = [
@@ -67,9 +81,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     // One token, so a name that starts with "-" cannot be read as another option.
     `--name=${server.name}`,
     ...(server.catalog ? [`--catalog=${server.catalog}`] : []),
-    '--',
-    server.command,
-    ...server.args,
+    ...upstreamArgs(server),
   ];
   const { [BRIDGE_ADDRESS_ENV]: _address, [BRIDGE_TOKEN_ENV]: _token, ...serverEnv } = server.env;
   const env: Record<string, string> = {

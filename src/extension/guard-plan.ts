@@ -111,7 +111,10 @@ export function planGuardExisting(input: PlanInput): GuardPlan {
   // Take each server out of its file.
   for (const server of input.picked) {
     if (server.transport !== 'stdio') {
-      return { ok: false, message: `${server.name} is a remote server: MCP Guard can guard only servers it starts (stdio) for now.` };
+      return {
+        ok: false,
+        message: `${server.name} is a remote server: to guard it, add it to mcpGuard.servers with its url (and headers).`,
+      };
     }
     if (isWorkspaceSource(server.source.kind) && !input.workspace) {
       return {

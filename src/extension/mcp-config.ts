@@ -37,7 +37,7 @@ export interface ExistingServer {
   /** Its key in `servers`: the name VS Code shows. */
   readonly name: string;
   readonly source: ConfigSource;
-  /** `stdio` runs a command; `remote` is reached at a `url` (http/sse), which the guard cannot sit in front of yet. */
+  /** `stdio` runs a command; `remote` is reached at a `url` (http/sse), which "Guard" does not move (a `mcpGuard.servers` entry with that `url` guards it). */
   readonly transport: 'stdio' | 'remote';
   readonly command: string;
   readonly args: readonly string[];

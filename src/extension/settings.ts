@@ -5,8 +5,16 @@ import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
   readonly name: string;
+  /** The server's command; empty when it is reached at `url` instead. */
   readonly command: string;
   readonly args: readonly string[];
+  /** A server reached over Streamable HTTP (`mcp-guard run --upstream-url`), instead of `command`. */
+  readonly url?: string;
+  /**
+   * With `url`: headers sent on every request to it (`--upstream-header`). A value may hold `${env:NAME}`,
+   * which the guard replaces with that variable of its environment (VS Code's, plus `env`).
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly env: Readonly<Record<string, string>>;
   /** A policy file for this server only; otherwise the workspace or user policy. */
   readonly policyFile?: string;
@@ -73,6 +81,38 @@ function catalogOf(raw: unknown, i: number, problems: string[]): { catalog?: Exc
   return { catalog: 'none' };
 }
 
+/** An RFC 7230 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A remote server's `url`: http(s), no user name or password (they would show in logs; `headers` carry them). */
+function urlProblem(url: string): string | undefined {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    return 'url must be an http:// or https:// URL of an MCP server';
+  if (parsed.username !== '' || parsed.password !== '') return 'url must not hold a user name or password; put them in headers';
+  return undefined;
+}
+
+/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` references. */
+function headersProblem(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'headers must be an object of header names to values';
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!HEADER_NAME.test(name)) return `headers: ${JSON.stringify(name)} is not a header name`;
+    if (typeof value !== 'string') return `headers.${name} must be a string`;
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `headers.${name} must not hold a line break or another control character`;
+    for (const [reference] of value.matchAll(/\$\{[^}]*\}/g))
+      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference))
+        return `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment`;
+  }
+  return undefined;
+}
+
 /** Turns the raw `mcpGuard.servers` value into valid entries, skipping (and naming) bad ones. */
 export function parseServers(raw: unknown): { servers: GuardedServerConfig[]; problems: string[] } {
   if (raw === undefined || raw === null) return { servers: [...DEFAULT_SERVERS], problems: [] };
@@ -84,24 +124,39 @@ export function parseServers(raw: unknown): { servers: GuardedServerConfig[]; pr
     const e = (entry ?? {}) as Record<string, unknown>;
     const name = typeof e['name'] === 'string' ? e['name'].trim() : '';
     const command = typeof e['command'] === 'string' ? e['command'].trim() : '';
-    if (!name || !command) {
-      problems.push(`mcpGuard.servers[${i}] needs a name and a command`);
+    const url = typeof e['url'] === 'string' ? e['url'].trim() : '';
+    if (!name || (!command && !url)) {
+      problems.push(`mcpGuard.servers[${i}] needs a name and a command (or the url of a remote server)`);
       return;
     }
+    if (command && url) {
+      problems.push(`mcpGuard.servers[${i}] has both a command and a url: give one`);
+      return;
+    }
+    const remoteProblem = url ? (urlProblem(url) ?? headersProblem(e['headers'])) : undefined;
+    if (remoteProblem !== undefined) {
+      problems.push(`mcpGuard.servers[${i}].${remoteProblem}`);
+      return;
+    }
+    if (!url && e['headers'] !== undefined) problems.push(`mcpGuard.servers[${i}].headers go with a url; they are ignored`);
     if (names.has(name)) {
       problems.push(`mcpGuard.servers[${i}]: the name ${name} is used twice; the second is ignored`);
       return;
     }
     names.add(name);
-    const args = Array.isArray(e['args']) ? e['args'].filter((a): a is string => typeof a === 'string') : [];
+    const args = url ? [] : Array.isArray(e['args']) ? e['args'].filter((a): a is string => typeof a === 'string') : [];
+    const headers = url ? asStringRecord(e['headers']) : {};
     servers.push({
       name,
       command,
       args,
+      ...(url ? { url } : {}),
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
       env: asStringRecord(e['env']),
       ...(typeof e['policyFile'] === 'string' && e['policyFile'].trim() ? { policyFile: e['policyFile'].trim() } : {}),
       ...(typeof e['pinsFile'] === 'string' && e['pinsFile'].trim() ? { pinsFile: e['pinsFile'].trim() } : {}),
-      odoo: typeof e['odoo'] === 'boolean' ? e['odoo'] : /odoo/i.test(`${command} ${args.join(' ')}`),
+      // A remote server has its own Odoo connection: the settings passed to a local one do not reach it.
+      odoo: url ? false : typeof e['odoo'] === 'boolean' ? e['odoo'] : /odoo/i.test(`${command} ${args.join(' ')}`),
       ...catalogOf(e['catalog'], i, problems),
     });
   });

@@ -83,7 +83,7 @@ export function unguardedMessage(f: Pick<Flagged, 'server' | 'tool' | 'guarded'>
   const what = f.tool
     ? `agents can call ${f.tool} without the policy`
     : `it runs the same command as "${f.guarded ?? 'a guarded server'}" without the policy`;
-  const remote = f.server.transport === 'remote' ? ' (MCP Guard cannot guard remote servers yet)' : '';
+  const remote = f.server.transport === 'remote' ? ' (to guard a remote server, add it to mcpGuard.servers with its url)' : '';
   return `${where}: ${what}${remote}`;
 }
 

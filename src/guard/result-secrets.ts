@@ -44,6 +44,23 @@ export function ownSecretsFromEnv(env: Readonly<Record<string, string | undefine
   return [...values].sort((a, b) => b.length - a.length).map((value) => ({ kind: 'odoo-credential', value }));
 }
 
+/** Headers whose values are credentials: `Authorization`, `Cookie`, and any name with key, token, secret, auth or password in it. */
+const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie)$|key|token|secret|auth|passw/i;
+
+/**
+ * The credentials the guard sends an HTTP upstream (`--upstream-header`): an answer that repeats one is
+ * searched for it like the Odoo password. Both the whole value and, for `Scheme token`, the token alone.
+ */
+export function ownSecretsFromHeaders(headers: Readonly<Record<string, string>>): OwnSecret[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (!CREDENTIAL_HEADER.test(name)) continue;
+    const token = /^\S+\s+(\S+)$/.exec(value)?.[1];
+    for (const v of [value, token]) if (v !== undefined && v.length >= MIN_OWN_SECRET_LENGTH) values.add(v);
+  }
+  return [...values].sort((a, b) => b.length - a.length).map((value) => ({ kind: 'upstream-credential', value }));
+}
+
 /** What stands in for a secret of that kind (those kinds, where rules overlapped) in a redacted answer. */
 export function secretMarker(kind: string | readonly string[], encoding?: 'base64'): string {
   return `‹redacted ${typeof kind === 'string' ? kind : kind.join(', ')}${encoding ? ` in ${encoding}` : ''}›`;

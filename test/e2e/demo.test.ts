@@ -142,6 +142,7 @@ describe('mcp-guard demo', function () {
         'LICENSE',
         'README.md',
         'dist/mcp-guard-demo.js',
+        'dist/mcp-guard-http-upstream.js',
         'dist/mcp-guard-serve.js',
         'dist/mcp-guard.js',
         'dist/odoo-demo-server.js',

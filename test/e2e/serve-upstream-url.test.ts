@@ -61,6 +61,27 @@ describe('mcp-guard serve --upstream-url (SDK HTTP client → serve → server-e
     );
   });
 
+  it('sends every --upstream-header on every request to the server, ${NAME} from its environment, never logged', async () => {
+    const secret = 'tok-7b1e0c94d2a6';
+    const everything = await everythingOverHttp();
+    cleanups.push(() => everything.stop());
+    const guard = await serve({
+      policy: 'version: 1\ndefault: allow\n',
+      upstreamUrl: everything.url,
+      serveArgs: ['--upstream-header', 'Authorization: Bearer ${E2E_SERVE_UPSTREAM_TOKEN}'],
+      env: { E2E_SERVE_UPSTREAM_TOKEN: secret },
+    });
+    cleanups.push(() => guard.stop());
+    const { client } = await connectHttp(guard.url);
+    cleanups.push(() => client.close());
+    await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+    const requests = everything.requests();
+    assert.ok(requests.length >= 3, String(requests.length));
+    for (const r of requests) assert.equal(r.headers['authorization'], `Bearer ${secret}`, r.method);
+    assert.ok(!guard.stderr().includes(secret));
+    assert.ok(!JSON.stringify(guard.audit()).includes(secret));
+  });
+
   it("relays the server's elicitation to the session's client and its answer back", async () => {
     let asked = '';
     const { client } = await setUp('version: 1\ndefault: allow\n', { elicitation: {} }, (c) =>

@@ -136,16 +136,21 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** @modelcontextprotocol/server-everything over Streamable HTTP on 127.0.0.1 (test/support/everything-http.mjs), journalling every tools/call it gets. */
+/**
+ * @modelcontextprotocol/server-everything over Streamable HTTP on 127.0.0.1 (test/support/everything-http.mjs),
+ * journalling every tools/call it gets and the headers of every HTTP request.
+ */
 export async function everythingOverHttp(): Promise<{
   url: string;
   journal(): { tool: string; arguments: unknown }[];
+  requests(): { method: string; headers: Record<string, string> }[];
   stop(): Promise<void>;
 }> {
   const { dir, cleanup } = tempDir();
   const journalPath = join(dir, 'journal.jsonl');
+  const headersPath = join(dir, 'headers.jsonl');
   const proc = spawn(process.execPath, [join(__dirname, 'everything-http.mjs')], {
-    env: { ...(process.env as Record<string, string>), EVERYTHING_JOURNAL: journalPath },
+    env: { ...(process.env as Record<string, string>), EVERYTHING_JOURNAL: journalPath, EVERYTHING_HEADERS: headersPath },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -155,6 +160,7 @@ export async function everythingOverHttp(): Promise<{
   return {
     url,
     journal: () => readLines(journalPath),
+    requests: () => readLines(headersPath),
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;

@@ -757,7 +757,7 @@ describe('extension commands: Guard Existing Servers…', () => {
     assert.deepEqual(none.moved, []);
     assert.equal(
       effects.infos.at(-1),
-      'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings (Remote is a remote server, which MCP Guard cannot guard yet).',
+      'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings (Remote is a remote server: add it to mcpGuard.servers with a url to guard it).',
     );
     writeFileSync(mcpPath, MCP);
     assert.deepEqual(await ctx.run('mcpGuard.guardExistingServers', { servers: ['Nope'] }), {

@@ -155,6 +155,35 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     });
   });
 
+  it("a remote server: --upstream-url and one --upstream-header per header, ${env:NAME} as the guard's ${NAME}; no --", () => {
+    const remote: GuardedServerConfig = {
+      name: 'Odoo remote',
+      command: '',
+      args: [],
+      url: 'https://odoo.example.com/mcp?db=prod',
+      headers: { Authorization: 'Bearer ${env:ODOO_MCP_TOKEN}', 'X-Tenant': 'acme ${env:TENANT}-${env:TENANT}' },
+      env: { TENANT: 'eu' },
+      odoo: false,
+    };
+    const launch = buildGuardLaunch(remote, CTX);
+    assert.ok(!launch.args.includes('--'));
+    assert.deepEqual(launch.args.slice(-3), [
+      '--upstream-url=https://odoo.example.com/mcp?db=prod',
+      '--upstream-header=Authorization: Bearer ${ODOO_MCP_TOKEN}',
+      '--upstream-header=X-Tenant: acme ${TENANT}-${TENANT}',
+    ]);
+    assert.equal(launch.env['TENANT'], 'eu');
+    // The guard reads them back, the variables from its environment (VS Code's plus the entry's env).
+    const opts = parseRunArgs(launch.args.slice(2), { ODOO_MCP_TOKEN: 'tok', TENANT: 'eu' });
+    assert.equal(opts.upstreamUrl, 'https://odoo.example.com/mcp?db=prod');
+    assert.equal(opts.command, 'https://odoo.example.com/mcp?…');
+    assert.equal(opts.name, 'Odoo remote');
+    assert.deepEqual(opts.upstreamHeaders, { Authorization: 'Bearer tok', 'X-Tenant': 'acme eu-eu' });
+    // A change of url or headers changes the version, so VS Code offers to restart it.
+    assert.notEqual(buildGuardLaunch({ ...remote, headers: { 'X-Tenant': 'b' } }, CTX).version, launch.version);
+    assert.notEqual(buildGuardLaunch({ ...remote, url: 'https://other.example.com/mcp' }, CTX).version, launch.version);
+  });
+
   it("passes a server's catalog setting as --catalog (auto is the default and adds nothing) and restarts on a change", () => {
     const auto = buildGuardLaunch(SERVER, CTX);
     assert.ok(!auto.args.some((a) => a.startsWith('--catalog')));

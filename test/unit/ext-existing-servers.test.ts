@@ -248,7 +248,10 @@ describe('extension, existing servers: which are flagged', () => {
     const remote = server({ name: 'Remote', transport: 'remote', command: '', url: 'https://x' });
     assert.deepEqual(findUnguarded({ servers: [remote], guarded: [guarded()], lmTools: [], reported: new Map() }), []);
     const withTools = findUnguarded({ servers: [remote], guarded: [], lmTools: ['mcp_remote_execute_method'], reported: new Map() });
-    assert.match(withTools[0]?.message ?? '', /execute_method without the policy \(MCP Guard cannot guard remote servers yet\)$/);
+    assert.match(
+      withTools[0]?.message ?? '',
+      /execute_method without the policy \(to guard a remote server, add it to mcpGuard.servers with its url\)$/,
+    );
   });
 
   it('compares commands by program and arguments', () => {
@@ -384,7 +387,7 @@ describe('extension, existing servers: the edit plan', () => {
     const remote = found.find((s) => s.name === 'Remote')!;
     assert.deepEqual(planGuardExisting({ picked: [remote], read, workspace: wsTarget, user: userTarget }), {
       ok: false,
-      message: 'Remote is a remote server: MCP Guard can guard only servers it starts (stdio) for now.',
+      message: 'Remote is a remote server: to guard it, add it to mcpGuard.servers with its url (and headers).',
     });
     assert.match(
       (planGuardExisting({ picked: [odoo], read, workspace: undefined, user: userTarget }) as { message: string }).message,

@@ -1,5 +1,8 @@
 // src/extension/settings.ts: turning the raw `mcpGuard.servers` value into valid entries.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../support/paths';
 import { DEFAULT_SERVERS, parseScanResults, parseServers } from '../../src/extension/settings';
 
 describe('extension settings: parseServers', () => {
@@ -46,13 +49,13 @@ describe('extension settings: parseServers', () => {
       ['Good'],
     );
     assert.deepEqual(problems, [
-      'mcpGuard.servers[0] needs a name and a command',
-      'mcpGuard.servers[1] needs a name and a command',
-      'mcpGuard.servers[2] needs a name and a command',
-      'mcpGuard.servers[3] needs a name and a command',
-      'mcpGuard.servers[4] needs a name and a command',
-      'mcpGuard.servers[5] needs a name and a command',
-      'mcpGuard.servers[6] needs a name and a command',
+      'mcpGuard.servers[0] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[1] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[2] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[3] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[4] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[5] needs a name and a command (or the url of a remote server)',
+      'mcpGuard.servers[6] needs a name and a command (or the url of a remote server)',
     ]);
   });
 
@@ -189,6 +192,92 @@ describe('extension settings: parseServers', () => {
     assert.deepEqual(servers, [
       { name: 'Everything', command: 'npx', args: ['-y', 'everything'], env: { A: '1' }, policyFile: '/abs/p.yaml', odoo: false },
     ]);
+  });
+});
+
+describe('extension settings: remote servers (url and headers instead of command)', () => {
+  it('takes a url with headers instead of a command; no args, and odoo is off (the remote server has its own connection)', () => {
+    const { servers, problems } = parseServers([
+      {
+        name: 'Odoo remote',
+        url: ' https://odoo.example.com/mcp ',
+        headers: { Authorization: 'Bearer ${env:ODOO_MCP_TOKEN}', 'X-Tenant': 'acme', 'X-Bad': 42 },
+        args: ['ignored'],
+        env: { ODOO_MCP_TOKEN: 'from-env' },
+        odoo: true,
+      },
+      { name: 'Plain', url: 'http://127.0.0.1:3001/mcp' },
+    ]);
+    assert.deepEqual(problems, ['mcpGuard.servers[0].headers.X-Bad must be a string']);
+    assert.deepEqual(servers, [{ name: 'Plain', command: '', args: [], url: 'http://127.0.0.1:3001/mcp', env: {}, odoo: false }]);
+    const ok = parseServers([
+      {
+        name: 'Odoo remote',
+        url: 'https://odoo.example.com/mcp',
+        headers: { Authorization: 'Bearer ${env:ODOO_MCP_TOKEN}', 'X-Tenant': 'acme' },
+        env: { ODOO_MCP_TOKEN: 'from-env' },
+        odoo: true,
+        catalog: 'odoo-mcp',
+      },
+    ]);
+    assert.deepEqual(ok.problems, []);
+    assert.deepEqual(ok.servers, [
+      {
+        name: 'Odoo remote',
+        command: '',
+        args: [],
+        url: 'https://odoo.example.com/mcp',
+        headers: { Authorization: 'Bearer ${env:ODOO_MCP_TOKEN}', 'X-Tenant': 'acme' },
+        env: { ODOO_MCP_TOKEN: 'from-env' },
+        odoo: false,
+        catalog: 'odoo-mcp',
+      },
+    ]);
+  });
+
+  it('skips (and names) an entry with both a command and a url, a bad url, or a bad header', () => {
+    const { servers, problems } = parseServers([
+      { name: 'Both', command: 'node', url: 'http://x/mcp' },
+      { name: 'Ftp', url: 'ftp://x/mcp' },
+      { name: 'NotUrl', url: 'not a url' },
+      { name: 'Creds', url: 'https://me:secret@x/mcp' },
+      { name: 'List', url: 'http://x/mcp', headers: ['Authorization: x'] },
+      { name: 'BadName', url: 'http://x/mcp', headers: { 'Bad Name': 'x' } },
+      { name: 'Inject', url: 'http://x/mcp', headers: { 'X-A': 'x\r\nX-Admin: 1' } },
+      { name: 'Input', url: 'http://x/mcp', headers: { Authorization: 'Bearer ${input:token}' } },
+      { name: 'Bare', url: 'http://x/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
+      { name: 'Good', url: 'http://x/mcp', headers: { 'X-Price': '$5' } },
+    ]);
+    assert.deepEqual(
+      servers.map((s) => s.name),
+      ['Good'],
+    );
+    assert.deepEqual(problems, [
+      'mcpGuard.servers[0] has both a command and a url: give one',
+      'mcpGuard.servers[1].url must be an http:// or https:// URL of an MCP server',
+      'mcpGuard.servers[2].url must be an http:// or https:// URL of an MCP server',
+      'mcpGuard.servers[3].url must not hold a user name or password; put them in headers',
+      'mcpGuard.servers[4].headers must be an object of header names to values',
+      'mcpGuard.servers[5].headers: "Bad Name" is not a header name',
+      'mcpGuard.servers[6].headers.X-A must not hold a line break or another control character',
+      'mcpGuard.servers[7].headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment',
+      'mcpGuard.servers[8].headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment',
+    ]);
+  });
+
+  it('package.json: a server item takes url and headers, and exactly one of command or url', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const servers = manifest.contributes.configuration.properties['mcpGuard.servers'];
+    assert.deepEqual(servers.items.required, ['name']);
+    assert.deepEqual(servers.items.oneOf, [{ required: ['command'] }, { required: ['url'] }]);
+    assert.equal(servers.items.properties.url.type, 'string');
+    assert.deepEqual(servers.items.properties.headers.additionalProperties, { type: 'string' });
+  });
+
+  it('headers without a url are named and ignored', () => {
+    const { servers, problems } = parseServers([{ name: 'Local', command: 'node', headers: { A: 'b' } }]);
+    assert.deepEqual(problems, ['mcpGuard.servers[0].headers go with a url; they are ignored']);
+    assert.ok(!('headers' in servers[0]!));
   });
 });
 

@@ -105,6 +105,90 @@ describe('CLI: pinned tool definitions (mcp-guard pin, run --pins)', () => {
     assert.throws(() => parsePinArgs(['--pins', 'p.json', 'extra', '--', 'uvx']), /unexpected extra before --/);
     assert.throws(() => parsePinArgs(['--policy', 'x', '--pins', 'p.json', '--', 'uvx']), /policy/);
     assert.ok(USAGE.includes('mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]'));
-    assert.ok(USAGE.includes('[--pins FILE] -- COMMAND [ARGS...]'));
+    assert.ok(USAGE.includes('[--pins FILE]\n'));
+    assert.ok(USAGE.includes('(-- COMMAND [ARGS...] | --upstream-url URL'));
+  });
+});
+
+describe('CLI: run --upstream-url URL [--upstream-header "Name: value"]...', () => {
+  const ENV = { ODOO_MCP_TOKEN: 'tok-123', EMPTY: '' };
+
+  it('takes --upstream-url instead of a command: the URL (query hidden) stands for the command, its host for the name', () => {
+    const o = parseRunArgs(['--policy', 'p.yaml', '--upstream-url', 'https://odoo.example.com:8443/mcp?api_key=s3cret'], ENV);
+    assert.equal(o.upstreamUrl, 'https://odoo.example.com:8443/mcp?api_key=s3cret');
+    assert.equal(o.command, 'https://odoo.example.com:8443/mcp?…');
+    assert.deepEqual(o.commandArgs, []);
+    assert.equal(o.name, 'odoo.example.com:8443');
+    assert.equal(o.policy, 'p.yaml');
+    assert.ok(!('upstreamHeaders' in o));
+    assert.equal(parseRunArgs(['--upstream-url=http://127.0.0.1:3001/mcp', '--name', 'odoo'], ENV).command, 'http://127.0.0.1:3001/mcp');
+    assert.equal(parseRunArgs(['--upstream-url=http://127.0.0.1:3001/mcp', '--name', 'odoo'], ENV).name, 'odoo');
+    assert.ok(!('upstreamUrl' in parseRunArgs(['--', 'node', 's.js'], ENV)));
+  });
+
+  it('reads each --upstream-header, replacing ${NAME} with that environment variable', () => {
+    const o = parseRunArgs(
+      [
+        '--upstream-url',
+        'http://x/mcp',
+        '--upstream-header',
+        'Authorization: Bearer ${ODOO_MCP_TOKEN}',
+        '--upstream-header',
+        'X-Tenant:acme  ',
+        '--upstream-header',
+        'X-Empty: ${EMPTY}',
+        '--upstream-header',
+        'X-Price: $5 and $ODOO_MCP_TOKEN',
+      ],
+      ENV,
+    );
+    assert.deepEqual(o.upstreamHeaders, {
+      Authorization: 'Bearer tok-123',
+      'X-Tenant': 'acme',
+      'X-Empty': '',
+      'X-Price': '$5 and $ODOO_MCP_TOKEN',
+    });
+  });
+
+  it('refuses bad headers with a usage error that names the header or variable, never the value', () => {
+    const cases: [string[], RegExp][] = [
+      [['--upstream-header', 'X: y', '--', 'node', 's.js'], /--upstream-header goes with --upstream-url/],
+      [['--upstream-url', 'http://x/mcp', '--', 'node'], /either --upstream-url URL or the server command/],
+      [['--upstream-url', 'ftp://x/mcp'], /--upstream-url must be an http/],
+      [['--upstream-url', 'https://me:s3cret@x/mcp'], /must not hold a user name or password/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Authorization Bearer s3cret'], /must be "Name: value"/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Bad Name: s3cret'], /must be "Name: value"/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', ': s3cret'], /must be "Name: value"/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: s3cret\r\nX-B: 1'], /X-A: the value must not hold a line break/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: s3cret\n'], /X-A: the value must not hold a line break/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: ${NOT_SET_HERE}'], /the environment variable NOT_SET_HERE is not set/],
+      [
+        ['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: ${env:TOKEN}'],
+        /\$\{env:TOKEN\} is not an environment variable reference/,
+      ],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Mcp-Session-Id: s3cret'], /sets that header itself/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: 1', '--upstream-header', 'x-a: s3cret'], /x-a is given twice/],
+    ];
+    for (const [argv, message] of cases) {
+      assert.throws(() => parseRunArgs(argv, ENV), message, argv.join(' '));
+      assert.throws(
+        () => parseRunArgs(argv, ENV),
+        (e: Error) => e instanceof UsageError && !e.message.includes('s3cret'),
+        argv.join(' '),
+      );
+    }
+  });
+
+  it('refuses a line break that comes from the environment (header injection)', () => {
+    assert.throws(
+      () => parseRunArgs(['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-Token: ${T}'], { T: 's3cret\r\nX-Admin: 1' }),
+      (e: Error) =>
+        e instanceof UsageError && /X-Token: the value must not hold a line break/.test(e.message) && !e.message.includes('s3cret'),
+    );
+  });
+
+  it('is in the usage text', () => {
+    assert.match(USAGE, /--upstream-url URL \[--upstream-header "NAME: VALUE"\]\.\.\./);
+    assert.match(USAGE, /Bearer \$\{ODOO_MCP_TOKEN\}/);
   });
 });

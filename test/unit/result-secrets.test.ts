@@ -4,6 +4,7 @@ import {
   MAX_SCAN_DEPTH,
   MIN_OWN_SECRET_LENGTH,
   ownSecretsFromEnv,
+  ownSecretsFromHeaders,
   scanValue,
   secretMarker,
   type OwnSecret,
@@ -198,6 +199,25 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     );
     // Escaped, it is still found.
     assert.deepEqual(redacted({ text: `\\u004Fdoo-p4ss!word` }, OWN).kinds, ['odoo-credential']);
+  });
+
+  it('the credentials sent to an HTTP upstream (--upstream-header) are own secrets too: the whole value and its token', () => {
+    const own = ownSecretsFromHeaders({
+      Authorization: 'Bearer tok-abc123',
+      'X-Api-Key': 'k'.repeat(20),
+      'X-Tenant': 'acme-corporation',
+      Cookie: 'x=1',
+    });
+    assert.deepEqual(
+      own.map((s) => [s.kind, s.value]),
+      [
+        ['upstream-credential', 'k'.repeat(20)],
+        ['upstream-credential', 'Bearer tok-abc123'],
+        ['upstream-credential', 'tok-abc123'],
+      ],
+    );
+    const r = redacted({ text: 'it said tok-abc123 back' }, own);
+    assert.equal(r.value.text, `it said ${secretMarker('upstream-credential')} back`);
   });
 
   it('refuses to vouch for a value nested deeper than it looks', () => {

@@ -104,6 +104,21 @@ describe('serve CLI: the flags of mcp-guard serve', () => {
     assert.ok(!('upstreamUrl' in parseServeArgs(['--listen', '1', '--', 'node', 's.js'])));
   });
 
+  it('takes --upstream-header with --upstream-url, ${NAME} from the environment, and hides the query from the logs', () => {
+    const o = parseServeArgs(
+      ['--listen', '1', '--upstream-url', 'https://x.example/mcp?key=k', '--upstream-header', 'Authorization: Bearer ${T}'],
+      { T: 'tok' },
+    );
+    assert.deepEqual(o.upstreamHeaders, { Authorization: 'Bearer tok' });
+    assert.equal(o.command, 'https://x.example/mcp?…');
+    assert.equal(o.upstreamUrl, 'https://x.example/mcp?key=k');
+    assert.throws(() => parseServeArgs(['--listen', '1', '--upstream-header', 'A: b', '--', 'n']), /goes with --upstream-url/);
+    assert.throws(
+      () => parseServeArgs(['--listen', '1', '--upstream-url', 'http://x/mcp', '--upstream-header', 'A: ${MISSING_T}'], {}),
+      /MISSING_T is not set/,
+    );
+  });
+
   it('says what to type instead of a wrong or missing flag', () => {
     const cases: [string[], RegExp][] = [
       [['--', 'node', 's.js'], /needs --listen/],

@@ -19,7 +19,7 @@ import { isPlainObject } from '../../guard/util/json';
 import { VERSION } from '../../guard/version';
 import { UsageError, type ServeOptions } from '../args';
 import { log, openAudit, openPins, openPolicy, type UpstreamLinkEvents } from '../wiring';
-import { HttpUpstream } from './http-upstream';
+import { HttpUpstream } from '../http-upstream';
 import { HttpSession } from './http-session';
 
 /** Shortest token accepted from --token-file: a bearer token must not be guessable either. */
@@ -127,7 +127,16 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         if (session.id !== undefined) sessions.remove(session.id);
         else sessions.release();
       },
-      ...(upstreamUrl !== undefined ? { connect: (events: UpstreamLinkEvents) => new HttpUpstream(upstreamUrl, events, log) } : {}),
+      ...(upstreamUrl !== undefined
+        ? {
+            connect: (events: UpstreamLinkEvents) =>
+              new HttpUpstream(
+                { url: upstreamUrl, label: opts.command, ...(opts.upstreamHeaders ? { headers: opts.upstreamHeaders } : {}) },
+                events,
+                log,
+              ),
+          }
+        : {}),
       ...(editor ? { editor } : {}),
     });
     live.add(session);
@@ -237,7 +246,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         upstream: opts.command,
         pid: process.pid,
       });
-      const each = upstreamUrl === undefined ? 'one server process per session' : `one session of ${upstreamUrl.href} per session`;
+      const each = upstreamUrl === undefined ? 'one server process per session' : `one session of ${opts.command} per session`;
       log(`guarding "${opts.name}" in ${opts.mode} mode (MCP Guard ${VERSION}), ${each}`);
       log(`listening on http://${urlHost(opts.host)}:${port}${opts.path}`);
       if (bridge) {

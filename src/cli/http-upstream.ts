@@ -1,14 +1,16 @@
 /**
- * `serve --upstream-url`: the upstream is an MCP server that itself speaks Streamable HTTP. Each guard
- * session is one session of that server, through the SDK's client transport: the proxy's lines go out
+ * `--upstream-url` (`run` and `serve`): the upstream is an MCP server that itself speaks Streamable HTTP. Each guard
+ * session (`run`'s one, each of `serve`'s) is one session of that server, through the SDK's client transport: the proxy's lines go out
  * as messages (POST), the server's messages (answers, its requests, the GET stream) come back as lines.
  * There is no process to restart: when the server cannot be reached, the session's upstream is down.
+ * `serve` bundles this file; `run` loads it from its own bundle (dist/mcp-guard-http-upstream.js), so a stdio
+ * guard in front of a process never loads the SDK's HTTP client.
  */
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { isPlainObject, isValidId, type JsonRpcId } from '../../guard/proxy/jsonrpc';
-import type { UpstreamLink, UpstreamLinkEvents } from '../wiring';
+import { isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
+import type { UpstreamLink, UpstreamLinkEvents } from './wiring';
 
 /**
  * fetch with a signal of its own per request, that follows the transport's (which aborts them all
@@ -33,12 +35,19 @@ export class HttpUpstream implements UpstreamLink {
   private stopping = false;
   private down = false;
 
+  /**
+   * `label` names the server in logs (the URL without its query); `headers` go on every request (never logged).
+   */
   constructor(
-    url: URL,
+    target: { readonly url: URL; readonly label: string; readonly headers?: Readonly<Record<string, string>> },
     private readonly events: UpstreamLinkEvents,
     private readonly log: (message: string) => void,
   ) {
-    this.transport = new StreamableHTTPClientTransport(url, { fetch: fetchWithOwnSignal });
+    const { url, label } = target;
+    this.transport = new StreamableHTTPClientTransport(url, {
+      fetch: fetchWithOwnSignal,
+      ...(target.headers !== undefined ? { requestInit: { headers: { ...target.headers } } } : {}),
+    });
     this.transport.onmessage = (message) => {
       const m = message as unknown as Record<string, unknown>;
       // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
@@ -50,9 +59,9 @@ export class HttpUpstream implements UpstreamLink {
       events.onData(`${JSON.stringify(message)}\n`);
     };
     this.transport.onerror = (e) => {
-      if (!this.stopping) log(`the server at ${url.href}: ${e.message}`);
+      if (!this.stopping) log(`the server at ${label}: ${e.message}`);
     };
-    this.transport.onclose = () => this.goDown(`the connection to the server at ${url.href} was closed`);
+    this.transport.onclose = () => this.goDown(`the connection to the server at ${label} was closed`);
   }
 
   start(): void {
@@ -111,4 +120,13 @@ export class HttpUpstream implements UpstreamLink {
     if (this.transport.sessionId !== undefined) await this.transport.terminateSession().catch(() => {});
     await this.transport.close().catch(() => {});
   }
+}
+
+/** What `run` requires from dist/mcp-guard-http-upstream.js. */
+export function connectHttpUpstream(
+  target: { readonly url: URL; readonly label: string; readonly headers?: Readonly<Record<string, string>> },
+  events: UpstreamLinkEvents,
+  log: (message: string) => void,
+): UpstreamLink {
+  return new HttpUpstream(target, events, log);
 }
