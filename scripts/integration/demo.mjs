@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
-import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines } from './modal.mjs';
+import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines, reportFailure, tearDown } from './modal.mjs';
 import { readJournalAt } from './workspace.mjs';
 
 /** The bundled stand-in the demo runs, as `npm run build` makes it. */
@@ -247,25 +247,9 @@ export async function demoServer({ timeoutMs = 120_000, checks = [] } = {}) {
     console.log(`    pictures: ${DEMO_SCREENSHOT}, ${WALKTHROUGH_SCREENSHOT}`);
   } catch (err) {
     check('demo server scenario ran to the end', false, err.message.split('\n')[0]);
-    if (page)
-      await page.screenshot({ path: DEMO_FAILURE_SCREENSHOT }).then(
-        () => console.log(`    page at the failure: ${DEMO_FAILURE_SCREENSHOT}`),
-        () => {},
-      );
-    console.log(
-      `    driver results:\n${
-        readLines(resultsFile)
-          .map((l) => `      ${JSON.stringify(l).slice(0, 400)}`)
-          .join('\n') || '      (none)'
-      }`,
-    );
-    console.log(`    events: ${JSON.stringify(events).slice(0, 2000)}`);
-    if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
+    await reportFailure({ page, screenshot: DEMO_FAILURE_SCREENSHOT, resultsFile, events, handle, width: 400 });
   } finally {
-    await browser?.close().catch(() => {});
-    await handle?.cleanup();
-    removeDir();
-    unregister();
+    await tearDown({ browser, handle, removeDir, unregister });
   }
   log(`demo server took ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return checks.length > 0 && checks.every((c) => c.ok);

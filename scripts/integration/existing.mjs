@@ -20,7 +20,7 @@ import { chromium } from 'playwright-core';
 import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
-import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines } from './modal.mjs';
+import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines, reportFailure, tearDown } from './modal.mjs';
 import { STANDIN, journalPath, makeWorkspace, readJournalAt } from './workspace.mjs';
 
 export const EXISTING_SCREENSHOT = join(CACHE, 'existing-pick.png');
@@ -297,25 +297,9 @@ export async function guardExisting({ timeoutMs = 150_000, checks = [] } = {}) {
     console.log(`    picture: ${EXISTING_SCREENSHOT}`);
   } catch (err) {
     check('guard existing servers scenario ran to the end', false, err.message.split('\n')[0]);
-    if (page)
-      await page.screenshot({ path: EXISTING_FAILURE_SCREENSHOT }).then(
-        () => console.log(`    page at the failure: ${EXISTING_FAILURE_SCREENSHOT}`),
-        () => {},
-      );
-    console.log(
-      `    driver results:\n${
-        readLines(resultsFile)
-          .map((l) => `      ${JSON.stringify(l).slice(0, 600)}`)
-          .join('\n') || '      (none)'
-      }`,
-    );
-    console.log(`    events: ${JSON.stringify(events).slice(0, 2000)}`);
-    if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
+    await reportFailure({ page, screenshot: EXISTING_FAILURE_SCREENSHOT, resultsFile, events, handle, width: 600 });
   } finally {
-    await browser?.close().catch(() => {});
-    await handle?.cleanup();
-    removeDir();
-    unregister();
+    await tearDown({ browser, handle, removeDir, unregister });
   }
   log(`guard existing servers took ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return checks.length > 0 && checks.every((c) => c.ok);

@@ -84,6 +84,35 @@ export function readLines(path) {
     .map((l) => JSON.parse(l));
 }
 
+/**
+ * What a scenario that went wrong prints, for the next person to see why: the page, the driver's
+ * results, the events seen and the launch's diagnostics.
+ */
+export async function reportFailure({ page, screenshot, resultsFile, events, handle, width = 400 }) {
+  if (page)
+    await page.screenshot({ path: screenshot }).then(
+      () => console.log(`    page at the failure: ${screenshot}`),
+      () => {},
+    );
+  console.log(
+    `    driver results:\n${
+      readLines(resultsFile)
+        .map((l) => `      ${JSON.stringify(l).slice(0, width)}`)
+        .join('\n') || '      (none)'
+    }`,
+  );
+  console.log(`    events: ${JSON.stringify(events).slice(0, 2000)}`);
+  if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
+}
+
+/** Ends a scenario, whatever happened: the browser, the editor it launched, its folder, its exit hook. */
+export async function tearDown({ browser, handle, removeDir, unregister }) {
+  await browser?.close().catch(() => {});
+  await handle?.cleanup();
+  removeDir();
+  unregister();
+}
+
 /** The first dialog not yet answered by this script, read; undefined when none is showing. */
 export async function openDialog(page) {
   return page.evaluate(() => {
@@ -332,25 +361,9 @@ export async function modalApproval({ timeoutMs = 150_000, checks = [], screensh
     });
   } catch (err) {
     check('modal approval scenario ran to the end', false, err.message.split('\n')[0]);
-    if (page)
-      await page.screenshot({ path: FAILURE_SCREENSHOT }).then(
-        () => console.log(`    page at the failure: ${FAILURE_SCREENSHOT}`),
-        () => {},
-      );
-    console.log(
-      `    driver results:\n${
-        readLines(resultsFile)
-          .map((l) => `      ${JSON.stringify(l).slice(0, 400)}`)
-          .join('\n') || '      (none)'
-      }`,
-    );
-    console.log(`    events: ${JSON.stringify(events).slice(0, 2000)}`);
-    if (handle) console.log(handle.diagnostics().replace(/^/gm, '    '));
+    await reportFailure({ page, screenshot: FAILURE_SCREENSHOT, resultsFile, events, handle, width: 400 });
   } finally {
-    await browser?.close().catch(() => {});
-    await handle?.cleanup();
-    removeDir();
-    unregister();
+    await tearDown({ browser, handle, removeDir, unregister });
   }
   log(`modal approval took ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return checks.length > 0 && checks.every((c) => c.ok);
