@@ -157,6 +157,8 @@ describe('mcp-guard demo', function () {
       });
       const bin = join(app, 'node_modules', '.bin', 'mcp-guard');
       assert.ok(existsSync(bin), `no ${bin}`);
+      const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim(), version.version);
       assert.deepEqual(
         readdirSync(join(app, 'node_modules')).sort(),
         ['.bin', '.package-lock.json', 'mcp-guard'],
