@@ -112,8 +112,11 @@ const TEXT_RULES = SECRET_PATTERNS.filter((p) => p.scope === 'text');
 /** A credential after `Bearer `, `Token `, `Basic `: only where one of those words is. */
 const AUTH_SCHEME_KINDS: ReadonlySet<string> = new Set(['bearer-token', 'basic-credentials']);
 
+/** The bearer rule ignores case (`BeArEr x` is as good to an HTTP server), so its pre-check must too. */
+const AUTH_WORD = /bearer|token/i;
+
 function mayHoldAuthScheme(text: string): boolean {
-  return text.includes('earer') || text.includes('EARER') || text.includes('oken') || text.includes('OKEN') || text.includes('Basic');
+  return text.includes('Basic') || AUTH_WORD.test(text);
 }
 
 /** The BEGIN and END lines stay readable; the key between them goes (everything after BEGIN when there is no END). */

@@ -625,7 +625,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
 
 /** Cheap test that one of SECRET_PATTERNS may apply, so ordinary strings skip the rest. */
 export const TOKEN_HINT =
-  /eyJ|gh[pousr]_|github_pat_|glpat-|A3T|AKIA|ASIA|ABIA|ACCA|xox|xapp-|hooks\.slack|[sr]k_|whsec_|AIza|ya29\.|sk-|hf_|npm_|pypi-|SG\.|shp|do[opr]_v1_|[Bb]earer|BEARER|[Tt]oken|TOKEN|Basic/;
+  /eyJ|gh[pousr]_|github_pat_|glpat-|A3T|AKIA|ASIA|ABIA|ACCA|xox|xapp-|hooks\.slack|[sr]k_|whsec_|AIza|ya29\.|sk-|hf_|npm_|pypi-|SG\.|shp|do[opr]_v1_|[Bb][Ee][Aa][Rr][Ee][Rr]|[Tt][Oo][Kk][Ee][Nn]|Basic/;
 
 /** `scheme://user:password@host`: the password goes, user and host stay. */
 export const URL_PASSWORD = /(?<![A-Za-z0-9+.-])(?<keep>[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:]{0,256}:)[^\s/?#]{1,256}(?=@)/g;

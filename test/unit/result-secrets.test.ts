@@ -51,6 +51,14 @@ describe('result secrets: scanning answers for secrets by shape, named by kind',
     );
   });
 
+  it('a credential after the scheme in any capitals (BeArEr, tOkEn) is found, as an HTTP server would read it', () => {
+    for (const scheme of ['BeArEr', 'bEARER', 'tOkEn', 'TOKEN']) {
+      const r = redacted({ log: `Authorization: ${scheme} abc123def456ghi` });
+      assert.deepEqual(r.kinds, ['bearer-token'], scheme);
+      assert.equal(r.value.log, `Authorization: ${scheme} ${secretMarker('bearer-token')}`, scheme);
+    }
+  });
+
   it('every shape rule of secrets.ts has a kind; a rule searched only in runs has hints, and its samples hold one', () => {
     for (const p of SECRET_PATTERNS) {
       assert.match(p.kind, /^[a-z0-9-]+$/, p.id);
