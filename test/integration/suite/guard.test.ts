@@ -207,7 +207,15 @@ describe('MCP Guard in a real VS Code extension host', function () {
       );
 
       // Saved, the rule applies to the next call at once: denied with its reason, no dialog, task still running.
-      assert.equal(await doc.save(), true);
+      // save() has answered false in loaded runs while the file did get written: what counts is that the
+      // document is no longer dirty and the disk holds the rule.
+      let saved = await doc.save();
+      for (let i = 0; !saved && doc.isDirty && i < 5; i++) {
+        await sleep(300);
+        saved = await doc.save();
+      }
+      assert.ok(!doc.isDirty, 'the policy was saved');
+      assert.ok(readFileSync(policyPath, 'utf8').includes(`cancel_async_task (deny task_id=${runningTask}):`), 'the rule is on disk');
       const before = journal().length;
       const denied = await waitFor('the guard to reload the policy', async () => {
         const r = await invoke('cancel_async_task', { task_id: runningTask });
