@@ -1,39 +1,28 @@
 /**
  * `--upstream-url` (`run` and `serve`): the upstream is an MCP server that itself speaks Streamable HTTP. Each guard
- * session (`run`'s one, each of `serve`'s) is one session of that server, through the SDK's client transport: the proxy's lines go out
- * as messages (POST), the server's messages (answers, its requests, the GET stream) come back as lines.
+ * session (`run`'s one, each of `serve`'s) is one session of that server, through the lean client of
+ * guard/http/streamable-client.ts (node:http, kept-alive connections): the proxy's lines go out as
+ * POST bodies as they are, the server's messages (answers, its requests, the GET stream) come back as lines.
  * There is no process to restart: when the server cannot be reached, the session's upstream is down.
  * `serve` bundles this file; `run` loads it from its own bundle (dist/mcp-guard-http-upstream.js), so a stdio
- * guard in front of a process never loads the SDK's HTTP client.
+ * guard in front of a process never loads the HTTP client.
  */
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { StreamableHttpClient, type StreamableHttpError } from '../guard/http/streamable-client';
 import { isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
 import type { UpstreamLink, UpstreamLinkEvents } from './wiring';
-
-/**
- * fetch with a signal of its own per request, that follows the transport's (which aborts them all
- * when the session ends). The SDK hands every request of a session the same signal, and Node's fetch
- * adds an abort listener to it per request, dropped only when that request is collected; it also
- * lists the signal's listeners on every request, so each call cost more the more requests were not
- * collected yet (in a profile of `serve --upstream-url`, the largest item after the socket writes). A dependent
- * signal from AbortSignal.any holds no listener on the session's.
- */
-export const fetchWithOwnSignal: FetchLike = (url, init) =>
-  fetch(url, init?.signal ? { ...init, signal: AbortSignal.any([init.signal]) } : init);
 
 /** The JSON-RPC code the guard answers a request with when the server cannot be reached. */
 const UNREACHABLE = -32603;
 
 export class HttpUpstream implements UpstreamLink {
   readonly pid = undefined;
-  private readonly transport: StreamableHTTPClientTransport;
+  private readonly client: StreamableHttpClient;
   /** Notifications are sent in order, and before anything written after them (initialized before the first request). */
   private barrier: Promise<unknown> = Promise.resolve();
   private initializeId: JsonRpcId | undefined;
   private stopping = false;
   private down = false;
+  private readonly label: string;
 
   /**
    * `label` names the server in logs (the URL without its query); `headers` go on every request (never logged).
@@ -44,32 +33,43 @@ export class HttpUpstream implements UpstreamLink {
     private readonly log: (message: string) => void,
   ) {
     const { url, label } = target;
-    this.transport = new StreamableHTTPClientTransport(url, {
-      fetch: fetchWithOwnSignal,
-      ...(target.headers !== undefined ? { requestInit: { headers: { ...target.headers } } } : {}),
+    this.label = label;
+    this.client = new StreamableHttpClient({
+      url,
+      ...(target.headers !== undefined ? { headers: target.headers } : {}),
+      onMessage: (json) => {
+        // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
+        if (this.initializeId !== undefined) this.readInitializeAnswer(json);
+        events.onData(`${json}\n`);
+      },
+      onError: (e) => {
+        if (!this.stopping) log(`the server at ${label}: ${e.message}`);
+      },
     });
-    this.transport.onmessage = (message) => {
-      const m = message as unknown as Record<string, unknown>;
-      // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
-      if (this.initializeId !== undefined && m['id'] === this.initializeId && isPlainObject(m['result'])) {
-        const version = m['result']['protocolVersion'];
-        if (typeof version === 'string') this.transport.setProtocolVersion(version);
-        this.initializeId = undefined;
-      }
-      events.onData(`${JSON.stringify(message)}\n`);
-    };
-    this.transport.onerror = (e) => {
-      if (!this.stopping) log(`the server at ${label}: ${e.message}`);
-    };
-    this.transport.onclose = () => this.goDown(`the connection to the server at ${label} was closed`);
   }
 
-  start(): void {
-    void this.transport.start();
+  private readInitializeAnswer(json: string): void {
+    let m: unknown;
+    try {
+      m = JSON.parse(json);
+    } catch {
+      return;
+    }
+    if (!isPlainObject(m) || m['id'] !== this.initializeId || !isPlainObject(m['result'])) return;
+    const version = m['result']['protocolVersion'];
+    if (typeof version === 'string') this.client.protocolVersion = version;
+    this.initializeId = undefined;
   }
+
+  start(): void {}
 
   write(data: string): void {
-    for (const line of data.split('\n')) {
+    let start = 0;
+    while (start < data.length) {
+      let end = data.indexOf('\n', start);
+      if (end === -1) end = data.length;
+      const line = data.slice(start, end);
+      start = end + 1;
       if (line === '') continue;
       let message: Record<string, unknown>;
       try {
@@ -77,16 +77,28 @@ export class HttpUpstream implements UpstreamLink {
       } catch {
         continue; // The proxy writes only JSON it built itself.
       }
-      if (message['method'] === 'initialize' && isValidId(message['id'])) this.initializeId = message['id'];
-      const isNotification = typeof message['method'] === 'string' && !('id' in message);
-      const sent = this.barrier.then(() => this.transport.send(message as unknown as JSONRPCMessage));
-      if (isNotification) this.barrier = sent.catch(() => {});
-      sent.catch((e: Error & { code?: number }) => this.failed(message, e));
+      const method = message['method'];
+      const isRequest = typeof method === 'string' && isValidId(message['id']);
+      if (method === 'initialize' && isRequest) this.initializeId = message['id'] as JsonRpcId;
+      const isNotification = typeof method === 'string' && !('id' in message);
+      // The proxy's line is the body as it is: one JSON text it built or checked.
+      const send = () => this.client.post(line, isRequest ? message['id'] : undefined);
+      const sent = this.barrier.then(send);
+      if (isNotification) {
+        this.barrier = sent.then(
+          () => {
+            // After the client's `initialized`, the server may send its own messages on the GET stream.
+            if (method === 'notifications/initialized') this.client.openGetStream();
+          },
+          () => {},
+        );
+      }
+      sent.catch((e: StreamableHttpError) => this.failed(message, e));
     }
   }
 
   /** A message could not be delivered: a request gets an error answer; a lost session takes the upstream down. */
-  private failed(message: Record<string, unknown>, e: Error & { code?: number }): void {
+  private failed(message: Record<string, unknown>, e: Error & { code?: number | string }): void {
     if (this.stopping) return;
     const what = typeof message['method'] === 'string' ? message['method'] : 'a response';
     this.log(`could not send ${what} to the server: ${e.message}`);
@@ -111,14 +123,15 @@ export class HttpUpstream implements UpstreamLink {
   markReady(): void {}
 
   killCurrent(): void {
-    void this.transport.close();
+    this.client.close();
+    this.goDown(`the connection to the server at ${this.label} was closed`);
   }
 
-  /** Ends the server's session (DELETE) and closes the transport. */
+  /** Ends the server's session (DELETE) and closes the connection. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.transport.sessionId !== undefined) await this.transport.terminateSession().catch(() => {});
-    await this.transport.close().catch(() => {});
+    await this.client.terminate().catch(() => {});
+    this.client.close();
   }
 }
 

@@ -1,19 +1,20 @@
 /**
- * One MCP session of `mcp-guard serve`: the SDK's Streamable HTTP server transport on the client side
- * (it speaks the wire: POST with SSE answers, the GET stream, Mcp-Session-Id, DELETE), and on the
- * other side the same GuardProxy and supervised upstream process as `mcp-guard run`. The proxy is fed
- * one line per message the transport parsed; what it writes back is routed to this session's streams
- * only. Everything the session owns (proxy, rate limits, approvals, process) ends with it.
+ * One MCP session of `mcp-guard serve`: the lean Streamable HTTP server of guard/http (wire.ts checked
+ * the request, streamable-server.ts picks the HTTP answer that carries each message back) on the client
+ * side, and on the other side the same GuardProxy and supervised upstream as `mcp-guard run`. The
+ * proxy is fed one line per message; what it writes back is routed to this session's streams only.
+ * Everything the session owns (proxy, rate limits, approvals, process) ends with it.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditSink } from '../../guard/audit-events';
 import { SessionRouting } from '../../guard/http/routing';
 import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
+import { StreamableServerSession } from '../../guard/http/streamable-server';
+import { asLine, type WireMessage } from '../../guard/http/wire';
 import type { PolicySource } from '../../guard/io/policy-source';
+import { isPlainObject, isValidId } from '../../guard/proxy/jsonrpc';
 import type { Mode } from '../../guard/policy/model';
 import type { RunOptions } from '../args';
 import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring, type PinsWiring } from '../wiring';
@@ -29,7 +30,7 @@ export interface HttpSessionOptions {
   readonly label: number;
   readonly idleMs: number;
   readonly log: (message: string) => void;
-  /** The client's initialize was accepted: the transport chose this id. */
+  /** The client's initialize was accepted: this session's id was drawn. */
   readonly onInitialized: (id: string, session: HttpSession) => void;
   /** The session ended (DELETE, idle, shutdown, or its initialize was refused). */
   readonly onClosed: (session: HttpSession) => void;
@@ -41,7 +42,7 @@ export interface HttpSessionOptions {
 
 export class HttpSession {
   readonly label: number;
-  private readonly transport: StreamableHTTPServerTransport;
+  private wire: StreamableServerSession | undefined;
   private readonly routing = new SessionRouting();
   private readonly guarded: GuardedUpstream;
   private readonly idle: IdleWatch;
@@ -54,27 +55,6 @@ export class HttpSession {
     this.label = o.label;
     this.log = (message) => o.log(`session ${o.label}: ${message}`);
     this.audit = sessionAudit(o.audit, o.label);
-    this.transport = new StreamableHTTPServerTransport({
-      // 122 random bits from the CSPRNG: a session id cannot be guessed, only learnt from its client.
-      sessionIdGenerator: () => randomUUID(),
-      // Called once the transport accepted the initialize, before the proxy sees it: only then is a
-      // server process started, so a refused initialize costs no process.
-      onsessioninitialized: (id) => {
-        this.sessionId = id;
-        o.onInitialized(id, this);
-        this.start();
-      },
-      onsessionclosed: () => {
-        // The transport closes itself after answering the DELETE; the rest of the session goes here.
-        void this.close('the client ended the session');
-      },
-    });
-    this.transport.onmessage = (message) => {
-      this.routing.fromClient(message);
-      // JSON.stringify escapes every line break inside strings: one message is one line for the proxy.
-      this.guarded.proxy.onClientData(`${JSON.stringify(message)}\n`);
-    };
-    this.transport.onerror = (e) => this.log(`refused a request: ${e.message}`);
     this.guarded = guardedUpstream({
       opts: o.opts,
       policy: o.policy,
@@ -105,6 +85,46 @@ export class HttpSession {
     this.guarded.proxy.resetRateLimits();
   }
 
+  /**
+   * The POST of the client's initialize (checked: alone in its body, headers acceptable): the session
+   * gets its id, and only then is its server process started, so a refused request costs no process.
+   */
+  initialize(res: ServerResponse, message: WireMessage, body: string): void {
+    // 122 random bits from the CSPRNG: a session id cannot be guessed, only learnt from its client.
+    const id = randomUUID();
+    this.sessionId = id;
+    this.wire = new StreamableServerSession({ sessionId: id, log: this.log });
+    this.o.onInitialized(id, this);
+    this.start();
+    this.post(res, [message], false, body);
+  }
+
+  /** A POST of this session (its messages checked by wire.ts); `body` is the whole body when it held one message. */
+  post(res: ServerResponse, messages: readonly WireMessage[], batch: boolean, body: string | undefined): void {
+    const wire = this.wire;
+    if (wire === undefined || this.closed) return void res.writeHead(404).end();
+    this.watch(res);
+    wire.post(res, messages, batch, () => {
+      for (const m of messages) {
+        if (m.kind === 'request') this.routing.fromClient(m.message);
+        this.guarded.proxy.onClientData(`${asLine(m, body)}\n`);
+      }
+    });
+  }
+
+  /** GET: the session's standalone stream. */
+  get(req: IncomingMessage, res: ServerResponse): void {
+    if (this.wire === undefined || this.closed) return void res.writeHead(404).end();
+    this.watch(res);
+    this.wire.get(req, res);
+  }
+
+  /** The session has an open HTTP request until `res` closes: it is not idle meanwhile. */
+  private watch(res: ServerResponse): void {
+    const end = this.idle.begin();
+    res.on('close', end);
+  }
+
   /** Starts this session's own server process. */
   private start(): void {
     this.guarded.upstream.start();
@@ -113,19 +133,7 @@ export class HttpSession {
     this.log(pid === undefined ? 'started' : `started (server pid ${pid})`);
   }
 
-  /** One HTTP request of this session (the body already read and parsed, for POST). */
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    const end = this.idle.begin();
-    res.on('close', end);
-    try {
-      await this.transport.handleRequest(req, res, body);
-    } catch (e) {
-      end();
-      throw e;
-    }
-  }
-
-  /** Ends the session: held approvals and pending calls are answered, the transport's streams closed, the process stopped. */
+  /** Ends the session: held approvals and pending calls are answered, its streams closed, the process stopped. */
   async close(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -133,7 +141,7 @@ export class HttpSession {
     this.o.onClosed(this);
     this.idle.stop();
     this.guarded.proxy.shutdown();
-    await this.transport.close().catch(() => {});
+    this.wire?.close();
     await this.guarded.upstream.stop();
     this.audit.write({ event: 'session', state: 'ended', session: this.label, reason });
     this.log(`ended: ${reason}`);
@@ -151,23 +159,33 @@ export class HttpSession {
 
   /** The proxy's lines for the client, each sent on the stream the routing picks. */
   private toClient(data: string): void {
-    if (this.closed) return;
-    for (const line of data.split('\n')) {
+    const wire = this.wire;
+    if (this.closed || wire === undefined) return;
+    let start = 0;
+    while (start < data.length) {
+      let end = data.indexOf('\n', start);
+      if (end === -1) end = data.length;
+      const line = data.slice(start, end);
+      start = end + 1;
       if (line === '') continue;
-      let message: JSONRPCMessage;
+      let message: unknown;
       try {
-        message = JSON.parse(line) as JSONRPCMessage;
+        message = JSON.parse(line);
       } catch {
         this.log('dropped a line for the client that is not JSON');
         continue;
       }
       const route = this.routing.toClient(message);
-      if (route.kind === 'none') {
+      let sent: boolean;
+      if (route.kind === 'response') sent = isPlainObject(message) && isValidId(message['id']) && wire.respond(message['id'], line);
+      else if (route.kind === 'related') sent = wire.sendRelated(route.requestId, line);
+      else if (route.kind === 'standalone') sent = wire.sendStandalone(line);
+      else {
         this.log(`dropped a message for the client that answers none of its open requests: ${line.slice(0, 200)}`);
         continue;
       }
-      const options = route.kind === 'related' ? { relatedRequestId: route.requestId } : undefined;
-      this.transport.send(message, options).catch((e: Error) => this.log(`could not send a message to the client: ${e.message}`));
+      if (!sent && route.kind === 'response')
+        this.log('could not send an answer to the client: its request is no longer open (the client went away)');
     }
   }
 }

@@ -1,21 +1,21 @@
 /**
  * `mcp-guard serve`, the entry of dist/mcp-guard-serve.js (loaded by dist/mcp-guard.js only for this
- * command, so the SDK's HTTP transport stays out of the stdio guard): an HTTP server that checks who
- * is asking (access.ts), caps bodies (body.ts), answers /healthz, and hands each MCP request to its
- * session (http-session.ts), creating one per initialize.
+ * command): an HTTP server that checks who is asking (access.ts), caps bodies (body.ts), answers
+ * /healthz, checks each MCP request's headers and messages (wire.ts), and hands it to its session
+ * (http-session.ts), creating one per initialize.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../guard/http/access';
 import { readCappedBody } from '../../guard/http/body';
+import { getRefusal, parseBody, postRefusal, protocolVersionRefusal } from '../../guard/http/wire';
 import { SessionRegistry } from '../../guard/http/sessions';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
 import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../../guard/bridge/protocol';
 import { EditorBridgeClient } from '../../guard/io/bridge-client';
 import { withParent } from '../../guard/io/parent-process';
 import type { Mode } from '../../guard/policy/model';
-import { isPlainObject } from '../../guard/util/json';
 import { VERSION } from '../../guard/version';
 import { UsageError, type ServeOptions } from '../args';
 import { log, openAudit, openPins, openPolicy, type UpstreamLinkEvents } from '../wiring';
@@ -38,15 +38,11 @@ function readToken(file: string): string {
   return token;
 }
 
-/** A JSON-RPC error as the body of an HTTP error, as the SDK's transport answers too. */
+/** A JSON-RPC error as the body of an HTTP error, as the SDK's server transport answers too. */
 function httpError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
-}
-
-function isInitialize(body: unknown): boolean {
-  return isPlainObject(body) && body['method'] === 'initialize' && 'id' in body;
 }
 
 function urlHost(host: string): string {
@@ -167,40 +163,55 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE')
       return httpError(res, 405, -32000, 'Method not allowed', { Allow: 'GET, POST, DELETE' });
 
-    let body: unknown;
-    if (req.method === 'POST') {
-      const read = await readCappedBody(req, maxBodyBytes);
-      if (read.kind === 'aborted') return;
-      if (read.kind === 'too-large') {
-        // The rest of the body is not read: the connection goes with the answer.
-        httpError(res, 413, -32000, `Payload too large: over ${maxBodyBytes} bytes (--max-message-bytes)`, { Connection: 'close' });
-        res.on('finish', () => req.destroy());
-        return;
-      }
-      try {
-        body = JSON.parse(read.text);
-      } catch {
-        return httpError(res, 400, -32700, 'Parse error: the body is not valid JSON');
-      }
+    const sessionHeader = req.headers['mcp-session-id'];
+    const session = typeof sessionHeader === 'string' ? sessions.get(sessionHeader) : undefined;
+    const unknownSession = () =>
+      sessionHeader === undefined
+        ? httpError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required (only an initialize starts a session)')
+        : // Unknown or ended: the spec's 404 tells the client to start a new session.
+          httpError(res, 404, -32001, 'Session not found');
+
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      const wrong =
+        (req.method === 'GET' ? getRefusal(req.headers.accept) : undefined) ??
+        (session !== undefined ? protocolVersionRefusal(req.headers['mcp-protocol-version']) : undefined);
+      if (wrong !== undefined) return httpError(res, wrong.status, wrong.code, wrong.message);
+      if (session === undefined) return unknownSession();
+      if (req.method === 'GET') return session.get(req, res);
+      // The session leaves the registry at once (its id is 404 from now on); its process is stopped meanwhile.
+      void session.close('the client ended the session');
+      res.writeHead(200).end();
+      return;
     }
 
-    const sessionId = req.headers['mcp-session-id'];
-    if (sessionId !== undefined) {
-      const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-      // Unknown or ended: the spec's 404 tells the client to start a new session.
-      if (session === undefined) return httpError(res, 404, -32001, 'Session not found');
-      return session.handle(req, res, body);
+    const wrong = postRefusal(req.headers.accept, req.headers['content-type']);
+    if (wrong !== undefined) return httpError(res, wrong.status, wrong.code, wrong.message);
+    const read = await readCappedBody(req, maxBodyBytes);
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'too-large') {
+      // The rest of the body is not read: the connection goes with the answer.
+      httpError(res, 413, -32000, `Payload too large: over ${maxBodyBytes} bytes (--max-message-bytes)`, { Connection: 'close' });
+      res.on('finish', () => req.destroy());
+      return;
     }
-    if (req.method !== 'POST' || !isInitialize(body))
-      return httpError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required (only an initialize starts a session)');
+    const parsed = parseBody(read.text);
+    if (parsed.kind === 'refused') return httpError(res, parsed.refusal.status, parsed.refusal.code, parsed.refusal.message);
+    const { messages, batch } = parsed;
+    const initialize = messages.find((m) => m.kind === 'request' && m.method === 'initialize');
+    if (sessionHeader !== undefined) {
+      if (session === undefined) return unknownSession();
+      if (initialize !== undefined) return httpError(res, 400, -32600, 'Invalid Request: Server already initialized');
+      const version = protocolVersionRefusal(req.headers['mcp-protocol-version']);
+      if (version !== undefined) return httpError(res, version.status, version.code, version.message);
+      return session.post(res, messages, batch, batch ? undefined : read.text);
+    }
+    if (initialize === undefined) return unknownSession();
+    if (messages.length > 1) return httpError(res, 400, -32600, 'Invalid Request: Only one initialization request is allowed');
     if (!sessions.reserve())
       return httpError(res, 503, -32000, `Service unavailable: ${opts.maxSessions} sessions are open (--max-sessions)`, {
         'Retry-After': '5',
       });
-    const session = newSession();
-    await session.handle(req, res, body);
-    // The transport refused the initialize (a wrong Accept header, say): no session came of it.
-    if (session.id === undefined) await session.close('its initialize was refused');
+    newSession().initialize(res, initialize, read.text);
   };
 
   const server = createServer((req, res) => {
