@@ -101,12 +101,14 @@ export class SseParser {
     if (this.id !== undefined) this.lastEventId = this.id;
     const id = this.id;
     this.id = undefined;
-    if (this.data.length === 0) {
+    const data = this.data.join('\n');
+    this.data = [];
+    // An event without data (a priming event that only carries an id) is not dispatched.
+    if (data === '') {
       this.event = '';
       return;
     }
-    const event = { event: this.event || 'message', data: this.data.join('\n'), ...(id !== undefined ? { id } : {}) };
-    this.data = [];
+    const event = { event: this.event || 'message', data, ...(id !== undefined ? { id } : {}) };
     this.event = '';
     this.onEvent(event);
   }

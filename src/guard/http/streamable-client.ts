@@ -97,6 +97,9 @@ export class StreamableHttpClient {
     this.delayMs = o.reconnect?.delayMs ?? 1000;
   }
 
+  /** The headers of a POST while the session id and version stay as they were (built once, not per call). */
+  private postHeaders: { sessionId: string | undefined; version: string | undefined; headers: OutgoingHttpHeaders } | undefined;
+
   private headers(extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
     const h: OutgoingHttpHeaders = { ...extra };
     if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
@@ -114,21 +117,35 @@ export class StreamableHttpClient {
     return new Promise((resolve, reject) => {
       const https = url.protocol === 'https:';
       const send = (retry: boolean) => {
-        const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? agents.https : agents.http }, (res) => {
-          const status = res.statusCode ?? 0;
-          if ((status === 307 || status === 308) && typeof res.headers.location === 'string') {
-            res.resume();
-            this.open.delete(req);
-            const next = new URL(res.headers.location, url);
-            if (next.origin !== this.o.url.origin || hops >= MAX_REDIRECTS)
-              return reject(
-                new StreamableHttpError(status, `redirected to ${next.origin}${next.pathname}: not followed (another origin, or too many)`),
-              );
-            return resolve(this.request(method, headers, body, next, hops + 1));
-          }
-          res.on('close', () => this.open.delete(req));
-          resolve(res);
-        });
+        const req = (https ? httpsRequest : httpRequest)(
+          {
+            protocol: url.protocol,
+            hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+            port: url.port,
+            path: `${url.pathname}${url.search}`,
+            method,
+            headers,
+            agent: https ? agents.https : agents.http,
+          },
+          (res) => {
+            const status = res.statusCode ?? 0;
+            if ((status === 307 || status === 308) && typeof res.headers.location === 'string') {
+              res.resume();
+              this.open.delete(req);
+              const next = new URL(res.headers.location, url);
+              if (next.origin !== this.o.url.origin || hops >= MAX_REDIRECTS)
+                return reject(
+                  new StreamableHttpError(
+                    status,
+                    `redirected to ${next.origin}${next.pathname}: not followed (another origin, or too many)`,
+                  ),
+                );
+              return resolve(this.request(method, headers, body, next, hops + 1));
+            }
+            res.on('close', () => this.open.delete(req));
+            resolve(res);
+          },
+        );
         this.open.add(req);
         req.on('error', (e: NodeJS.ErrnoException) => {
           this.open.delete(req);
@@ -147,15 +164,17 @@ export class StreamableHttpClient {
    * a StreamableHttpError for an HTTP error, or when no answer came.
    */
   async post(json: string, answerId?: unknown): Promise<void> {
-    const res = await this.request(
-      'POST',
-      this.headers({
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'content-length': Buffer.byteLength(json),
-      }),
-      json,
-    );
+    let cached = this.postHeaders;
+    if (cached === undefined || cached.sessionId !== this.sessionId || cached.version !== this.protocolVersion) {
+      cached = {
+        sessionId: this.sessionId,
+        version: this.protocolVersion,
+        headers: this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }),
+      };
+      this.postHeaders = cached;
+    }
+    // node:http copies the headers it is given, and sets Content-Length from the body given to end().
+    const res = await this.request('POST', cached.headers, json);
     const sid = res.headers['mcp-session-id'];
     if (typeof sid === 'string' && sid !== '') this.sessionId = sid;
     const status = res.statusCode ?? 0;

@@ -19,8 +19,12 @@ export interface WireRefusal {
   readonly message: string;
 }
 
+/** What MCP clients send (the SDK's client exactly): checked without splitting. */
+const USUAL_POST_ACCEPT = 'application/json, text/event-stream';
+
 function accepts(accept: string | undefined, type: string): boolean {
   if (accept === undefined) return false;
+  if (accept === USUAL_POST_ACCEPT) return true;
   for (const part of accept.split(',')) {
     const media = part.split(';', 1)[0]!.trim().toLowerCase();
     if (media === type || media === '*/*' || media === `${type.split('/')[0]}/*`) return true;
