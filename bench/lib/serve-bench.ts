@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { procCpuMs } from './raw-client';
 import { met, mb, ms, table } from './report';
 import { pool, round, summarize } from './stats';
 
@@ -223,6 +224,8 @@ export interface ServeBenchResult {
   targets: typeof SERVE_TARGETS;
   sequential: Record<Name, { p50: number; p99: number }> & { addedP50OverRelayMs: number; addedP50OverDirectMs: number };
   pipelined: Record<Name, { callsPerSec: number; blocks: number[] }> & { depth: number; serveVsRelay: number };
+  /** CPU of the hop itself (the relay process, the guard process) per call, over the sequential and pipelined blocks; /proc at 10 ms resolution. */
+  hopCpuUsPerCall: { relay: number; serve: number; calls: number };
   scale: {
     sessions: number;
     callsPerSession: number;
@@ -316,11 +319,22 @@ export async function runServeBench(opts: {
     for (const n of NAMES) await sessions[n].initialize();
     for (const n of NAMES) await sequentialBlock(sessions[n], cfg.warmupSequential);
     const seq: Record<Name, Float64Array[]> = { direct: [], relay: [], serve: [] };
+    const hopPid: Partial<Record<Name, number>> = { relay: relay.proc.pid!, serve: guardPid };
+    const hopCpuMs: Record<Name, number> = { direct: 0, relay: 0, serve: 0 };
+    let hopCalls = 0;
+    /** Runs one block, adding the CPU its hop process spent meanwhile. */
+    const measured = async <T>(n: Name, block: () => Promise<T>): Promise<T> => {
+      const pid = hopPid[n];
+      const c0 = pid === undefined ? 0 : (procCpuMs(pid) ?? 0);
+      const r = await block();
+      if (pid !== undefined) hopCpuMs[n] += (procCpuMs(pid) ?? 0) - c0;
+      return r;
+    };
     for (let b = 0; b < cfg.sequentialBlocks; b++) {
       progress(`serve: sequential block ${b + 1}/${cfg.sequentialBlocks}`);
       for (let k = 0; k < NAMES.length; k++) {
         const n = NAMES[(b + k) % NAMES.length]!;
-        seq[n].push(await sequentialBlock(sessions[n], cfg.sequentialPerBlock));
+        seq[n].push(await measured(n, () => sequentialBlock(sessions[n], cfg.sequentialPerBlock)));
       }
       sampleRss();
     }
@@ -330,11 +344,12 @@ export async function runServeBench(opts: {
       progress(`serve: ${cfg.depth} in flight, block ${b + 1}/${cfg.pipelinedBlocks}`);
       for (let k = 0; k < NAMES.length; k++) {
         const n = NAMES[(b + k) % NAMES.length]!;
-        pipe[n].push(await pipelinedBlock(sessions[n], cfg.pipelinedPerBlock, cfg.depth));
+        pipe[n].push(await measured(n, () => pipelinedBlock(sessions[n], cfg.pipelinedPerBlock, cfg.depth)));
       }
       sampleRss();
     }
     for (const n of NAMES) await sessions[n].close();
+    hopCalls = cfg.sequentialBlocks * cfg.sequentialPerBlock + cfg.pipelinedBlocks * cfg.pipelinedPerBlock;
 
     // ---- 64 sessions x 200 calls through serve, exact counts ----
     progress(`serve: ${SERVE_TARGETS.sessions} sessions x ${SERVE_TARGETS.callsPerSession} calls`);
@@ -402,6 +417,11 @@ export async function runServeBench(opts: {
       targets: SERVE_TARGETS,
       sequential,
       pipelined,
+      hopCpuUsPerCall: {
+        relay: round((hopCpuMs.relay * 1000) / hopCalls, 1),
+        serve: round((hopCpuMs.serve * 1000) / hopCalls, 1),
+        calls: hopCalls,
+      },
       scale,
       idle: idleFigures,
       guardPeakRssKb,
@@ -472,6 +492,7 @@ export function serveReport(r: ServeBenchResult): string {
       ],
     ),
     `serve added p50 over direct: ${ms(r.sequential.addedP50OverDirectMs)}; guard peak RSS ${mb(r.guardPeakRssKb)}`,
+    `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, guard process ${r.hopCpuUsPerCall.serve} µs`,
   ];
   return lines.join('\n');
 }

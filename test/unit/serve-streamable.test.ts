@@ -328,7 +328,7 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
   });
 
   it('fails a request with the HTTP status (404: the session is gone) or when the stream ends unanswered', async () => {
-    const u = await upstream((req, body, res) => {
+    const u = await upstream((_req, body, res) => {
       if (body.includes('"gone"')) {
         res.writeHead(404, { 'Content-Type': 'application/json' });
         return void res.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
