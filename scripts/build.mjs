@@ -44,15 +44,15 @@ const builds = [
     entryPoints: { 'mcp-guard-demo': 'src/cli/demo/main.ts' },
     outdir: 'dist',
   }),
-  // `mcp-guard serve`, loaded by dist/mcp-guard.js only for that command: the SDK's Streamable HTTP
-  // server transport it bundles stays out of the stdio guard.
+  // `mcp-guard serve`, loaded by dist/mcp-guard.js only for that command: its HTTP server and
+  // Streamable HTTP client stay out of the stdio guard.
   esbuild.build({
     ...common,
     entryPoints: { 'mcp-guard-serve': 'src/cli/serve/main.ts' },
     outdir: 'dist',
   }),
   // `run --upstream-url`'s Streamable HTTP client, loaded by dist/mcp-guard.js only with that flag: a stdio
-  // guard in front of a process does without the SDK.
+  // guard in front of a process does without it.
   esbuild.build({
     ...common,
     entryPoints: { 'mcp-guard-http-upstream': 'src/cli/http-upstream.ts' },

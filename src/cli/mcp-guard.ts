@@ -35,8 +35,8 @@ function runDemo(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * `mcp-guard serve` lives in its own bundle too (dist/mcp-guard-serve.js): the SDK's Streamable HTTP transport it
- * carries would otherwise be loaded by every stdio guard.
+ * `mcp-guard serve` lives in its own bundle too (dist/mcp-guard-serve.js): the HTTP server and Streamable HTTP
+ * client it carries would otherwise be loaded by every stdio guard.
  */
 function runServe(opts: ServeOptions): Promise<number> {
   const bundle = join(__dirname, 'mcp-guard-serve.js');

@@ -11,7 +11,7 @@ import { guardedUpstream, log, openAudit, openPins, openPolicy, type UpstreamLin
 import type * as HttpUpstreamModule from './http-upstream';
 
 /**
- * `--upstream-url`: the SDK's Streamable HTTP client lives in its own bundle next to this one
+ * `--upstream-url`: the Streamable HTTP client (src/cli/http-upstream.ts) lives in its own bundle next to this one
  * (dist/mcp-guard-http-upstream.js), loaded only then, so a guard in front of a process does without it.
  */
 function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => UpstreamLink) | undefined {

@@ -152,7 +152,12 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       res.writeHead(204, preflightHeaders(origin));
       return void res.end();
     }
-    const path = new URL(req.url ?? '/', 'http://guard.invalid').pathname;
+    const url = req.url ?? '/';
+    // The usual request names the MCP path exactly: no URL parse for it.
+    const path =
+      url === opts.path || (url.startsWith(opts.path) && url[opts.path.length] === '?')
+        ? opts.path
+        : new URL(url, 'http://guard.invalid').pathname;
     if (path === '/healthz') {
       if (req.method !== 'GET') return httpError(res, 405, -32000, 'Method not allowed', { Allow: 'GET' });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
