@@ -179,6 +179,16 @@ async function startProc(args: string[], cwd: string, listening: RegExp): Promis
   };
 }
 
+/** Read and write system calls of a process so far (/proc/PID/io: syscr, syscw; writev and sendmsg count as writes). */
+function procSyscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/^syscr: (\d+)/m.exec(text)?.[1] ?? NaN), writes: Number(/^syscw: (\d+)/m.exec(text)?.[1] ?? NaN) };
+  } catch {
+    return { reads: NaN, writes: NaN };
+  }
+}
+
 function rssKb(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -226,6 +236,8 @@ export interface ServeBenchResult {
   pipelined: Record<Name, { callsPerSec: number; blocks: number[] }> & { depth: number; serveVsRelay: number };
   /** CPU of the hop itself (the relay process, the guard process) per call, over the sequential and pipelined blocks; /proc at 10 ms resolution. */
   hopCpuUsPerCall: { relay: number; serve: number; calls: number };
+  /** Read and write system calls per call of the hop process (the audit log's writes included for serve). */
+  hopSyscallsPerCall: { relay: { reads: number; writes: number }; serve: { reads: number; writes: number } };
   scale: {
     sessions: number;
     callsPerSession: number;
@@ -321,13 +333,24 @@ export async function runServeBench(opts: {
     const seq: Record<Name, Float64Array[]> = { direct: [], relay: [], serve: [] };
     const hopPid: Partial<Record<Name, number>> = { relay: relay.proc.pid!, serve: guardPid };
     const hopCpuMs: Record<Name, number> = { direct: 0, relay: 0, serve: 0 };
+    const hopSys: Record<Name, { reads: number; writes: number }> = {
+      direct: { reads: 0, writes: 0 },
+      relay: { reads: 0, writes: 0 },
+      serve: { reads: 0, writes: 0 },
+    };
     let hopCalls = 0;
     /** Runs one block, adding the CPU its hop process spent meanwhile. */
     const measured = async <T>(n: Name, block: () => Promise<T>): Promise<T> => {
       const pid = hopPid[n];
       const c0 = pid === undefined ? 0 : (procCpuMs(pid) ?? 0);
+      const s0 = pid === undefined ? undefined : procSyscalls(pid);
       const r = await block();
-      if (pid !== undefined) hopCpuMs[n] += (procCpuMs(pid) ?? 0) - c0;
+      if (pid !== undefined) {
+        hopCpuMs[n] += (procCpuMs(pid) ?? 0) - c0;
+        const s1 = procSyscalls(pid);
+        hopSys[n].reads += s1.reads - s0!.reads;
+        hopSys[n].writes += s1.writes - s0!.writes;
+      }
       return r;
     };
     for (let b = 0; b < cfg.sequentialBlocks; b++) {
@@ -422,6 +445,10 @@ export async function runServeBench(opts: {
         serve: round((hopCpuMs.serve * 1000) / hopCalls, 1),
         calls: hopCalls,
       },
+      hopSyscallsPerCall: {
+        relay: { reads: round(hopSys.relay.reads / hopCalls, 2), writes: round(hopSys.relay.writes / hopCalls, 2) },
+        serve: { reads: round(hopSys.serve.reads / hopCalls, 2), writes: round(hopSys.serve.writes / hopCalls, 2) },
+      },
       scale,
       idle: idleFigures,
       guardPeakRssKb,
@@ -492,7 +519,7 @@ export function serveReport(r: ServeBenchResult): string {
       ],
     ),
     `serve added p50 over direct: ${ms(r.sequential.addedP50OverDirectMs)}; guard peak RSS ${mb(r.guardPeakRssKb)}`,
-    `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, guard process ${r.hopCpuUsPerCall.serve} µs`,
+    `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, guard process ${r.hopCpuUsPerCall.serve} µs; system calls per call (/proc/PID/io): relay ${r.hopSyscallsPerCall.relay.reads} reads + ${r.hopSyscallsPerCall.relay.writes} writes, guard ${r.hopSyscallsPerCall.serve.reads} + ${r.hopSyscallsPerCall.serve.writes}`,
   ];
   return lines.join('\n');
 }
