@@ -324,6 +324,8 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     assert.equal(seen[1]!['mcp-session-id'], 'up-1');
     assert.equal(seen[2]!['mcp-protocol-version'], '2025-06-18');
     assert.ok(seen.every((h) => h['x-token'] === 't' && h['content-type'] === 'application/json'));
+    // One write per request: the body's length is known, no chunked encoding.
+    assert.ok(seen.every((h) => h['content-length'] !== undefined && h['transfer-encoding'] === undefined));
     c.close();
   });
 
