@@ -251,6 +251,22 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
     assert.equal(s.wire.sendStandalone('{}'), false);
   });
 
+  it('ends a POST whose request id the client reused in a later POST, which gets the answer', async () => {
+    let posts = 0;
+    const s = await sessionServer({}, (messages, wire) => {
+      const m = messages[0]!;
+      if (m.kind === 'request' && ++posts === 2) setImmediate(() => wire.respond(m.id, answer(m.id)));
+    });
+    servers.push(s.server);
+    const first = send(s.url, 'POST', H, req(4));
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await send(s.url, 'POST', H, req(4));
+    assert.deepEqual(JSON.parse(second.body), { jsonrpc: '2.0', id: 4, result: { ok: 4 } });
+    const r = await first;
+    assert.equal(r.headers['content-type'], 'text/event-stream');
+    assert.equal(r.body, '');
+  });
+
   it('does not answer a request whose client went away, and forgets it', async () => {
     let wireRef: StreamableServerSession | undefined;
     let seen!: () => void;

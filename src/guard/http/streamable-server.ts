@@ -78,9 +78,11 @@ export class StreamableServerSession {
     }
     const ex = new Exchange(res, batch, keys);
     for (const key of keys) {
-      // A client reusing the id of a request still open: the older POST will not get that answer.
-      this.byRequest.get(key)?.waiting.delete(key);
+      // A client reusing the id of a request still open: the older POST will not get that answer,
+      // and when it waited for nothing else it ends now rather than never.
+      const older = this.byRequest.get(key);
       this.byRequest.set(key, ex);
+      if (older !== undefined && older !== ex && older.waiting.delete(key) && older.waiting.size === 0) this.abandon(older);
     }
     res.on('close', () => this.finish(ex));
     if (this.upgradeAfterMs > 0) {
@@ -170,17 +172,30 @@ export class StreamableServerSession {
     this.closed = true;
     const open = new Set(this.byRequest.values());
     this.byRequest.clear();
-    for (const ex of open) {
-      if (ex.done) continue;
-      if (!ex.stream && !ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.o.sessionId });
-      this.end(ex);
-    }
+    for (const ex of open) this.abandon(ex);
     const s = this.standalone;
     this.standalone = undefined;
     if (s !== undefined) {
       clearInterval(s.keepAlive);
       s.res.end();
     }
+  }
+
+  /** Ends a POST that will get no (more) answers: what it holds is sent, as JSON or as the rest of its stream. */
+  private abandon(ex: Exchange): void {
+    if (ex.done) return;
+    if (!ex.stream && ex.answers.length > 0) {
+      const body = ex.batch ? `[${ex.answers.join(',')}]` : ex.answers[0]!;
+      ex.res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        'mcp-session-id': this.o.sessionId,
+      });
+      return this.end(ex, body);
+    }
+    // Nothing to say: an empty event stream, which a client reads as a stream that ended before its answer.
+    if (!ex.stream && !ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.o.sessionId });
+    this.end(ex);
   }
 
   private keepAliveTimer(res: ServerResponse): NodeJS.Timeout | undefined {
