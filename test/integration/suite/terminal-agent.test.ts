@@ -8,27 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'mcp-guard.mcp-guard';
+import { EXTENSION_ID, waitFor } from './host';
 
 interface GuardState {
   lastApproval?: { message: string; detail: string };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /**
@@ -116,6 +99,7 @@ describe('A terminal agent', function () {
     const result = await waitFor(
       'the agent’s answer',
       () => existsSync(out) && (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>),
+      30_000,
     );
     const text = JSON.stringify(result);
     assert.equal(result['bridgeEnv'], true, `the terminal got the bridge: ${text}`);
