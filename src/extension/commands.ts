@@ -6,7 +6,7 @@ import { DECISIONS } from './audit-table';
 import type { CommandContext, PickItem } from './command-context';
 import { ODOO_SECRET_KEY } from './credentials';
 import { DEMO_CONTEXT_KEY, DEMO_LABEL, DEMO_STATE_KEY, demoAddedMessage, demoIsOn } from './demo';
-import { carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
+import { cannotMove, carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
 import { GUARD_EXISTING_COMMAND, GUARD_EXISTING_TITLE, LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
 import { SOURCE_LABEL, type ExistingServer } from './mcp-config';
 import { MODE_STATE_KEY } from './mode-state';
@@ -212,14 +212,10 @@ export const guardExistingServers =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<GuardExistingResult | undefined> => {
     const scan = ctx.existing.scan();
-    const candidates = scan.servers.filter((s) => s.transport === 'stdio' && !runsTheGuard(s));
+    const candidates = scan.servers.filter((s) => !runsTheGuard(s));
     if (candidates.length === 0) {
-      const remote = scan.servers.filter((s) => s.transport === 'remote').map((s) => s.name);
       const message =
-        `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings` +
-        (remote.length > 0
-          ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}: add ${remote.length === 1 ? 'it' : 'them'} to mcpGuard.servers with a url to guard ${remote.length === 1 ? 'it' : 'them'}).`
-          : '.') +
+        `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings.` +
         // Restricted Mode: the workspace's own files were not read (VS Code does not run their servers either).
         (ctx.trusted ? '' : " The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.");
       void ctx.ui.showInformationMessage(message);
@@ -235,15 +231,16 @@ export const guardExistingServers =
     } else {
       const items = candidates.map((server) => {
         const f = flagged.get(serverKey(server));
-        const notes = carryNotes(server);
+        const refused = cannotMove(server);
+        const notes = refused !== undefined ? [refused] : carryNotes(server);
         const why = f
           ? f.tool
             ? `$(warning) agents can call ${f.tool} without the policy`
-            : `$(warning) runs the same command as "${f.guarded}"`
+            : `$(warning) ${server.transport === 'remote' ? 'reaches the same server' : 'runs the same command'} as "${f.guarded}"`
           : '';
         return {
           label: server.name,
-          description: `${SOURCE_LABEL[server.source.kind]} · ${[server.command, ...server.args].join(' ')}`,
+          description: `${SOURCE_LABEL[server.source.kind]} · ${server.transport === 'remote' ? (server.url ?? '') : [server.command, ...server.args].join(' ')}`,
           detail: [why, ...notes.map((n) => `$(info) ${n}`)].filter(Boolean).join(' · '),
           // Flagged ones start ticked, unless the move needs the person's attention first.
           picked: f !== undefined && notes.length === 0,

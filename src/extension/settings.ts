@@ -85,7 +85,7 @@ function catalogOf(raw: unknown, i: number, problems: string[]): { catalog?: Exc
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A remote server's `url`: http(s), no user name or password (they would show in logs; `headers` carry them). */
-function urlProblem(url: string): string | undefined {
+export function urlProblem(url: string): string | undefined {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -99,7 +99,7 @@ function urlProblem(url: string): string | undefined {
 }
 
 /** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` references. */
-function headersProblem(raw: unknown): string | undefined {
+export function headersProblem(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'headers must be an object of header names to values';
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {

@@ -696,7 +696,7 @@ describe('extension commands: Guard Existing Servers…', () => {
     };
   }
 
-  it('offers every stdio server, flagged ones ticked unless something would not carry over, and moves the picked ones', async () => {
+  it('offers every server, flagged ones ticked unless something would not carry over, and moves the picked ones', async () => {
     const applied: string[][] = [];
     const { ctx, effects } = fakeContext({
       existing: existing(applied),
@@ -730,6 +730,37 @@ describe('extension commands: Guard Existing Servers…', () => {
     assert.deepEqual(effects.warnings, []);
   });
 
+  it('offers remote servers too: by their url, a legacy SSE one unticked with the reason; a picked one moves with its url', async () => {
+    writeFileSync(
+      mcpPath,
+      '{ "servers": { "Remote": { "type": "http", "url": "https://mcp.example.com/mcp", "headers": { "X-Tenant": "acme" } }, ' +
+        '"Old": { "type": "sse", "url": "https://old.example.com/sse" } } }',
+    );
+    const applied: string[][] = [];
+    const { ctx, effects } = fakeContext({
+      existing: existing(applied),
+      picksMany: [(items) => items.filter((i) => i.label === 'Remote')],
+    });
+    const result = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: { name: string }[] };
+    const [asked] = effects.asked;
+    assert.deepEqual(
+      asked?.items.map((i) => [i.label, i.description, (i as { picked?: boolean }).picked]),
+      [
+        ['Remote', '.vscode/mcp.json · https://mcp.example.com/mcp', false],
+        ['Old', '.vscode/mcp.json · https://old.example.com/sse', false],
+      ],
+    );
+    assert.match(asked?.items[1]?.detail ?? '', /legacy SSE transport/);
+    assert.equal(result.ok, true);
+    assert.deepEqual(parse(readFileSync(settingsPath, 'utf8'))['mcpGuard.servers'].at(-1), {
+      name: 'Remote',
+      url: 'https://mcp.example.com/mcp',
+      headers: { 'X-Tenant': 'acme' },
+      odoo: false,
+    });
+    assert.deepEqual(Object.keys(parse(readFileSync(mcpPath, 'utf8')).servers), ['Old']);
+  });
+
   it('warns about what does not carry over for a picked server with an input', async () => {
     const applied: string[][] = [];
     const { ctx, effects } = fakeContext({ existing: existing(applied) });
@@ -751,14 +782,11 @@ describe('extension commands: Guard Existing Servers…', () => {
   });
 
   it('says so when there is nothing to guard, or a named server is not there, or the edit did not apply', async () => {
-    writeFileSync(mcpPath, '{ "servers": { "Remote": { "type": "http", "url": "https://x" } } }');
+    writeFileSync(mcpPath, '{ "servers": { "Guarded": { "command": "npx", "args": ["mcp-guard", "run", "--", "uvx", "odoo-mcp"] } } }');
     const { ctx, effects } = fakeContext({ existing: existing([]) });
     const none = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: unknown[] };
     assert.deepEqual(none.moved, []);
-    assert.equal(
-      effects.infos.at(-1),
-      'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings (Remote is a remote server: add it to mcpGuard.servers with a url to guard it).',
-    );
+    assert.equal(effects.infos.at(-1), 'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings.');
     writeFileSync(mcpPath, MCP);
     assert.deepEqual(await ctx.run('mcpGuard.guardExistingServers', { servers: ['Nope'] }), {
       ok: false,
