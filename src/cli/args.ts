@@ -5,6 +5,7 @@ import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { isLoopbackHost } from '../guard/http/access';
 import { MODES, type Mode } from '../guard/policy/model';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
+import { otlpEndpointProblem, resolveOtlpEndpoint, type OtlpEndpoint } from '../guard/otlp/endpoint';
 
 export class UsageError extends Error {}
 
@@ -38,6 +39,13 @@ export interface RunOptions {
   readonly upstreamUrl?: string;
   /** --upstream-header (repeatable, with --upstream-url): sent on every request to the upstream, `${NAME}` expanded. Never logged. */
   readonly upstreamHeaders?: Readonly<Record<string, string>>;
+  /**
+   * --otlp-endpoint (or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT): every audit event is also
+   * sent there as an OpenTelemetry log record over OTLP/HTTP, best effort. Absent: no export, the SDK not loaded.
+   */
+  readonly otlp?: OtlpEndpoint;
+  /** An OTEL_EXPORTER_OTLP_* variable that was set but could not be used (logged at start). */
+  readonly otlpProblem?: string;
 }
 
 /** `mcp-guard pin`: where to write the pins, and the server to read them from. */
@@ -74,6 +82,7 @@ export const USAGE = `Usage:
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
+                [--otlp-endpoint URL]
                 (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout. With --upstream-url,
       the server is reached over Streamable HTTP at URL instead; each --upstream-header goes on every request
@@ -82,6 +91,9 @@ export const USAGE = `Usage:
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+      --otlp-endpoint: also send every audit event as an OpenTelemetry log record over OTLP/HTTP to the
+      collector at URL (/v1/logs appended; also OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT,
+      headers from OTEL_EXPORTER_OTLP_HEADERS), batched and best effort: it never delays or changes a decision.
   mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
@@ -161,6 +173,7 @@ const GUARD_FLAGS = {
   pins: { type: 'string' },
   'upstream-url': { type: 'string' },
   'upstream-header': { type: 'string', multiple: true },
+  'otlp-endpoint': { type: 'string' },
 } as const;
 
 const SERVE_FLAGS = {
@@ -195,7 +208,7 @@ function splitCommand(
 }
 
 /** The options `run` and `serve` share, from their parsed flags. */
-function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream): RunOptions {
+function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream, env: NodeJS.ProcessEnv): RunOptions {
   const text = (flag: string) => values[flag] as string | undefined;
   const mode = values['mode'] as string;
   if (!(MODES as readonly string[]).includes(mode))
@@ -232,6 +245,10 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
   );
   const policy = text('policy');
   const audit = text('audit');
+  const otlpFlag = text('otlp-endpoint');
+  const otlpFlagProblem = otlpFlag === undefined ? undefined : otlpEndpointProblem(otlpFlag);
+  if (otlpFlagProblem !== undefined) throw new UsageError(`--otlp-endpoint ${otlpFlagProblem}, not ${JSON.stringify(otlpFlag)}`);
+  const otlp = resolveOtlpEndpoint(otlpFlag, env);
   return {
     ...(policy !== undefined ? { policy } : {}),
     ...(audit !== undefined ? { audit } : {}),
@@ -251,6 +268,8 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     commandArgs,
     ...(upstreamUrl !== undefined ? { upstreamUrl } : {}),
     ...(upstreamHeaders !== undefined ? { upstreamHeaders } : {}),
+    ...(otlp.endpoint !== undefined ? { otlp: otlp.endpoint } : {}),
+    ...(otlp.problem !== undefined ? { otlpProblem: otlp.problem } : {}),
   };
 }
 
@@ -263,6 +282,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp (or --upstream-url URL)',
       env,
     ),
+    env,
   );
 }
 
@@ -428,7 +448,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     numberOption(values['session-idle'] as string | undefined, '--session-idle', 'a number of seconds greater than 0', (n) => n > 0) ??
     DEFAULT_SESSION_IDLE_SECONDS;
   return {
-    ...guardOptions(upstream),
+    ...guardOptions(upstream, env),
     host,
     port,
     path,

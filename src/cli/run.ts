@@ -48,7 +48,8 @@ export function runGuard(opts: RunOptions): Promise<number> {
       audit.flush();
       await upstream.stop();
       audit.write({ event: 'stop', reason });
-      audit.close();
+      // Bounded: a dead or slow OTLP collector delays the exit by at most OTLP_SHUTDOWN_MS.
+      await audit.end();
       done(code);
     };
     // Whatever happens, decisions already made reach the log.

@@ -3,8 +3,8 @@
  * guarded upstream (a GuardProxy in front of a supervised server process). `run` builds one guarded
  * upstream for its stdio; `serve` builds one per HTTP session, so every session goes through the same gate.
  */
-import { appendFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { appendFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Approver } from '../guard/approval/approver';
 import type { AuditSink, DecisionNotice } from '../guard/audit-events';
 import type { ToolDefinition } from '../guard/catalog/types';
@@ -19,6 +19,9 @@ import type { PinsFile } from '../guard/pins/pins-file';
 import type { TrustSource } from '../guard/pins/trust';
 import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
 import { ownSecretsFromEnv, ownSecretsFromHeaders } from '../guard/result-secrets';
+import { endpointLabel } from '../guard/otlp/endpoint';
+import { VERSION } from '../guard/version';
+import type * as OtlpModule from './otlp-audit';
 
 const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
 
@@ -34,8 +37,17 @@ export function log(message: string): void {
   }
 }
 
-/** The audit log of --audit (or none), reporting trouble writing it on the log. */
-export function openAudit(opts: GuardOptions): AuditSink {
+/** The audit as `run` and `serve` write it: the --audit file (if any) and the OTLP export (if an endpoint is set). */
+export interface GuardAudit extends AuditSink {
+  /** Sends what the OTLP export still holds (waiting at most OTLP_SHUTDOWN_MS), reports what was lost, closes the file. */
+  end(): Promise<void>;
+}
+
+/** How long a stopping guard waits for the collector: a dead or slow one must not hold up its exit. */
+export const OTLP_SHUTDOWN_MS = 1500;
+
+/** The audit file of --audit (or none), reporting trouble writing it on the log. */
+function openAuditFile(opts: GuardOptions): AuditSink {
   if (opts.audit === undefined) return NO_AUDIT;
   const consequence = opts.auditFailOpen
     ? 'calls go ahead unaudited (--audit-fail-open)'
@@ -48,6 +60,68 @@ export function openAudit(opts: GuardOptions): AuditSink {
     },
     onError: (e) => log(e.message),
   });
+}
+
+/**
+ * The OpenTelemetry SDK and its exporter live in their own bundle next to this one (dist/mcp-guard-otlp.js),
+ * loaded only when an endpoint is set: a guard without one neither loads nor pays for them.
+ */
+function loadOtlp(): typeof OtlpModule | undefined {
+  const bundle = join(__dirname, 'mcp-guard-otlp.js');
+  if (!existsSync(bundle)) {
+    log(`the OTLP export is not installed (${bundle} is missing): audit events are not sent. Run npm run build, or reinstall.`);
+    return undefined;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, found next to this one at run time
+  return require(bundle) as typeof OtlpModule;
+}
+
+/**
+ * The audit log of --audit (or none) and, with --otlp-endpoint (or the OTEL_EXPORTER_OTLP_* variables), the same
+ * events as OpenTelemetry log records. Only the file's trouble is the audit's `problem` (which blocks non-read
+ * calls): the remote export is best effort, its losses counted and reported, never a reason to refuse a call.
+ */
+export function openAudit(opts: GuardOptions, transport: 'pipe' | 'tcp' = 'pipe'): GuardAudit {
+  const file = openAuditFile(opts);
+  if (opts.otlpProblem !== undefined) log(opts.otlpProblem);
+  const otlpModule = opts.otlp === undefined ? undefined : loadOtlp();
+  const otlp =
+    opts.otlp === undefined || otlpModule === undefined
+      ? undefined
+      : otlpModule.startOtlpAudit({
+          url: opts.otlp.url,
+          serviceVersion: VERSION,
+          transport,
+          onDropped: ({ dropped, total, cause }) => {
+            log(`OTLP: ${dropped} audit records dropped (${cause})${total !== dropped ? `; ${total} since the guard started` : ''}`);
+            audit.write({ event: 'otlp_dropped', dropped, total, cause });
+          },
+        });
+  if (otlp !== undefined)
+    log(`audit events also go to ${endpointLabel(opts.otlp!.url)} (OTLP/HTTP, from ${opts.otlp!.source}), best effort`);
+  let closed = false;
+  const audit: GuardAudit = {
+    write: (event) => {
+      file.write(event);
+      otlp?.write(event, Date.now());
+    },
+    flush: () => file.flush(),
+    close: () => {
+      if (closed) return;
+      otlp?.abandon();
+      closed = true;
+      file.close();
+    },
+    get problem() {
+      return file.problem;
+    },
+    end: async () => {
+      if (closed) return;
+      await otlp?.shutdown(OTLP_SHUTDOWN_MS);
+      audit.close();
+    },
+  };
+  return audit;
 }
 
 /** The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. */

@@ -95,7 +95,12 @@ export type AuditEvent =
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
   | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number }
   /** `mcp-guard serve`: an HTTP session (numbered from 1, not its secret id) began or ended. */
-  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string };
+  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string }
+  /**
+   * Audit records the OpenTelemetry export (`--otlp-endpoint`, best effort) could not deliver: `dropped` since the
+   * last such event (`total` since start), because the queue was full or the collector failed (`cause`).
+   */
+  | { readonly event: 'otlp_dropped'; readonly dropped: number; readonly total: number; readonly cause: string };
 
 export interface AuditSink {
   write(event: AuditEvent): void;
