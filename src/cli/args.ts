@@ -247,7 +247,11 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
   const audit = text('audit');
   const otlpFlag = text('otlp-endpoint');
   const otlpFlagProblem = otlpFlag === undefined ? undefined : otlpEndpointProblem(otlpFlag);
-  if (otlpFlagProblem !== undefined) throw new UsageError(`--otlp-endpoint ${otlpFlagProblem}, not ${JSON.stringify(otlpFlag)}`);
+  // Not echoed when it holds a password.
+  if (otlpFlagProblem !== undefined)
+    throw new UsageError(
+      `--otlp-endpoint ${otlpFlagProblem}${/password/.test(otlpFlagProblem) ? '' : `, not ${JSON.stringify(otlpFlag)}`}`,
+    );
   const otlp = resolveOtlpEndpoint(otlpFlag, env);
   return {
     ...(policy !== undefined ? { policy } : {}),

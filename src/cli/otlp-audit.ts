@@ -30,6 +30,11 @@ import { auditRecord, type OtlpRecordContext } from '../guard/otlp/attributes';
 export const MAX_QUEUE = 2048;
 export const MAX_BATCH = 512;
 export const BATCH_DELAY_MS = 1000;
+/**
+ * One export's time limit, retries included, unless OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT sets another (the SDK's
+ * default is 10 s): a dead collector is known, and reported, within seconds.
+ */
+export const EXPORT_TIMEOUT_MS = 5000;
 /** How often drops are reported after the first report. */
 export const REPORT_EVERY_MS = 60_000;
 /** ExportResultCode.SUCCESS. */
@@ -167,7 +172,12 @@ export function startOtlpAudit(options: OtlpAuditOptions): OtlpAudit {
     options.exporter ??
       // Content-Type application/json: the OTLP/HTTP JSON encoding. URL as given; headers, timeout, compression
       // and certificates from the OTEL_EXPORTER_OTLP_* variables, as the SDK reads them.
-      new OTLPLogExporter({ url: options.url }),
+      new OTLPLogExporter({
+        url: options.url,
+        ...(process.env['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT'] || process.env['OTEL_EXPORTER_OTLP_TIMEOUT']
+          ? {}
+          : { timeoutMillis: EXPORT_TIMEOUT_MS }),
+      }),
     (n, ok) => onSettled(n, ok),
   );
   const bounded: BoundedProcessor = new BoundedProcessor(
@@ -202,7 +212,7 @@ export function startOtlpAudit(options: OtlpAuditOptions): OtlpAudit {
   const dropped = () => exporter.failed + bounded.queueFull + preQueueDropped + lost;
   const cause = () => {
     if (exporter.lastError !== undefined) return exporter.lastError;
-    if (lost > 0 && bounded.queueFull + preQueueDropped === 0) return 'not sent before exit';
+    if (lost > 0 && bounded.queueFull + preQueueDropped === 0) return 'not sent before exit: the collector had not answered';
     return `queue full: ${maxQueue} records waiting for the collector`;
   };
 
