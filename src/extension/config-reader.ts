@@ -1,6 +1,6 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseScanResults, parseServers, type ExtensionSettings } from './settings';
+import { parseOtlpEndpoint, parseScanResults, parseServers, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -20,6 +20,10 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
   const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
   if (scan.problem !== undefined) problems.push(scan.problem);
+  // Machine-scoped, and read from the user's settings only whatever the trust: a workspace cannot send the audit elsewhere.
+  const otlpSetting = c.inspect<unknown>('audit.otlpEndpoint');
+  const otlp = parseOtlpEndpoint(otlpSetting?.globalValue ?? otlpSetting?.defaultValue);
+  if (otlp.problem !== undefined) problems.push(otlp.problem);
   return {
     settings: {
       servers,
@@ -28,6 +32,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
       auditEnabled: c.get<boolean>('audit.enabled', true),
       auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
       scanResults: scan.mode,
+      ...(otlp.endpoint !== undefined ? { auditOtlpEndpoint: otlp.endpoint } : {}),
       odoo: {
         url: c.get<string>('odoo.url', ''),
         db: c.get<string>('odoo.db', ''),

@@ -16,6 +16,8 @@ export interface LaunchContext {
   readonly pinsPath?: string | undefined;
   readonly auditPath: string | undefined;
   readonly auditIncludeArguments: boolean;
+  /** `mcpGuard.audit.otlpEndpoint`: the guard's `--otlp-endpoint` (audit events also as OTLP/HTTP log records). */
+  readonly otlpEndpoint?: string | undefined;
   readonly approvalTimeoutSeconds: number;
   /** `mcpGuard.scanResults`; left out, the guard's default (`redact`) applies. */
   readonly scanResults?: ScanResultsMode;
@@ -72,6 +74,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ...(ctx.policyPath ? ['--policy', ctx.policyPath] : []),
     ...(ctx.auditPath ? ['--audit', ctx.auditPath] : []),
     ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
+    ...(ctx.otlpEndpoint ? [`--otlp-endpoint=${ctx.otlpEndpoint}`] : []),
     ...(ctx.pinsPath ? ['--pins', ctx.pinsPath] : []),
     '--approval-timeout',
     String(ctx.approvalTimeoutSeconds),
@@ -99,6 +102,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     pins: ctx.pinsPath,
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,
+    otlp: ctx.otlpEndpoint,
     timeout: ctx.approvalTimeoutSeconds,
     scan: ctx.scanResults,
   });

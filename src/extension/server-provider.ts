@@ -51,6 +51,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         pinsPath: pinsPathFor(server, workspaceFolder()),
         auditPath: settings.auditEnabled ? auditPath(ext) : undefined,
         auditIncludeArguments: settings.auditIncludeArguments,
+        ...(settings.auditOtlpEndpoint !== undefined ? { otlpEndpoint: settings.auditOtlpEndpoint } : {}),
         approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
         scanResults: settings.scanResults,
         mode: this.ctx.mode(),

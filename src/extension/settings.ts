@@ -1,6 +1,7 @@
 /** The extension's settings, as plain data: read by `config-reader.ts`, used by pure modules. */
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
+import { otlpEndpointProblem } from '../guard/otlp/endpoint';
 
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
@@ -45,6 +46,8 @@ export interface ExtensionSettings {
   readonly auditIncludeArguments: boolean;
   /** `mcpGuard.scanResults`: the guards' `--scan-results`. */
   readonly scanResults: ScanResultsMode;
+  /** `mcpGuard.audit.otlpEndpoint` (user settings only): the guards' `--otlp-endpoint`; absent, none is passed. */
+  readonly auditOtlpEndpoint?: string;
   readonly odoo: OdooSettings;
 }
 
@@ -56,6 +59,17 @@ export function parseScanResults(raw: unknown): { mode: ScanResultsMode; problem
     mode: DEFAULT_SCAN_RESULTS,
     problem: `mcpGuard.scanResults must be "off", "flag" or "redact", not ${JSON.stringify(raw)}; results are redacted`,
   };
+}
+
+/**
+ * `mcpGuard.audit.otlpEndpoint` as set: empty is none; a value that is not an http(s) URL (or holds a password)
+ * is named as a problem and not passed, so a typo does not stop every guard from starting.
+ */
+export function parseOtlpEndpoint(raw: unknown): { endpoint?: string; problem?: string } {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return {};
+  const problem = typeof raw === 'string' ? otlpEndpointProblem(raw.trim()) : 'must be a URL';
+  if (problem === undefined) return { endpoint: (raw as string).trim() };
+  return { problem: `mcpGuard.audit.otlpEndpoint ${problem}; audit events are not sent to a collector until it is fixed` };
 }
 
 export const DEFAULT_SERVERS: readonly GuardedServerConfig[] = [{ name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true }];
