@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Approver } from '../guard/approval/approver';
-import type { AuditSink, DecisionNotice } from '../guard/audit-events';
+import type { AuditEvent, AuditSink, DecisionNotice } from '../guard/audit-events';
 import type { ToolDefinition } from '../guard/catalog/types';
 import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
 import { PolicySource } from '../guard/io/policy-source';
@@ -19,7 +19,7 @@ import type { PinsFile } from '../guard/pins/pins-file';
 import type { TrustSource } from '../guard/pins/trust';
 import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
 import { ownSecretsFromEnv, ownSecretsFromHeaders } from '../guard/result-secrets';
-import { endpointLabel } from '../guard/otlp/endpoint';
+import { endpointLabel, type OtlpEndpoint } from '../guard/otlp/endpoint';
 import { VERSION } from '../guard/version';
 import type * as OtlpModule from './otlp-audit';
 
@@ -76,6 +76,35 @@ function loadOtlp(): typeof OtlpModule | undefined {
   return require(bundle) as typeof OtlpModule;
 }
 
+/** The OTLP export, reporting its losses on the log and (through `write`) in the audit; undefined if the SDK fails to start. */
+function startOtlp(
+  module: typeof OtlpModule,
+  endpoint: OtlpEndpoint,
+  transport: 'pipe' | 'tcp',
+  write: (event: AuditEvent) => void,
+): OtlpModule.OtlpAudit | undefined {
+  let otlp: OtlpModule.OtlpAudit;
+  try {
+    otlp = module.startOtlpAudit({
+      url: endpoint.url,
+      serviceVersion: VERSION,
+      transport,
+      onDropped: ({ dropped, total, cause }) => {
+        log(`OTLP: ${dropped} audit records dropped (${cause})${total !== dropped ? `; ${total} since the guard started` : ''}`);
+        write({ event: 'otlp_dropped', dropped, total, cause });
+      },
+    });
+  } catch (e) {
+    log(`the OTLP export cannot start (${(e as Error).message}): audit events are not sent to ${endpointLabel(endpoint.url)}`);
+    return undefined;
+  }
+  const protocol = process.env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] ?? process.env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+  const note =
+    protocol !== undefined && protocol !== 'http/json' ? ` (OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not used: always http/json)` : '';
+  log(`audit events also go to ${endpointLabel(endpoint.url)} (OTLP/HTTP, from ${endpoint.source}), best effort${note}`);
+  return otlp;
+}
+
 /**
  * The audit log of --audit (or none) and, with --otlp-endpoint (or the OTEL_EXPORTER_OTLP_* variables), the same
  * events as OpenTelemetry log records. Only the file's trouble is the audit's `problem` (which blocks non-read
@@ -86,19 +115,7 @@ export function openAudit(opts: GuardOptions, transport: 'pipe' | 'tcp' = 'pipe'
   if (opts.otlpProblem !== undefined) log(opts.otlpProblem);
   const otlpModule = opts.otlp === undefined ? undefined : loadOtlp();
   const otlp =
-    opts.otlp === undefined || otlpModule === undefined
-      ? undefined
-      : otlpModule.startOtlpAudit({
-          url: opts.otlp.url,
-          serviceVersion: VERSION,
-          transport,
-          onDropped: ({ dropped, total, cause }) => {
-            log(`OTLP: ${dropped} audit records dropped (${cause})${total !== dropped ? `; ${total} since the guard started` : ''}`);
-            audit.write({ event: 'otlp_dropped', dropped, total, cause });
-          },
-        });
-  if (otlp !== undefined)
-    log(`audit events also go to ${endpointLabel(opts.otlp!.url)} (OTLP/HTTP, from ${opts.otlp!.source}), best effort`);
+    opts.otlp === undefined || otlpModule === undefined ? undefined : startOtlp(otlpModule, opts.otlp, transport, (e) => audit.write(e));
   let closed = false;
   const audit: GuardAudit = {
     write: (event) => {

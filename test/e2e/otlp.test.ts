@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connect, payloadOf, textOf, type Session } from '../support/guarded';
 import { closedPort, OtlpReceiver, type ReceivedRecord } from '../support/otlp-receiver';
 import { resultText, startRawGuard, type RawGuard, type RawGuardOptions } from '../support/raw-guard';
 import { connectHttp, serve, type Served } from '../support/served';
 import { ROOT } from '../support/paths';
-import { waitFor } from '../support/temp';
+import { tempDir, waitFor } from '../support/temp';
 
 const VERSION = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version as string;
 
@@ -270,6 +271,37 @@ describe('audit to OpenTelemetry (--otlp-endpoint → a local OTLP/HTTP receiver
       if (reports.length > 1) assert.ok(exported.client.stderr.includes(`; ${last.total} since the guard started`));
     });
   }
+
+  it('a guard without an endpoint never loads the SDK bundle (dist/mcp-guard-otlp.js); with one it does', async () => {
+    const t = tempDir();
+    try {
+      // Records every module the guard loads whose name mentions the OTLP bundle or the SDK.
+      const hook = join(t.dir, 'hook.js');
+      writeFileSync(
+        hook,
+        `const M = require('module'); const fs = require('fs'); const load = M._load;
+         M._load = function (request, ...rest) {
+           if (/mcp-guard-otlp|opentelemetry/.test(String(request))) fs.appendFileSync(process.env.LOAD_LOG, String(request) + '\\n');
+           return load.call(this, request, ...rest);
+         };`,
+      );
+      const r = await receiver();
+      for (const withEndpoint of [false, true]) {
+        const loadLog = join(t.dir, `loaded-${withEndpoint}.txt`);
+        const g = raw({
+          guardArgs: withEndpoint ? ['--otlp-endpoint', r.url] : [],
+          env: { NODE_OPTIONS: `--require ${hook}`, LOAD_LOG: loadLog },
+        });
+        await g.client.initialize();
+        await g.call('tools/call', { name: 'health_check', arguments: {} }, 1);
+        const loaded = existsSync(loadLog) ? readFileSync(loadLog, 'utf8') : '';
+        if (withEndpoint) assert.match(loaded, /mcp-guard-otlp\.js/);
+        else assert.equal(loaded, '', 'nothing of OpenTelemetry is loaded');
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
 
   it('serve: each HTTP session has its own mcp.session.id (instance/number), transport tcp, and the session events go too', async () => {
     const r = await receiver();
