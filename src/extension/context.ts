@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ReportedTool } from '../guard/language';
 import { AuditDocumentProvider, auditViewUri } from './audit-document';
 import type { CommandContext, DocumentTarget, EditorDocument, Ui } from './command-context';
-import { credentialIO } from './credential-io';
+import { credentialIO, headerSecretIO } from './credential-io';
 import type { CredentialIO } from './credentials';
 import { ExistingServersWatch } from './existing-servers';
 import { GuardHub } from './guard-hub';
@@ -52,7 +52,14 @@ export class Ctx implements CommandContext {
     readonly hub: GuardHub,
   ) {
     this.credentials = credentialIO(extension);
-    this.provider = new GuardedServerProvider({ extension, hub, mode: () => modes.mode, credentials: this.credentials, log });
+    this.provider = new GuardedServerProvider({
+      extension,
+      hub,
+      mode: () => modes.mode,
+      credentials: this.credentials,
+      headerSecrets: headerSecretIO(extension),
+      log,
+    });
 
     this.status = vscode.window.createStatusBarItem('mcpGuard.status', vscode.StatusBarAlignment.Left, 100);
     this.status.name = 'MCP Guard';

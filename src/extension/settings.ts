@@ -98,7 +98,7 @@ export function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` references. */
+/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` and `${secret:NAME}` references. */
 export function headersProblem(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'headers must be an object of header names to values';
@@ -107,8 +107,11 @@ export function headersProblem(raw: unknown): string | undefined {
     if (typeof value !== 'string') return `headers.${name} must be a string`;
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `headers.${name} must not hold a line break or another control character`;
     for (const [reference] of value.matchAll(/\$\{[^}]*\}/g))
-      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference))
-        return `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment`;
+      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference) && !/^\$\{secret:[A-Za-z0-9_.-]+\}$/.test(reference))
+        return (
+          `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment, ` +
+          `or \${secret:NAME} to keep it in VS Code's secret storage`
+        );
   }
   return undefined;
 }
