@@ -243,7 +243,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         version: VERSION,
         mode: opts.mode,
         policy: policyFile ?? null,
-      ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
+        ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
         upstream: opts.command,
         pid: process.pid,
       });
