@@ -97,8 +97,9 @@ export const USAGE = `Usage:
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
       GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
       the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
-  mcp-guard validate FILE...
+  mcp-guard validate [--base-policy FILE] FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
+      With --base-policy, also warn of entries the base policy makes stricter (they have no effect).
   mcp-guard explain --policy FILE [--base-policy FILE] [--mode MODE] [--json] TOOL ['{"arg": ...}']
   mcp-guard explain --policy FILE [--base-policy FILE] [--json] --resource URI
       Tell what the policy does with that call and why: the decision, the entries that applied,

@@ -4,32 +4,11 @@ import { validatePolicyText } from '../guard/language/diagnostics';
 import { parsePolicy } from '../guard/policy/parse';
 import { describeTestResult, runPolicyTests } from '../guard/policy/tests';
 import { UsageError } from './args';
-import { formatValidateLine } from './validate';
+import { formatValidateLine, splitBaseFlag } from './validate';
+
+export { splitBaseFlag };
 import { loadPolicyFile } from '../guard/io/policy-source';
 import type { BaseLayer } from '../guard/policy/base';
-
-/** `--base-policy FILE` (or `--base-policy=FILE`) anywhere among the arguments, and the rest. */
-export function splitBaseFlag(argv: readonly string[]): { files: string[]; baseFile?: string } {
-  const files: string[] = [];
-  let baseFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    let value: string | undefined;
-    if (a === '--base-policy') {
-      value = argv[++i];
-      if (value === undefined || value.trim() === '') throw new UsageError('--base-policy needs a file name');
-    } else if (a.startsWith('--base-policy=')) {
-      value = a.slice('--base-policy='.length);
-      if (value.trim() === '') throw new UsageError('--base-policy needs a file name');
-    } else {
-      files.push(a);
-      continue;
-    }
-    if (baseFile !== undefined) throw new UsageError('--base-policy is given twice');
-    baseFile = value;
-  }
-  return { files, ...(baseFile !== undefined ? { baseFile } : {}) };
-}
 
 /**
  * `mcp-guard test FILE...`: runs the `tests:` of each policy file. One line per test,

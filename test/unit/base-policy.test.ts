@@ -15,6 +15,7 @@ import { filteredList } from '../../src/guard/proxy/list-filter';
 import { parseRunArgs, parseServeArgs } from '../../src/cli/args';
 import { explainCommand } from '../../src/cli/explain';
 import { splitBaseFlag, testCommand } from '../../src/cli/test';
+import { validateCommand } from '../../src/cli/validate';
 import { tempDir, waitFor } from '../support/temp';
 
 function base(yaml: string, file = 'org.yaml'): BaseLayer {
@@ -369,6 +370,36 @@ describe('base policy (issue 13): explain and test', () => {
         1,
       );
       assert.match(missing.join('\n'), /the base policy is missing or invalid/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('mcp-guard validate --base-policy warns of entries the base overrides', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const p = join(dir, 'p.yaml');
+      const b = join(dir, 'org.yaml');
+      writeFileSync(p, 'version: 1\ntools:\n  execute_method:\n    action: allow\n');
+      writeFileSync(b, BASE);
+      const out: string[] = [];
+      assert.equal(
+        validateCommand(['--base-policy', b, p], (l) => out.push(l)),
+        0,
+      );
+      assert.ok(
+        out.includes(`${p}:4:13: warning: this allow has no effect: the base policy denies execute_method at ${b}:4`),
+        out.join('\n'),
+      );
+      const plain: string[] = [];
+      validateCommand([p], (l) => plain.push(l));
+      assert.ok(!plain.some((l) => l.includes('no effect')));
+      const bad: string[] = [];
+      assert.equal(
+        validateCommand(['--base-policy', join(dir, 'none.yaml'), p], (l) => bad.push(l)),
+        1,
+      );
+      assert.match(bad.join('\n'), /cannot read the base policy file/);
     } finally {
       cleanup();
     }
