@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, textOf, type Session } from '../support/guarded';
+import { connectHttp, serve } from '../support/served';
 import { tempDir, waitFor } from '../support/temp';
 
 /**
@@ -123,5 +124,31 @@ describe('base policy end to end (SDK client → dist/mcp-guard.js run --base-po
       /by rule base:policy\..*\n.*nowhere\.yaml:1:1: error: cannot read the base policy file: the file does not exist/s,
     );
     assert.deepEqual(s.journal(), []);
+  });
+
+  it('serve --base-policy: every session gets the base under its policy', async () => {
+    const { dir, cleanup } = tempDir('mcp-guard-base-');
+    cleanups.push(cleanup);
+    const basePath = join(dir, 'org.yaml');
+    writeFileSync(basePath, BASE);
+    const served = await serve({
+      policy: 'version: 1\ntools:\n  execute_method:\n    action: allow\n',
+      serveArgs: ['--base-policy', basePath],
+    });
+    try {
+      const { client } = await connectHttp(served.url);
+      const r = await client.callTool({ name: 'execute_method', arguments: { model: 'res.partner', method: 'search_count', args: [[]] } });
+      assert.equal(r.isError, true);
+      assert.match(textOf(r), /by rule base:tools\.execute_method\./);
+      const ok = await client.callTool({ name: 'list_models', arguments: {} });
+      assert.notEqual(ok.isError, true, textOf(ok));
+      assert.deepEqual(
+        served.journal().map((j) => j.tool),
+        ['list_models'],
+      );
+      await client.close();
+    } finally {
+      await served.stop();
+    }
   });
 });
