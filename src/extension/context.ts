@@ -12,6 +12,7 @@ import type { DemoFiles } from './demo';
 import { auditPath, demoFiles, demoOn, policyFor, workspaceFolder } from './locations';
 import { MODE_STATE_KEY, ModeState } from './mode-state';
 import { PolicyLanguage } from './policy-language';
+import { BasePolicyWatch } from './base-policy';
 import { ReportedToolsCache } from './reported-tools';
 import { runRuleCommand, type RuleCommandResult } from './rule-command';
 import { GuardedServerProvider } from './server-provider';
@@ -74,7 +75,9 @@ export class Ctx implements CommandContext {
     // Listeners run in the order they were added: the merged list is dropped before the language
     // service re-checks open policies against it.
     this.push(hub.onDidReportTools(() => this.tools.invalidate()));
-    this.language = new PolicyLanguage(() => this.reportedTools());
+    const basePolicy = new BasePolicyWatch();
+    this.push(basePolicy);
+    this.language = new PolicyLanguage(() => this.reportedTools(), basePolicy);
     this.push(
       this.language,
       hub.onDidReportTools(() => this.language.revalidateAll()),

@@ -13,6 +13,8 @@ export interface LaunchContext {
   /** The bundled `dist/mcp-guard.js`. */
   readonly guardScript: string;
   readonly policyPath: string | undefined;
+  /** `mcpGuard.basePolicyFile`: the organisation's base policy (`--base-policy`), under every server's policy. */
+  readonly basePolicyPath?: string | undefined;
   /** The server's pins file, resolved (see `pinsPathFor`). */
   readonly pinsPath?: string | undefined;
   readonly auditPath: string | undefined;
@@ -72,6 +74,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ctx.guardScript,
     'run',
     ...(ctx.policyPath ? ['--policy', ctx.policyPath] : []),
+    ...(ctx.basePolicyPath ? ['--base-policy', ctx.basePolicyPath] : []),
     ...(ctx.auditPath ? ['--audit', ctx.auditPath] : []),
     ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
     ...(ctx.pinsPath ? ['--pins', ctx.pinsPath] : []),
@@ -98,6 +101,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     v: ctx.extensionVersion,
     server,
     policy: ctx.policyPath,
+    ...(ctx.basePolicyPath ? { base: ctx.basePolicyPath } : {}),
     pins: ctx.pinsPath,
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,

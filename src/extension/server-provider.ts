@@ -50,6 +50,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         nodePath: process.execPath,
         guardScript: vscode.Uri.joinPath(ext.extensionUri, 'dist', 'mcp-guard.js').fsPath,
         policyPath: policy.path,
+        basePolicyPath: settings.basePolicyFile,
         pinsPath: pinsPathFor(server, workspaceFolder()),
         auditPath: settings.auditEnabled ? auditPath(ext) : undefined,
         auditIncludeArguments: settings.auditIncludeArguments,

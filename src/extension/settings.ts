@@ -46,6 +46,32 @@ export interface ExtensionSettings {
   /** `mcpGuard.scanResults`: the guards' `--scan-results`. */
   readonly scanResults: ScanResultsMode;
   readonly odoo: OdooSettings;
+  /**
+   * `mcpGuard.basePolicyFile`: the organisation's base policy (the guards' `--base-policy`), read from
+   * the user or machine value only (see `basePolicyFileFrom`); absent when not set.
+   */
+  readonly basePolicyFile?: string;
+}
+
+/** What `WorkspaceConfiguration.inspect` gives for one setting (the parts read here). */
+export interface InspectedSetting<T> {
+  readonly defaultValue?: T;
+  readonly globalValue?: T;
+  readonly workspaceValue?: T;
+  readonly workspaceFolderValue?: T;
+}
+
+/**
+ * `mcpGuard.basePolicyFile` from its inspected values: the user / machine (global) value only. The
+ * setting is machine-scoped, so VS Code does not apply a workspace value; a value written in a
+ * workspace's or folder's settings anyway is ignored here too, so a repository can neither set the
+ * base policy nor clear it. A blank or non-string value means none; `~/` is the home folder.
+ */
+export function basePolicyFileFrom(inspected: InspectedSetting<unknown> | undefined, home?: string): string | undefined {
+  const raw = inspected?.globalValue;
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const path = raw.trim();
+  return home !== undefined && path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
 }
 
 /** `mcpGuard.scanResults` as set, or `redact` (with a problem named) when it is not one of the three. */
