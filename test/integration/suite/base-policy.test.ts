@@ -3,18 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { waitFor } from './host';
 
 const BASE = [
   'version: 1',
@@ -59,8 +48,10 @@ describe('organisation base policy (mcpGuard.basePolicyFile) in a real VS Code e
     const config = vscode.workspace.getConfiguration('mcpGuard');
     assert.equal(config.inspect('basePolicyFile')?.globalValue ?? '', '', 'not set before the test');
     await vscode.workspace.getConfiguration('mcpGuard').update('basePolicyFile', basePath, vscode.ConfigurationTarget.Global);
-    const found = await waitFor('the base-stricter diagnostic', () =>
-      vscode.languages.getDiagnostics(doc.uri).find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'base-stricter'),
+    const found = await waitFor(
+      'the base-stricter diagnostic',
+      () => vscode.languages.getDiagnostics(doc.uri).find((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'base-stricter'),
+      20_000,
     );
     assert.equal(found.message, `this allow has no effect: the base policy denies execute_method at ${basePath}:6`);
     assert.equal(found.severity, vscode.DiagnosticSeverity.Warning);
@@ -81,6 +72,7 @@ describe('organisation base policy (mcpGuard.basePolicyFile) in a real VS Code e
     await waitFor(
       'the diagnostic to go',
       () => !vscode.languages.getDiagnostics(doc.uri).some((d) => (typeof d.code === 'object' ? d.code.value : d.code) === 'base-stricter'),
+      20_000,
     );
   });
 });
