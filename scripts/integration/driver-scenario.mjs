@@ -136,6 +136,7 @@ async function reportFailure({ page, screenshot, resultsFile, events, handle, wi
  * @param {string} s.failureScreenshot
  * @param {number} [s.failureWidth] how much of each driver line a failure prints
  * @param {(dir: string) => string} s.workspace     makes the workspace folder in the scenario's folder
+ * @param {(dir: string) => Record<string, string>} [s.launchEnv]  more environment for the editor (and so the driver)
  * @param {(line: object, ctx: object) => void | Promise<void>} s.onStep
  * @param {(ctx: object) => Promise<boolean>} [s.onTurn]
  * @param {(dialog: object, event: object, ctx: object) => string | Promise<string>} s.onDialog  throws on a dialog it does not expect
@@ -171,6 +172,7 @@ export async function driverScenario(s) {
         MCP_GUARD_INTEGRATION: '1',
         MCP_GUARD_DRIVER_RESULTS: resultsFile,
         ...(scenario !== null ? { MCP_GUARD_DRIVER_SCENARIO: scenario } : {}),
+        ...s.launchEnv?.(dir),
       },
       windowSize: `${VIEWPORT.width},${VIEWPORT.height}`,
     });

@@ -11,6 +11,8 @@ export class UsageError extends Error {}
 
 export interface RunOptions {
   readonly policy?: string;
+  /** --base-policy: the organisation's base policy, under `policy`; a workspace policy cannot loosen it. */
+  readonly basePolicy?: string;
   readonly audit?: string;
   readonly auditIncludeArgs: boolean;
   /** Present (true) only with --audit-fail-open. */
@@ -78,7 +80,7 @@ export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
 export const DEFAULT_SERVE_PATH = '/mcp';
 
 export const USAGE = `Usage:
-  mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
+  mcp-guard run [--policy FILE] [--base-policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
@@ -91,6 +93,8 @@ export const USAGE = `Usage:
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+      With --base-policy, the organisation's base policy applies under --policy: each call gets the
+      stricter of the two answers, both rate limits count, and a missing or invalid base blocks every call.
       --otlp-endpoint: also send every audit event as an OpenTelemetry log record over OTLP/HTTP to the
       collector at URL (/v1/logs appended; also OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT,
       headers from OTEL_EXPORTER_OTLP_HEADERS), batched and best effort: it never delays or changes a decision.
@@ -105,16 +109,19 @@ export const USAGE = `Usage:
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
       GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
       the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
-  mcp-guard validate FILE...
+  mcp-guard validate [--base-policy FILE] FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
-  mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
-  mcp-guard explain --policy FILE [--json] --resource URI
+      With --base-policy, also warn of entries the base policy makes stricter (they have no effect).
+  mcp-guard explain --policy FILE [--base-policy FILE] [--mode MODE] [--json] TOOL ['{"arg": ...}']
+  mcp-guard explain --policy FILE [--base-policy FILE] [--json] --resource URI
       Tell what the policy does with that call and why: the decision, the entries that applied,
-      those whose conditions failed, and the fallback used.
-  mcp-guard test FILE...
+      those whose conditions failed, and the fallback used. With --base-policy, the base layer's
+      answer, the policy's answer and the effective (stricter) decision.
+  mcp-guard test [--base-policy FILE] FILE...
       Run each policy file's tests: list (calls with the decision they must get); print
       FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT) and a summary;
-      exit 1 when a test fails or the policy is invalid.
+      exit 1 when a test fails or the policy is invalid. With --base-policy, tests expect the effective
+      decision of the base policy and the file together.
   mcp-guard demo [--policy FILE] [--interactive]
       Run the guard in front of a bundled stand-in Odoo server (sample data, no network) and play a short
       agent session, showing each decision; --interactive lets you type the calls and answer approvals.
@@ -158,6 +165,7 @@ export function parsePinArgs(argv: readonly string[]): PinOptions {
 
 const GUARD_FLAGS = {
   policy: { type: 'string' },
+  'base-policy': { type: 'string' },
   audit: { type: 'string' },
   'audit-include-args': { type: 'boolean', default: false },
   'audit-fail-open': { type: 'boolean', default: false },
@@ -244,6 +252,7 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
   const policy = text('policy');
+  const basePolicy = text('base-policy');
   const audit = text('audit');
   const otlpFlag = text('otlp-endpoint');
   const otlpFlagProblem = otlpFlag === undefined ? undefined : otlpEndpointProblem(otlpFlag);
@@ -255,6 +264,7 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
   const otlp = resolveOtlpEndpoint(otlpFlag, env);
   return {
     ...(policy !== undefined ? { policy } : {}),
+    ...(basePolicy !== undefined ? { basePolicy: nonEmpty(basePolicy, '--base-policy') } : {}),
     ...(audit !== undefined ? { audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
     ...(values['audit-fail-open'] === true ? { auditFailOpen: true } : {}),

@@ -32,7 +32,7 @@ function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => Upstr
 export function runGuard(opts: RunOptions): Promise<number> {
   const connect = httpConnector(opts);
   const audit = openAudit(opts);
-  const { policy, policyFile } = openPolicy(opts, audit);
+  const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
 
   const pins = openPins(opts);
   const pinsFile = pins.pinsFile;
@@ -125,6 +125,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       version: VERSION,
       mode: opts.mode,
       policy: policyFile ?? null,
+      ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
       upstream: opts.command,
       pid: process.pid,
       ...(pinsFile !== undefined ? { pins: pinsFile } : {}),

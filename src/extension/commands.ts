@@ -7,6 +7,7 @@ import type { CommandContext, PickItem } from './command-context';
 import { ODOO_SECRET_KEY } from './credentials';
 import { DEMO_CONTEXT_KEY, DEMO_LABEL, DEMO_STATE_KEY, demoAddedMessage, demoIsOn } from './demo';
 import { cannotMove, carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
+import { STORED_HEADER_SECRETS, secretKey } from './header-secrets';
 import { GUARD_EXISTING_COMMAND, GUARD_EXISTING_TITLE, LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
 import { SOURCE_LABEL, type ExistingServer } from './mcp-config';
 import { MODE_STATE_KEY } from './mode-state';
@@ -128,6 +129,20 @@ export const setOdooCredentials = (ctx: CommandContext) => async (): Promise<voi
 export const clearOdooCredentials = (ctx: CommandContext) => async (): Promise<void> => {
   await ctx.secrets.delete(ODOO_SECRET_KEY);
   void ctx.ui.showInformationMessage('MCP Guard: the stored Odoo password or API key was removed.');
+};
+
+/** Forgets every stored `${secret:NAME}` header value; each is asked for again when its server next starts. */
+export const clearHeaderSecrets = (ctx: CommandContext) => async (): Promise<void> => {
+  const stored = ctx.globalState.get(STORED_HEADER_SECRETS);
+  const names = Array.isArray(stored) ? stored.filter((n): n is string => typeof n === 'string') : [];
+  for (const name of names) await ctx.secrets.delete(secretKey(name));
+  await ctx.globalState.update(STORED_HEADER_SECRETS, []);
+  void ctx.ui.showInformationMessage(
+    names.length === 0
+      ? 'MCP Guard: no header secret is stored.'
+      : `MCP Guard: removed the stored header secret${names.length === 1 ? '' : 's'} ${names.join(', ')}; ` +
+          `${names.length === 1 ? 'it is' : 'they are'} asked for again when a server that uses ${names.length === 1 ? 'it' : 'them'} starts.`,
+  );
 };
 
 /** The buttons of the message "Try the Demo Server" shows. */
@@ -330,6 +345,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   [RULE_COMMAND]: ruleFromCall,
   'mcpGuard.setOdooCredentials': setOdooCredentials,
   'mcpGuard.clearOdooCredentials': clearOdooCredentials,
+  'mcpGuard.clearHeaderSecrets': clearHeaderSecrets,
   'mcpGuard.resetRateLimits': resetRateLimits,
   'mcpGuard.showOutput': showOutput,
   'mcpGuard.showMenu': showMenu,

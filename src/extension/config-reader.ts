@@ -1,6 +1,8 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseOtlpEndpoint, parseScanResults, parseServers, type ExtensionSettings } from './settings';
+import { homedir } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { basePolicyFileFrom, parseOtlpEndpoint, parseScanResults, parseServers, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -20,6 +22,13 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
   const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
   if (scan.problem !== undefined) problems.push(scan.problem);
+  // Machine-scoped, and read from the user / machine value only, trusted workspace or not (see basePolicyFileFrom).
+  const basePolicyFile = basePolicyFileFrom(c.inspect<unknown>('basePolicyFile'), homedir());
+  if (basePolicyFile !== undefined && !isAbsolute(basePolicyFile))
+    problems.push(
+      `mcpGuard.basePolicyFile should be an absolute path, not ${JSON.stringify(basePolicyFile)}: ` +
+        `a relative one is read from the guard's working folder (the workspace)`,
+    );
   // Machine-scoped, and read from the user's settings only whatever the trust: a workspace cannot send the audit elsewhere.
   const otlpSetting = c.inspect<unknown>('audit.otlpEndpoint');
   const otlp = parseOtlpEndpoint(otlpSetting?.globalValue ?? otlpSetting?.defaultValue);
@@ -38,6 +47,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
         db: c.get<string>('odoo.db', ''),
         username: c.get<string>('odoo.username', ''),
       },
+      ...(basePolicyFile !== undefined ? { basePolicyFile } : {}),
     },
     problems,
   };

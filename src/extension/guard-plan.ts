@@ -67,16 +67,34 @@ export function cannotMove(server: ExistingServer): string | undefined {
   const url = server.url ?? '';
   if (url.includes('${'))
     return `${server.name}'s url holds ${(url.match(/\$\{[^}]*\}/) ?? [''])[0]}, which MCP Guard cannot fill in: write the URL out and run the command again.`;
-  const problem = urlProblem(url) ?? headersProblem(server.headers);
+  const problem = urlProblem(url) ?? headersProblem(movedHeaders(server));
   if (problem !== undefined) return `${server.name} cannot be guarded as it is: its ${problem}. Change it and run the command again.`;
   return undefined;
+}
+
+const HEADER_INPUT = /\$\{input:([A-Za-z0-9_.-]+)\}/g;
+
+/**
+ * A remote server's headers as they move: VS Code's `${input:ID}` becomes `${secret:ID}`, which MCP Guard asks
+ * for once and keeps in secret storage (what a password input is for); `${env:NAME}` stays, the guard fills it.
+ */
+export function movedHeaders(server: ExistingServer): Record<string, string> {
+  return Object.fromEntries(Object.entries(server.headers).map(([k, v]) => [k, v.replace(HEADER_INPUT, '$${secret:$1}')]));
 }
 
 /** What the guard cannot carry over as the server had it, said so the person can act on it. */
 export function carryNotes(server: ExistingServer): string[] {
   const notes: string[] = [];
-  // A remote server's ${env:NAME} headers carry over: the guard fills them from VS Code's environment, as VS Code would.
-  const variables = server.transport === 'remote' ? server.variables.filter((v) => !/^\$\{env:/.test(v)) : server.variables;
+  // A remote server's headers carry over: ${env:NAME} filled by the guard, ${input:ID} turned into ${secret:ID}.
+  const headerInputs = [...new Set(Object.values(server.headers).flatMap((v) => [...v.matchAll(HEADER_INPUT)].map((m) => m[0])))];
+  if (headerInputs.length > 0)
+    notes.push(
+      `${headerInputs.join(', ')} in its headers become${headerInputs.length === 1 ? 's' : ''} ` +
+        `${headerInputs.map((i) => i.replace('${input:', '${secret:')).join(', ')}: MCP Guard asks for ` +
+        `${headerInputs.length === 1 ? 'it' : 'them'} once, when the server starts, and keeps ${headerInputs.length === 1 ? 'it' : 'them'} in VS Code's secret storage`,
+    );
+  const variables =
+    server.transport === 'remote' ? server.variables.filter((v) => !/^\$\{env:/.test(v) && !headerInputs.includes(v)) : server.variables;
   const inputs = variables.filter((v) => v.startsWith('${input:'));
   const others = variables.filter((v) => !v.startsWith('${input:'));
   if (inputs.length > 0) {
@@ -104,7 +122,7 @@ export function guardedEntry(server: ExistingServer, name: string): Record<strin
     return {
       name,
       url: server.url,
-      ...(Object.keys(server.headers).length > 0 ? { headers: { ...server.headers } } : {}),
+      ...(Object.keys(server.headers).length > 0 ? { headers: movedHeaders(server) } : {}),
       odoo: false,
     };
   return {

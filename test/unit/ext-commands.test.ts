@@ -7,6 +7,7 @@ import type { ReportedTool } from '../../src/guard/language';
 import type { Mode } from '../../src/guard/policy/model';
 import { starterPolicyFor } from '../../src/guard/language/starter';
 import { DECISIONS } from '../../src/extension/audit-table';
+import { STORED_HEADER_SECRETS, secretKey } from '../../src/extension/header-secrets';
 import type { CommandContext, DocumentTarget, EditorDocument, ExistingServers, PickItem } from '../../src/extension/command-context';
 import { COMMANDS, MODE_ITEMS, OPEN_WALKTHROUGH, SHOW_AUDIT_LOG } from '../../src/extension/commands';
 import { ODOO_SECRET_KEY, type CredentialIO } from '../../src/extension/credentials';
@@ -462,6 +463,23 @@ describe('extension commands: Odoo credentials', () => {
     assert.equal(secrets.has(ODOO_SECRET_KEY), false);
     assert.equal(secrets.get('other.secret'), 'kept');
     assert.deepEqual(effects.infos, ['MCP Guard: the stored Odoo password or API key was removed.']);
+  });
+});
+
+describe('extension commands: stored header secrets', () => {
+  it('clearHeaderSecrets removes every stored ${secret:NAME} value, and says which', async () => {
+    const { ctx, effects, secrets } = fakeContext({ global: { [STORED_HEADER_SECRETS]: ['odoo-token', 'tenant'] } });
+    secrets.set(secretKey('odoo-token'), 'tok');
+    secrets.set(secretKey('tenant'), 'eu');
+    await ctx.run('mcpGuard.clearHeaderSecrets');
+    assert.equal(secrets.has(secretKey('odoo-token')), false);
+    assert.equal(secrets.has(secretKey('tenant')), false);
+    assert.equal(secrets.get(ODOO_SECRET_KEY), 'old-secret');
+    assert.deepEqual(effects.infos, [
+      'MCP Guard: removed the stored header secrets odoo-token, tenant; they are asked for again when a server that uses them starts.',
+    ]);
+    await ctx.run('mcpGuard.clearHeaderSecrets');
+    assert.equal(effects.infos.at(-1), 'MCP Guard: no header secret is stored.');
   });
 });
 

@@ -455,9 +455,23 @@ describe('extension, existing servers: the edit plan', () => {
       'R cannot be guarded as it is: its url must not hold a user name or password; put them in headers. Change it and run the command again.',
     );
     assert.equal(
-      refusal('{ "type": "http", "url": "https://x.example.com/mcp", "headers": { "Authorization": "${input:token}" } }'),
-      'R cannot be guarded as it is: its headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment. Change it and run the command again.',
+      refusal('{ "type": "http", "url": "https://x.example.com/mcp", "headers": { "Authorization": "${TOKEN}" } }'),
+      "R cannot be guarded as it is: its headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage. Change it and run the command again.",
     );
+    // VS Code's input (a password prompt) becomes MCP Guard's secret: asked for once, kept in secret storage.
+    const withInput = remote(
+      '{ "type": "http", "url": "https://x.example.com/mcp", "headers": { "Authorization": "Bearer ${input:token}" } }',
+    );
+    assert.equal(cannotMove(withInput), undefined);
+    assert.deepEqual(guardedEntry(withInput, 'R'), {
+      name: 'R',
+      url: 'https://x.example.com/mcp',
+      headers: { Authorization: 'Bearer ${secret:token}' },
+      odoo: false,
+    });
+    assert.deepEqual(carryNotes(withInput), [
+      "${input:token} in its headers becomes ${secret:token}: MCP Guard asks for it once, when the server starts, and keeps it in VS Code's secret storage",
+    ]);
     assert.equal(
       refusal('{ "type": "http", "url": "https://x.example.com/${input:path}" }'),
       "R's url holds ${input:path}, which MCP Guard cannot fill in: write the URL out and run the command again.",

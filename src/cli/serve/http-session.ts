@@ -13,7 +13,7 @@ import type { AuditSink } from '../../guard/audit-events';
 import { SessionRouting } from '../../guard/http/routing';
 import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
-import type { PolicySource } from '../../guard/io/policy-source';
+import type { PolicyHolder } from '../../guard/io/policy-source';
 import type { Mode } from '../../guard/policy/model';
 import type { RunOptions } from '../args';
 import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring, type PinsWiring } from '../wiring';
@@ -22,7 +22,7 @@ export interface HttpSessionOptions {
   readonly opts: RunOptions;
   /** The pins every session enforces (`--pins`), read once when serve starts. */
   readonly pins: PinsWiring;
-  readonly policy: PolicySource;
+  readonly policy: PolicyHolder;
   /** The server's audit log, shared by every session. */
   readonly audit: AuditSink;
   /** The session's number, for logs and audit lines (the id itself is a secret). */
