@@ -58,6 +58,13 @@ const builds = [
     entryPoints: { 'mcp-guard-http-upstream': 'src/cli/http-upstream.ts' },
     outdir: 'dist',
   }),
+  // The audit's OpenTelemetry export (the SDK's LoggerProvider and OTLP/HTTP exporter), loaded by dist/mcp-guard.js
+  // and dist/mcp-guard-serve.js only with --otlp-endpoint (or OTEL_EXPORTER_OTLP_*): a guard without it does without the SDK.
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard-otlp': 'src/cli/otlp-audit.ts' },
+    outdir: 'dist',
+  }),
   // The stand-in Odoo MCP server: the demo's server (STANDIN_DEMO=1) and the tests' (without).
   esbuild.build({
     ...common,

@@ -5,11 +5,14 @@ import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { isLoopbackHost } from '../guard/http/access';
 import { MODES, type Mode } from '../guard/policy/model';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
+import { otlpEndpointProblem, resolveOtlpEndpoint, type OtlpEndpoint } from '../guard/otlp/endpoint';
 
 export class UsageError extends Error {}
 
 export interface RunOptions {
   readonly policy?: string;
+  /** --base-policy: the organisation's base policy, under `policy`; a workspace policy cannot loosen it. */
+  readonly basePolicy?: string;
   readonly audit?: string;
   readonly auditIncludeArgs: boolean;
   /** Present (true) only with --audit-fail-open. */
@@ -38,6 +41,13 @@ export interface RunOptions {
   readonly upstreamUrl?: string;
   /** --upstream-header (repeatable, with --upstream-url): sent on every request to the upstream, `${NAME}` expanded. Never logged. */
   readonly upstreamHeaders?: Readonly<Record<string, string>>;
+  /**
+   * --otlp-endpoint (or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT): every audit event is also
+   * sent there as an OpenTelemetry log record over OTLP/HTTP, best effort. Absent: no export, the SDK not loaded.
+   */
+  readonly otlp?: OtlpEndpoint;
+  /** An OTEL_EXPORTER_OTLP_* variable that was set but could not be used (logged at start). */
+  readonly otlpProblem?: string;
 }
 
 /** `mcp-guard pin`: where to write the pins, and the server to read them from. */
@@ -70,10 +80,11 @@ export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
 export const DEFAULT_SERVE_PATH = '/mcp';
 
 export const USAGE = `Usage:
-  mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
+  mcp-guard run [--policy FILE] [--base-policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
+                [--otlp-endpoint URL]
                 (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout. With --upstream-url,
       the server is reached over Streamable HTTP at URL instead; each --upstream-header goes on every request
@@ -82,6 +93,11 @@ export const USAGE = `Usage:
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+      With --base-policy, the organisation's base policy applies under --policy: each call gets the
+      stricter of the two answers, both rate limits count, and a missing or invalid base blocks every call.
+      --otlp-endpoint: also send every audit event as an OpenTelemetry log record over OTLP/HTTP to the
+      collector at URL (/v1/logs appended; also OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT,
+      headers from OTEL_EXPORTER_OTLP_HEADERS), batched and best effort: it never delays or changes a decision.
   mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
@@ -93,16 +109,19 @@ export const USAGE = `Usage:
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
       GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
       the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
-  mcp-guard validate FILE...
+  mcp-guard validate [--base-policy FILE] FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
-  mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
-  mcp-guard explain --policy FILE [--json] --resource URI
+      With --base-policy, also warn of entries the base policy makes stricter (they have no effect).
+  mcp-guard explain --policy FILE [--base-policy FILE] [--mode MODE] [--json] TOOL ['{"arg": ...}']
+  mcp-guard explain --policy FILE [--base-policy FILE] [--json] --resource URI
       Tell what the policy does with that call and why: the decision, the entries that applied,
-      those whose conditions failed, and the fallback used.
-  mcp-guard test FILE...
+      those whose conditions failed, and the fallback used. With --base-policy, the base layer's
+      answer, the policy's answer and the effective (stricter) decision.
+  mcp-guard test [--base-policy FILE] FILE...
       Run each policy file's tests: list (calls with the decision they must get); print
       FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT) and a summary;
-      exit 1 when a test fails or the policy is invalid.
+      exit 1 when a test fails or the policy is invalid. With --base-policy, tests expect the effective
+      decision of the base policy and the file together.
   mcp-guard demo [--policy FILE] [--interactive]
       Run the guard in front of a bundled stand-in Odoo server (sample data, no network) and play a short
       agent session, showing each decision; --interactive lets you type the calls and answer approvals.
@@ -146,6 +165,7 @@ export function parsePinArgs(argv: readonly string[]): PinOptions {
 
 const GUARD_FLAGS = {
   policy: { type: 'string' },
+  'base-policy': { type: 'string' },
   audit: { type: 'string' },
   'audit-include-args': { type: 'boolean', default: false },
   'audit-fail-open': { type: 'boolean', default: false },
@@ -161,6 +181,7 @@ const GUARD_FLAGS = {
   pins: { type: 'string' },
   'upstream-url': { type: 'string' },
   'upstream-header': { type: 'string', multiple: true },
+  'otlp-endpoint': { type: 'string' },
 } as const;
 
 const SERVE_FLAGS = {
@@ -195,7 +216,7 @@ function splitCommand(
 }
 
 /** The options `run` and `serve` share, from their parsed flags. */
-function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream): RunOptions {
+function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream, env: NodeJS.ProcessEnv): RunOptions {
   const text = (flag: string) => values[flag] as string | undefined;
   const mode = values['mode'] as string;
   if (!(MODES as readonly string[]).includes(mode))
@@ -231,9 +252,19 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
   const policy = text('policy');
+  const basePolicy = text('base-policy');
   const audit = text('audit');
+  const otlpFlag = text('otlp-endpoint');
+  const otlpFlagProblem = otlpFlag === undefined ? undefined : otlpEndpointProblem(otlpFlag);
+  // Not echoed when it holds a password.
+  if (otlpFlagProblem !== undefined)
+    throw new UsageError(
+      `--otlp-endpoint ${otlpFlagProblem}${/password/.test(otlpFlagProblem) ? '' : `, not ${JSON.stringify(otlpFlag)}`}`,
+    );
+  const otlp = resolveOtlpEndpoint(otlpFlag, env);
   return {
     ...(policy !== undefined ? { policy } : {}),
+    ...(basePolicy !== undefined ? { basePolicy: nonEmpty(basePolicy, '--base-policy') } : {}),
     ...(audit !== undefined ? { audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
     ...(values['audit-fail-open'] === true ? { auditFailOpen: true } : {}),
@@ -251,6 +282,8 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     commandArgs,
     ...(upstreamUrl !== undefined ? { upstreamUrl } : {}),
     ...(upstreamHeaders !== undefined ? { upstreamHeaders } : {}),
+    ...(otlp.endpoint !== undefined ? { otlp: otlp.endpoint } : {}),
+    ...(otlp.problem !== undefined ? { otlpProblem: otlp.problem } : {}),
   };
 }
 
@@ -263,6 +296,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp (or --upstream-url URL)',
       env,
     ),
+    env,
   );
 }
 
@@ -428,7 +462,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     numberOption(values['session-idle'] as string | undefined, '--session-idle', 'a number of seconds greater than 0', (n) => n > 0) ??
     DEFAULT_SESSION_IDLE_SECONDS;
   return {
-    ...guardOptions(upstream),
+    ...guardOptions(upstream, env),
     host,
     port,
     path,

@@ -32,7 +32,7 @@ function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => Upstr
 export function runGuard(opts: RunOptions): Promise<number> {
   const connect = httpConnector(opts);
   const audit = openAudit(opts);
-  const { policy, policyFile } = openPolicy(opts, audit);
+  const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
 
   const pins = openPins(opts);
   const pinsFile = pins.pinsFile;
@@ -48,7 +48,8 @@ export function runGuard(opts: RunOptions): Promise<number> {
       audit.flush();
       await upstream.stop();
       audit.write({ event: 'stop', reason });
-      audit.close();
+      // Bounded: a dead or slow OTLP collector delays the exit by at most OTLP_SHUTDOWN_MS.
+      await audit.end();
       done(code);
     };
     // Whatever happens, decisions already made reach the log.
@@ -124,6 +125,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       version: VERSION,
       mode: opts.mode,
       policy: policyFile ?? null,
+      ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
       upstream: opts.command,
       pid: process.pid,
       ...(pinsFile !== undefined ? { pins: pinsFile } : {}),

@@ -3,13 +3,13 @@
  * guarded upstream (a GuardProxy in front of a supervised server process). `run` builds one guarded
  * upstream for its stdio; `serve` builds one per HTTP session, so every session goes through the same gate.
  */
-import { appendFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { appendFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Approver } from '../guard/approval/approver';
-import type { AuditSink, DecisionNotice } from '../guard/audit-events';
+import type { AuditEvent, AuditSink, DecisionNotice } from '../guard/audit-events';
 import type { ToolDefinition } from '../guard/catalog/types';
 import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
-import { PolicySource } from '../guard/io/policy-source';
+import { LayeredPolicySource, PolicySource, type PolicyHolder } from '../guard/io/policy-source';
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
@@ -19,6 +19,9 @@ import type { PinsFile } from '../guard/pins/pins-file';
 import type { TrustSource } from '../guard/pins/trust';
 import { readPinsSource, writePinsFile } from '../guard/io/pins-store';
 import { ownSecretsFromEnv, ownSecretsFromHeaders } from '../guard/result-secrets';
+import { endpointLabel, type OtlpEndpoint } from '../guard/otlp/endpoint';
+import { VERSION } from '../guard/version';
+import type * as OtlpModule from './otlp-audit';
 
 const LOG_FILE = process.env['MCP_GUARD_LOG_FILE'];
 
@@ -34,8 +37,17 @@ export function log(message: string): void {
   }
 }
 
-/** The audit log of --audit (or none), reporting trouble writing it on the log. */
-export function openAudit(opts: GuardOptions): AuditSink {
+/** The audit as `run` and `serve` write it: the --audit file (if any) and the OTLP export (if an endpoint is set). */
+export interface GuardAudit extends AuditSink {
+  /** Sends what the OTLP export still holds (waiting at most OTLP_SHUTDOWN_MS), reports what was lost, closes the file. */
+  end(): Promise<void>;
+}
+
+/** How long a stopping guard waits for the collector: a dead or slow one must not hold up its exit. */
+export const OTLP_SHUTDOWN_MS = 1500;
+
+/** The audit file of --audit (or none), reporting trouble writing it on the log. */
+function openAuditFile(opts: GuardOptions): AuditSink {
   if (opts.audit === undefined) return NO_AUDIT;
   const consequence = opts.auditFailOpen
     ? 'calls go ahead unaudited (--audit-fail-open)'
@@ -50,9 +62,96 @@ export function openAudit(opts: GuardOptions): AuditSink {
   });
 }
 
-/** The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. */
-export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: PolicySource; policyFile: string | undefined } {
+/**
+ * The OpenTelemetry SDK and its exporter live in their own bundle next to this one (dist/mcp-guard-otlp.js),
+ * loaded only when an endpoint is set: a guard without one neither loads nor pays for them.
+ */
+function loadOtlp(): typeof OtlpModule | undefined {
+  const bundle = join(__dirname, 'mcp-guard-otlp.js');
+  if (!existsSync(bundle)) {
+    log(`the OTLP export is not installed (${bundle} is missing): audit events are not sent. Run npm run build, or reinstall.`);
+    return undefined;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a separate bundle, found next to this one at run time
+  return require(bundle) as typeof OtlpModule;
+}
+
+/** The OTLP export, reporting its losses on the log and (through `write`) in the audit; undefined if the SDK fails to start. */
+function startOtlp(
+  module: typeof OtlpModule,
+  endpoint: OtlpEndpoint,
+  transport: 'pipe' | 'tcp',
+  write: (event: AuditEvent) => void,
+): OtlpModule.OtlpAudit | undefined {
+  let otlp: OtlpModule.OtlpAudit;
+  try {
+    otlp = module.startOtlpAudit({
+      url: endpoint.url,
+      serviceVersion: VERSION,
+      transport,
+      onDropped: ({ dropped, total, cause }) => {
+        log(`OTLP: ${dropped} audit records dropped (${cause})${total !== dropped ? `; ${total} since the guard started` : ''}`);
+        write({ event: 'otlp_dropped', dropped, total, cause });
+      },
+    });
+  } catch (e) {
+    log(`the OTLP export cannot start (${(e as Error).message}): audit events are not sent to ${endpointLabel(endpoint.url)}`);
+    return undefined;
+  }
+  const protocol = process.env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] ?? process.env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+  const note =
+    protocol !== undefined && protocol !== 'http/json' ? ` (OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not used: always http/json)` : '';
+  log(`audit events also go to ${endpointLabel(endpoint.url)} (OTLP/HTTP, from ${endpoint.source}), best effort${note}`);
+  return otlp;
+}
+
+/**
+ * The audit log of --audit (or none) and, with --otlp-endpoint (or the OTEL_EXPORTER_OTLP_* variables), the same
+ * events as OpenTelemetry log records. Only the file's trouble is the audit's `problem` (which blocks non-read
+ * calls): the remote export is best effort, its losses counted and reported, never a reason to refuse a call.
+ */
+export function openAudit(opts: GuardOptions, transport: 'pipe' | 'tcp' = 'pipe'): GuardAudit {
+  const file = openAuditFile(opts);
+  if (opts.otlpProblem !== undefined) log(opts.otlpProblem);
+  const otlpModule = opts.otlp === undefined ? undefined : loadOtlp();
+  const otlp =
+    opts.otlp === undefined || otlpModule === undefined ? undefined : startOtlp(otlpModule, opts.otlp, transport, (e) => audit.write(e));
+  let closed = false;
+  const audit: GuardAudit = {
+    write: (event) => {
+      file.write(event);
+      otlp?.write(event, Date.now());
+    },
+    flush: () => file.flush(),
+    close: () => {
+      if (closed) return;
+      otlp?.abandon();
+      closed = true;
+      file.close();
+    },
+    get problem() {
+      return file.problem;
+    },
+    end: async () => {
+      if (closed) return;
+      await otlp?.shutdown(OTLP_SHUTDOWN_MS);
+      audit.close();
+    },
+  };
+  return audit;
+}
+
+/**
+ * The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. With
+ * --base-policy, the organisation's base policy too, under it (see guard/policy/base.ts), watched the same
+ * way; a base that is missing or invalid at start blocks every call.
+ */
+export function openPolicy(
+  opts: GuardOptions,
+  audit: AuditSink,
+): { policy: PolicyHolder; policyFile: string | undefined; basePolicyFile: string | undefined } {
   const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
+  const basePolicyFile = opts.basePolicy === undefined ? undefined : resolve(opts.basePolicy);
   const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
   const policy = new PolicySource(
     policyFile,
@@ -69,8 +168,35 @@ export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: Poli
   for (const p of policy.initialProblems) log(p);
   if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
   if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
-  policy.watch();
-  return { policy, policyFile };
+  if (basePolicyFile === undefined) {
+    policy.watch();
+    return { policy, policyFile, basePolicyFile };
+  }
+  const base = new PolicySource(
+    basePolicyFile,
+    {
+      onReload({ applied, problems }) {
+        for (const p of problems) log(p);
+        log(
+          applied
+            ? `base policy reloaded from ${basePolicyFile}`
+            : `base policy change rejected: the last valid base policy stays in force`,
+        );
+        const errors = problems.filter((p) => p.includes(': error: '));
+        audit.write({ event: 'policy_reload', layer: 'base', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+      },
+    },
+    parseOptions,
+    undefined,
+    'base',
+  );
+  for (const p of base.initialProblems) log(p);
+  if (base.state.kind === 'invalid')
+    log(`the base policy ${basePolicyFile} is missing or invalid: every tool call will be blocked until it is fixed`);
+  else log(`the organisation's base policy ${basePolicyFile} applies under the policy: the stricter answer of the two decides`);
+  const layered = new LayeredPolicySource(policy, base);
+  layered.watch();
+  return { policy: layered, policyFile, basePolicyFile };
 }
 
 /** The pins `run` and `serve` enforce: read once at start; a person's "Trust new definition" rewrites the file. */
@@ -103,7 +229,7 @@ export function openPins(opts: GuardOptions): PinsWiring {
 
 export interface GuardedUpstreamWiring {
   readonly opts: GuardOptions;
-  readonly policy: PolicySource;
+  readonly policy: PolicyHolder;
   readonly audit: AuditSink;
   /** Where the proxy's lines for the client go (stdout for `run`, the session's HTTP streams for `serve`). */
   readonly toClient: (data: string) => void;

@@ -1,6 +1,8 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseScanResults, parseServers, type ExtensionSettings } from './settings';
+import { homedir } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { basePolicyFileFrom, parseOtlpEndpoint, parseScanResults, parseServers, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -20,6 +22,17 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
   const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
   if (scan.problem !== undefined) problems.push(scan.problem);
+  // Machine-scoped, and read from the user / machine value only, trusted workspace or not (see basePolicyFileFrom).
+  const basePolicyFile = basePolicyFileFrom(c.inspect<unknown>('basePolicyFile'), homedir());
+  if (basePolicyFile !== undefined && !isAbsolute(basePolicyFile))
+    problems.push(
+      `mcpGuard.basePolicyFile should be an absolute path, not ${JSON.stringify(basePolicyFile)}: ` +
+        `a relative one is read from the guard's working folder (the workspace)`,
+    );
+  // Machine-scoped, and read from the user's settings only whatever the trust: a workspace cannot send the audit elsewhere.
+  const otlpSetting = c.inspect<unknown>('audit.otlpEndpoint');
+  const otlp = parseOtlpEndpoint(otlpSetting?.globalValue ?? otlpSetting?.defaultValue);
+  if (otlp.problem !== undefined) problems.push(otlp.problem);
   return {
     settings: {
       servers,
@@ -28,11 +41,13 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
       auditEnabled: c.get<boolean>('audit.enabled', true),
       auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
       scanResults: scan.mode,
+      ...(otlp.endpoint !== undefined ? { auditOtlpEndpoint: otlp.endpoint } : {}),
       odoo: {
         url: c.get<string>('odoo.url', ''),
         db: c.get<string>('odoo.db', ''),
         username: c.get<string>('odoo.username', ''),
       },
+      ...(basePolicyFile !== undefined ? { basePolicyFile } : {}),
     },
     problems,
   };

@@ -1,6 +1,7 @@
 /** The extension's settings, as plain data: read by `config-reader.ts`, used by pure modules. */
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
+import { otlpEndpointProblem } from '../guard/otlp/endpoint';
 
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
@@ -45,7 +46,35 @@ export interface ExtensionSettings {
   readonly auditIncludeArguments: boolean;
   /** `mcpGuard.scanResults`: the guards' `--scan-results`. */
   readonly scanResults: ScanResultsMode;
+  /** `mcpGuard.audit.otlpEndpoint` (user settings only): the guards' `--otlp-endpoint`; absent, none is passed. */
+  readonly auditOtlpEndpoint?: string;
   readonly odoo: OdooSettings;
+  /**
+   * `mcpGuard.basePolicyFile`: the organisation's base policy (the guards' `--base-policy`), read from
+   * the user or machine value only (see `basePolicyFileFrom`); absent when not set.
+   */
+  readonly basePolicyFile?: string;
+}
+
+/** What `WorkspaceConfiguration.inspect` gives for one setting (the parts read here). */
+export interface InspectedSetting<T> {
+  readonly defaultValue?: T;
+  readonly globalValue?: T;
+  readonly workspaceValue?: T;
+  readonly workspaceFolderValue?: T;
+}
+
+/**
+ * `mcpGuard.basePolicyFile` from its inspected values: the user / machine (global) value only. The
+ * setting is machine-scoped, so VS Code does not apply a workspace value; a value written in a
+ * workspace's or folder's settings anyway is ignored here too, so a repository can neither set the
+ * base policy nor clear it. A blank or non-string value means none; `~/` is the home folder.
+ */
+export function basePolicyFileFrom(inspected: InspectedSetting<unknown> | undefined, home?: string): string | undefined {
+  const raw = inspected?.globalValue;
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const path = raw.trim();
+  return home !== undefined && path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
 }
 
 /** `mcpGuard.scanResults` as set, or `redact` (with a problem named) when it is not one of the three. */
@@ -56,6 +85,17 @@ export function parseScanResults(raw: unknown): { mode: ScanResultsMode; problem
     mode: DEFAULT_SCAN_RESULTS,
     problem: `mcpGuard.scanResults must be "off", "flag" or "redact", not ${JSON.stringify(raw)}; results are redacted`,
   };
+}
+
+/**
+ * `mcpGuard.audit.otlpEndpoint` as set: empty is none; a value that is not an http(s) URL (or holds a password)
+ * is named as a problem and not passed, so a typo does not stop every guard from starting.
+ */
+export function parseOtlpEndpoint(raw: unknown): { endpoint?: string; problem?: string } {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return {};
+  const problem = typeof raw === 'string' ? otlpEndpointProblem(raw.trim()) : 'must be a URL';
+  if (problem === undefined) return { endpoint: (raw as string).trim() };
+  return { problem: `mcpGuard.audit.otlpEndpoint ${problem}; audit events are not sent to a collector until it is fixed` };
 }
 
 export const DEFAULT_SERVERS: readonly GuardedServerConfig[] = [{ name: 'Odoo', command: 'uvx', args: ['odoo-mcp'], env: {}, odoo: true }];
@@ -85,7 +125,7 @@ function catalogOf(raw: unknown, i: number, problems: string[]): { catalog?: Exc
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A remote server's `url`: http(s), no user name or password (they would show in logs; `headers` carry them). */
-function urlProblem(url: string): string | undefined {
+export function urlProblem(url: string): string | undefined {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -98,8 +138,8 @@ function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` references. */
-function headersProblem(raw: unknown): string | undefined {
+/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` and `${secret:NAME}` references. */
+export function headersProblem(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'headers must be an object of header names to values';
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
@@ -107,8 +147,11 @@ function headersProblem(raw: unknown): string | undefined {
     if (typeof value !== 'string') return `headers.${name} must be a string`;
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `headers.${name} must not hold a line break or another control character`;
     for (const [reference] of value.matchAll(/\$\{[^}]*\}/g))
-      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference))
-        return `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment`;
+      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference) && !/^\$\{secret:[A-Za-z0-9_.-]+\}$/.test(reference))
+        return (
+          `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment, ` +
+          `or \${secret:NAME} to keep it in VS Code's secret storage`
+        );
   }
   return undefined;
 }

@@ -64,9 +64,12 @@ export type AuditEvent =
       readonly pid: number;
       /** The pins file (`--pins`); absent when definitions are trusted on first use. */
       readonly pins?: string;
+      /** The organisation's base policy (`--base-policy`); absent without one. */
+      readonly base_policy?: string;
     }
   | { readonly event: 'stop'; readonly reason: string }
-  | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string }
+  /** `layer: 'base'` for a reload of the base policy (`--base-policy`); absent for the policy. */
+  | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string; readonly layer?: 'base' }
   | { readonly event: 'mode_change'; readonly mode: Mode }
   /**
    * A tool definition the guard does not trust appeared: `changed` from the trusted one (`parts` say
@@ -95,7 +98,12 @@ export type AuditEvent =
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
   | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number }
   /** `mcp-guard serve`: an HTTP session (numbered from 1, not its secret id) began or ended. */
-  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string };
+  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string }
+  /**
+   * Audit records the OpenTelemetry export (`--otlp-endpoint`, best effort) could not deliver: `dropped` since the
+   * last such event (`total` since start), because the queue was full or the collector failed (`cause`).
+   */
+  | { readonly event: 'otlp_dropped'; readonly dropped: number; readonly total: number; readonly cause: string };
 
 export interface AuditSink {
   write(event: AuditEvent): void;

@@ -104,6 +104,21 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     ]);
   });
 
+  it('passes mcpGuard.audit.otlpEndpoint as one --otlp-endpoint=URL token after the audit flags, which parses back', () => {
+    const launch = buildGuardLaunch(SERVER, ctx({ otlpEndpoint: 'http://collector.internal:4318', auditIncludeArguments: true }));
+    const at = launch.args.indexOf('--otlp-endpoint=http://collector.internal:4318');
+    assert.equal(launch.args[at - 1], '--audit-include-args');
+    assert.deepEqual(parseRunArgs(launch.args.slice(2), {}).otlp, {
+      url: 'http://collector.internal:4318/v1/logs',
+      source: '--otlp-endpoint',
+    });
+    assert.ok(!buildGuardLaunch(SERVER, CTX).args.some((a) => a.startsWith('--otlp-endpoint')));
+    // Without an audit file too: the export does not need one.
+    assert.ok(
+      buildGuardLaunch(SERVER, ctx({ auditPath: undefined, otlpEndpoint: 'http://c:4318' })).args.includes('--otlp-endpoint=http://c:4318'),
+    );
+  });
+
   it('leaves out --policy when there is no policy path', () => {
     const launch = buildGuardLaunch(SERVER, ctx({ policyPath: undefined, auditPath: undefined }));
     assert.deepEqual(launch.args, [
@@ -291,6 +306,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       ['audit path', SERVER, ctx({ auditPath: '/other/audit.jsonl' })],
       ['audit off', SERVER, ctx({ auditPath: undefined })],
       ['audit includeArguments', SERVER, ctx({ auditIncludeArguments: true })],
+      ['OTLP endpoint', SERVER, ctx({ otlpEndpoint: 'http://collector:4318' })],
       ['approval timeout', SERVER, ctx({ approvalTimeoutSeconds: 91 })],
       ['scan results', SERVER, ctx({ scanResults: 'off' })],
       ['extension version', SERVER, ctx({ extensionVersion: '0.2.0' })],

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/paths';
-import { DEFAULT_SERVERS, parseScanResults, parseServers } from '../../src/extension/settings';
+import { DEFAULT_SERVERS, parseOtlpEndpoint, parseScanResults, parseServers } from '../../src/extension/settings';
 
 describe('extension settings: parseServers', () => {
   it('gives the default Odoo server when the setting is undefined or null', () => {
@@ -260,8 +260,8 @@ describe('extension settings: remote servers (url and headers instead of command
       'mcpGuard.servers[4].headers must be an object of header names to values',
       'mcpGuard.servers[5].headers: "Bad Name" is not a header name',
       'mcpGuard.servers[6].headers.X-A must not hold a line break or another control character',
-      'mcpGuard.servers[7].headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment',
-      'mcpGuard.servers[8].headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment',
+      "mcpGuard.servers[7].headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage",
+      "mcpGuard.servers[8].headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage",
     ]);
   });
 
@@ -293,5 +293,21 @@ describe('extension settings: parseScanResults (mcpGuard.scanResults)', () => {
       problem: 'mcpGuard.scanResults must be "off", "flag" or "redact", not "mask"; results are redacted',
     });
     assert.equal(parseScanResults(false).mode, 'redact');
+  });
+});
+
+describe('extension settings: parseOtlpEndpoint (mcpGuard.audit.otlpEndpoint)', () => {
+  it('an http(s) URL is passed on; empty or unset is none', () => {
+    assert.deepEqual(parseOtlpEndpoint('http://127.0.0.1:4318'), { endpoint: 'http://127.0.0.1:4318' });
+    assert.deepEqual(parseOtlpEndpoint(' https://otel.example.com/ '), { endpoint: 'https://otel.example.com/' });
+    assert.deepEqual(parseOtlpEndpoint(''), {});
+    assert.deepEqual(parseOtlpEndpoint(undefined), {});
+  });
+
+  it('anything else is named as a problem and not passed (the guards still start)', () => {
+    assert.match(parseOtlpEndpoint('collector:4318').problem!, /^mcpGuard\.audit\.otlpEndpoint must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(parseOtlpEndpoint('http://u:p@c:4318').problem!, /user name or password/);
+    assert.equal(parseOtlpEndpoint(4318).endpoint, undefined);
+    assert.ok(parseOtlpEndpoint(4318).problem);
   });
 });

@@ -13,7 +13,7 @@ import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
 import { StreamableServerSession } from '../../guard/http/streamable-server';
 import { asLine, type WireMessage } from '../../guard/http/wire';
-import type { PolicySource } from '../../guard/io/policy-source';
+import type { PolicyHolder } from '../../guard/io/policy-source';
 import { isPlainObject, isValidId } from '../../guard/proxy/jsonrpc';
 import type { Mode } from '../../guard/policy/model';
 import type { RunOptions } from '../args';
@@ -23,7 +23,7 @@ export interface HttpSessionOptions {
   readonly opts: RunOptions;
   /** The pins every session enforces (`--pins`), read once when serve starts. */
   readonly pins: PinsWiring;
-  readonly policy: PolicySource;
+  readonly policy: PolicyHolder;
   /** The server's audit log, shared by every session. */
   readonly audit: AuditSink;
   /** The session's number, for logs and audit lines (the id itself is a secret). */

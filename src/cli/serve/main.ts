@@ -82,8 +82,8 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
     loopback: isLoopbackHost(opts.host),
   });
   const maxBodyBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const audit = openAudit(opts);
-  const { policy, policyFile } = openPolicy(opts, audit);
+  const audit = openAudit(opts, 'tcp');
+  const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
   const pins = openPins(opts);
   const sessions = new SessionRegistry<HttpSession>(opts.maxSessions);
   let sessionsStarted = 0;
@@ -237,7 +237,8 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       bridge?.close();
       policy.close();
       audit.write({ event: 'stop', reason });
-      audit.close();
+      // Bounded: a dead or slow OTLP collector delays the exit by at most OTLP_SHUTDOWN_MS.
+      await audit.end();
       done(code);
     };
     process.on('exit', () => audit.close());
@@ -259,6 +260,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         version: VERSION,
         mode: opts.mode,
         policy: policyFile ?? null,
+        ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
         upstream: opts.command,
         pid: process.pid,
       });
