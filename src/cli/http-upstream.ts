@@ -8,6 +8,7 @@
  * guard in front of a process never loads the HTTP client.
  */
 import { StreamableHttpClient, type StreamableHttpError } from '../guard/http/streamable-client';
+import type { LineMessage } from '../guard/proxy/channel';
 import { isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
 import type { UpstreamLink, UpstreamLinkEvents } from './wiring';
 
@@ -70,42 +71,49 @@ export class HttpUpstream implements UpstreamLink {
       if (end === -1) end = data.length;
       const line = data.slice(start, end);
       start = end + 1;
-      if (line === '') continue;
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        continue; // The proxy writes only JSON it built itself.
-      }
-      const method = message['method'];
-      const isRequest = typeof method === 'string' && isValidId(message['id']);
-      if (method === 'initialize' && isRequest) this.initializeId = message['id'] as JsonRpcId;
-      const isNotification = typeof method === 'string' && !('id' in message);
-      // The proxy's line is the body as it is: one JSON text it built or checked.
-      const send = () => this.client.post(line, isRequest ? message['id'] : undefined);
-      const sent = this.barrier.then(send);
-      if (isNotification) {
-        this.barrier = sent.then(
-          () => {
-            // After the client's `initialized`, the server may send its own messages on the GET stream.
-            if (method === 'notifications/initialized') this.client.openGetStream();
-          },
-          () => {},
-        );
-      }
-      sent.catch((e: StreamableHttpError) => this.failed(message, e));
+      if (line !== '') this.writeLine(line, undefined);
     }
   }
 
+  /** One message of the proxy: `msg` tells its id and method when the proxy has them, else the line is read for them. */
+  writeLine(line: string, msg: LineMessage | undefined): void {
+    let message: LineMessage;
+    if (msg !== undefined) message = msg;
+    else {
+      try {
+        message = JSON.parse(line) as LineMessage;
+      } catch {
+        return; // The proxy writes only JSON it built itself.
+      }
+    }
+    const method = message.method;
+    const isRequest = typeof method === 'string' && isValidId(message.id);
+    if (method === 'initialize' && isRequest) this.initializeId = message.id as JsonRpcId;
+    const isNotification = typeof method === 'string' && !('id' in message);
+    // The proxy's line is the body as it is: one JSON text it built or checked.
+    const send = () => this.client.post(line, isRequest ? message.id : undefined);
+    const sent = this.barrier.then(send);
+    if (isNotification) {
+      this.barrier = sent.then(
+        () => {
+          // After the client's `initialized`, the server may send its own messages on the GET stream.
+          if (method === 'notifications/initialized') this.client.openGetStream();
+        },
+        () => {},
+      );
+    }
+    sent.catch((e: StreamableHttpError) => this.failed(message, e));
+  }
+
   /** A message could not be delivered: a request gets an error answer; a lost session takes the upstream down. */
-  private failed(message: Record<string, unknown>, e: Error & { code?: number | string }): void {
+  private failed(message: LineMessage, e: Error & { code?: number | string }): void {
     if (this.stopping) return;
-    const what = typeof message['method'] === 'string' ? message['method'] : 'a response';
+    const what = typeof message.method === 'string' ? message.method : 'a response';
     this.log(`could not send ${what} to the server: ${e.message}`);
-    if (typeof message['method'] === 'string' && isValidId(message['id'])) {
+    if (typeof message.method === 'string' && isValidId(message.id)) {
       const answer = {
         jsonrpc: '2.0',
-        id: message['id'],
+        id: message.id,
         error: { code: UNREACHABLE, message: `the MCP server could not be reached: ${e.message}` },
       };
       this.events.onData(`${JSON.stringify(answer)}\n`);

@@ -12,6 +12,7 @@ import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
 import { LayeredPolicySource, PolicySource, type PolicyHolder } from '../guard/io/policy-source';
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
+import type { LineMessage } from '../guard/proxy/channel';
 import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
 import type { RunOptions as GuardOptions } from './args';
 import { commandStartsOdooMcp } from '../guard/catalog/identity';
@@ -233,6 +234,8 @@ export interface GuardedUpstreamWiring {
   readonly audit: AuditSink;
   /** Where the proxy's lines for the client go (stdout for `run`, the session's HTTP streams for `serve`). */
   readonly toClient: (data: string) => void;
+  /** Instead of `toClient`: each message for the client alone, with what the proxy knows of it (serve). */
+  readonly toClientLine?: (line: string, msg: LineMessage | undefined) => void;
   readonly log: (message: string) => void;
   readonly approvers?: readonly Approver[];
   readonly onDecision?: (e: DecisionNotice) => void;
@@ -253,6 +256,8 @@ export interface GuardedUpstreamWiring {
 export interface UpstreamLink {
   start(): void;
   write(data: string): void;
+  /** One message (its line, no newline), with what the proxy knows of it: for a link that sends each message on its own. */
+  writeLine?(line: string, msg: LineMessage | undefined): void;
   stop(): Promise<void>;
   markReady(): void;
   killCurrent(): void;
@@ -284,6 +289,14 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
   const proxy: GuardProxy = new GuardProxy({
     toUpstream: (data) => upstream.write(data),
     toClient: w.toClient,
+    ...(w.toClientLine ? { toClientLine: w.toClientLine } : {}),
+    // An HTTP upstream posts each message on its own: it gets them one by one, without parsing them again.
+    ...(w.connect
+      ? {
+          toUpstreamLine: (line: string, msg: LineMessage | undefined) =>
+            upstream.writeLine ? upstream.writeLine(line, msg) : upstream.write(`${line}\n`),
+        }
+      : {}),
     policy: w.policy,
     audit,
     limiter: new RateLimiter(monotonicClock),

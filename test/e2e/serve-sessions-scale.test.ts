@@ -10,6 +10,13 @@ function rssKb(pid: number): number {
   return Number(m[1]);
 }
 
+/** The guard's JS heap after a full collection and its RSS, in KB (GET /healthz?heap=1; the guard runs with --expose-gc). */
+async function heapKb(s: Served): Promise<{ heap: number; rss: number }> {
+  const health = (await (await fetch(new URL('/healthz?heap=1', s.url))).json()) as { heap?: { usedAfterGc: number; rss: number } };
+  if (health.heap === undefined) throw new Error('the guard reported no heap: is it running with --expose-gc?');
+  return { heap: Math.round(health.heap.usedAfterGc / 1024), rss: Math.round(health.heap.rss / 1024) };
+}
+
 /** Opens a session (initialize + one tools/list), then ends it with DELETE; resolves with its server's pid. */
 async function openAndClose(s: Served, label: number): Promise<number> {
   const { client, transport } = await connectHttp(s.url);
@@ -22,7 +29,10 @@ async function openAndClose(s: Served, label: number): Promise<number> {
 
 /**
  * Issue 12: 200 sessions opened and closed (a few at a time) leave no server process behind, and the
- * guard's memory (the serve process's RSS) is back within 20 % of its value after a warm-up.
+ * guard's memory is back within 20 % of its value after a warm-up: its JS heap after a full collection
+ * (what the guard holds; the guard runs with --expose-gc to report it). Its RSS is printed too, and
+ * held to the same bound only with MCP_GUARD_SCALE_MEMORY=1: the allocator keeps or returns freed
+ * pages as it likes, so RSS after the same work moves by tens of percent on a loaded machine.
  */
 describe('mcp-guard serve at scale: sessions opened and closed', function () {
   this.timeout(420_000);
@@ -34,7 +44,10 @@ describe('mcp-guard serve at scale: sessions opened and closed', function () {
 
   it('200 sessions opened and closed leave no process behind and memory back within 20 %', async function () {
     if (process.platform !== 'linux') this.skip();
-    s = await serve({ serveArgs: ['--max-sessions', '16'] });
+    s = await serve({
+      serveArgs: ['--max-sessions', '16'],
+      env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim() },
+    });
     const served = s;
     let label = 0;
     const pids: number[] = [];
@@ -74,6 +87,7 @@ describe('mcp-guard serve at scale: sessions opened and closed', function () {
     await settled();
     await new Promise((r) => setTimeout(r, 500));
     const baseline = rssKb(served.proc.pid!);
+    const heapBefore = await heapKb(served);
 
     await run(200, 8);
     assert.equal(pids.length, 240);
@@ -86,14 +100,21 @@ describe('mcp-guard serve at scale: sessions opened and closed', function () {
       await new Promise((r) => setTimeout(r, 250));
       after = rssKb(served.proc.pid!);
     }
+    const heapAfter = await heapKb(served);
     const ended = served.audit().filter((e) => e.event === 'session' && e.state === 'ended').length;
     assert.equal(ended, 240, 'every session was audited as ended');
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
     process.stdout.write(
-      `      (guard RSS: ${(baseline / 1024).toFixed(1)} MB after the warm-up, ${(after / 1024).toFixed(1)} MB after 200 more sessions)\n`,
+      `      (guard JS heap after a full collection: ${mb(heapBefore.heap)} MB after the warm-up, ${mb(heapAfter.heap)} MB after 200 more sessions; ` +
+        `RSS ${mb(baseline)} MB, ${mb(after)} MB)\n`,
     );
-    // RSS is not yet a trustworthy yardstick: on the loaded 2-core machine it has come back +7 % to +44 %
-    // while the JS heap, where it was read, stayed near 14 MB. Until the guard can report its heap after a
-    // collection, the 20 % bound is asserted only with MCP_GUARD_SCALE_MEMORY=1 (issue 12 stays open on it).
+    // What the guard holds after its sessions ended: the heap after a full collection, within 20 %.
+    assert.ok(
+      heapAfter.heap <= heapBefore.heap * 1.2,
+      `the guard's JS heap after 200 sessions is ${mb(heapAfter.heap)} MB after a full collection, over 120 % of ${mb(heapBefore.heap)} MB after the warm-up`,
+    );
+    // RSS is no yardstick on the loaded 2-core machine: after the same work it has come back +7 % to +44 %
+    // while the heap stayed flat (the allocator keeps freed pages). Asserted only with MCP_GUARD_SCALE_MEMORY=1.
     if (process.env.MCP_GUARD_SCALE_MEMORY === '1')
       assert.ok(
         after <= baseline * 1.2,

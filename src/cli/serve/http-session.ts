@@ -14,6 +14,7 @@ import { IdleWatch } from '../../guard/http/sessions';
 import { StreamableServerSession } from '../../guard/http/streamable-server';
 import { asLine, type WireMessage } from '../../guard/http/wire';
 import type { PolicyHolder } from '../../guard/io/policy-source';
+import type { LineMessage } from '../../guard/proxy/channel';
 import { isPlainObject, isValidId } from '../../guard/proxy/jsonrpc';
 import type { Mode } from '../../guard/policy/model';
 import type { RunOptions } from '../args';
@@ -60,6 +61,7 @@ export class HttpSession {
       policy: o.policy,
       audit: this.audit,
       toClient: (data) => this.toClient(data),
+      toClientLine: (line, msg) => this.toClientLine(line, msg),
       log: this.log,
       // The server never came up: the initialize got the error; once it is out, the session (and its place) goes.
       onNeverReady: (cause) => this.closeWhenAnswered(`the server did not start: ${cause}`),
@@ -107,7 +109,9 @@ export class HttpSession {
     wire.post(res, messages, batch, () => {
       for (const m of messages) {
         if (m.kind === 'request') this.routing.fromClient(m.message);
-        this.guarded.proxy.onClientData(`${asLine(m, body)}\n`);
+        // The whole body (capped like a line) is handed over parsed; a batch's elements as lines, for the proxy's own cap.
+        if (body !== undefined) this.guarded.proxy.onClientParsed(m.message, asLine(m, body));
+        else this.guarded.proxy.onClientData(`${asLine(m, undefined)}\n`);
       }
     });
   }
@@ -157,35 +161,41 @@ export class HttpSession {
     setTimeout(check, 10);
   }
 
-  /** The proxy's lines for the client, each sent on the stream the routing picks. */
+  /** The proxy's lines for the client (outside a batch, when it wrote text), each sent on the stream the routing picks. */
   private toClient(data: string): void {
-    const wire = this.wire;
-    if (this.closed || wire === undefined) return;
     let start = 0;
     while (start < data.length) {
       let end = data.indexOf('\n', start);
       if (end === -1) end = data.length;
       const line = data.slice(start, end);
       start = end + 1;
-      if (line === '') continue;
-      let message: unknown;
+      if (line !== '') this.toClientLine(line, undefined);
+    }
+  }
+
+  /** One message for the client; `msg` is what the proxy knows of it (the line is parsed for routing only without it). */
+  private toClientLine(line: string, msg: LineMessage | undefined): void {
+    const wire = this.wire;
+    if (this.closed || wire === undefined) return;
+    let message: unknown = msg;
+    if (message === undefined) {
       try {
         message = JSON.parse(line);
       } catch {
         this.log('dropped a line for the client that is not JSON');
-        continue;
+        return;
       }
-      const route = this.routing.toClient(message);
-      let sent: boolean;
-      if (route.kind === 'response') sent = isPlainObject(message) && isValidId(message['id']) && wire.respond(message['id'], line);
-      else if (route.kind === 'related') sent = wire.sendRelated(route.requestId, line);
-      else if (route.kind === 'standalone') sent = wire.sendStandalone(line);
-      else {
-        this.log(`dropped a message for the client that answers none of its open requests: ${line.slice(0, 200)}`);
-        continue;
-      }
-      if (!sent && route.kind === 'response')
-        this.log('could not send an answer to the client: its request is no longer open (the client went away)');
     }
+    const route = this.routing.toClient(message);
+    let sent: boolean;
+    if (route.kind === 'response') sent = isPlainObject(message) && isValidId(message['id']) && wire.respond(message['id'], line);
+    else if (route.kind === 'related') sent = wire.sendRelated(route.requestId, line);
+    else if (route.kind === 'standalone') sent = wire.sendStandalone(line);
+    else {
+      this.log(`dropped a message for the client that answers none of its open requests: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (!sent && route.kind === 'response')
+      this.log('could not send an answer to the client: its request is no longer open (the client went away)');
   }
 }

@@ -21,6 +21,7 @@ import { UsageError, type ServeOptions } from '../args';
 import { log, openAudit, openPins, openPolicy, type UpstreamLinkEvents } from '../wiring';
 import { HttpUpstream } from '../http-upstream';
 import { HttpSession } from './http-session';
+import { heapAfterCollection } from './heap';
 
 /** Shortest token accepted from --token-file: a bearer token must not be guessable either. */
 const MIN_TOKEN_LENGTH = 16;
@@ -154,14 +155,21 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
     }
     const url = req.url ?? '/';
     // The usual request names the MCP path exactly: no URL parse for it.
-    const path =
-      url === opts.path || (url.startsWith(opts.path) && url[opts.path.length] === '?')
-        ? opts.path
-        : new URL(url, 'http://guard.invalid').pathname;
+    const parsedUrl =
+      url === opts.path || (url.startsWith(opts.path) && url[opts.path.length] === '?') ? undefined : new URL(url, 'http://guard.invalid');
+    const path = parsedUrl === undefined ? opts.path : parsedUrl.pathname;
     if (path === '/healthz') {
       if (req.method !== 'GET') return httpError(res, 405, -32000, 'Method not allowed', { Allow: 'GET' });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok', sessions: sessions.size, policyValid: policy.state.kind === 'valid' }));
+      const heap = parsedUrl?.searchParams.get('heap') === '1' ? heapAfterCollection() : undefined;
+      res.end(
+        JSON.stringify({
+          status: 'ok',
+          sessions: sessions.size,
+          policyValid: policy.state.kind === 'valid',
+          ...(heap !== undefined ? { heap } : {}),
+        }),
+      );
       return;
     }
     if (path !== opts.path) return httpError(res, 404, -32000, `Not found: MCP is served at ${opts.path}`);

@@ -245,6 +245,15 @@ export class GuardProxy {
 
   // ---- client to upstream ------------------------------------------------------------
 
+  /**
+   * One client message its transport already parsed (serve's HTTP body): `line` is its text on one
+   * line (no line break), at most `maxMessageBytes` long, and `msg` is JSON.parse of it. The same as
+   * onClientData(`${line}\n`), without parsing it a second time.
+   */
+  onClientParsed(msg: unknown, line: string): void {
+    this.channel.batched(() => this.onClientValue(msg, line));
+  }
+
   private onClientLine(line: string): void {
     let msg: unknown;
     try {
@@ -254,6 +263,10 @@ export class GuardProxy {
       this.channel.sendDown(errorLine(null, PARSE_ERROR, 'Parse error: the message is not valid JSON'));
       return;
     }
+    this.onClientValue(msg, line);
+  }
+
+  private onClientValue(msg: unknown, line: string): void {
     // Only a long line can nest deep enough to matter, so small messages skip the walk.
     const deep = mayNestDeeperThan(line.length, MAX_JSON_DEPTH) && nestsDeeperThan(msg, MAX_JSON_DEPTH + (Array.isArray(msg) ? 1 : 0));
     if (Array.isArray(msg)) {
@@ -317,7 +330,8 @@ export class GuardProxy {
       if (this.gate.cancel(key)) return;
       if (this.pending.withdraw(key) === 'unsent') return;
     }
-    this.channel.sendUp(wireLine(notificationMessage(method, msg.params)));
+    const notification = notificationMessage(method, msg.params);
+    this.channel.sendUp(wireLine(notification), undefined, notification);
     if (method === 'notifications/initialized') {
       this.session.clientInitialized();
       void this.tools.refresh();
@@ -412,7 +426,8 @@ export class GuardProxy {
   }
 
   private forwardRequest(key: string, id: JsonRpcId, method: string, params: unknown, request: PendingRequest): void {
-    this.pending.forward(key, request, wireLine(requestMessage(id, method, params)));
+    const message = requestMessage(id, method, params);
+    this.pending.forward(key, request, wireLine(message), message);
   }
 
   /** A tool call is decided once the server's tool list says what the tool is (at once, when it is known). */
@@ -452,7 +467,8 @@ export class GuardProxy {
       this.record(subject, facts, 'not_forwarded');
       return;
     }
-    this.pending.forward(subject.key, { kind: 'gated', subject, facts }, subject.line);
+    const method = subject.kind === 'tool' ? 'tools/call' : subject.method;
+    this.pending.forward(subject.key, { kind: 'gated', subject, facts }, subject.line, { id: subject.id, method });
   }
 
   /** What the client gets for a server's answer: lists filtered by `hide`, decided requests' answers searched for secrets. */
@@ -559,7 +575,7 @@ export class GuardProxy {
     if (typeof msg.method === 'string') {
       if (msg.method === 'notifications/tools/list_changed') this.tools.markStale();
       else if ('id' in msg && isValidId(msg.id)) this.upstreamPending.add(idKey(msg.id));
-      this.channel.sendDown(line);
+      this.channel.sendDown(line, msg);
       return;
     }
     if (!isValidId(msg.id) || !('result' in msg || 'error' in msg)) {

@@ -1,6 +1,7 @@
 /** How a GuardProxy is wired to its two peers and configured (the `mcp-guard run` flags that reach it). */
 import type { Approver } from '../approval/approver';
 import type { AuditSink, DecisionNotice } from '../audit-events';
+import type { LineMessage } from './channel';
 import type { CatalogChoice } from '../catalog/identity';
 import type { ToolDefinition } from '../catalog/types';
 import type { PolicyState } from '../decider';
@@ -15,6 +16,13 @@ export interface GuardProxyOptions {
   readonly toUpstream: (data: string) => void;
   /** Writes raw text to the MCP client. */
   readonly toClient: (data: string) => void;
+  /**
+   * For a peer that takes one message at a time (an HTTP upstream, serve's client streams): each
+   * message's line (no newline) and, when the proxy has it, the message parsed (see LineMessage).
+   * Used instead of `toUpstream` / `toClient` when set.
+   */
+  readonly toUpstreamLine?: (line: string, msg: LineMessage | undefined) => void;
+  readonly toClientLine?: (line: string, msg: LineMessage | undefined) => void;
   readonly policy: { readonly state: PolicyState };
   readonly audit: AuditSink;
   readonly limiter: RateLimiter;

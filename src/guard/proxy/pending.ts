@@ -6,7 +6,7 @@
 import type { UpstreamOutcome } from '../audit-events';
 import type { Clock } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
-import { MAX_QUEUED_WHILE_RESTARTING, type Channel } from './channel';
+import { MAX_QUEUED_WHILE_RESTARTING, type Channel, type LineMessage } from './channel';
 import {
   errorLine,
   idKey,
@@ -84,11 +84,14 @@ export class PendingRequests {
     return this.abandoned.has(key);
   }
 
-  /** Sends a request upstream and remembers it until settled; false (and settled as unsent) if it cannot go. */
-  forward(key: string, request: PendingRequest, line: string): boolean {
+  /**
+   * Sends a request upstream and remembers it until settled; false (and settled as unsent) if it cannot go.
+   * `msg`: the request as an object, or its `id` and `method` (see LineMessage).
+   */
+  forward(key: string, request: PendingRequest, line: string, msg?: LineMessage): boolean {
     const { channel } = this.deps;
     this.forwarded.set(key, request);
-    if (channel.sendUp(line, key)) {
+    if (channel.sendUp(line, key, msg)) {
       if (request.kind === 'gated' && request.subject.kind === 'tool') this.trackDeadline(key);
       return true;
     }
@@ -139,7 +142,8 @@ export class PendingRequests {
         const answer = this.deps.answerFor(request, msg, fate.line);
         if (answer.kind === 'unreadable') return this.passOnNothing(request, id, answer.why);
         if ('result' in msg) this.deps.onAccepted(request, msg);
-        channel.sendDown(answer.line);
+        // The answer keeps the request's id whatever was filtered or redacted in it: `msg` routes it.
+        channel.sendDown(answer.line, msg);
         if (gated)
           record(
             gated.subject,
