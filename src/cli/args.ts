@@ -8,6 +8,43 @@ import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '
 
 export class UsageError extends Error {}
 
+/** The environment variable read when `--state` is not given. */
+export const STATE_ENV = 'MCP_GUARD_STATE';
+
+/**
+ * Where `scope: shared` rate limits are counted (`--state`): `memory`, one budget per guard process; or a
+ * Redis database, one budget for every guard using it (per server name and rule).
+ */
+export type StateOption =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'redis'; readonly host: string; readonly port: number; readonly db: number; readonly label: string };
+
+/** `memory`, or `redis://HOST[:PORT][/DB]` (port 6379 and database 0 by default); anything else is a usage error. */
+export function parseState(text: string, from = '--state'): StateOption {
+  const bad = (why: string) =>
+    new UsageError(`${from} must be memory or redis://HOST:PORT[/DB] (e.g. redis://127.0.0.1:6379/0), not ${JSON.stringify(text)}: ${why}`);
+  if (text === 'memory') return { kind: 'memory' };
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined) throw bad('not a URL');
+  if (url.protocol !== 'redis:') throw bad(`the scheme ${url.protocol.replace(/:$/, '')} is not supported (only redis)`);
+  // A password in the URL would be on the command line and in logs.
+  if (url.username !== '' || url.password !== '') throw bad('a user name or password in the URL is not supported');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw bad('no host');
+  if (url.search !== '' || url.hash !== '') throw bad('no query or fragment is allowed');
+  const port = url.port === '' ? 6379 : Number(url.port);
+  const path = url.pathname === '/' ? '' : url.pathname;
+  if (path !== '' && !/^\/\d{1,5}$/.test(path)) throw bad('the path must be a database number, e.g. /0');
+  const db = path === '' ? 0 : Number(path.slice(1));
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return { kind: 'redis', host, port, db, label: `redis://${shownHost}:${port}/${db}` };
+}
+
 export interface RunOptions {
   readonly policy?: string;
   readonly audit?: string;
@@ -38,6 +75,10 @@ export interface RunOptions {
   readonly upstreamUrl?: string;
   /** --upstream-header (repeatable, with --upstream-url): sent on every request to the upstream, `${NAME}` expanded. Never logged. */
   readonly upstreamHeaders?: Readonly<Record<string, string>>;
+  /** --state (else MCP_GUARD_STATE, else memory): where `scope: shared` rate limits are counted. */
+  readonly state: StateOption;
+  /** Present (true) only with --state-fail-open: calls under a shared limit go ahead while the store cannot be reached. */
+  readonly stateFailOpen?: boolean;
 }
 
 /** `mcp-guard pin`: where to write the pins, and the server to read them from. */
@@ -74,6 +115,7 @@ export const USAGE = `Usage:
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
+                [--state memory|redis://HOST:PORT[/DB]] [--state-fail-open]
                 (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout. With --upstream-url,
       the server is reached over Streamable HTTP at URL instead; each --upstream-header goes on every request
@@ -82,6 +124,9 @@ export const USAGE = `Usage:
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+      --state (or MCP_GUARD_STATE): where rate limits with scope: shared are counted; memory (default) is this
+      process, redis://HOST:PORT/DB one budget for every guard using that Redis with the same --name. While it
+      cannot be reached, calls under a shared limit are denied; --state-fail-open lets them through.
   mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
@@ -161,6 +206,8 @@ const GUARD_FLAGS = {
   pins: { type: 'string' },
   'upstream-url': { type: 'string' },
   'upstream-header': { type: 'string', multiple: true },
+  state: { type: 'string' },
+  'state-fail-open': { type: 'boolean', default: false },
 } as const;
 
 const SERVE_FLAGS = {
@@ -195,7 +242,7 @@ function splitCommand(
 }
 
 /** The options `run` and `serve` share, from their parsed flags. */
-function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream): RunOptions {
+function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream, env: NodeJS.ProcessEnv): RunOptions {
   const text = (flag: string) => values[flag] as string | undefined;
   const mode = values['mode'] as string;
   if (!(MODES as readonly string[]).includes(mode))
@@ -230,6 +277,14 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     'a whole number of bytes, 0 (never rotate) or at least 1024',
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
+  const stateText = text('state');
+  const stateEnv = env[STATE_ENV];
+  const state =
+    stateText !== undefined
+      ? parseState(stateText)
+      : stateEnv !== undefined && stateEnv !== ''
+        ? parseState(stateEnv, STATE_ENV)
+        : ({ kind: 'memory' } as const);
   const policy = text('policy');
   const audit = text('audit');
   return {
@@ -251,6 +306,8 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     commandArgs,
     ...(upstreamUrl !== undefined ? { upstreamUrl } : {}),
     ...(upstreamHeaders !== undefined ? { upstreamHeaders } : {}),
+    state,
+    ...(values['state-fail-open'] === true ? { stateFailOpen: true } : {}),
   };
 }
 
@@ -263,6 +320,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       'run needs the server command after --, e.g. mcp-guard run --policy policy.yaml -- uvx odoo-mcp (or --upstream-url URL)',
       env,
     ),
+    env,
   );
 }
 
@@ -428,7 +486,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     numberOption(values['session-idle'] as string | undefined, '--session-idle', 'a number of seconds greater than 0', (n) => n > 0) ??
     DEFAULT_SESSION_IDLE_SECONDS;
   return {
-    ...guardOptions(upstream),
+    ...guardOptions(upstream, env),
     host,
     port,
     path,

@@ -95,7 +95,18 @@ export type AuditEvent =
   /** The server process: `exited` (and restarting), `restarted` (handshake done again), `down` (gave up). */
   | { readonly event: 'upstream'; readonly state: 'exited' | 'restarted' | 'down'; readonly cause?: string; readonly pid?: number }
   /** `mcp-guard serve`: an HTTP session (numbered from 1, not its secret id) began or ended. */
-  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string };
+  | { readonly event: 'session'; readonly state: 'started' | 'ended'; readonly session: number; readonly reason?: string }
+  /**
+   * The store of shared rate limits (`--state redis://…`): `reachable` (at start, or again) or `unreachable`
+   * (calls under a shared limit are then denied, or with `fail_open` go ahead uncounted).
+   */
+  | {
+      readonly event: 'state_store';
+      readonly store: string;
+      readonly state: 'reachable' | 'unreachable';
+      readonly cause?: string;
+      readonly fail_open?: true;
+    };
 
 export interface AuditSink {
   write(event: AuditEvent): void;

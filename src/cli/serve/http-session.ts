@@ -15,6 +15,7 @@ import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
 import type { PolicySource } from '../../guard/io/policy-source';
 import type { Mode } from '../../guard/policy/model';
+import type { SharedLimits } from '../../guard/rate-limiter';
 import type { RunOptions } from '../args';
 import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring, type PinsWiring } from '../wiring';
 
@@ -25,6 +26,8 @@ export interface HttpSessionOptions {
   readonly policy: PolicySource;
   /** The server's audit log, shared by every session. */
   readonly audit: AuditSink;
+  /** Where `scope: shared` rate limits are counted: one store for every session of this process. */
+  readonly shared: SharedLimits;
   /** The session's number, for logs and audit lines (the id itself is a secret). */
   readonly label: number;
   readonly idleMs: number;
@@ -87,6 +90,7 @@ export class HttpSession {
       ...(o.connect ? { connect: o.connect } : {}),
       ...(o.editor ?? {}),
       trustSource: o.pins.trustSource,
+      shared: o.shared,
       ...(o.pins.savePins ? { savePins: o.pins.savePins } : {}),
     });
     this.idle = new IdleWatch(o.idleMs, () => void this.close(`idle for ${o.idleMs / 1000} s`));
