@@ -5,45 +5,11 @@ import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { isLoopbackHost } from '../guard/http/access';
 import { MODES, type Mode } from '../guard/policy/model';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
+import { parseState, STATE_ENV, StateOptionError, type StateOption } from '../guard/state/state-option';
 
 export class UsageError extends Error {}
 
-/** The environment variable read when `--state` is not given. */
-export const STATE_ENV = 'MCP_GUARD_STATE';
-
-/**
- * Where `scope: shared` rate limits are counted (`--state`): `memory`, one budget per guard process; or a
- * Redis database, one budget for every guard using it (per server name and rule).
- */
-export type StateOption =
-  | { readonly kind: 'memory' }
-  | { readonly kind: 'redis'; readonly host: string; readonly port: number; readonly db: number; readonly label: string };
-
-/** `memory`, or `redis://HOST[:PORT][/DB]` (port 6379 and database 0 by default); anything else is a usage error. */
-export function parseState(text: string, from = '--state'): StateOption {
-  const bad = (why: string) =>
-    new UsageError(`${from} must be memory or redis://HOST:PORT[/DB] (e.g. redis://127.0.0.1:6379/0), not ${JSON.stringify(text)}: ${why}`);
-  if (text === 'memory') return { kind: 'memory' };
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined) throw bad('not a URL');
-  if (url.protocol !== 'redis:') throw bad(`the scheme ${url.protocol.replace(/:$/, '')} is not supported (only redis)`);
-  // A password in the URL would be on the command line and in logs.
-  if (url.username !== '' || url.password !== '') throw bad('a user name or password in the URL is not supported');
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw bad('no host');
-  if (url.search !== '' || url.hash !== '') throw bad('no query or fragment is allowed');
-  const port = url.port === '' ? 6379 : Number(url.port);
-  const path = url.pathname === '/' ? '' : url.pathname;
-  if (path !== '' && !/^\/\d{1,5}$/.test(path)) throw bad('the path must be a database number, e.g. /0');
-  const db = path === '' ? 0 : Number(path.slice(1));
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { kind: 'redis', host, port, db, label: `redis://${shownHost}:${port}/${db}` };
-}
+export { parseState, STATE_ENV, type StateOption } from '../guard/state/state-option';
 
 export interface RunOptions {
   readonly policy?: string;
@@ -241,6 +207,18 @@ function splitCommand(
   return { values: values as FlagValues, command: command!, commandArgs };
 }
 
+/** --state, else MCP_GUARD_STATE, else memory; a bad value is a usage error that says what to write. */
+function stateOption(flag: string | undefined, env: string | undefined): StateOption {
+  try {
+    if (flag !== undefined) return parseState(flag);
+    if (env !== undefined && env !== '') return parseState(env, STATE_ENV);
+    return { kind: 'memory' };
+  } catch (e) {
+    if (e instanceof StateOptionError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 /** The options `run` and `serve` share, from their parsed flags. */
 function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeaders }: Upstream, env: NodeJS.ProcessEnv): RunOptions {
   const text = (flag: string) => values[flag] as string | undefined;
@@ -278,13 +256,7 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
   const stateText = text('state');
-  const stateEnv = env[STATE_ENV];
-  const state =
-    stateText !== undefined
-      ? parseState(stateText)
-      : stateEnv !== undefined && stateEnv !== ''
-        ? parseState(stateEnv, STATE_ENV)
-        : ({ kind: 'memory' } as const);
+  const state = stateOption(stateText, env[STATE_ENV]);
   const policy = text('policy');
   const audit = text('audit');
   return {

@@ -1,6 +1,6 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseScanResults, parseServers, type ExtensionSettings } from './settings';
+import { parseScanResults, parseServers, parseStateSetting, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -20,6 +20,10 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
   const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
   if (scan.problem !== undefined) problems.push(scan.problem);
+  // Machine-scoped: only the user's own value counts, whatever a workspace says.
+  const stateInspect = c.inspect<unknown>('state');
+  const state = parseStateSetting(stateInspect?.globalValue ?? stateInspect?.defaultValue);
+  if (state.problem !== undefined) problems.push(state.problem);
   return {
     settings: {
       servers,
@@ -28,6 +32,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
       auditEnabled: c.get<boolean>('audit.enabled', true),
       auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
       scanResults: scan.mode,
+      state: state.state,
       odoo: {
         url: c.get<string>('odoo.url', ''),
         db: c.get<string>('odoo.db', ''),
