@@ -11,6 +11,12 @@ import { MemorySharedLimits, RateLimiter, type LimitRef, type QuotaCheck, type S
 import { budgetKey, RedisSharedLimits } from '../../src/guard/state/redis-limits';
 import { statusView } from '../../src/extension/status-text';
 import { freePort, RedisServer } from '../support/redis';
+import { classifyTool } from '../../src/guard/catalog/classify';
+import { policyFromText } from '../../src/guard/io/policy-source';
+import type { AuditFacts } from '../../src/guard/proxy/audit-event';
+import { Gate } from '../../src/guard/proxy/gate';
+import { classified, readToolCall, type GatedSubject } from '../../src/guard/proxy/subjects';
+import { MemoryAudit } from '../support/proxy-harness';
 
 const CMD = ['--', 'node', 'server.js'];
 const shared = (key: string, max: number, windowSeconds = 60): LimitRef => ({ key, limit: { max, windowSeconds, scope: 'shared' } });
@@ -294,6 +300,115 @@ describe('shared limits: the Redis store and its Lua script (real redis-server)'
     const q = await s.tryConsume([shared('tools.x', 1)]);
     assert.equal(q.ok, false);
     assert.match((q as { unavailable: string }).unavailable, new RegExp(`redis://127\\.0\\.0\\.1:${port}/0 cannot be reached`));
+  });
+});
+
+describe('shared limits: the one gate waits for a remote store only when a shared limit applies', () => {
+  const POLICY = [
+    'version: 1',
+    'tools:',
+    '  shared_tool: { action: allow, rate_limit: { max: 5, window: 60, scope: shared } }',
+    '  asked_tool: { action: require_approval, rate_limit: { max: 5, window: 60, scope: shared } }',
+    '  local_tool: { action: allow, rate_limit: { max: 1, window: 60 } }',
+  ].join('\n');
+
+  function setup() {
+    const pending: ((q: QuotaCheck) => void)[] = [];
+    const remote: SharedLimits = {
+      label: 'redis://r:6379/0',
+      check: () => ({ ok: true }),
+      tryConsume: () => new Promise<QuotaCheck>((r) => pending.push(r)),
+      close: () => Promise.resolve(),
+    };
+    const forwarded: AuditFacts[] = [];
+    const responses: string[] = [];
+    const records: AuditFacts[] = [];
+    const gate = new Gate({
+      policy: { state: policyFromText('p.yaml', POLICY).state },
+      limiter: new RateLimiter(() => 0, remote),
+      audit: new MemoryAudit(),
+      approvers: [
+        { name: 'test', isAvailable: () => true, request: () => Promise.resolve({ outcome: 'approved', by: 'test', scope: 'once' }) },
+      ],
+      serverName: 'test',
+      auditFailOpen: false,
+      mode: () => 'enforce',
+      approvalId: () => 'a',
+      batched: (work) => work(),
+      respond: (line) => responses.push(line),
+      forward: (_s, facts) => forwarded.push(facts),
+      untrusted: () => undefined,
+      trustDefinition: () => false,
+      record: (_s, facts) => records.push(facts),
+    });
+    return { gate, pending, forwarded, responses, records };
+  }
+  let n = 0;
+  const call = (name: string): GatedSubject => {
+    const r = readToolCall(++n, `k${n}`, { params: { name, arguments: {} } }, '', false, 0);
+    return classified(r.kind === 'subject' ? r.subject : (undefined as never), classifyTool(name));
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const limit = { max: 5, windowSeconds: 60, scope: 'shared' as const };
+
+  it('a call under no shared limit is forwarded at once, as before', () => {
+    const g = setup();
+    g.gate.admit(call('local_tool'));
+    assert.equal(g.forwarded.length, 1);
+    assert.equal(g.gate.heldCount, 0);
+    assert.equal(g.pending.length, 0, 'the store was not asked');
+  });
+
+  it('holds a shared-limited call until the store answers, then forwards it, or blocks it as rate-limited or denied naming the store', async () => {
+    const g = setup();
+    for (let i = 0; i < 3; i++) g.gate.admit(call('shared_tool'));
+    assert.equal(g.forwarded.length, 0);
+    assert.equal(g.gate.heldCount, 3);
+    g.pending[0]!({ ok: true });
+    g.pending[1]!({ ok: false, key: 'tools.shared_tool', limit, retryAfterMs: 1500 });
+    g.pending[2]!({
+      ok: false,
+      key: 'tools.shared_tool',
+      limit,
+      retryAfterMs: 0,
+      unavailable: 'The shared rate-limit store redis://r:6379/0 cannot be reached (x).',
+    });
+    await settle();
+    assert.equal(g.gate.heldCount, 0);
+    assert.deepEqual(
+      g.forwarded.map((f) => f.decision),
+      ['allowed'],
+    );
+    assert.deepEqual(
+      g.records.map((r) => [r.decision, r.rule]),
+      [
+        ['rate_limited', 'tools.shared_tool'],
+        ['denied', 'tools.shared_tool'],
+      ],
+    );
+    assert.match(g.responses[0]!, /rate-limited the call to shared_tool/);
+    assert.match(g.responses[1]!, /The shared rate-limit store redis:\/\/r:6379\/0 cannot be reached/);
+  });
+
+  it('an approved call is counted after the approval, and a call cancelled while the store answers is not answered nor forwarded', async () => {
+    const g = setup();
+    g.gate.admit(call('asked_tool'));
+    await settle();
+    assert.equal(g.pending.length, 1, 'counted only once approved');
+    g.pending[0]!({ ok: true });
+    await settle();
+    assert.deepEqual(
+      g.forwarded.map((f) => [f.decision, f.approver]),
+      [['approved', 'test']],
+    );
+    const c = call('shared_tool');
+    g.gate.admit(c);
+    assert.equal(g.gate.cancel(c.key), true);
+    g.pending[1]!({ ok: true });
+    await settle();
+    assert.equal(g.forwarded.length, 1);
+    assert.equal(g.responses.length, 0);
+    assert.equal(g.records.at(-1)?.decision, 'declined');
   });
 });
 
