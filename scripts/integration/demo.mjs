@@ -11,14 +11,10 @@
 //
 // Run: node scripts/integration/run.mjs --demo   (installs and builds first)
 //  or: node scripts/integration/demo.mjs          (after an install and a build of run.mjs)
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
-import { firstPage } from './cdp-smoke.mjs';
-import { launch } from './launch.mjs';
-import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines, reportFailure, tearDown } from './modal.mjs';
+import { CACHE, ROOT, isMain, runScenario } from './common.mjs';
+import { driverScenario, notifications, photograph } from './driver-scenario.mjs';
 import { readJournalAt } from './workspace.mjs';
 
 /** The bundled stand-in the demo runs, as `npm run build` makes it. */
@@ -29,24 +25,7 @@ export const DEMO_SCREENSHOT = join(CACHE, 'demo-dialog.png');
 export const WALKTHROUGH_SCREENSHOT = join(CACHE, 'walkthrough.png');
 export const DEMO_FAILURE_SCREENSHOT = join(CACHE, 'demo-failure.png');
 
-const VIEWPORT = { width: 1280, height: 800 };
 const GUARD_TITLE = 'MCP Guard: allow cancel_async_task on Odoo demo?';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The notifications, as the notification center lists them. (With enable-smoke-test-driver, which
- * the harness needs, VS Code shows no toasts: every notification goes only to the center.)
- */
-async function notifications(page) {
-  await page.locator('[id="status.notifications"]').first().click({ timeout: 5000 });
-  const items = page.locator('.notifications-center .notification-list-item');
-  await items.first().waitFor({ state: 'visible', timeout: 5000 });
-  return page.evaluate(() =>
-    [...document.querySelectorAll('.notifications-center .notification-list-item')].map((t) =>
-      (t.getAttribute('aria-label') || t.textContent || '').trim().replace(/\s+/g, ' '),
-    ),
-  );
-}
 
 /**
  * @param {object} [opts]
@@ -55,132 +34,82 @@ async function notifications(page) {
  * @returns {Promise<boolean>} true when every check passed
  */
 export async function demoServer({ timeoutMs = 120_000, checks = [] } = {}) {
-  const started = Date.now();
-  const check = (title, ok, detail = '') => {
-    checks.push({ title, ok: !!ok });
-    console.log(`    ${ok ? '✔' : '✘'} ${title}${detail && !ok ? ` — ${detail}` : ''}`);
-    return !!ok;
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-guard-demo-'));
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  const unregister = onExitCleanup(removeDir);
-  const resultsFile = join(dir, 'driver-results.jsonl');
-  const events = [];
-  let handle;
-  let browser;
-  let page;
-  console.log('\n  The demo server (MCP Guard + test driver as development extensions, nothing configured; playwright-core over CDP)');
-  try {
-    if (!existsSync(DEMO_SERVER)) throw new Error(`${DEMO_SERVER} is missing: run node scripts/build.mjs`);
-    await buildDriver();
-    // Nothing configured: no settings, no policy, no credentials.
-    const workspace = join(dir, 'workspace');
-    mkdirSync(workspace, { recursive: true });
-    handle = await launch({
-      withTests: false,
-      workspace,
-      extensionDevelopmentPath: [ROOT, DRIVER_DIR],
-      env: { MCP_GUARD_INTEGRATION: '1', MCP_GUARD_DRIVER_RESULTS: resultsFile, MCP_GUARD_DRIVER_SCENARIO: 'demo' },
-      windowSize: `${VIEWPORT.width},${VIEWPORT.height}`,
-    });
-    browser = await chromium.connectOverCDP(handle.cdpUrl, { timeout: 30_000 });
-    page = await firstPage(browser);
-    await page.setViewportSize(VIEWPORT);
-    await page.waitForSelector('.monaco-workbench', { state: 'visible', timeout: 90_000 });
-    const t0 = Date.now();
-    const deadline = t0 + timeoutMs;
-    const at = () => Date.now() - t0;
-
-    let seenLines = 0;
-    let added;
-    let taskId;
-    let guardDialogs = 0;
-    let done;
-
-    for (;;) {
-      for (const [name, child] of [
-        ['code-server', handle.codeServer],
-        ['chromium', handle.chromium],
-      ]) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
-      }
-      for (const line of readLines(resultsFile).slice(seenLines)) {
-        seenLines++;
-        events.push({ atMs: at(), kind: 'step', step: line.step });
-        const tools = () => (added ? readJournalAt(added.journal).map((j) => j.tool) : []);
-        switch (line.step) {
-          case 'demo-added': {
-            added = line.added;
-            check('"Try the Demo Server" adds "Odoo demo (guarded)"', added?.label === 'Odoo demo (guarded)', JSON.stringify(line));
-            check('the state says the demo is on', line.guard?.demo === true, JSON.stringify(line.guard));
-            check(
-              'the status bar tooltip says it is a demo, not a real Odoo',
-              /Demo server on: .*not a real Odoo/.test(line.guard?.statusTooltip ?? ''),
-              line.guard?.statusTooltip,
-            );
-            break;
-          }
-          case 'started':
-            check(
-              'its tools appear in vscode.lm.tools',
-              line.tools.length >= 40 && line.tools.some((n) => n.endsWith('_cancel_async_task')),
-              `${line.tools.length}: ${line.tools.slice(0, 5).join(', ')}`,
-            );
-            console.log(`      (${line.tools.length} tools, e.g. ${line.tools[0]})`);
-            break;
-          case 'submitted':
-            taskId = line.taskId;
-            check('submit_async_task (allowed by the starter policy) started a task on the demo', !!taskId && !line.threw, line.text);
-            break;
-          case 'cancel':
-            check('Deny: cancel_async_task answers "did not get approval"', /did not get approval/.test(line.text), line.text);
-            check(
-              "Deny: the stand-in's journal shows the call never executed",
-              tools().includes('submit_async_task') && !tools().includes('cancel_async_task'),
-              JSON.stringify(tools()),
-            );
-            check(
-              'the decision is recorded for "Odoo demo": declined',
-              line.guard?.lastDecision?.server === 'Odoo demo' && line.guard?.lastDecision?.decision === 'declined',
-              JSON.stringify(line.guard?.lastDecision),
-            );
-            break;
-          case 'status':
-            check('Deny: the task is still running', /"status":\s*"running"/.test(line.text), line.text);
-            break;
-          case 'removed':
-            check(
-              '"Remove the Demo Server" takes its tools out of vscode.lm.tools',
-              line.removed === true && line.left.length === 0,
-              JSON.stringify(line),
-            );
-            check(
-              'and the status bar no longer mentions it',
-              line.guard?.demo === false && !/demo/i.test(line.guard?.statusTooltip ?? ''),
-              JSON.stringify(line.guard),
-            );
-            break;
-          case 'done':
-            done = line;
-            break;
+  let added;
+  let taskId;
+  let guardDialogs = 0;
+  const tools = () => (added ? readJournalAt(added.journal).map((j) => j.tool) : []);
+  return driverScenario({
+    title: 'The demo server (MCP Guard + test driver as development extensions, nothing configured; playwright-core over CDP)',
+    name: 'demo',
+    timeoutMs,
+    checks,
+    failureScreenshot: DEMO_FAILURE_SCREENSHOT,
+    workspace: (dir) => {
+      if (!existsSync(DEMO_SERVER)) throw new Error(`${DEMO_SERVER} is missing: run node scripts/build.mjs`);
+      // Nothing configured: no settings, no policy, no credentials.
+      const workspace = join(dir, 'workspace');
+      mkdirSync(workspace, { recursive: true });
+      return workspace;
+    },
+    onStep: (line, { check }) => {
+      switch (line.step) {
+        case 'demo-added': {
+          added = line.added;
+          check('"Try the Demo Server" adds "Odoo demo (guarded)"', added?.label === 'Odoo demo (guarded)', JSON.stringify(line));
+          check('the state says the demo is on', line.guard?.demo === true, JSON.stringify(line.guard));
+          check(
+            'the status bar tooltip says it is a demo, not a real Odoo',
+            /Demo server on: .*not a real Odoo/.test(line.guard?.statusTooltip ?? ''),
+            line.guard?.statusTooltip,
+          );
+          break;
         }
+        case 'started':
+          check(
+            'its tools appear in vscode.lm.tools',
+            line.tools.length >= 40 && line.tools.some((n) => n.endsWith('_cancel_async_task')),
+            `${line.tools.length}: ${line.tools.slice(0, 5).join(', ')}`,
+          );
+          console.log(`      (${line.tools.length} tools, e.g. ${line.tools[0]})`);
+          break;
+        case 'submitted':
+          taskId = line.taskId;
+          check('submit_async_task (allowed by the starter policy) started a task on the demo', !!taskId && !line.threw, line.text);
+          break;
+        case 'cancel':
+          check('Deny: cancel_async_task answers "did not get approval"', /did not get approval/.test(line.text), line.text);
+          check(
+            "Deny: the stand-in's journal shows the call never executed",
+            tools().includes('submit_async_task') && !tools().includes('cancel_async_task'),
+            JSON.stringify(tools()),
+          );
+          check(
+            'the decision is recorded for "Odoo demo": declined',
+            line.guard?.lastDecision?.server === 'Odoo demo' && line.guard?.lastDecision?.decision === 'declined',
+            JSON.stringify(line.guard?.lastDecision),
+          );
+          break;
+        case 'status':
+          check('Deny: the task is still running', /"status":\s*"running"/.test(line.text), line.text);
+          break;
+        case 'removed':
+          check(
+            '"Remove the Demo Server" takes its tools out of vscode.lm.tools',
+            line.removed === true && line.left.length === 0,
+            JSON.stringify(line),
+          );
+          check(
+            'and the status bar no longer mentions it',
+            line.guard?.demo === false && !/demo/i.test(line.guard?.statusTooltip ?? ''),
+            JSON.stringify(line.guard),
+          );
+          break;
       }
-      if (done) break;
-      if (Date.now() > deadline) {
-        const last = events.at(-1);
-        throw new Error(
-          `timed out after ${timeoutMs / 1000}s; last event: ${last ? JSON.stringify(last).slice(0, 300) : 'none (did the driver activate?)'}`,
-        );
-      }
-
-      const dialog = await openDialog(page);
-      if (!dialog) {
-        await sleep(150);
-        continue;
-      }
+    },
+    onDialog: async (dialog, event, ctx) => {
+      const { check } = ctx;
       const kind = dialog.title.startsWith('MCP Guard: allow ') ? 'guard' : /^Run\b/.test(dialog.title) ? 'vscode' : 'other';
-      const event = { atMs: at(), kind: 'dialog', who: kind, title: dialog.title, detail: dialog.detail, buttons: dialog.buttons };
-      events.push(event);
+      event.who = kind;
       let answer;
       if (kind === 'vscode') {
         // VS Code's own "Run <tool>" confirmation, for a tool the server does not declare read-only.
@@ -201,58 +130,50 @@ export async function demoServer({ timeoutMs = 120_000, checks = [] } = {}) {
           dialog.buttons.includes('Deny') && dialog.buttons.includes('Allow once') && !dialog.buttons.includes('Allow for this session'),
           JSON.stringify(dialog.buttons),
         );
-        await photograph(page, DEMO_SCREENSHOT);
+        await photograph(ctx.page, DEMO_SCREENSHOT);
         answer = 'Deny';
       } else {
         throw new Error(`unexpected dialog: ${JSON.stringify(dialog)}`);
       }
-      event.clicked = answer;
-      await clickButton(page, dialog, answer);
-    }
-
-    const listed = await notifications(page);
-    const said = listed.find((t) => /Odoo demo \(guarded\)/.test(t) && /not a real one/.test(t) && /cancel that task/.test(t));
-    check('a notification said what was added, that it is not a real Odoo, and what to ask the agent', !!said, JSON.stringify(listed));
-    if (said) console.log(`      "${said.slice(0, 400)}"`);
-    // Its "Open Walkthrough" button opens the getting-started walkthrough on its steps.
-    await page
-      .locator('.notifications-center .notification-list-item', { hasText: 'Odoo demo (guarded)" is now among' })
-      .first()
-      .locator('.monaco-button', { hasText: 'Open Walkthrough' })
-      .first()
-      .click({ timeout: 5000 });
-    const walkthrough = await page
-      .locator('.gettingStartedContainer', { hasText: 'Get Started with MCP Guard' })
-      .first()
-      .waitFor({ state: 'visible', timeout: 15_000 })
-      .then(
-        () => page.evaluate(() => document.querySelector('.gettingStartedContainer')?.innerText ?? ''),
-        (e) => `not shown: ${e.message.split('\n')[0]}`,
+      return answer;
+    },
+    finish: async ({ page, check }) => {
+      const listed = await notifications(page);
+      const said = listed.find((t) => /Odoo demo \(guarded\)/.test(t) && /not a real one/.test(t) && /cancel that task/.test(t));
+      check('a notification said what was added, that it is not a real Odoo, and what to ask the agent', !!said, JSON.stringify(listed));
+      if (said) console.log(`      "${said.slice(0, 400)}"`);
+      // Its "Open Walkthrough" button opens the getting-started walkthrough on its steps.
+      await page
+        .locator('.notifications-center .notification-list-item', { hasText: 'Odoo demo (guarded)" is now among' })
+        .first()
+        .locator('.monaco-button', { hasText: 'Open Walkthrough' })
+        .first()
+        .click({ timeout: 5000 });
+      const walkthrough = await page
+        .locator('.gettingStartedContainer', { hasText: 'Get Started with MCP Guard' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 })
+        .then(
+          () => page.evaluate(() => document.querySelector('.gettingStartedContainer')?.innerText ?? ''),
+          (e) => `not shown: ${e.message.split('\n')[0]}`,
+        );
+      const steps = ['See a blocked call', 'Read the audit log', 'Open the policy', 'Switch modes', 'Guard your own Odoo'];
+      const where = steps.map((s) => walkthrough.indexOf(`\n${s}\n`));
+      check(
+        'its "Open Walkthrough" button opens "Get Started with MCP Guard", with its five steps in order',
+        /Get Started with MCP Guard\n/.test(walkthrough) && where.every((i, n) => i > 0 && (n === 0 || i > where[n - 1])),
+        JSON.stringify(walkthrough.slice(0, 1500)),
       );
-    const steps = ['See a blocked call', 'Read the audit log', 'Open the policy', 'Switch modes', 'Guard your own Odoo'];
-    const where = steps.map((s) => walkthrough.indexOf(`\n${s}\n`));
-    check(
-      'its "Open Walkthrough" button opens "Get Started with MCP Guard", with its five steps in order',
-      /Get Started with MCP Guard\n/.test(walkthrough) && where.every((i, n) => i > 0 && (n === 0 || i > where[n - 1])),
-      JSON.stringify(walkthrough.slice(0, 1500)),
-    );
-    check(
-      'its first step offers "Try the Demo Server" and says what to ask the agent',
-      /\nTry the Demo Server\n/.test(walkthrough) && /then cancel that task/.test(walkthrough),
-      JSON.stringify(walkthrough.slice(0, 1500)),
-    );
-    await photograph(page, WALKTHROUGH_SCREENSHOT);
-    check('the driver ran to the end without an error', !done.error, done.error);
-    check('the guard asked exactly once', guardDialogs === 1, String(guardDialogs));
-    console.log(`    pictures: ${DEMO_SCREENSHOT}, ${WALKTHROUGH_SCREENSHOT}`);
-  } catch (err) {
-    check('demo server scenario ran to the end', false, err.message.split('\n')[0]);
-    await reportFailure({ page, screenshot: DEMO_FAILURE_SCREENSHOT, resultsFile, events, handle, width: 400 });
-  } finally {
-    await tearDown({ browser, handle, removeDir, unregister });
-  }
-  log(`demo server took ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return checks.length > 0 && checks.every((c) => c.ok);
+      check(
+        'its first step offers "Try the Demo Server" and says what to ask the agent',
+        /\nTry the Demo Server\n/.test(walkthrough) && /then cancel that task/.test(walkthrough),
+        JSON.stringify(walkthrough.slice(0, 1500)),
+      );
+      await photograph(page, WALKTHROUGH_SCREENSHOT);
+      check('the guard asked exactly once', guardDialogs === 1, String(guardDialogs));
+      console.log(`    pictures: ${DEMO_SCREENSHOT}, ${WALKTHROUGH_SCREENSHOT}`);
+    },
+  });
 }
 
 if (isMain(import.meta.url)) runScenario(demoServer);

@@ -13,23 +13,17 @@
 //
 // Run: node scripts/integration/run.mjs --existing   (installs and builds first)
 //  or: node scripts/integration/existing.mjs          (after an install and a build of run.mjs)
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CACHE, ROOT, isMain, log, onExitCleanup, runScenario } from './common.mjs';
-import { firstPage } from './cdp-smoke.mjs';
-import { launch } from './launch.mjs';
-import { DRIVER_DIR, buildDriver, clickButton, openDialog, photograph, readLines, reportFailure, tearDown } from './modal.mjs';
+import { CACHE, isMain, runScenario } from './common.mjs';
+import { VIEWPORT, driverScenario, notifications, photograph } from './driver-scenario.mjs';
 import { STANDIN, journalPath, makeWorkspace, readJournalAt } from './workspace.mjs';
 
 export const EXISTING_SCREENSHOT = join(CACHE, 'existing-pick.png');
 export const EXISTING_FAILURE_SCREENSHOT = join(CACHE, 'existing-failure.png');
 
-const VIEWPORT = { width: 1280, height: 800 };
 const WARNING = 'Odoo in .vscode/mcp.json is not guarded: agents can call cancel_async_task without the policy';
 const DENY_REASON = 'Cancelling a background task is irreversible';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The suites' workspace, its policy denying cancel_async_task, and the same stand-in unguarded in .vscode/mcp.json. */
 function existingWorkspace(dir) {
@@ -68,19 +62,6 @@ function existingWorkspace(dir) {
   return { ws, unguardedJournal };
 }
 
-/** The notifications, as the notification center lists them (the harness shows no toasts). */
-async function notifications(page) {
-  const center = page.locator('.notifications-center');
-  if (!(await center.isVisible().catch(() => false))) await page.locator('[id="status.notifications"]').first().click({ timeout: 5000 });
-  const items = page.locator('.notifications-center .notification-list-item');
-  await items.first().waitFor({ state: 'visible', timeout: 5000 });
-  return page.evaluate(() =>
-    [...document.querySelectorAll('.notifications-center .notification-list-item')].map((t) =>
-      (t.getAttribute('aria-label') || t.textContent || '').trim().replace(/\s+/g, ' '),
-    ),
-  );
-}
-
 /** The open quick pick: its title and rows, with whether each is ticked. */
 async function quickPick(page) {
   await page.locator('.quick-input-widget').first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -104,205 +85,145 @@ async function quickPick(page) {
  * @returns {Promise<boolean>} true when every check passed
  */
 export async function guardExisting({ timeoutMs = 150_000, checks = [] } = {}) {
-  const started = Date.now();
-  const check = (title, ok, detail = '') => {
-    checks.push({ title, ok: !!ok });
-    console.log(`    ${ok ? '✔' : '✘'} ${title}${detail && !ok ? ` — ${detail}` : ''}`);
-    return !!ok;
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-guard-existing-'));
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  const unregister = onExitCleanup(removeDir);
-  const resultsFile = join(dir, 'driver-results.jsonl');
-  const events = [];
-  let handle;
-  let browser;
-  let page;
-  console.log('\n  Guard Existing Servers (an unguarded stand-in in .vscode/mcp.json next to the guarded one; playwright-core over CDP)');
-  try {
-    if (!existsSync(STANDIN)) throw new Error(`${STANDIN} is missing: run node scripts/integration/run.mjs, which builds it`);
-    await buildDriver();
-    const { ws, unguardedJournal } = existingWorkspace(dir);
-    const cancels = () =>
-      [...readJournalAt(journalPath(ws)), ...readJournalAt(unguardedJournal)].filter((j) => j.tool === 'cancel_async_task').length;
-    handle = await launch({
-      withTests: false,
-      workspace: ws,
-      extensionDevelopmentPath: [ROOT, DRIVER_DIR],
-      env: { MCP_GUARD_INTEGRATION: '1', MCP_GUARD_DRIVER_RESULTS: resultsFile, MCP_GUARD_DRIVER_SCENARIO: 'existing' },
-      windowSize: `${VIEWPORT.width},${VIEWPORT.height}`,
-    });
-    browser = await chromium.connectOverCDP(handle.cdpUrl, { timeout: 30_000 });
-    page = await firstPage(browser);
-    await page.setViewportSize(VIEWPORT);
-    await page.waitForSelector('.monaco-workbench', { state: 'visible', timeout: 90_000 });
-    const t0 = Date.now();
-    const deadline = t0 + timeoutMs;
-    const at = () => Date.now() - t0;
-
-    let seenLines = 0;
-    let confirmNow = false;
-    let done;
-    for (;;) {
-      for (const [name, child] of [
-        ['code-server', handle.codeServer],
-        ['chromium', handle.chromium],
-      ]) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
-      }
-      for (const line of readLines(resultsFile).slice(seenLines)) {
-        seenLines++;
-        events.push({ atMs: at(), kind: 'step', step: line.step });
-        switch (line.step) {
-          case 'flagged':
-            check(
-              'MCP Guard flags the stand-in in .vscode/mcp.json, in the words of the issue',
-              line.guard?.unguarded?.[0] === WARNING,
-              JSON.stringify(line.guard),
-            );
-            check(
-              'and only it (the guarded one is not flagged)',
-              line.guard?.unguarded?.length === 1,
-              JSON.stringify(line.guard?.unguarded),
-            );
-            check('the status bar counts it', /\$\(warning\) 1 unguarded/.test(line.guard?.statusText ?? ''), line.guard?.statusText);
-            break;
-          case 'started':
-            check(
-              'before: two servers offer cancel_async_task while one guard runs (the bypass)',
-              line.tools.length === 2 && line.guard?.guards === 1,
-              JSON.stringify({ tools: line.tools, guards: line.guard?.guards }),
-            );
-            confirmNow = true;
-            break;
-          case 'edited': {
-            const text = line.mcpJson ?? '';
-            check(
-              'the edits arrive unsaved: .vscode/mcp.json and .vscode/settings.json are dirty, the file on disk still has the server',
-              line.dirty.some((p) => p.endsWith('mcp.json')) &&
-                line.dirty.some((p) => p.endsWith('settings.json')) &&
-                /"Odoo"/.test(line.mcpJsonOnDisk),
-              JSON.stringify(line.dirty),
-            );
-            check(
-              'the edited mcp.json has no server left and keeps its comment',
-              !/"Odoo"/.test(text) && text.includes('// Added by hand, before MCP Guard'),
-              text,
-            );
-            check(
-              'the edited settings add "Odoo 2" with the same command and args, next to "Odoo"',
-              /"name": "Odoo"/.test(line.settings) &&
-                /"name": "Odoo 2"/.test(line.settings) &&
-                line.settings.includes(JSON.stringify(STANDIN)),
-              line.settings,
-            );
-            check('nothing changed for the agent before saving', line.tools.length === 2, JSON.stringify(line.tools));
-            break;
-          }
-          case 'saved':
-            // (saveAll's own answer is not checked: it says false now and then although every file was written.)
-            check(
-              'saving writes both files',
-              line.dirty.length === 0 && !/"Odoo"/.test(line.mcpJsonOnDisk) && /"name": "Odoo 2"/.test(line.settingsOnDisk),
-              JSON.stringify(line),
-            );
-            break;
-          case 'after':
-            check(
-              'after saving: as many servers offer cancel_async_task as guards run (only guarded tools remain)',
-              line.tools.length === 2 && line.guard?.guards === 2,
-              JSON.stringify({ tools: line.tools, guards: line.guard?.guards, lastError: line.lastError }),
-            );
-            check(
-              'and the warning is gone from the status bar',
-              (line.guard?.unguarded ?? ['?']).length === 0 && !/unguarded/.test(line.guard?.statusText ?? ''),
-              JSON.stringify(line.guard),
-            );
-            break;
-          case 'denied':
-            check(
-              'cancel_async_task is denied by the policy on every server',
-              line.outcomes.length === 2 && line.outcomes.every((o) => o.text.includes(DENY_REASON)),
-              JSON.stringify(line.outcomes),
-            );
-            check('and never reached a stand-in', cancels() === 0, String(cancels()));
-            break;
-          case 'done':
-            done = line;
-            break;
+  let cancels = () => 0;
+  let confirmNow = false;
+  return driverScenario({
+    title: 'Guard Existing Servers (an unguarded stand-in in .vscode/mcp.json next to the guarded one; playwright-core over CDP)',
+    name: 'existing',
+    timeoutMs,
+    checks,
+    failureScreenshot: EXISTING_FAILURE_SCREENSHOT,
+    failureWidth: 600,
+    workspace: (dir) => {
+      if (!existsSync(STANDIN)) throw new Error(`${STANDIN} is missing: run node scripts/integration/run.mjs, which builds it`);
+      const { ws, unguardedJournal } = existingWorkspace(dir);
+      cancels = () =>
+        [...readJournalAt(journalPath(ws)), ...readJournalAt(unguardedJournal)].filter((j) => j.tool === 'cancel_async_task').length;
+      return ws;
+    },
+    onStep: (line, { check }) => {
+      switch (line.step) {
+        case 'flagged':
+          check(
+            'MCP Guard flags the stand-in in .vscode/mcp.json, in the words of the issue',
+            line.guard?.unguarded?.[0] === WARNING,
+            JSON.stringify(line.guard),
+          );
+          check('and only it (the guarded one is not flagged)', line.guard?.unguarded?.length === 1, JSON.stringify(line.guard?.unguarded));
+          check('the status bar counts it', /\$\(warning\) 1 unguarded/.test(line.guard?.statusText ?? ''), line.guard?.statusText);
+          break;
+        case 'started':
+          check(
+            'before: two servers offer cancel_async_task while one guard runs (the bypass)',
+            line.tools.length === 2 && line.guard?.guards === 1,
+            JSON.stringify({ tools: line.tools, guards: line.guard?.guards }),
+          );
+          confirmNow = true;
+          break;
+        case 'edited': {
+          const text = line.mcpJson ?? '';
+          check(
+            'the edits arrive unsaved: .vscode/mcp.json and .vscode/settings.json are dirty, the file on disk still has the server',
+            line.dirty.some((p) => p.endsWith('mcp.json')) &&
+              line.dirty.some((p) => p.endsWith('settings.json')) &&
+              /"Odoo"/.test(line.mcpJsonOnDisk),
+            JSON.stringify(line.dirty),
+          );
+          check(
+            'the edited mcp.json has no server left and keeps its comment',
+            !/"Odoo"/.test(text) && text.includes('// Added by hand, before MCP Guard'),
+            text,
+          );
+          check(
+            'the edited settings add "Odoo 2" with the same command and args, next to "Odoo"',
+            /"name": "Odoo"/.test(line.settings) &&
+              /"name": "Odoo 2"/.test(line.settings) &&
+              line.settings.includes(JSON.stringify(STANDIN)),
+            line.settings,
+          );
+          check('nothing changed for the agent before saving', line.tools.length === 2, JSON.stringify(line.tools));
+          break;
         }
+        case 'saved':
+          // (saveAll's own answer is not checked: it says false now and then although every file was written.)
+          check(
+            'saving writes both files',
+            line.dirty.length === 0 && !/"Odoo"/.test(line.mcpJsonOnDisk) && /"name": "Odoo 2"/.test(line.settingsOnDisk),
+            JSON.stringify(line),
+          );
+          break;
+        case 'after':
+          check(
+            'after saving: as many servers offer cancel_async_task as guards run (only guarded tools remain)',
+            line.tools.length === 2 && line.guard?.guards === 2,
+            JSON.stringify({ tools: line.tools, guards: line.guard?.guards, lastError: line.lastError }),
+          );
+          check(
+            'and the warning is gone from the status bar',
+            (line.guard?.unguarded ?? ['?']).length === 0 && !/unguarded/.test(line.guard?.statusText ?? ''),
+            JSON.stringify(line.guard),
+          );
+          break;
+        case 'denied':
+          check(
+            'cancel_async_task is denied by the policy on every server',
+            line.outcomes.length === 2 && line.outcomes.every((o) => o.text.includes(DENY_REASON)),
+            JSON.stringify(line.outcomes),
+          );
+          check('and never reached a stand-in', cancels() === 0, String(cancels()));
+          break;
       }
-      if (done) break;
-      if (Date.now() > deadline) {
-        const last = events.at(-1);
-        throw new Error(`timed out after ${timeoutMs / 1000}s; last event: ${last ? JSON.stringify(last).slice(0, 300) : 'none'}`);
-      }
-
-      if (confirmNow) {
-        confirmNow = false;
-        const listed = await notifications(page);
-        const warning = listed.find((t) => t.includes(WARNING));
-        check('a notification shows the warning', !!warning, JSON.stringify(listed));
-        const statusBar = await page.evaluate(() =>
-          [...document.querySelectorAll('.statusbar-item')].map((i) => (i.textContent ?? '').trim()).find((t) => /unguarded/.test(t)),
-        );
-        check('the status bar shows "1 unguarded"', /1 unguarded/.test(statusBar ?? ''), String(statusBar));
-        // The bell's "Hide Notifications" hover can lie over the button: move the pointer away first.
-        await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height / 3);
-        await page.waitForTimeout(500);
-        await page
-          .locator('.notifications-center .notification-list-item', { hasText: 'is not guarded' })
-          .first()
-          .locator('.monaco-button', { hasText: 'Guard Existing Servers…' })
-          .first()
-          .click({ timeout: 10_000 });
-        events.push({ atMs: at(), kind: 'click', what: 'Guard Existing Servers…' });
-        const pick = await quickPick(page);
-        events.push({ atMs: at(), kind: 'pick', pick });
-        check(
-          'its button opens "MCP Guard: Guard Existing Servers…"',
-          pick.title.includes('MCP Guard: Guard Existing Servers…'),
-          pick.title,
-        );
-        check(
-          'which offers the stand-in of .vscode/mcp.json, ticked',
-          pick.rows.length === 1 &&
-            pick.rows[0].text.includes('Odoo') &&
-            pick.rows[0].text.includes('.vscode/mcp.json') &&
-            pick.rows[0].checked,
-          JSON.stringify(pick.rows),
-        );
-        await photograph(page, EXISTING_SCREENSHOT);
-        const ok = page.locator('.quick-input-widget .quick-input-action .monaco-button', { hasText: /^\s*OK\s*$/ }).first();
-        if (await ok.isVisible().catch(() => false)) await ok.click({ timeout: 5000 });
-        else await page.keyboard.press('Enter');
-        events.push({ atMs: at(), kind: 'click', what: 'OK' });
-        continue;
-      }
-
-      const dialog = await openDialog(page);
-      if (!dialog) {
-        await sleep(150);
-        continue;
-      }
-      events.push({ atMs: at(), kind: 'dialog', title: dialog.title, detail: dialog.detail, buttons: dialog.buttons });
+    },
+    // Once the servers started, the person answers the warning: its button, then the pick.
+    onTurn: async (ctx) => {
+      const { page, check, events } = ctx;
+      if (!confirmNow) return false;
+      confirmNow = false;
+      const listed = await notifications(page);
+      const warning = listed.find((t) => t.includes(WARNING));
+      check('a notification shows the warning', !!warning, JSON.stringify(listed));
+      const statusBar = await page.evaluate(() =>
+        [...document.querySelectorAll('.statusbar-item')].map((i) => (i.textContent ?? '').trim()).find((t) => /unguarded/.test(t)),
+      );
+      check('the status bar shows "1 unguarded"', /1 unguarded/.test(statusBar ?? ''), String(statusBar));
+      // The bell's "Hide Notifications" hover can lie over the button: move the pointer away first.
+      await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height / 3);
+      await page.waitForTimeout(500);
+      await page
+        .locator('.notifications-center .notification-list-item', { hasText: 'is not guarded' })
+        .first()
+        .locator('.monaco-button', { hasText: 'Guard Existing Servers…' })
+        .first()
+        .click({ timeout: 10_000 });
+      events.push({ atMs: ctx.at(), kind: 'click', what: 'Guard Existing Servers…' });
+      const pick = await quickPick(page);
+      events.push({ atMs: ctx.at(), kind: 'pick', pick });
+      check('its button opens "MCP Guard: Guard Existing Servers…"', pick.title.includes('MCP Guard: Guard Existing Servers…'), pick.title);
+      check(
+        'which offers the stand-in of .vscode/mcp.json, ticked',
+        pick.rows.length === 1 &&
+          pick.rows[0].text.includes('Odoo') &&
+          pick.rows[0].text.includes('.vscode/mcp.json') &&
+          pick.rows[0].checked,
+        JSON.stringify(pick.rows),
+      );
+      await photograph(page, EXISTING_SCREENSHOT);
+      const ok = page.locator('.quick-input-widget .quick-input-action .monaco-button', { hasText: /^\s*OK\s*$/ }).first();
+      if (await ok.isVisible().catch(() => false)) await ok.click({ timeout: 5000 });
+      else await page.keyboard.press('Enter');
+      events.push({ atMs: ctx.at(), kind: 'click', what: 'OK' });
+      return true;
+    },
+    onDialog: (dialog) => {
       // VS Code asks before it runs a server from mcp.json the first time: the person trusts their own file.
       const trust = /trust/i.test(dialog.title)
         ? dialog.buttons.find((b) => /trust|allow|yes|run/i.test(b) && !/don'?t|cancel/i.test(b))
         : undefined;
       if (!trust) throw new Error(`unexpected dialog: ${JSON.stringify(dialog)}`);
-      await clickButton(page, dialog, trust);
-    }
-    check('the driver ran to the end without an error', !done.error, done.error);
-    console.log(`    picture: ${EXISTING_SCREENSHOT}`);
-  } catch (err) {
-    check('guard existing servers scenario ran to the end', false, err.message.split('\n')[0]);
-    await reportFailure({ page, screenshot: EXISTING_FAILURE_SCREENSHOT, resultsFile, events, handle, width: 600 });
-  } finally {
-    await tearDown({ browser, handle, removeDir, unregister });
-  }
-  log(`guard existing servers took ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return checks.length > 0 && checks.every((c) => c.ok);
+      return trust;
+    },
+    finish: () => console.log(`    picture: ${EXISTING_SCREENSHOT}`),
+  });
 }
 
 if (isMain(import.meta.url)) runScenario(guardExisting);

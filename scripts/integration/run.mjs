@@ -3,7 +3,7 @@
 //   install (idempotent) -> build extension + test bundle -> launch with extensionTestsPath ->
 //   wait for the results file -> print a mocha-like summary ending in "N passed, M failed" -> exit code.
 //
-// Usage: node scripts/integration/run.mjs [--modal | --demo | --existing | --screenshots | --suites | --cdp-smoke | --all] [--grep <regex>] [--timeout <seconds>]
+// Usage: node scripts/integration/run.mjs [--modal | --demo | --existing | --terminal | --screenshots | --suites | --cdp-smoke | --all] [--grep <regex>] [--timeout <seconds>]
 //   (default)     the mocha suites of test/integration/suite in the extension host, then the modal
 //                 approval scenario (scripts/integration/modal.mjs: VS Code without tests + the test
 //                 driver extension, dialogs answered over CDP; each of its checks counts as a test),
@@ -14,17 +14,21 @@
 //                 in .vscode/mcp.json next to the guarded one, the warning, the command run from it and
 //                 confirmed over CDP, the edits saved, cancel_async_task denied on every server; each
 //                 check counts as a test),
+//                 then a terminal agent (scripts/integration/terminal.mjs: an agent in the integrated
+//                 terminal runs mcp-guard run, the guard's modal names it and is answered Allow once
+//                 over CDP, the call reaches the stand-in; each check counts as a test),
 //                 then the policy language screenshots (scripts/integration/screenshots.mjs: a policy
 //                 file with mistakes, its hover and Problems panel checked over CDP and photographed to
 //                 media/policy-hover.png and media/policy-problems.png; each check counts as a test)
 //   --modal       only the modal approval scenario
 //   --demo        only the demo server scenario
 //   --existing    only the "Guard Existing Servers…" scenario
+//   --terminal    only the terminal agent scenario
 //   --screenshots only the policy language screenshots
 //   --suites      only the mocha suites
 //   --cdp-smoke   only the CDP smoke: load the extension without tests, drive the workbench over CDP
 //                 (playwright-core), screenshot it to .cache/integration/workbench.png
-//   --all         the suites, the modal, demo and existing-servers scenarios, the screenshots, then the CDP smoke (counted as one more test)
+//   --all         the suites, the modal, demo, existing-servers and terminal scenarios, the screenshots, then the CDP smoke (counted as one more test)
 // Env: MCP_GUARD_INTEGRATION_TIMEOUT_S (default 180) bounds the wait for the results file.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +46,7 @@ const { values: opts } = parseArgs({
     modal: { type: 'boolean', default: false },
     demo: { type: 'boolean', default: false },
     existing: { type: 'boolean', default: false },
+    terminal: { type: 'boolean', default: false },
     screenshots: { type: 'boolean', default: false },
     suites: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
@@ -49,10 +54,10 @@ const { values: opts } = parseArgs({
     timeout: { type: 'string' },
   },
 });
-const only = ['modal', 'demo', 'existing', 'screenshots', 'suites', 'cdp-smoke'].filter((k) => opts[k]);
+const only = ['modal', 'demo', 'existing', 'terminal', 'screenshots', 'suites', 'cdp-smoke'].filter((k) => opts[k]);
 if (only.length > 1 || (only.length && opts.all)) {
   console.error(
-    `[integration] choose one of --modal, --demo, --existing, --screenshots, --suites, --cdp-smoke, --all (got ${[...only, ...(opts.all ? ['all'] : [])].join(', ')})`,
+    `[integration] choose one of --modal, --demo, --existing, --terminal, --screenshots, --suites, --cdp-smoke, --all (got ${[...only, ...(opts.all ? ['all'] : [])].join(', ')})`,
   );
   process.exit(2);
 }
@@ -61,9 +66,18 @@ const RUN = {
   modal: opts.modal || opts.all || only.length === 0,
   demo: opts.demo || opts.all || only.length === 0,
   existing: opts.existing || opts.all || only.length === 0,
+  terminal: opts.terminal || opts.all || only.length === 0,
   screenshots: opts.screenshots || opts.all || only.length === 0,
   cdpSmoke: opts['cdp-smoke'] || opts.all,
 };
+/** The CDP scenarios, in the order they run: the RUN key, the module and the function it exports. */
+const SCENARIOS = [
+  ['modal', './modal.mjs', 'modalApproval'],
+  ['demo', './demo.mjs', 'demoServer'],
+  ['existing', './existing.mjs', 'guardExisting'],
+  ['terminal', './terminal.mjs', 'terminalAgent'],
+  ['screenshots', './screenshots.mjs', 'policyScreenshots'],
+];
 const RESULTS_TIMEOUT_S = Number(opts.timeout ?? process.env.MCP_GUARD_INTEGRATION_TIMEOUT_S ?? 180);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -133,40 +147,12 @@ async function main() {
     counts.failed += results.failed;
     counts.pending += results.pending;
   }
-  if (RUN.modal) {
-    const { modalApproval } = await import('./modal.mjs');
+  // The CDP scenarios: each check counts as a test.
+  for (const [key, file, exported] of SCENARIOS) {
+    if (!RUN[key]) continue;
+    const scenario = (await import(file))[exported];
     const checks = [];
-    const ok = await modalApproval({ checks });
-    const passed = checks.filter((c) => c.ok).length;
-    counts.passed += passed;
-    counts.failed += checks.length - passed;
-    if (!ok && checks.length === passed) counts.failed++; // no check failed, yet it did not pass: count it
-    console.log('');
-  }
-  if (RUN.demo) {
-    const { demoServer } = await import('./demo.mjs');
-    const checks = [];
-    const ok = await demoServer({ checks });
-    const passed = checks.filter((c) => c.ok).length;
-    counts.passed += passed;
-    counts.failed += checks.length - passed;
-    if (!ok && checks.length === passed) counts.failed++; // no check failed, yet it did not pass: count it
-    console.log('');
-  }
-  if (RUN.existing) {
-    const { guardExisting } = await import('./existing.mjs');
-    const checks = [];
-    const ok = await guardExisting({ checks });
-    const passed = checks.filter((c) => c.ok).length;
-    counts.passed += passed;
-    counts.failed += checks.length - passed;
-    if (!ok && checks.length === passed) counts.failed++; // no check failed, yet it did not pass: count it
-    console.log('');
-  }
-  if (RUN.screenshots) {
-    const { policyScreenshots } = await import('./screenshots.mjs');
-    const checks = [];
-    const ok = await policyScreenshots({ checks });
+    const ok = await scenario({ checks });
     const passed = checks.filter((c) => c.ok).length;
     counts.passed += passed;
     counts.failed += checks.length - passed;

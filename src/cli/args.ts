@@ -13,6 +13,8 @@ export { parseState, STATE_ENV, type StateOption } from '../guard/state/state-op
 
 export interface RunOptions {
   readonly policy?: string;
+  /** --base-policy: the organisation's base policy, under `policy`; a workspace policy cannot loosen it. */
+  readonly basePolicy?: string;
   readonly audit?: string;
   readonly auditIncludeArgs: boolean;
   /** Present (true) only with --audit-fail-open. */
@@ -77,7 +79,7 @@ export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
 export const DEFAULT_SERVE_PATH = '/mcp';
 
 export const USAGE = `Usage:
-  mcp-guard run [--policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
+  mcp-guard run [--policy FILE] [--base-policy FILE] [--audit FILE] [--audit-include-args] [--mode enforce|monitor|lockdown]
                 [--approval-timeout SECONDS] [--name NAME] [--call-timeout SECONDS]
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
@@ -93,6 +95,8 @@ export const USAGE = `Usage:
       --state (or MCP_GUARD_STATE): where rate limits with scope: shared are counted; memory (default) is this
       process, redis://HOST:PORT/DB one budget for every guard using that Redis with the same --name. While it
       cannot be reached, calls under a shared limit are denied; --state-fail-open lets them through.
+      With --base-policy, the organisation's base policy applies under --policy: each call gets the
+      stricter of the two answers, both rate limits count, and a missing or invalid base blocks every call.
   mcp-guard pin --pins FILE [--name NAME] -- COMMAND [ARGS...]
       Start COMMAND, read its tool list, and write each tool's fingerprint and definition to FILE
       (JSON, to commit beside the policy); prints what changed since FILE was last written.
@@ -104,16 +108,19 @@ export const USAGE = `Usage:
       loopback needs --token-file; then every request needs "Authorization: Bearer TOKEN".
       GET /healthz answers with the number of sessions and whether the policy is valid. With --upstream-url,
       the server is itself reached over Streamable HTTP at URL, one session of it per guard session.
-  mcp-guard validate FILE...
+  mcp-guard validate [--base-policy FILE] FILE...
       Check policy files; print FILE:LINE:COL: error|warning|info: message; exit 1 on any error.
-  mcp-guard explain --policy FILE [--mode MODE] [--json] TOOL ['{"arg": ...}']
-  mcp-guard explain --policy FILE [--json] --resource URI
+      With --base-policy, also warn of entries the base policy makes stricter (they have no effect).
+  mcp-guard explain --policy FILE [--base-policy FILE] [--mode MODE] [--json] TOOL ['{"arg": ...}']
+  mcp-guard explain --policy FILE [--base-policy FILE] [--json] --resource URI
       Tell what the policy does with that call and why: the decision, the entries that applied,
-      those whose conditions failed, and the fallback used.
-  mcp-guard test FILE...
+      those whose conditions failed, and the fallback used. With --base-policy, the base layer's
+      answer, the policy's answer and the effective (stricter) decision.
+  mcp-guard test [--base-policy FILE] FILE...
       Run each policy file's tests: list (calls with the decision they must get); print
       FILE:LINE:COL: pass|FAIL: call TOOL ARGS → actual (expected EXPECT) and a summary;
-      exit 1 when a test fails or the policy is invalid.
+      exit 1 when a test fails or the policy is invalid. With --base-policy, tests expect the effective
+      decision of the base policy and the file together.
   mcp-guard demo [--policy FILE] [--interactive]
       Run the guard in front of a bundled stand-in Odoo server (sample data, no network) and play a short
       agent session, showing each decision; --interactive lets you type the calls and answer approvals.
@@ -157,6 +164,7 @@ export function parsePinArgs(argv: readonly string[]): PinOptions {
 
 const GUARD_FLAGS = {
   policy: { type: 'string' },
+  'base-policy': { type: 'string' },
   audit: { type: 'string' },
   'audit-include-args': { type: 'boolean', default: false },
   'audit-fail-open': { type: 'boolean', default: false },
@@ -258,9 +266,11 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
   const stateText = text('state');
   const state = stateOption(stateText, env[STATE_ENV]);
   const policy = text('policy');
+  const basePolicy = text('base-policy');
   const audit = text('audit');
   return {
     ...(policy !== undefined ? { policy } : {}),
+    ...(basePolicy !== undefined ? { basePolicy: nonEmpty(basePolicy, '--base-policy') } : {}),
     ...(audit !== undefined ? { audit } : {}),
     auditIncludeArgs: values['audit-include-args'] === true,
     ...(values['audit-fail-open'] === true ? { auditFailOpen: true } : {}),

@@ -10,7 +10,7 @@ import { USAGE, UsageError, parsePinArgs, parseRunArgs, parseServeArgs, type Ser
 setFlagsFromString('--semi-space-growth-factor=1');
 import { runGuard } from './run';
 import { pinCommand } from './pin';
-import { validateFiles } from './validate';
+import { validateCommand } from './validate';
 import { explainCommand } from './explain';
 import { testCommand } from './test';
 import { VERSION } from '../guard/version';
@@ -63,8 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'serve':
       return runServe(parseServeArgs(rest));
     case 'validate':
-      if (rest.length === 0) throw new UsageError('validate needs at least one policy file');
-      return validateFiles(rest, (line) => process.stdout.write(`${line}\n`));
+      return validateCommand(rest, (line) => process.stdout.write(`${line}\n`));
     case 'test':
       return testCommand(rest, (line) => process.stdout.write(`${line}\n`));
     case 'explain':

@@ -33,7 +33,7 @@ function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => Upstr
 export function runGuard(opts: RunOptions): Promise<number> {
   const connect = httpConnector(opts);
   const audit = openAudit(opts);
-  const { policy, policyFile } = openPolicy(opts, audit);
+  const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
   let bridgeClient: EditorBridgeClient | undefined;
   const shared = openSharedLimits(opts, audit, log, (notice) => bridgeClient?.notifyState(notice));
 
@@ -129,6 +129,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       version: VERSION,
       mode: opts.mode,
       policy: policyFile ?? null,
+      ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
       upstream: opts.command,
       pid: process.pid,
       ...(pinsFile !== undefined ? { pins: pinsFile } : {}),

@@ -9,7 +9,7 @@ import type { Approver } from '../guard/approval/approver';
 import type { AuditSink, DecisionNotice } from '../guard/audit-events';
 import type { ToolDefinition } from '../guard/catalog/types';
 import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
-import { PolicySource } from '../guard/io/policy-source';
+import { LayeredPolicySource, PolicySource, type PolicyHolder } from '../guard/io/policy-source';
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
 import { RateLimiter, monotonicClock, type SharedLimits } from '../guard/rate-limiter';
@@ -50,9 +50,17 @@ export function openAudit(opts: GuardOptions): AuditSink {
   });
 }
 
-/** The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. */
-export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: PolicySource; policyFile: string | undefined } {
+/**
+ * The --policy file, watched and reloaded (reloads audited); undefined file = the built-in defaults. With
+ * --base-policy, the organisation's base policy too, under it (see guard/policy/base.ts), watched the same
+ * way; a base that is missing or invalid at start blocks every call.
+ */
+export function openPolicy(
+  opts: GuardOptions,
+  audit: AuditSink,
+): { policy: PolicyHolder; policyFile: string | undefined; basePolicyFile: string | undefined } {
   const policyFile = opts.policy === undefined ? undefined : resolve(opts.policy);
+  const basePolicyFile = opts.basePolicy === undefined ? undefined : resolve(opts.basePolicy);
   const parseOptions = opts.approvalTimeoutSeconds === undefined ? {} : { defaultApprovalTimeoutSeconds: opts.approvalTimeoutSeconds };
   const policy = new PolicySource(
     policyFile,
@@ -69,8 +77,35 @@ export function openPolicy(opts: GuardOptions, audit: AuditSink): { policy: Poli
   for (const p of policy.initialProblems) log(p);
   if (policy.state.kind === 'invalid') log('the policy is invalid: every tool call will be blocked until the file is fixed');
   if (policyFile === undefined) log('no --policy given: the built-in risk defaults apply (critical denied, high needs approval)');
-  policy.watch();
-  return { policy, policyFile };
+  if (basePolicyFile === undefined) {
+    policy.watch();
+    return { policy, policyFile, basePolicyFile };
+  }
+  const base = new PolicySource(
+    basePolicyFile,
+    {
+      onReload({ applied, problems }) {
+        for (const p of problems) log(p);
+        log(
+          applied
+            ? `base policy reloaded from ${basePolicyFile}`
+            : `base policy change rejected: the last valid base policy stays in force`,
+        );
+        const errors = problems.filter((p) => p.includes(': error: '));
+        audit.write({ event: 'policy_reload', layer: 'base', ok: applied, ...(applied ? {} : { error: errors.join('; ') }) });
+      },
+    },
+    parseOptions,
+    undefined,
+    'base',
+  );
+  for (const p of base.initialProblems) log(p);
+  if (base.state.kind === 'invalid')
+    log(`the base policy ${basePolicyFile} is missing or invalid: every tool call will be blocked until it is fixed`);
+  else log(`the organisation's base policy ${basePolicyFile} applies under the policy: the stricter answer of the two decides`);
+  const layered = new LayeredPolicySource(policy, base);
+  layered.watch();
+  return { policy: layered, policyFile, basePolicyFile };
 }
 
 /** The pins `run` and `serve` enforce: read once at start; a person's "Trust new definition" rewrites the file. */
@@ -103,7 +138,7 @@ export function openPins(opts: GuardOptions): PinsWiring {
 
 export interface GuardedUpstreamWiring {
   readonly opts: GuardOptions;
-  readonly policy: PolicySource;
+  readonly policy: PolicyHolder;
   readonly audit: AuditSink;
   /** Where the proxy's lines for the client go (stdout for `run`, the session's HTTP streams for `serve`). */
   readonly toClient: (data: string) => void;

@@ -6,7 +6,8 @@ import { DECISIONS } from './audit-table';
 import type { CommandContext, PickItem } from './command-context';
 import { ODOO_SECRET_KEY } from './credentials';
 import { DEMO_CONTEXT_KEY, DEMO_LABEL, DEMO_STATE_KEY, demoAddedMessage, demoIsOn } from './demo';
-import { carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
+import { cannotMove, carryNotes, planGuardExisting, plannedMessage } from './guard-plan';
+import { STORED_HEADER_SECRETS, secretKey } from './header-secrets';
 import { GUARD_EXISTING_COMMAND, GUARD_EXISTING_TITLE, LANGUAGE_ID, RULE_COMMAND, WALKTHROUGH_ID } from './ids';
 import { SOURCE_LABEL, type ExistingServer } from './mcp-config';
 import { MODE_STATE_KEY } from './mode-state';
@@ -130,6 +131,20 @@ export const clearOdooCredentials = (ctx: CommandContext) => async (): Promise<v
   void ctx.ui.showInformationMessage('MCP Guard: the stored Odoo password or API key was removed.');
 };
 
+/** Forgets every stored `${secret:NAME}` header value; each is asked for again when its server next starts. */
+export const clearHeaderSecrets = (ctx: CommandContext) => async (): Promise<void> => {
+  const stored = ctx.globalState.get(STORED_HEADER_SECRETS);
+  const names = Array.isArray(stored) ? stored.filter((n): n is string => typeof n === 'string') : [];
+  for (const name of names) await ctx.secrets.delete(secretKey(name));
+  await ctx.globalState.update(STORED_HEADER_SECRETS, []);
+  void ctx.ui.showInformationMessage(
+    names.length === 0
+      ? 'MCP Guard: no header secret is stored.'
+      : `MCP Guard: removed the stored header secret${names.length === 1 ? '' : 's'} ${names.join(', ')}; ` +
+          `${names.length === 1 ? 'it is' : 'they are'} asked for again when a server that uses ${names.length === 1 ? 'it' : 'them'} starts.`,
+  );
+};
+
 /** The buttons of the message "Try the Demo Server" shows. */
 export const OPEN_WALKTHROUGH = 'Open Walkthrough';
 export const SHOW_AUDIT_LOG = 'Show Audit Log';
@@ -212,14 +227,10 @@ export const guardExistingServers =
   (ctx: CommandContext) =>
   async (arg?: unknown): Promise<GuardExistingResult | undefined> => {
     const scan = ctx.existing.scan();
-    const candidates = scan.servers.filter((s) => s.transport === 'stdio' && !runsTheGuard(s));
+    const candidates = scan.servers.filter((s) => !runsTheGuard(s));
     if (candidates.length === 0) {
-      const remote = scan.servers.filter((s) => s.transport === 'remote').map((s) => s.name);
       const message =
-        `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings` +
-        (remote.length > 0
-          ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is a remote server' : 'are remote servers'}: add ${remote.length === 1 ? 'it' : 'them'} to mcpGuard.servers with a url to guard ${remote.length === 1 ? 'it' : 'them'}).`
-          : '.') +
+        `MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings.` +
         // Restricted Mode: the workspace's own files were not read (VS Code does not run their servers either).
         (ctx.trusted ? '' : " The workspace's files are not read in Restricted Mode: trust the workspace to guard its servers.");
       void ctx.ui.showInformationMessage(message);
@@ -235,15 +246,16 @@ export const guardExistingServers =
     } else {
       const items = candidates.map((server) => {
         const f = flagged.get(serverKey(server));
-        const notes = carryNotes(server);
+        const refused = cannotMove(server);
+        const notes = refused !== undefined ? [refused] : carryNotes(server);
         const why = f
           ? f.tool
             ? `$(warning) agents can call ${f.tool} without the policy`
-            : `$(warning) runs the same command as "${f.guarded}"`
+            : `$(warning) ${server.transport === 'remote' ? 'reaches the same server' : 'runs the same command'} as "${f.guarded}"`
           : '';
         return {
           label: server.name,
-          description: `${SOURCE_LABEL[server.source.kind]} · ${[server.command, ...server.args].join(' ')}`,
+          description: `${SOURCE_LABEL[server.source.kind]} · ${server.transport === 'remote' ? (server.url ?? '') : [server.command, ...server.args].join(' ')}`,
           detail: [why, ...notes.map((n) => `$(info) ${n}`)].filter(Boolean).join(' · '),
           // Flagged ones start ticked, unless the move needs the person's attention first.
           picked: f !== undefined && notes.length === 0,
@@ -333,6 +345,7 @@ export const COMMANDS: Readonly<Record<string, CommandFactory>> = {
   [RULE_COMMAND]: ruleFromCall,
   'mcpGuard.setOdooCredentials': setOdooCredentials,
   'mcpGuard.clearOdooCredentials': clearOdooCredentials,
+  'mcpGuard.clearHeaderSecrets': clearHeaderSecrets,
   'mcpGuard.resetRateLimits': resetRateLimits,
   'mcpGuard.showOutput': showOutput,
   'mcpGuard.showMenu': showMenu,

@@ -1,6 +1,8 @@
 /** Reads MCP Guard's settings from VS Code, honouring Restricted Mode for workspace values. */
 import * as vscode from 'vscode';
-import { parseScanResults, parseServers, parseStateSetting, type ExtensionSettings } from './settings';
+import { homedir } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { basePolicyFileFrom, parseScanResults, parseServers, parseStateSetting, type ExtensionSettings } from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -24,6 +26,13 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   const stateInspect = c.inspect<unknown>('state');
   const state = parseStateSetting(stateInspect?.globalValue ?? stateInspect?.defaultValue);
   if (state.problem !== undefined) problems.push(state.problem);
+  // Machine-scoped, and read from the user / machine value only, trusted workspace or not (see basePolicyFileFrom).
+  const basePolicyFile = basePolicyFileFrom(c.inspect<unknown>('basePolicyFile'), homedir());
+  if (basePolicyFile !== undefined && !isAbsolute(basePolicyFile))
+    problems.push(
+      `mcpGuard.basePolicyFile should be an absolute path, not ${JSON.stringify(basePolicyFile)}: ` +
+        `a relative one is read from the guard's working folder (the workspace)`,
+    );
   return {
     settings: {
       servers,
@@ -38,6 +47,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
         db: c.get<string>('odoo.db', ''),
         username: c.get<string>('odoo.username', ''),
       },
+      ...(basePolicyFile !== undefined ? { basePolicyFile } : {}),
     },
     problems,
   };

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ReportedTool } from '../guard/language';
 import { AuditDocumentProvider, auditViewUri } from './audit-document';
 import type { CommandContext, DocumentTarget, EditorDocument, Ui } from './command-context';
-import { credentialIO } from './credential-io';
+import { credentialIO, headerSecretIO } from './credential-io';
 import type { CredentialIO } from './credentials';
 import { ExistingServersWatch } from './existing-servers';
 import { GuardHub } from './guard-hub';
@@ -12,6 +12,7 @@ import type { DemoFiles } from './demo';
 import { auditPath, demoFiles, demoOn, policyFor, workspaceFolder } from './locations';
 import { MODE_STATE_KEY, ModeState } from './mode-state';
 import { PolicyLanguage } from './policy-language';
+import { BasePolicyWatch } from './base-policy';
 import { ReportedToolsCache } from './reported-tools';
 import { runRuleCommand, type RuleCommandResult } from './rule-command';
 import { GuardedServerProvider } from './server-provider';
@@ -52,7 +53,14 @@ export class Ctx implements CommandContext {
     readonly hub: GuardHub,
   ) {
     this.credentials = credentialIO(extension);
-    this.provider = new GuardedServerProvider({ extension, hub, mode: () => modes.mode, credentials: this.credentials, log });
+    this.provider = new GuardedServerProvider({
+      extension,
+      hub,
+      mode: () => modes.mode,
+      credentials: this.credentials,
+      headerSecrets: headerSecretIO(extension),
+      log,
+    });
 
     this.status = vscode.window.createStatusBarItem('mcpGuard.status', vscode.StatusBarAlignment.Left, 100);
     this.status.name = 'MCP Guard';
@@ -67,7 +75,9 @@ export class Ctx implements CommandContext {
     // Listeners run in the order they were added: the merged list is dropped before the language
     // service re-checks open policies against it.
     this.push(hub.onDidReportTools(() => this.tools.invalidate()));
-    this.language = new PolicyLanguage(() => this.reportedTools());
+    const basePolicy = new BasePolicyWatch();
+    this.push(basePolicy);
+    this.language = new PolicyLanguage(() => this.reportedTools(), basePolicy);
     this.push(
       this.language,
       hub.onDidReportTools(() => this.language.revalidateAll()),

@@ -1,8 +1,21 @@
-/** The Odoo credential flow's I/O over VS Code: user settings, secret storage and input boxes. */
+/** The credential flows' I/O over VS Code (Odoo's, and remote servers' header secrets): user settings, secret storage and input boxes. */
 import * as vscode from 'vscode';
 import { SECTION } from './config-reader';
 import { ODOO_SECRET_KEY, type CredentialIO } from './credentials';
+import { STORED_HEADER_SECRETS, type HeaderSecretIO } from './header-secrets';
 import type { OdooSettings } from './settings';
+
+export function headerSecretIO(context: vscode.ExtensionContext): HeaderSecretIO {
+  return {
+    get: (key) => context.secrets.get(key),
+    store: (key, value) => context.secrets.store(key, value),
+    ask: (p) => vscode.window.showInputBox({ title: `MCP Guard: ${p.title}`, prompt: p.prompt, password: true, ignoreFocusOut: true }),
+    remember: async (name) => {
+      const stored = context.globalState.get<string[]>(STORED_HEADER_SECRETS) ?? [];
+      if (!stored.includes(name)) await context.globalState.update(STORED_HEADER_SECRETS, [...stored, name]);
+    },
+  };
+}
 
 export function credentialIO(context: vscode.ExtensionContext): CredentialIO {
   const config = () => vscode.workspace.getConfiguration(SECTION);

@@ -5,6 +5,7 @@ import { BRIDGE_ADDRESS_ENV, BRIDGE_TOKEN_ENV } from '../guard/bridge/protocol';
 import type { Mode } from '../guard/policy/model';
 import type { ScanResultsMode } from '../guard/result-secrets';
 import type { GuardedServerConfig } from './settings';
+import { headerForGuard } from './header-secrets';
 
 export interface LaunchContext {
   /** The Node runtime VS Code gives extensions (`process.execPath`; Electron in desktop VS Code). */
@@ -12,6 +13,8 @@ export interface LaunchContext {
   /** The bundled `dist/mcp-guard.js`. */
   readonly guardScript: string;
   readonly policyPath: string | undefined;
+  /** `mcpGuard.basePolicyFile`: the organisation's base policy (`--base-policy`), under every server's policy. */
+  readonly basePolicyPath?: string | undefined;
   /** The server's pins file, resolved (see `pinsPathFor`). */
   readonly pinsPath?: string | undefined;
   readonly auditPath: string | undefined;
@@ -51,14 +54,15 @@ export function guardedLabel(server: GuardedServerConfig): string {
 
 /**
  * How the guard reaches the server: its command after `--`, or (a remote server) `--upstream-url` with one
- * `--upstream-header` per header, `${env:NAME}` turned into the guard's `${NAME}` (read from its environment).
+ * `--upstream-header` per header, `${env:NAME}` turned into the guard's `${NAME}` (read from its environment), and
+ * `${secret:NAME}` into the variable the extension fills from secret storage when the server starts.
  */
 function upstreamArgs(server: GuardedServerConfig): string[] {
   if (server.url === undefined) return ['--', server.command, ...server.args];
   return [
     `--upstream-url=${server.url}`,
     ...Object.entries(server.headers ?? {}).map(
-      ([name, value]) => `--upstream-header=${name}: ${value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, '$${$1}')}`,
+      ([name, value]) => `--upstream-header=${name}: ${headerForGuard(value).replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, '$${$1}')}`,
     ),
   ];
 }
@@ -72,6 +76,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     ctx.guardScript,
     'run',
     ...(ctx.policyPath ? ['--policy', ctx.policyPath] : []),
+    ...(ctx.basePolicyPath ? ['--base-policy', ctx.basePolicyPath] : []),
     ...(ctx.auditPath ? ['--audit', ctx.auditPath] : []),
     ...(ctx.auditPath && ctx.auditIncludeArguments ? ['--audit-include-args'] : []),
     ...(ctx.pinsPath ? ['--pins', ctx.pinsPath] : []),
@@ -100,6 +105,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     v: ctx.extensionVersion,
     server,
     policy: ctx.policyPath,
+    ...(ctx.basePolicyPath ? { base: ctx.basePolicyPath } : {}),
     pins: ctx.pinsPath,
     audit: ctx.auditPath,
     args: ctx.auditIncludeArguments,

@@ -1,6 +1,7 @@
 /**
  * "MCP Guard: Guard Existing Servers…" as text edits: each picked server leaves its mcp.json (or
- * `mcp` settings) and joins `mcpGuard.servers` with the same command, args and env, in the
+ * `mcp` settings) and joins `mcpGuard.servers` with the same command, args and env (a remote server:
+ * the same url and headers), in the
  * workspace settings for a workspace server and the user settings for the user's. Computed from the
  * files' text as the editor has it; the edits touch only what moves. Plain data, so tests need no VS Code.
  */
@@ -8,7 +9,7 @@ import { getNodeValue, findNodeAtLocation } from 'jsonc-parser';
 import { guardedLabel } from './definition-builder';
 import { appendToArraySetting, applyEdit, minimalEdit, parseJsonc, removeProperty, type TextEdit } from './jsonc-edit';
 import { isWorkspaceSource, serversPath, SOURCE_LABEL, type ExistingServer } from './mcp-config';
-import type { GuardedServerConfig } from './settings';
+import { headersProblem, urlProblem, type GuardedServerConfig } from './settings';
 
 export const SERVERS_SETTING = 'mcpGuard.servers';
 
@@ -52,11 +53,50 @@ export interface Moved {
 
 export type GuardPlan = { ok: true; files: FileChange[]; moved: Moved[] } | { ok: false; message: string };
 
+/**
+ * Why a server cannot move behind the guard as it is, said so the person can act on it; undefined when it can.
+ * A remote one must be reachable by Streamable HTTP at a URL the guard may log, with headers the guard can fill.
+ */
+export function cannotMove(server: ExistingServer): string | undefined {
+  if (server.transport === 'stdio') return undefined;
+  if (server.sse)
+    return (
+      `${server.name} uses the legacy SSE transport (type "sse"), which MCP Guard does not speak: ` +
+      `if the server also serves Streamable HTTP, change its type to "http" and run the command again.`
+    );
+  const url = server.url ?? '';
+  if (url.includes('${'))
+    return `${server.name}'s url holds ${(url.match(/\$\{[^}]*\}/) ?? [''])[0]}, which MCP Guard cannot fill in: write the URL out and run the command again.`;
+  const problem = urlProblem(url) ?? headersProblem(movedHeaders(server));
+  if (problem !== undefined) return `${server.name} cannot be guarded as it is: its ${problem}. Change it and run the command again.`;
+  return undefined;
+}
+
+const HEADER_INPUT = /\$\{input:([A-Za-z0-9_.-]+)\}/g;
+
+/**
+ * A remote server's headers as they move: VS Code's `${input:ID}` becomes `${secret:ID}`, which MCP Guard asks
+ * for once and keeps in secret storage (what a password input is for); `${env:NAME}` stays, the guard fills it.
+ */
+export function movedHeaders(server: ExistingServer): Record<string, string> {
+  return Object.fromEntries(Object.entries(server.headers).map(([k, v]) => [k, v.replace(HEADER_INPUT, '$${secret:$1}')]));
+}
+
 /** What the guard cannot carry over as the server had it, said so the person can act on it. */
 export function carryNotes(server: ExistingServer): string[] {
   const notes: string[] = [];
-  const inputs = server.variables.filter((v) => v.startsWith('${input:'));
-  const others = server.variables.filter((v) => !v.startsWith('${input:'));
+  // A remote server's headers carry over: ${env:NAME} filled by the guard, ${input:ID} turned into ${secret:ID}.
+  const headerInputs = [...new Set(Object.values(server.headers).flatMap((v) => [...v.matchAll(HEADER_INPUT)].map((m) => m[0])))];
+  if (headerInputs.length > 0)
+    notes.push(
+      `${headerInputs.join(', ')} in its headers become${headerInputs.length === 1 ? 's' : ''} ` +
+        `${headerInputs.map((i) => i.replace('${input:', '${secret:')).join(', ')}: MCP Guard asks for ` +
+        `${headerInputs.length === 1 ? 'it' : 'them'} once, when the server starts, and keeps ${headerInputs.length === 1 ? 'it' : 'them'} in VS Code's secret storage`,
+    );
+  const variables =
+    server.transport === 'remote' ? server.variables.filter((v) => !/^\$\{env:/.test(v) && !headerInputs.includes(v)) : server.variables;
+  const inputs = variables.filter((v) => v.startsWith('${input:'));
+  const others = variables.filter((v) => !v.startsWith('${input:'));
   if (inputs.length > 0) {
     notes.push(
       `${inputs.join(', ')} stay${inputs.length === 1 ? 's' : ''} as written: MCP Guard does not ask for VS Code's inputs, so ` +
@@ -73,8 +113,18 @@ export function carryNotes(server: ExistingServer): string[] {
   return notes;
 }
 
-/** The `mcpGuard.servers` entry: the same command, args and env; `odoo: false` so nothing is asked that the server did not ask before. */
+/**
+ * The `mcpGuard.servers` entry: the same command, args and env (a remote server: url and headers); `odoo: false`
+ * so nothing is asked that the server did not ask before.
+ */
 export function guardedEntry(server: ExistingServer, name: string): Record<string, unknown> {
+  if (server.transport === 'remote')
+    return {
+      name,
+      url: server.url,
+      ...(Object.keys(server.headers).length > 0 ? { headers: movedHeaders(server) } : {}),
+      odoo: false,
+    };
   return {
     name,
     command: server.command,
@@ -110,12 +160,8 @@ export function planGuardExisting(input: PlanInput): GuardPlan {
 
   // Take each server out of its file.
   for (const server of input.picked) {
-    if (server.transport !== 'stdio') {
-      return {
-        ok: false,
-        message: `${server.name} is a remote server: to guard it, add it to mcpGuard.servers with its url (and headers).`,
-      };
-    }
+    const refused = cannotMove(server);
+    if (refused !== undefined) return { ok: false, message: refused };
     if (isWorkspaceSource(server.source.kind) && !input.workspace) {
       return {
         ok: false,
@@ -148,7 +194,14 @@ export function planGuardExisting(input: PlanInput): GuardPlan {
     const taken = new Set(base.map(entryName).filter((n): n is string => n !== undefined));
     const entries = mine.map((server) => {
       const name = freeName(server.name, taken);
-      const config: GuardedServerConfig = { name, command: server.command, args: server.args, env: server.env, odoo: false };
+      const config: GuardedServerConfig = {
+        name,
+        command: server.command,
+        args: server.args,
+        env: server.env,
+        ...(server.url !== undefined ? { url: server.url } : {}),
+        odoo: false,
+      };
       moved.push({ server, name, label: guardedLabel(config), settings: target.path, notes: carryNotes(server) });
       return guardedEntry(server, name);
     });

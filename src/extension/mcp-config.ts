@@ -37,12 +37,16 @@ export interface ExistingServer {
   /** Its key in `servers`: the name VS Code shows. */
   readonly name: string;
   readonly source: ConfigSource;
-  /** `stdio` runs a command; `remote` is reached at a `url` (http/sse), which "Guard" does not move (a `mcpGuard.servers` entry with that `url` guards it). */
+  /** `stdio` runs a command; `remote` is reached at a `url` (type `http`, or the legacy `sse`). */
   readonly transport: 'stdio' | 'remote';
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly url?: string;
+  /** A remote server's headers (none for a stdio one). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** A remote server of type `sse`: the legacy HTTP+SSE transport, which the guard does not speak. */
+  readonly sse?: true;
   readonly envFile?: string;
   readonly cwd?: string;
   /** The `${...}` variables in its command, args and env (e.g. `${input:odoo-key}`), which only VS Code resolves. */
@@ -74,7 +78,10 @@ export function readServer(name: string, raw: unknown, source: ConfigSource): Ex
   const env = stringRecord(e['env']);
   const remote = type === 'http' || type === 'sse' || (url !== undefined && !command);
   if (!remote && !command) return undefined;
-  const variables = [...new Set([command, ...args, ...Object.values(env)].flatMap((s) => s.match(VARIABLE) ?? []))];
+  const headers = remote ? stringRecord(e['headers']) : {};
+  const variables = [
+    ...new Set([command, ...args, ...Object.values(env), url ?? '', ...Object.values(headers)].flatMap((s) => s.match(VARIABLE) ?? [])),
+  ];
   return {
     name,
     source,
@@ -83,6 +90,8 @@ export function readServer(name: string, raw: unknown, source: ConfigSource): Ex
     args,
     env,
     ...(url !== undefined ? { url } : {}),
+    headers,
+    ...(remote && type === 'sse' ? { sse: true as const } : {}),
     ...(typeof e['envFile'] === 'string' ? { envFile: e['envFile'] } : {}),
     ...(typeof e['cwd'] === 'string' ? { cwd: e['cwd'] } : {}),
     variables,

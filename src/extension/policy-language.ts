@@ -13,6 +13,8 @@ import {
   type ReportedTool,
 } from '../guard/language';
 import { LANGUAGE_ID } from './ids';
+import type { BasePolicyWatch } from './base-policy';
+import type { BaseLayer } from '../guard/policy/base';
 
 const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
 const DEBOUNCE_MS = 150;
@@ -53,7 +55,11 @@ export class PolicyLanguage implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly lensesChanged = new vscode.EventEmitter<void>();
 
-  constructor(private readonly reportedTools: () => readonly ReportedTool[] | undefined) {
+  constructor(
+    private readonly reportedTools: () => readonly ReportedTool[] | undefined,
+    private readonly basePolicy?: BasePolicyWatch,
+  ) {
+    if (basePolicy) this.disposables.push(basePolicy.onDidChange(() => this.revalidateAll()));
     this.disposables.push(
       this.diagnostics,
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
@@ -64,7 +70,12 @@ export class PolicyLanguage implements vscode.Disposable {
       }),
       vscode.languages.registerHoverProvider(SELECTOR, {
         provideHover: (document, position) => {
-          const hover = policyHover(this.document(document), { line: position.line, character: position.character }, this.reportedTools());
+          const hover = policyHover(
+            this.document(document),
+            { line: position.line, character: position.character },
+            this.reportedTools(),
+            this.baseFor(document),
+          );
           if (!hover) return undefined;
           const md = new vscode.MarkdownString(hover.contents);
           return new vscode.Hover(md, toRange(hover.range));
@@ -106,7 +117,7 @@ export class PolicyLanguage implements vscode.Disposable {
       vscode.languages.registerCodeLensProvider(SELECTOR, {
         onDidChangeCodeLenses: this.lensesChanged.event,
         provideCodeLenses: (document) => {
-          const lens = policyTestLens(this.document(document), this.reportedTools());
+          const lens = policyTestLens(this.document(document), this.reportedTools(), this.baseFor(document));
           if (!lens) return [];
           return [new vscode.CodeLens(toRange(lens.range), { title: `$(beaker) ${lens.title}`, command: '' })];
         },
@@ -163,9 +174,27 @@ export class PolicyLanguage implements vscode.Disposable {
     );
   }
 
+  /** The organisation's base policy under a document: none for the base file itself, which is analysed as a normal policy. */
+  private baseFor(document: vscode.TextDocument): BaseLayer | undefined {
+    if (!this.basePolicy || (document.uri.scheme === 'file' && this.basePolicy.isBaseFile(document.uri.fsPath))) return undefined;
+    return this.basePolicy.layer;
+  }
+
   validate(document: vscode.TextDocument): void {
     if (document.isClosed) return;
-    this.diagnostics.set(document.uri, policyDiagnostics(this.document(document), this.reportedTools()).map(toDiagnostic));
+    const found = policyDiagnostics(this.document(document), this.reportedTools(), this.baseFor(document)).map(toDiagnostic);
+    const base = this.basePolicy?.state;
+    if (base?.kind === 'invalid' && !this.basePolicy!.isBaseFile(document.uri.fsPath)) {
+      const d = new vscode.Diagnostic(
+        new vscode.Range(0, 0, 0, 0),
+        `The organisation's base policy ${base.path} (mcpGuard.basePolicyFile) is missing or invalid, so guards block every call: ${base.problem}`,
+        vscode.DiagnosticSeverity.Error,
+      );
+      d.source = 'MCP Guard';
+      d.code = 'base-invalid';
+      found.unshift(d);
+    }
+    this.diagnostics.set(document.uri, found);
   }
 
   /** The guard reported a new tool list: names that were unknown may be known now. */

@@ -5,6 +5,7 @@ import type { Mode } from '../guard/policy/model';
 import { readSettings } from './config-reader';
 import { resolveOdooCredentials, type CredentialIO } from './credentials';
 import { buildGuardLaunch, guardedLabel, pinsPathFor } from './definition-builder';
+import { resolveHeaderSecrets, type HeaderSecretIO } from './header-secrets';
 import type { GuardHub } from './guard-hub';
 import { auditPath, guardedServers, policyFor, workspaceFolder } from './locations';
 import { ensureDemoPolicy, ensurePolicyFile } from './policy-files';
@@ -15,13 +16,14 @@ export interface ProviderContext {
   readonly hub: GuardHub;
   readonly mode: () => Mode;
   readonly credentials: CredentialIO;
+  readonly headerSecrets: HeaderSecretIO;
   readonly log: vscode.LogOutputChannel;
 }
 
 /**
  * Offers one guarded definition per configured server, and the demo server while it is on.
- * Providing never prompts; starting a server (resolve) may ask for missing Odoo credentials,
- * and a cancel stops the start.
+ * Providing never prompts; starting a server (resolve) may ask for missing Odoo credentials or a
+ * remote server's header secrets, and a cancel stops the start.
  */
 export class GuardedServerProvider implements vscode.McpServerDefinitionProvider<vscode.McpStdioServerDefinition> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -48,6 +50,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         nodePath: process.execPath,
         guardScript: vscode.Uri.joinPath(ext.extensionUri, 'dist', 'mcp-guard.js').fsPath,
         policyPath: policy.path,
+        basePolicyPath: settings.basePolicyFile,
         pinsPath: pinsPathFor(server, workspaceFolder()),
         auditPath: settings.auditEnabled ? auditPath(ext) : undefined,
         auditIncludeArguments: settings.auditIncludeArguments,
@@ -88,6 +91,15 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         return undefined;
       }
       def.env = { ...def.env, ...creds.env };
+    }
+    if (server.url !== undefined) {
+      const secrets = await resolveHeaderSecrets(this.ctx.headerSecrets, server);
+      if (!secrets.ok) {
+        this.ctx.log.warn(`not starting ${def.label}: ${secrets.reason}`);
+        void vscode.window.showWarningMessage(`MCP Guard: ${secrets.reason}. Start the server again to enter it.`);
+        return undefined;
+      }
+      def.env = { ...def.env, ...secrets.env };
     }
     this.ctx.log.info(`starting ${def.label} with policy ${policy.path} (${policy.scope}) in ${this.ctx.mode()} mode`);
     return def;

@@ -49,6 +49,32 @@ export interface ExtensionSettings {
   /** `mcpGuard.state`: the guards' `--state`, where `scope: shared` rate limits are counted; `memory` by default. */
   readonly state: string;
   readonly odoo: OdooSettings;
+  /**
+   * `mcpGuard.basePolicyFile`: the organisation's base policy (the guards' `--base-policy`), read from
+   * the user or machine value only (see `basePolicyFileFrom`); absent when not set.
+   */
+  readonly basePolicyFile?: string;
+}
+
+/** What `WorkspaceConfiguration.inspect` gives for one setting (the parts read here). */
+export interface InspectedSetting<T> {
+  readonly defaultValue?: T;
+  readonly globalValue?: T;
+  readonly workspaceValue?: T;
+  readonly workspaceFolderValue?: T;
+}
+
+/**
+ * `mcpGuard.basePolicyFile` from its inspected values: the user / machine (global) value only. The
+ * setting is machine-scoped, so VS Code does not apply a workspace value; a value written in a
+ * workspace's or folder's settings anyway is ignored here too, so a repository can neither set the
+ * base policy nor clear it. A blank or non-string value means none; `~/` is the home folder.
+ */
+export function basePolicyFileFrom(inspected: InspectedSetting<unknown> | undefined, home?: string): string | undefined {
+  const raw = inspected?.globalValue;
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const path = raw.trim();
+  return home !== undefined && path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
 }
 
 /**
@@ -105,7 +131,7 @@ function catalogOf(raw: unknown, i: number, problems: string[]): { catalog?: Exc
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A remote server's `url`: http(s), no user name or password (they would show in logs; `headers` carry them). */
-function urlProblem(url: string): string | undefined {
+export function urlProblem(url: string): string | undefined {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -118,8 +144,8 @@ function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` references. */
-function headersProblem(raw: unknown): string | undefined {
+/** A remote server's `headers`: token names, values without control characters, only `${env:NAME}` and `${secret:NAME}` references. */
+export function headersProblem(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'headers must be an object of header names to values';
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
@@ -127,8 +153,11 @@ function headersProblem(raw: unknown): string | undefined {
     if (typeof value !== 'string') return `headers.${name} must be a string`;
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `headers.${name} must not hold a line break or another control character`;
     for (const [reference] of value.matchAll(/\$\{[^}]*\}/g))
-      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference))
-        return `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment`;
+      if (!/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(reference) && !/^\$\{secret:[A-Za-z0-9_.-]+\}$/.test(reference))
+        return (
+          `headers.${name}: ${reference} is not supported; write \${env:NAME} to take a value from the environment, ` +
+          `or \${secret:NAME} to keep it in VS Code's secret storage`
+        );
   }
   return undefined;
 }

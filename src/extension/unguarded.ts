@@ -63,6 +63,19 @@ export function sameCommand(a: { command: string; args: readonly string[] }, b: 
   return programName(a.command) === programName(b.command) && a.args.length === b.args.length && a.args.every((x, i) => x === b.args[i]);
 }
 
+/** The same remote server: URLs equal once parsed (case of scheme and host, default port, no trailing slash). */
+export function sameUrl(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const p = new URL(u);
+      return `${p.protocol}//${p.host}${p.pathname.replace(/\/+$/, '')}${p.search}`;
+    } catch {
+      return u;
+    }
+  };
+  return norm(a) === norm(b);
+}
+
 /** A server started through MCP Guard's own command-line guard (`mcp-guard run -- …`) is guarded already. */
 export function runsTheGuard(server: ExistingServer): boolean {
   return [server.command, ...server.args].some((s) => /^mcp-guard(\.js)?$/.test(programName(s)));
@@ -82,9 +95,11 @@ export function unguardedMessage(f: Pick<Flagged, 'server' | 'tool' | 'guarded'>
   const where = `${f.server.name} in ${SOURCE_LABEL[f.server.source.kind]} is not guarded`;
   const what = f.tool
     ? `agents can call ${f.tool} without the policy`
-    : `it runs the same command as "${f.guarded ?? 'a guarded server'}" without the policy`;
-  const remote = f.server.transport === 'remote' ? ' (to guard a remote server, add it to mcpGuard.servers with its url)' : '';
-  return `${where}: ${what}${remote}`;
+    : `it ${f.server.transport === 'remote' ? 'reaches the same server' : 'runs the same command'} as "${f.guarded ?? 'a guarded server'}" without the policy`;
+  const sse = f.server.sse
+    ? ' (it uses the legacy SSE transport, which MCP Guard cannot guard: give it type "http" if the server serves that)'
+    : '';
+  return `${where}: ${what}${sse}`;
 }
 
 /** The servers to warn about, in the order found. */
@@ -93,7 +108,10 @@ export function findUnguarded(input: FlagInput): Flagged[] {
   const flagged: Flagged[] = [];
   for (const server of input.servers) {
     if (runsTheGuard(server)) continue;
-    const twin = server.transport === 'stdio' ? input.guarded.find((g) => sameCommand(g, server)) : undefined;
+    const twin =
+      server.transport === 'stdio'
+        ? input.guarded.find((g) => g.url === undefined && sameCommand(g, server))
+        : input.guarded.find((g) => g.url !== undefined && server.url !== undefined && sameUrl(g.url, server.url));
     const prefix = toolPrefix(server.name);
     // A guarded label starts like the name ("odoo_guarded_" after "odoo_"): its tools are not this server's.
     const own = input.lmTools

@@ -64,9 +64,12 @@ export type AuditEvent =
       readonly pid: number;
       /** The pins file (`--pins`); absent when definitions are trusted on first use. */
       readonly pins?: string;
+      /** The organisation's base policy (`--base-policy`); absent without one. */
+      readonly base_policy?: string;
     }
   | { readonly event: 'stop'; readonly reason: string }
-  | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string }
+  /** `layer: 'base'` for a reload of the base policy (`--base-policy`); absent for the policy. */
+  | { readonly event: 'policy_reload'; readonly ok: boolean; readonly error?: string; readonly layer?: 'base' }
   | { readonly event: 'mode_change'; readonly mode: Mode }
   /**
    * A tool definition the guard does not trust appeared: `changed` from the trusted one (`parts` say

@@ -14,9 +14,31 @@ import {
 import { UncheckableArgument } from './policy/conditions';
 import type { Action, Mode } from './policy/model';
 import type { LimitRef, QuotaCheck, RateLimiter } from './rate-limiter';
+import { baseReason, baseRule, combineResourceVerdicts, combineToolVerdicts, type BaseLayer } from './policy/base';
 
-/** The policy in force: a valid one, or the reason there is none (every call then fails closed). */
-export type PolicyState = { readonly kind: 'valid'; readonly index: PolicyIndex } | { readonly kind: 'invalid'; readonly error: string };
+/**
+ * The policy in force: a valid one (with the organisation's base policy under it, when there is one;
+ * see policy/base.ts), or the reason there is none (every call then fails closed). `layer: 'base'`
+ * when it is the base policy that is missing or invalid.
+ */
+export type PolicyState =
+  | { readonly kind: 'valid'; readonly index: PolicyIndex; readonly base?: BaseLayer }
+  | { readonly kind: 'invalid'; readonly error: string; readonly layer?: 'base' };
+
+/** The block of every request while the policy (or the base policy) is invalid. */
+function invalidDecision(state: Extract<PolicyState, { kind: 'invalid' }>, what: string): { kind: 'deny'; rule: string; reason: string } {
+  if (state.layer === 'base')
+    return {
+      kind: 'deny',
+      rule: baseRule('policy'),
+      reason: `The organisation's base policy is missing or invalid, so every ${what} is blocked until it is fixed: ${state.error}`,
+    };
+  return {
+    kind: 'deny',
+    rule: 'policy',
+    reason: `The policy file is invalid, so every ${what} is blocked until it is fixed: ${state.error}`,
+  };
+}
 
 export interface CallFacts {
   readonly tool: string;
@@ -59,11 +81,13 @@ export function rateLimitedReason(check: Extract<QuotaCheck, { ok: false }>): st
  * costs no quota.
  */
 export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter: RateLimiter): Verdict {
-  if (state.kind === 'invalid') {
+  if (state.kind === 'invalid') return invalidDecision(state, 'tool call');
+  const base = state.base;
+  if (base !== undefined && base.index.isHidden(call.tool)) {
     return {
       kind: 'deny',
-      rule: 'policy',
-      reason: `The policy file is invalid, so every tool call is blocked until it is fixed: ${state.error}`,
+      rule: baseRule('hide'),
+      reason: baseReason(base, 'hide', `The base policy hides ${call.tool}; it cannot be called through this guard.`),
     };
   }
   if (state.index.isHidden(call.tool)) {
@@ -79,11 +103,17 @@ export function decide(state: PolicyState, mode: Mode, call: CallFacts, limiter:
     };
   }
   let policy: PolicyVerdict;
+  let fromBase: PolicyVerdict | undefined;
   try {
     policy = evaluatePolicy(state.index, call.tool, call.args, call.classification);
+    if (base !== undefined) fromBase = evaluatePolicy(base.index, call.tool, call.args, call.classification);
   } catch (e) {
     if (e instanceof UncheckableArgument) return { kind: 'deny', rule: 'arguments', reason: `${e.message}.` };
     throw e;
+  }
+  if (base !== undefined && fromBase !== undefined) {
+    const combined = combineToolVerdicts(policy, fromBase, base);
+    return fromVerdict(combined.verdict, combined.limits, limiter);
   }
   return fromVerdict(policy, limitRefs(policy), limiter);
 }
@@ -136,16 +166,22 @@ export function resourceLimitRefs(policy: ResourceVerdict): LimitRef[] {
  * never contain the URI.
  */
 export function decideResource(state: PolicyState, _mode: Mode, uri: string, limiter: RateLimiter): ResourceDecision {
-  if (state.kind === 'invalid') {
+  if (state.kind === 'invalid') return invalidDecision(state, 'resource read');
+  const base = state.base;
+  if (base !== undefined && base.index.isHidden(uri)) {
     return {
       kind: 'deny',
-      rule: 'policy',
-      reason: `The policy file is invalid, so every resource read is blocked until it is fixed: ${state.error}`,
+      rule: baseRule('hide'),
+      reason: baseReason(base, 'hide', 'The base policy hides this resource; it cannot be read through this guard.'),
     };
   }
   if (state.index.isHidden(uri)) {
     return { kind: 'deny', rule: 'hide', reason: 'The policy hides this resource; it cannot be read through this guard.' };
   }
   const verdict = evaluateResource(state.index, uri);
+  if (base !== undefined) {
+    const combined = combineResourceVerdicts(verdict, evaluateResource(base.index, uri), base);
+    return fromVerdict(combined.verdict, combined.limits, limiter);
+  }
   return fromVerdict(verdict, resourceLimitRefs(verdict), limiter);
 }

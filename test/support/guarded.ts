@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { readJsonLines } from './jsonl';
 import { GUARD, STANDIN } from './paths';
 import { tempDir } from './temp';
 
@@ -38,14 +39,6 @@ export interface SessionOptions {
   direct?: boolean;
   guardArgs?: string[];
   setup?: (client: Client) => void;
-}
-
-function readLines(path: string): any[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
 }
 
 /** An SDK client connected to the stand-in through a real guard process (or directly). */
@@ -87,9 +80,9 @@ export async function connect(options: SessionOptions = {}): Promise<Session> {
     auditPath,
     journalPath,
     stderr: () => stderr,
-    journal: () => readLines(journalPath),
-    audit: () => readLines(auditPath),
-    decisions: () => readLines(auditPath).filter((e) => e.event === 'decision'),
+    journal: () => readJsonLines(journalPath),
+    audit: () => readJsonLines(auditPath),
+    decisions: () => readJsonLines(auditPath).filter((e) => e.event === 'decision'),
     writePolicy: (text: string) => writeFileSync(policyPath, text),
     close: async () => {
       await client.close().catch(() => {});

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonLines } from './jsonl';
 import { GUARD, STANDIN } from './paths';
 import { RawClient, type RawMessage } from './raw-client';
 import { tempDir, waitFor } from './temp';
@@ -37,13 +38,7 @@ export interface RawGuardOptions {
   noAudit?: boolean;
 }
 
-export function readJsonLines(path: string): any[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
-}
+export { readJsonLines };
 
 export function startRawGuard(options: RawGuardOptions = {}): RawGuard {
   const { dir, cleanup } = tempDir('mcp-guard-fault-');

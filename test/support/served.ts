@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { readJsonLines } from './jsonl';
 import { GUARD, STANDIN } from './paths';
 import { tempDir, waitFor } from './temp';
 
@@ -34,14 +35,6 @@ export interface Served {
   /** The pid of session N's server process, from the guard's log. */
   upstreamPid(session: number): number | undefined;
   stop(): Promise<number | null>;
-}
-
-function readLines(path: string): any[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
 }
 
 export async function serve(options: ServedOptions = {}): Promise<Served> {
@@ -90,9 +83,9 @@ export async function serve(options: ServedOptions = {}): Promise<Served> {
     proc,
     dir,
     stderr: () => stderr,
-    journal: () => readLines(journalPath),
-    audit: () => readLines(auditPath),
-    decisions: () => readLines(auditPath).filter((e) => e.event === 'decision'),
+    journal: () => readJsonLines(journalPath),
+    audit: () => readJsonLines(auditPath),
+    decisions: () => readJsonLines(auditPath).filter((e) => e.event === 'decision'),
     upstreamPid: (n) => {
       const m = new RegExp(`session ${n}: started \\(server pid (\\d+)\\)`).exec(stderr);
       return m ? Number(m[1]) : undefined;
@@ -159,8 +152,8 @@ export async function everythingOverHttp(): Promise<{
   const url = await waitFor('server-everything to listen', () => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 10_000);
   return {
     url,
-    journal: () => readLines(journalPath),
-    requests: () => readLines(headersPath),
+    journal: () => readJsonLines(journalPath),
+    requests: () => readJsonLines(headersPath),
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;

@@ -7,6 +7,7 @@ import type { ReportedTool } from '../../src/guard/language';
 import type { Mode } from '../../src/guard/policy/model';
 import { starterPolicyFor } from '../../src/guard/language/starter';
 import { DECISIONS } from '../../src/extension/audit-table';
+import { STORED_HEADER_SECRETS, secretKey } from '../../src/extension/header-secrets';
 import type { CommandContext, DocumentTarget, EditorDocument, ExistingServers, PickItem } from '../../src/extension/command-context';
 import { COMMANDS, MODE_ITEMS, OPEN_WALKTHROUGH, SHOW_AUDIT_LOG } from '../../src/extension/commands';
 import { ODOO_SECRET_KEY, type CredentialIO } from '../../src/extension/credentials';
@@ -465,6 +466,23 @@ describe('extension commands: Odoo credentials', () => {
   });
 });
 
+describe('extension commands: stored header secrets', () => {
+  it('clearHeaderSecrets removes every stored ${secret:NAME} value, and says which', async () => {
+    const { ctx, effects, secrets } = fakeContext({ global: { [STORED_HEADER_SECRETS]: ['odoo-token', 'tenant'] } });
+    secrets.set(secretKey('odoo-token'), 'tok');
+    secrets.set(secretKey('tenant'), 'eu');
+    await ctx.run('mcpGuard.clearHeaderSecrets');
+    assert.equal(secrets.has(secretKey('odoo-token')), false);
+    assert.equal(secrets.has(secretKey('tenant')), false);
+    assert.equal(secrets.get(ODOO_SECRET_KEY), 'old-secret');
+    assert.deepEqual(effects.infos, [
+      'MCP Guard: removed the stored header secrets odoo-token, tenant; they are asked for again when a server that uses them starts.',
+    ]);
+    await ctx.run('mcpGuard.clearHeaderSecrets');
+    assert.equal(effects.infos.at(-1), 'MCP Guard: no header secret is stored.');
+  });
+});
+
 describe('extension commands: output, menu, rules and state', () => {
   it('showOutput shows the output channel', async () => {
     const { ctx, effects } = fakeContext();
@@ -696,7 +714,7 @@ describe('extension commands: Guard Existing Servers…', () => {
     };
   }
 
-  it('offers every stdio server, flagged ones ticked unless something would not carry over, and moves the picked ones', async () => {
+  it('offers every server, flagged ones ticked unless something would not carry over, and moves the picked ones', async () => {
     const applied: string[][] = [];
     const { ctx, effects } = fakeContext({
       existing: existing(applied),
@@ -730,6 +748,37 @@ describe('extension commands: Guard Existing Servers…', () => {
     assert.deepEqual(effects.warnings, []);
   });
 
+  it('offers remote servers too: by their url, a legacy SSE one unticked with the reason; a picked one moves with its url', async () => {
+    writeFileSync(
+      mcpPath,
+      '{ "servers": { "Remote": { "type": "http", "url": "https://mcp.example.com/mcp", "headers": { "X-Tenant": "acme" } }, ' +
+        '"Old": { "type": "sse", "url": "https://old.example.com/sse" } } }',
+    );
+    const applied: string[][] = [];
+    const { ctx, effects } = fakeContext({
+      existing: existing(applied),
+      picksMany: [(items) => items.filter((i) => i.label === 'Remote')],
+    });
+    const result = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: { name: string }[] };
+    const [asked] = effects.asked;
+    assert.deepEqual(
+      asked?.items.map((i) => [i.label, i.description, (i as { picked?: boolean }).picked]),
+      [
+        ['Remote', '.vscode/mcp.json · https://mcp.example.com/mcp', false],
+        ['Old', '.vscode/mcp.json · https://old.example.com/sse', false],
+      ],
+    );
+    assert.match(asked?.items[1]?.detail ?? '', /legacy SSE transport/);
+    assert.equal(result.ok, true);
+    assert.deepEqual(parse(readFileSync(settingsPath, 'utf8'))['mcpGuard.servers'].at(-1), {
+      name: 'Remote',
+      url: 'https://mcp.example.com/mcp',
+      headers: { 'X-Tenant': 'acme' },
+      odoo: false,
+    });
+    assert.deepEqual(Object.keys(parse(readFileSync(mcpPath, 'utf8')).servers), ['Old']);
+  });
+
   it('warns about what does not carry over for a picked server with an input', async () => {
     const applied: string[][] = [];
     const { ctx, effects } = fakeContext({ existing: existing(applied) });
@@ -751,14 +800,11 @@ describe('extension commands: Guard Existing Servers…', () => {
   });
 
   it('says so when there is nothing to guard, or a named server is not there, or the edit did not apply', async () => {
-    writeFileSync(mcpPath, '{ "servers": { "Remote": { "type": "http", "url": "https://x" } } }');
+    writeFileSync(mcpPath, '{ "servers": { "Guarded": { "command": "npx", "args": ["mcp-guard", "run", "--", "uvx", "odoo-mcp"] } } }');
     const { ctx, effects } = fakeContext({ existing: existing([]) });
     const none = (await ctx.run('mcpGuard.guardExistingServers')) as { ok: boolean; moved: unknown[] };
     assert.deepEqual(none.moved, []);
-    assert.equal(
-      effects.infos.at(-1),
-      'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings (Remote is a remote server: add it to mcpGuard.servers with a url to guard it).',
-    );
+    assert.equal(effects.infos.at(-1), 'MCP Guard: no server to guard in .vscode/mcp.json, your mcp.json or the mcp settings.');
     writeFileSync(mcpPath, MCP);
     assert.deepEqual(await ctx.run('mcpGuard.guardExistingServers', { servers: ['Nope'] }), {
       ok: false,

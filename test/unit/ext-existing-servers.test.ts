@@ -5,11 +5,18 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { parse } from 'jsonc-parser';
 import { appendToArraySetting, applyEdit, minimalEdit, removeProperty } from '../../src/extension/jsonc-edit';
-import { carryNotes, guardedEntry, planGuardExisting, plannedMessage, type SettingsTarget } from '../../src/extension/guard-plan';
+import {
+  cannotMove,
+  carryNotes,
+  guardedEntry,
+  planGuardExisting,
+  plannedMessage,
+  type SettingsTarget,
+} from '../../src/extension/guard-plan';
 import { serversIn, type ConfigSource, type ExistingServer } from '../../src/extension/mcp-config';
 import { DEFAULT_SERVERS, parseServers, type GuardedServerConfig } from '../../src/extension/settings';
 import { statusView } from '../../src/extension/status-text';
-import { findUnguarded, runsTheGuard, sameCommand, toolPrefix } from '../../src/extension/unguarded';
+import { findUnguarded, runsTheGuard, sameCommand, sameUrl, toolPrefix } from '../../src/extension/unguarded';
 
 const WS_MCP: ConfigSource = { kind: 'workspace-mcp', path: '/ws/.vscode/mcp.json' };
 const WS_SETTINGS: ConfigSource = { kind: 'workspace-settings', path: '/ws/.vscode/settings.json' };
@@ -43,7 +50,7 @@ const WS_SETTINGS_JSON = `{
 `;
 
 function server(over: Partial<ExistingServer> & { name: string }): ExistingServer {
-  return { source: WS_MCP, transport: 'stdio', command: 'uvx', args: [], env: {}, variables: [], ...over };
+  return { source: WS_MCP, transport: 'stdio', command: 'uvx', args: [], env: {}, headers: {}, variables: [], ...over };
 }
 
 function jsonc(text: string): unknown {
@@ -250,8 +257,31 @@ describe('extension, existing servers: which are flagged', () => {
     const withTools = findUnguarded({ servers: [remote], guarded: [], lmTools: ['mcp_remote_execute_method'], reported: new Map() });
     assert.match(
       withTools[0]?.message ?? '',
-      /execute_method without the policy \(to guard a remote server, add it to mcpGuard.servers with its url\)$/,
+      /^Remote in \.vscode\/mcp\.json is not guarded: agents can call execute_method without the policy$/,
     );
+    const sse = server({ name: 'Old', transport: 'remote', command: '', url: 'https://x/sse', sse: true });
+    assert.match(
+      findUnguarded({ servers: [sse], guarded: [], lmTools: ['mcp_old_execute_method'], reported: new Map() })[0]?.message ?? '',
+      /without the policy \(it uses the legacy SSE transport, which MCP Guard cannot guard: give it type "http" if the server serves that\)$/,
+    );
+  });
+
+  it('flags a remote server that reaches the URL of a guarded remote server (not of a local one)', () => {
+    const remote = server({ name: 'Odoo', transport: 'remote', command: '', url: 'HTTPS://Odoo.Example.com:443/mcp/' });
+    const guardedRemote = guarded({ name: 'Odoo remote', command: '', url: 'https://odoo.example.com/mcp', odoo: false });
+    const [f] = findUnguarded({ servers: [remote], guarded: [guardedRemote], lmTools: [], reported: new Map() });
+    assert.equal(f?.because, 'command');
+    assert.equal(
+      f?.message,
+      'Odoo in .vscode/mcp.json is not guarded: it reaches the same server as "Odoo remote (guarded)" without the policy',
+    );
+    assert.deepEqual(findUnguarded({ servers: [remote], guarded: [guardedRemote], lmTools: [], reported: new Map() }).length, 1);
+    assert.ok(!sameUrl('https://odoo.example.com/mcp', 'https://odoo.example.com/other'));
+    const other = server({ name: 'Other', transport: 'remote', command: '', url: 'https://elsewhere.example.com/mcp' });
+    assert.deepEqual(findUnguarded({ servers: [other], guarded: [guardedRemote], lmTools: [], reported: new Map() }), []);
+    // A local server running the same program as nothing remote: a remote guarded entry is no twin of a stdio server.
+    const local = server({ name: 'Local', command: '', args: [] });
+    assert.deepEqual(findUnguarded({ servers: [local], guarded: [guardedRemote], lmTools: [], reported: new Map() }), []);
   });
 
   it('compares commands by program and arguments', () => {
@@ -383,12 +413,69 @@ describe('extension, existing servers: the edit plan', () => {
     assert.ok(!/[^\r]\n/.test(file!.after), 'the file keeps its CRLF line ends');
   });
 
+  it('moves a remote server with its url and headers; ${env:NAME} headers carry over, as the guard fills them', () => {
+    const text =
+      '{\n  "servers": {\n    "Remote": { "type": "http", "url": "https://mcp.example.com/mcp", ' +
+      '"headers": { "Authorization": "Bearer ${env:ODOO_TOKEN}", "X-Tenant": "acme" } }\n  }\n}\n';
+    const [remote] = serversIn(text, WS_MCP).servers;
+    assert.deepEqual(remote?.headers, { Authorization: 'Bearer ${env:ODOO_TOKEN}', 'X-Tenant': 'acme' });
+    assert.deepEqual(carryNotes(remote!), []);
+    assert.equal(cannotMove(remote!), undefined);
+    const files = new Map([[WS_MCP.path, text]]);
+    const plan = planGuardExisting({ picked: [remote!], read: (p) => files.get(p), workspace: wsTarget, user: userTarget });
+    assert.ok(plan.ok);
+    const list = (jsonc(plan.files.find((f) => f.path === WS_SETTINGS.path)!.after) as Record<string, unknown[]>)['mcpGuard.servers']!;
+    const entry = {
+      name: 'Remote',
+      url: 'https://mcp.example.com/mcp',
+      headers: { Authorization: 'Bearer ${env:ODOO_TOKEN}', 'X-Tenant': 'acme' },
+      odoo: false,
+    };
+    assert.deepEqual(list.at(-1), entry);
+    assert.deepEqual(jsonc(plan.files.find((f) => f.path === WS_MCP.path)!.after), { servers: {} });
+    assert.equal(plan.moved[0]?.label, 'Remote (guarded)');
+    // What the extension reads back from the saved settings guards the same URL with the same headers.
+    const { servers, problems } = parseServers([entry]);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(servers[0], { name: 'Remote', command: '', args: [], url: entry.url, headers: entry.headers, env: {}, odoo: false });
+  });
+
   it('refuses what it cannot do, saying what to do next', () => {
-    const remote = found.find((s) => s.name === 'Remote')!;
-    assert.deepEqual(planGuardExisting({ picked: [remote], read, workspace: wsTarget, user: userTarget }), {
-      ok: false,
-      message: 'Remote is a remote server: to guard it, add it to mcpGuard.servers with its url (and headers).',
+    const remote = (raw: string) => serversIn(`{ "servers": { "R": ${raw} } }`, WS_MCP).servers[0]!;
+    const refusal = (raw: string) => {
+      const plan = planGuardExisting({ picked: [remote(raw)], read, workspace: wsTarget, user: userTarget });
+      return plan.ok ? 'moved' : plan.message;
+    };
+    assert.equal(
+      refusal('{ "type": "sse", "url": "https://x.example.com/sse" }'),
+      'R uses the legacy SSE transport (type "sse"), which MCP Guard does not speak: if the server also serves Streamable HTTP, change its type to "http" and run the command again.',
+    );
+    assert.equal(
+      refusal('{ "type": "http", "url": "https://me:pw@x.example.com/mcp" }'),
+      'R cannot be guarded as it is: its url must not hold a user name or password; put them in headers. Change it and run the command again.',
+    );
+    assert.equal(
+      refusal('{ "type": "http", "url": "https://x.example.com/mcp", "headers": { "Authorization": "${TOKEN}" } }'),
+      "R cannot be guarded as it is: its headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage. Change it and run the command again.",
+    );
+    // VS Code's input (a password prompt) becomes MCP Guard's secret: asked for once, kept in secret storage.
+    const withInput = remote(
+      '{ "type": "http", "url": "https://x.example.com/mcp", "headers": { "Authorization": "Bearer ${input:token}" } }',
+    );
+    assert.equal(cannotMove(withInput), undefined);
+    assert.deepEqual(guardedEntry(withInput, 'R'), {
+      name: 'R',
+      url: 'https://x.example.com/mcp',
+      headers: { Authorization: 'Bearer ${secret:token}' },
+      odoo: false,
     });
+    assert.deepEqual(carryNotes(withInput), [
+      "${input:token} in its headers becomes ${secret:token}: MCP Guard asks for it once, when the server starts, and keeps it in VS Code's secret storage",
+    ]);
+    assert.equal(
+      refusal('{ "type": "http", "url": "https://x.example.com/${input:path}" }'),
+      "R's url holds ${input:path}, which MCP Guard cannot fill in: write the URL out and run the command again.",
+    );
     assert.match(
       (planGuardExisting({ picked: [odoo], read, workspace: undefined, user: userTarget }) as { message: string }).message,
       /trust the workspace first/,

@@ -260,8 +260,8 @@ describe('extension settings: remote servers (url and headers instead of command
       'mcpGuard.servers[4].headers must be an object of header names to values',
       'mcpGuard.servers[5].headers: "Bad Name" is not a header name',
       'mcpGuard.servers[6].headers.X-A must not hold a line break or another control character',
-      'mcpGuard.servers[7].headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment',
-      'mcpGuard.servers[8].headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment',
+      "mcpGuard.servers[7].headers.Authorization: ${input:token} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage",
+      "mcpGuard.servers[8].headers.Authorization: ${TOKEN} is not supported; write ${env:NAME} to take a value from the environment, or ${secret:NAME} to keep it in VS Code's secret storage",
     ]);
   });
 

@@ -13,7 +13,7 @@ import type { AuditSink } from '../../guard/audit-events';
 import { SessionRouting } from '../../guard/http/routing';
 import { sessionAudit } from '../../guard/http/session-audit';
 import { IdleWatch } from '../../guard/http/sessions';
-import type { PolicySource } from '../../guard/io/policy-source';
+import type { PolicyHolder } from '../../guard/io/policy-source';
 import type { Mode } from '../../guard/policy/model';
 import type { SharedLimits } from '../../guard/rate-limiter';
 import type { RunOptions } from '../args';
@@ -23,7 +23,7 @@ export interface HttpSessionOptions {
   readonly opts: RunOptions;
   /** The pins every session enforces (`--pins`), read once when serve starts. */
   readonly pins: PinsWiring;
-  readonly policy: PolicySource;
+  readonly policy: PolicyHolder;
   /** The server's audit log, shared by every session. */
   readonly audit: AuditSink;
   /** Where `scope: shared` rate limits are counted: one store for every session of this process. */

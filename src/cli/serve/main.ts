@@ -88,7 +88,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
   });
   const maxBodyBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const audit = openAudit(opts);
-  const { policy, policyFile } = openPolicy(opts, audit);
+  const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
   const pins = openPins(opts);
   const sessions = new SessionRegistry<HttpSession>(opts.maxSessions);
   let sessionsStarted = 0;
@@ -248,6 +248,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         version: VERSION,
         mode: opts.mode,
         policy: policyFile ?? null,
+        ...(basePolicyFile !== undefined ? { base_policy: basePolicyFile } : {}),
         upstream: opts.command,
         pid: process.pid,
       });

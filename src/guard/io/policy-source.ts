@@ -6,6 +6,20 @@ import { PolicyIndex } from '../policy/evaluate';
 import { BUILT_IN_POLICY } from '../policy/model';
 import { formatDiagnostic, type PolicyDiagnostic } from '../policy/diagnostics';
 import { parsePolicy, type ParseOptions } from '../policy/parse';
+import { baseLayerFromText } from '../policy/base';
+
+/**
+ * Which file a source reads: the workspace policy, or the organisation's base policy (`--base-policy`),
+ * whose valid state carries the parsed layer in `base` (see policy/base.ts) and whose invalid state says
+ * `layer: 'base'`.
+ */
+export type PolicyLayerKind = 'policy' | 'base';
+
+/** What the guard's gate and lists read of the policy in force, and how it is let go. */
+export interface PolicyHolder {
+  readonly state: PolicyState;
+  close(): void;
+}
 
 export interface PolicyLoad {
   readonly state: PolicyState;
@@ -17,21 +31,27 @@ function describeErrors(file: string, diagnostics: readonly PolicyDiagnostic[]):
   return diagnostics.map((d) => formatDiagnostic(file, d));
 }
 
-export function loadPolicyFile(file: string, options: ParseOptions = {}): PolicyLoad {
+export function loadPolicyFile(file: string, options: ParseOptions = {}, layer: PolicyLayerKind = 'policy'): PolicyLoad {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'the file does not exist' : err.message;
-    const line = `${file}:1:1: error: cannot read the policy file: ${why}`;
-    return { state: { kind: 'invalid', error: line }, problems: [line] };
+    const line = `${file}:1:1: error: cannot read the ${layer === 'base' ? 'base policy' : 'policy'} file: ${why}`;
+    return { state: { kind: 'invalid', error: line, ...(layer === 'base' ? { layer } : {}) }, problems: [line] };
   }
-  return policyFromText(file, text, options);
+  return policyFromText(file, text, options, layer);
 }
 
 /** The policy a guard enforces: its `tests:` section is not read (see `ParseOptions.tests`). */
-export function policyFromText(file: string, text: string, options: ParseOptions = {}): PolicyLoad {
+export function policyFromText(file: string, text: string, options: ParseOptions = {}, layer: PolicyLayerKind = 'policy'): PolicyLoad {
+  if (layer === 'base') {
+    const load = baseLayerFromText(file, text, options);
+    const problems = describeErrors(file, load.diagnostics);
+    if (!load.ok) return { state: { kind: 'invalid', error: load.errors.join('; '), layer: 'base' }, problems };
+    return { state: { kind: 'valid', index: load.layer.index, base: load.layer }, problems };
+  }
   const { policy, diagnostics } = parsePolicy(text, { ...options, tests: 'ignore' });
   const problems = describeErrors(file, diagnostics);
   if (!policy) {
@@ -132,6 +152,7 @@ export class PolicySource {
     private readonly events: PolicySourceEvents,
     private readonly options: ParseOptions = {},
     private readonly debounceMs = 50,
+    private readonly layer: PolicyLayerKind = 'policy',
   ) {
     if (file === undefined) {
       const approvalTimeoutSeconds = options.defaultApprovalTimeoutSeconds ?? BUILT_IN_POLICY.approvalTimeoutSeconds;
@@ -139,7 +160,7 @@ export class PolicySource {
       this.initialProblems = [];
       return;
     }
-    const load = loadPolicyFile(file, options);
+    const load = loadPolicyFile(file, options, layer);
     this.current = load.state;
     this.initialProblems = load.problems;
     this.lastText = this.readText();
@@ -250,13 +271,15 @@ export class PolicySource {
     if (text === undefined) {
       this.events.onReload({
         applied: false,
-        problems: [`${this.file}:1:1: error: the policy file cannot be read; keeping the last policy`],
+        problems: [
+          `${this.file}:1:1: error: the ${this.layer === 'base' ? 'base policy' : 'policy'} file cannot be read; keeping the last ${this.layer === 'base' ? 'base policy' : 'policy'}`,
+        ],
       });
       return;
     }
     if (text === this.lastText) return;
     this.lastText = text;
-    const load = policyFromText(this.file, text, this.options);
+    const load = policyFromText(this.file, text, this.options, this.layer);
     if (load.state.kind === 'valid' || this.current.kind === 'invalid') this.current = load.state;
     this.events.onReload({ applied: load.state.kind === 'valid', problems: load.problems });
   }
@@ -266,5 +289,45 @@ export class PolicySource {
     clearTimeout(this.timer);
     clearTimeout(this.rearmTimer);
     this.disarm();
+  }
+}
+
+/**
+ * The workspace policy with the organisation's base policy under it (`--base-policy`): each file is
+ * watched and reloaded on its own (an invalid change keeps that file's last valid version); a base that
+ * is missing or invalid from the start blocks every request, as an invalid policy does.
+ */
+export class LayeredPolicySource implements PolicyHolder {
+  private seen: readonly [PolicyState, PolicyState] | undefined;
+  private combined: PolicyState | undefined;
+
+  constructor(
+    readonly policy: PolicySource,
+    readonly base: PolicySource,
+  ) {}
+
+  get state(): PolicyState {
+    const p = this.policy.state;
+    const b = this.base.state;
+    // One object per pair of states: the gate reads this on every call.
+    if (this.seen !== undefined && this.seen[0] === p && this.seen[1] === b) return this.combined!;
+    let combined: PolicyState;
+    if (b.kind === 'invalid') combined = b;
+    else if (p.kind === 'invalid') combined = p;
+    else if (b.base === undefined) combined = { kind: 'invalid', error: 'the base policy was not read as one', layer: 'base' };
+    else combined = { kind: 'valid', index: p.index, base: b.base };
+    this.seen = [p, b];
+    this.combined = combined;
+    return combined;
+  }
+
+  watch(): void {
+    this.policy.watch();
+    this.base.watch();
+  }
+
+  close(): void {
+    this.policy.close();
+    this.base.close();
   }
 }

@@ -21,6 +21,9 @@
  *   matches every tool it matches, or because hide removes all of them;
  * - `unlisted-tools` (information): tools the server reported that the catalog does not know and
  *   no entry names;
+ * - `base-stricter` (warning, at an entry's action; only with an organisation's base policy passed in):
+ *   an `allow` or `require_approval` that the base makes stricter for every call, so it has no effect
+ *   (see `./base-layer.ts`);
  * - `test-failed` (error, at the test's `expect`): an item of `tests:` whose call the policy decides
  *   otherwise; `unknown-tool` (warning) also for a test's `call` (see `./policy-tests.ts`).
  *
@@ -43,6 +46,8 @@ import {
   type PolicyDocument,
 } from './analyze';
 import { globCovers } from './glob-cover';
+import { baseStricterDiagnostics } from './base-layer';
+import type { BaseLayer } from '../policy/base';
 import { policyTestDiagnostics } from './policy-tests';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolSource } from './tool-index';
 
@@ -439,7 +444,7 @@ function byPosition(a: PolicyDiagnostic, b: PolicyDiagnostic): number {
  * Every diagnostic of a policy file, sorted by position: the parser's and the ones above.
  * `tools` is the tool index, or the list the running guard last reported, or nothing (the catalog alone).
  */
-export function policyDiagnostics(document: PolicyDocument | string, tools?: ToolSource): PolicyDiagnostic[] {
+export function policyDiagnostics(document: PolicyDocument | string, tools?: ToolSource, base?: BaseLayer): PolicyDiagnostic[] {
   const doc = asDocument(document);
   const index = toolIndexOf(tools);
   const out = [...doc.parse.diagnostics];
@@ -448,13 +453,14 @@ export function policyDiagnostics(document: PolicyDocument | string, tools?: Too
     for (const d of entryToolDiagnostics(u.record, index)) out.push(shiftDiagnostic(d, u.line));
   }
   fileChecks(doc, index, out);
-  out.push(...policyTestDiagnostics(doc, index, knownWhere));
+  if (base !== undefined) out.push(...baseStricterDiagnostics(doc, index, base));
+  out.push(...policyTestDiagnostics(doc, index, knownWhere, base));
   return out.sort(byPosition);
 }
 
-/** Validates a policy text from scratch (what `mcp-guard validate` runs). */
-export function validatePolicyText(text: string, tools?: ToolSource): PolicyDiagnostic[] {
-  return policyDiagnostics(analyzePolicy(text), tools);
+/** Validates a policy text from scratch (what `mcp-guard validate` runs); `base`: the organisation's base policy under it. */
+export function validatePolicyText(text: string, tools?: ToolSource, base?: BaseLayer): PolicyDiagnostic[] {
+  return policyDiagnostics(analyzePolicy(text), tools, base);
 }
 
 /**

@@ -24,6 +24,8 @@ import {
 } from './docs';
 import type { Classification } from '../catalog/classify';
 import { toolIndexOf, type KnownTool, type ToolIndex, type ToolParameter, type ToolSource } from './tool-index';
+import { baseDecisionText } from './base-layer';
+import type { BaseLayer } from '../policy/base';
 
 export interface PolicyHover {
   /** Markdown. */
@@ -174,7 +176,7 @@ function argumentClassesText(doc: PolicyDocument, t: KnownTool, index: ToolIndex
   );
 }
 
-function toolMarkdown(doc: PolicyDocument, t: KnownTool, index: ToolIndex): string {
+function toolMarkdown(doc: PolicyDocument, t: KnownTool, index: ToolIndex, base?: BaseLayer): string {
   const parts = [toolHeader(t)];
   if (t.description) parts.push(firstLines(t.description));
   parts.push(`**Why ${t.classification.risk}** (${classificationSource(t)}): ${t.classification.reason}`);
@@ -183,6 +185,7 @@ function toolMarkdown(doc: PolicyDocument, t: KnownTool, index: ToolIndex): stri
   if (t.inputSchema) parts.push(parameterTable(t.parameters));
   const policy = doc.policy ?? doc.partial;
   if (policy) parts.push(decisionText(policy, doc.policy !== undefined, t.name, index));
+  if (policy && base) parts.push(baseDecisionText(new PolicyIndex(policy), base, t.name, index));
   return parts.join('\n\n');
 }
 
@@ -348,11 +351,16 @@ function keyMarkdown(scope: KeyScope, name: string): string | undefined {
 }
 
 /** The hover at a position, or undefined when there is nothing to say. */
-export function policyHover(document: PolicyDocument | string, position: Position, tools?: ToolSource): PolicyHover | undefined {
+export function policyHover(
+  document: PolicyDocument | string,
+  position: Position,
+  tools?: ToolSource,
+  base?: BaseLayer,
+): PolicyHover | undefined {
   const doc = asDocument(document);
   const hit = refAt(doc, position);
   if (!(hit?.ref.kind === 'key' && hit.ref.scope === 'top')) {
-    const test = policyTestAt(doc, position, tools);
+    const test = policyTestAt(doc, position, tools, base);
     if (test) return { contents: policyTestMarkdown(test), range: test.range };
   }
   if (!hit) return undefined;
@@ -365,7 +373,7 @@ export function policyHover(document: PolicyDocument | string, position: Positio
     if (isGlob(ref.name)) contents = globMarkdown(ref.name, index, ref.where);
     else {
       const t = index.get(ref.name);
-      contents = t ? toolMarkdown(doc, t, index) : unknownToolMarkdown(doc, ref.name, index);
+      contents = t ? toolMarkdown(doc, t, index, base) : unknownToolMarkdown(doc, ref.name, index);
     }
     if (ref.key !== undefined && ref.label !== undefined) contents += `\n\n${labelLine(ref.key, ref.label)}`;
   } else if (ref.kind === 'label') contents = labelMarkdown(ref);

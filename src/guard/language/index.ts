@@ -14,7 +14,9 @@
  *   `policyTestResults(documentOrText, tools?)` → the results of the file's `tests:`.
  *
  * `tools` is a `ToolIndex`, or the tool list the running guard last reported, or nothing (the
- * catalog alone).
+ * catalog alone). `base` (diagnostics, hovers, tests) is the organisation's base policy in force
+ * under the file, parsed (`baseLayerFromText`): diagnostics then warn of entries it overrides,
+ * hovers show the effective decision, and tests expect the decision of both layers.
  */
 export { analyzePolicy, asDocument, entryAtLine, entryOutline, refAt, topOutline } from './analyze';
 export type { EntryOutline, OutlineRef, PolicyDocument, TopOutline } from './analyze';
@@ -25,6 +27,9 @@ export type { CompletionKind, PolicyCompletionItem } from './completion';
 export { cursorContext } from './context';
 export type { CursorContext } from './context';
 export { policyDiagnostics, validatePolicyText } from './diagnostics';
+export { baseAlways, baseDecisionText, baseStricterDiagnostics } from './base-layer';
+export { baseLayerFromText } from '../policy/base';
+export type { BaseLayer, BaseLoad } from '../policy/base';
 export { policyHover } from './hover';
 export { policyTestAt, policyTestLens, policyTestMarkdown, policyTestResults } from './policy-tests';
 export type { PolicyTestLens } from './policy-tests';

@@ -14,25 +14,41 @@ import type { PolicyDiagnostic, Position, Range } from '../policy/diagnostics';
 import { runPolicyTests, summarizeTestResults, type PolicyTestResult } from '../policy/tests';
 import { asDocument, contains, topOutline, type PolicyDocument } from './analyze';
 import { toolIndexOf, type ToolIndex, type ToolSource } from './tool-index';
+import type { BaseLayer } from '../policy/base';
 
-const memo = new WeakMap<PolicyDocument, { readonly index: ToolIndex; readonly results: readonly PolicyTestResult[] | undefined }>();
+const memo = new WeakMap<
+  PolicyDocument,
+  { readonly index: ToolIndex; readonly base: BaseLayer | undefined; readonly results: readonly PolicyTestResult[] | undefined }
+>();
 
 /**
  * The results of the document's tests (classified with the tool index), or undefined when the
  * policy has errors, so its tests cannot run. Memoised per document and tool index.
  */
-export function policyTestResults(document: PolicyDocument | string, tools?: ToolSource): readonly PolicyTestResult[] | undefined {
+export function policyTestResults(
+  document: PolicyDocument | string,
+  tools?: ToolSource,
+  base?: BaseLayer,
+): readonly PolicyTestResult[] | undefined {
   const doc = asDocument(document);
   const index = toolIndexOf(tools);
   const m = memo.get(doc);
-  if (m && m.index === index) return m.results;
-  const results = doc.policy ? runPolicyTests(doc.policy, { classify: (name, args) => index.classifyCall(name, args) }) : undefined;
-  memo.set(doc, { index, results });
+  if (m && m.index === index && m.base === base) return m.results;
+  // With an organisation's base policy in force, tests expect the effective decision of both layers (as `mcp-guard test --base-policy`).
+  const results = doc.policy
+    ? runPolicyTests(doc.policy, { classify: (name, args) => index.classifyCall(name, args), ...(base ? { base } : {}) })
+    : undefined;
+  memo.set(doc, { index, base, results });
   return results;
 }
 
 /** Diagnostics of the tests: failures (errors at `expect`) and unknown tools in `call` (warnings). */
-export function policyTestDiagnostics(doc: PolicyDocument, index: ToolIndex, knownWhere: (index: ToolIndex) => string): PolicyDiagnostic[] {
+export function policyTestDiagnostics(
+  doc: PolicyDocument,
+  index: ToolIndex,
+  knownWhere: (index: ToolIndex) => string,
+  base?: BaseLayer,
+): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
   for (const t of doc.partial?.tests ?? []) {
     if (index.has(t.call)) continue;
@@ -45,7 +61,7 @@ export function policyTestDiagnostics(doc: PolicyDocument, index: ToolIndex, kno
       ...(guess ? { suggestion: guess } : {}),
     });
   }
-  for (const r of policyTestResults(doc, index) ?? []) {
+  for (const r of policyTestResults(doc, index, base) ?? []) {
     if (r.passed) continue;
     out.push({
       severity: 'error',
@@ -69,19 +85,24 @@ export interface PolicyTestLens {
 }
 
 /** The code lens over the `tests:` key, or undefined when the file has no `tests:` key. */
-export function policyTestLens(document: PolicyDocument | string, tools?: ToolSource): PolicyTestLens | undefined {
+export function policyTestLens(document: PolicyDocument | string, tools?: ToolSource, base?: BaseLayer): PolicyTestLens | undefined {
   const doc = asDocument(document);
   const key = topOutline(doc).keys.get('tests');
   if (!key) return undefined;
-  const results = policyTestResults(doc, tools);
+  const results = policyTestResults(doc, tools, base);
   if (!results) return { range: key.keyRange, title: 'Tests not run: the policy has errors', passed: 0, failed: 0 };
   const failed = results.filter((r) => !r.passed).length;
   return { range: key.keyRange, title: summarizeTestResults(results), results, passed: results.length - failed, failed };
 }
 
 /** The test item at a position (its result), for hovers. */
-export function policyTestAt(document: PolicyDocument | string, position: Position, tools?: ToolSource): PolicyTestResult | undefined {
-  const results = policyTestResults(document, tools);
+export function policyTestAt(
+  document: PolicyDocument | string,
+  position: Position,
+  tools?: ToolSource,
+  base?: BaseLayer,
+): PolicyTestResult | undefined {
+  const results = policyTestResults(document, tools, base);
   return results?.find((r) => contains(r.range, position));
 }
 

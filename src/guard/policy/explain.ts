@@ -3,6 +3,7 @@ import { normaliseResourceUri } from './resource-uri';
 import { isLockdownSafe, type Classification } from '../catalog/classify';
 import { resolvePath, UncheckableArgument } from './conditions';
 import { entryRule, evaluatePolicy, evaluateResource, resourceRule, type PolicyIndex, type PolicyVerdict } from './evaluate';
+import { baseReason, baseRule, baseWhere, baseWins, prefixedEntry, type BaseLayer } from './base';
 import { BUILT_IN_RISK_ACTIONS, type Condition, type Mode, type PolicyEntry, type ResourceEntry } from './model';
 
 type Args = Readonly<Record<string, unknown>>;
@@ -269,5 +270,179 @@ export function formatResourceExplanation(e: ResourceExplanation): string {
           `(a running guard denies the read as rate-limited once exhausted)`,
       );
   }
+  return lines.join('\n');
+}
+
+/**
+ * Both layers of a call under an organisation's base policy (`--base-policy`): each layer's own
+ * explanation, and the effective one, decided as the guard decides it (policy/base.ts). In `effective`,
+ * the base's entries and rate limits are named `base:KEY` and `base:tools.KEY`.
+ */
+export interface LayeredExplanation {
+  readonly effective: Explanation;
+  readonly base: Explanation;
+  readonly policy: Explanation;
+  readonly layer: BaseLayer;
+}
+
+function prefixedLimits(e: { readonly rateLimits: Explanation['rateLimits'] }): Explanation['rateLimits'] {
+  return e.rateLimits.map((r) => ({ ...r, rule: baseRule(r.rule) }));
+}
+
+export function explainLayeredCall(
+  index: PolicyIndex,
+  layer: BaseLayer,
+  tool: string,
+  args: Args,
+  cls: Classification,
+  mode: Mode = 'enforce',
+): LayeredExplanation {
+  const policy = explainCall(index, tool, args, cls, mode);
+  const base = explainCall(layer.index, tool, args, cls, mode);
+  const both = {
+    tool,
+    classification: cls,
+    applied: [...policy.applied, ...base.applied.map(prefixedEntry)],
+    notMatched: [...policy.notMatched, ...base.notMatched.map((x) => ({ entry: prefixedEntry(x.entry), failed: x.failed }))],
+    rateLimits: [...policy.rateLimits, ...prefixedLimits(base)],
+  };
+  let effective: Explanation;
+  if (policy.rule === 'arguments' || base.rule === 'arguments') {
+    effective = { ...both, decision: 'deny', rule: 'arguments', reason: policy.rule === 'arguments' ? policy.reason : base.reason };
+  } else if (base.rule === 'hide') {
+    effective = {
+      ...both,
+      decision: 'deny',
+      rule: baseRule('hide'),
+      reason: baseReason(layer, 'hide', `The base policy hides ${tool}; it cannot be called through this guard.`),
+    };
+  } else if (policy.rule === 'hide' || policy.rule === 'mode.lockdown') {
+    effective = { ...both, decision: 'deny', rule: policy.rule, reason: policy.reason };
+  } else if (baseWins(policy.decision, base.decision)) {
+    effective = {
+      ...both,
+      decision: base.decision,
+      rule: baseRule(base.rule),
+      reason: baseReason(layer, base.rule, base.reason),
+      ...(base.fallback ? { fallback: { kind: base.fallback.kind, text: `the base policy: ${base.fallback.text}` } } : {}),
+    };
+  } else {
+    effective = {
+      ...both,
+      decision: policy.decision,
+      rule: policy.rule,
+      reason: policy.reason,
+      ...(policy.fallback ? { fallback: policy.fallback } : {}),
+    };
+  }
+  return { effective, base, policy, layer };
+}
+
+/** ` at org.yaml:12` when the base file writes the rule, else nothing. */
+function atLine(layer: BaseLayer, rule: string): string {
+  const w = baseWhere(layer, rule);
+  return w === layer.file ? '' : ` at ${w}`;
+}
+
+function indent(text: string): string[] {
+  return text.split('\n').map((l) => `  ${l}`);
+}
+
+/**
+ * What `mcp-guard explain --base-policy` prints: the effective decision and its rule, each layer's
+ * answer in one line, the rate limits of both, then each layer's whole explanation (the base's
+ * entries with their `FILE:LINE`).
+ */
+export function formatLayeredExplanation(
+  le: LayeredExplanation,
+  policyFile: string,
+  where?: (entry: PolicyEntry) => string | undefined,
+): string {
+  const e = le.effective;
+  const lines = [
+    `Decision: ${e.decision}`,
+    `Tool: ${e.tool} — ${e.classification.category} / ${e.classification.risk} risk: ${e.classification.reason}`,
+    ...(e.classification.argument !== undefined
+      ? [`Class by argument: ${e.classification.argument} (the catalog classes ${e.tool} by the value of this argument)`]
+      : []),
+    `Decided by: ${e.rule} — ${e.reason}`,
+    `Base policy (${le.layer.file}): ${le.base.decision} by ${le.base.rule}${atLine(le.layer, le.base.rule)}`,
+    `Policy (${policyFile}): ${le.policy.decision} by ${le.policy.rule}`,
+  ];
+  if (e.rateLimits.length > 0) {
+    lines.push('Rate limits that count this call (both layers):');
+    for (const r of e.rateLimits)
+      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
+  }
+  const baseWhereOf = (entry: PolicyEntry) => {
+    const w = baseWhere(le.layer, entryRule(entry));
+    return w === le.layer.file ? undefined : w;
+  };
+  lines.push(`The base policy's answer (${le.layer.file}):`, ...indent(formatExplanation(le.base, baseWhereOf)));
+  lines.push(`The policy's answer (${policyFile}):`, ...indent(formatExplanation(le.policy, where)));
+  return lines.join('\n');
+}
+
+/** Both layers of a resource read under a base policy, as `explainLayeredCall` for a call. */
+export interface LayeredResourceExplanation {
+  readonly effective: ResourceExplanation;
+  readonly base: ResourceExplanation;
+  readonly policy: ResourceExplanation;
+  readonly layer: BaseLayer;
+}
+
+export function explainLayeredResource(index: PolicyIndex, layer: BaseLayer, raw: string): LayeredResourceExplanation {
+  const policy = explainResource(index, raw);
+  const base = explainResource(layer.index, raw);
+  const both = {
+    uri: policy.uri,
+    applied: [...policy.applied, ...base.applied.map((x) => ({ ...x, key: baseRule(x.key) }))],
+    rateLimits: [...policy.rateLimits, ...prefixedLimits(base)],
+  };
+  let effective: ResourceExplanation;
+  if (policy.rule === 'uri') effective = policy;
+  else if (base.rule === 'hide')
+    effective = {
+      ...both,
+      decision: 'deny',
+      rule: baseRule('hide'),
+      reason: baseReason(layer, 'hide', 'The base policy hides this resource; it cannot be read through this guard.'),
+    };
+  else if (policy.rule === 'hide') effective = { ...both, decision: 'deny', rule: 'hide', reason: policy.reason };
+  else if (baseWins(policy.decision, base.decision))
+    effective = {
+      ...both,
+      decision: base.decision,
+      rule: baseRule(base.rule),
+      reason: baseReason(layer, base.rule, base.reason),
+      ...(base.fallback ? { fallback: `the base policy: ${base.fallback}` } : {}),
+    };
+  else
+    effective = {
+      ...both,
+      decision: policy.decision,
+      rule: policy.rule,
+      reason: policy.reason,
+      ...(policy.fallback ? { fallback: policy.fallback } : {}),
+    };
+  return { effective, base, policy, layer };
+}
+
+export function formatLayeredResourceExplanation(le: LayeredResourceExplanation, policyFile: string): string {
+  const e = le.effective;
+  const lines = [
+    `Decision: ${e.decision}`,
+    `Resource: ${e.uri}`,
+    `Decided by: ${e.rule} — ${e.reason}`,
+    `Base policy (${le.layer.file}): ${le.base.decision} by ${le.base.rule}${atLine(le.layer, le.base.rule)}`,
+    `Policy (${policyFile}): ${le.policy.decision} by ${le.policy.rule}`,
+  ];
+  if (e.rateLimits.length > 0) {
+    lines.push('Rate limits that count this read (both layers):');
+    for (const r of e.rateLimits)
+      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the read as rate-limited once exhausted)`);
+  }
+  lines.push(`The base policy's answer (${le.layer.file}):`, ...indent(formatResourceExplanation(le.base)));
+  lines.push(`The policy's answer (${policyFile}):`, ...indent(formatResourceExplanation(le.policy)));
   return lines.join('\n');
 }

@@ -9,7 +9,15 @@ import { ODOO_MCP_CATALOG } from '../catalog/odoo-mcp';
 import type { Catalog } from '../catalog/types';
 import type { Range } from './diagnostics';
 import { PolicyIndex } from './evaluate';
-import { explainCall, formatExplanation, shortExplanation, type Explanation } from './explain';
+import {
+  explainCall,
+  explainLayeredCall,
+  formatExplanation,
+  formatLayeredExplanation,
+  shortExplanation,
+  type Explanation,
+} from './explain';
+import type { BaseLayer } from './base';
 import type { Action, Policy, PolicyTest, TestMode } from './model';
 import { parsePolicy } from './parse';
 
@@ -46,6 +54,12 @@ export interface RunPolicyTestsOptions {
   readonly catalog?: Catalog;
   /** A PolicyIndex of `policy`, when the caller has one. */
   readonly index?: PolicyIndex;
+  /**
+   * The organisation's base policy under this one: tests then expect the effective decision of both
+   * layers (policy/base.ts), and `full` shows both. `policyFile` names this policy in `full`.
+   */
+  readonly base?: BaseLayer;
+  readonly policyFile?: string;
 }
 
 /** Runs policy tests against a policy. Pure: no clock, no rate-limit counters. */
@@ -57,7 +71,9 @@ export function runPolicyTests(policy: Policy, options: RunPolicyTestsOptions = 
   const classify =
     options.classify ?? ((tool: string, args: Readonly<Record<string, unknown>>) => classifyCall(tool, undefined, args, use));
   return tests.map((t) => {
-    const explanation = explainCall(index, t.call, t.args, classify(t.call, t.args), t.mode);
+    const cls = classify(t.call, t.args);
+    const layered = options.base ? explainLayeredCall(index, options.base, t.call, t.args, cls, t.mode) : undefined;
+    const explanation = layered ? layered.effective : explainCall(index, t.call, t.args, cls, t.mode);
     return {
       index: t.index,
       ...(t.name !== undefined ? { name: t.name } : {}),
@@ -69,7 +85,7 @@ export function runPolicyTests(policy: Policy, options: RunPolicyTestsOptions = 
       passed: explanation.decision === t.expect,
       explanation,
       short: shortExplanation(explanation),
-      full: formatExplanation(explanation),
+      full: layered ? formatLayeredExplanation(layered, options.policyFile ?? 'this policy') : formatExplanation(explanation),
       range: t.range,
       expectRange: t.expectRange,
       callRange: t.callRange,

@@ -120,7 +120,7 @@ export class Gate {
     }
     switch (verdict.kind) {
       case 'deny':
-        return this.block(subject, verdict.rule === 'policy' ? 'invalid_policy' : 'denied', {
+        return this.block(subject, verdict.rule === 'policy' || verdict.rule === 'base:policy' ? 'invalid_policy' : 'denied', {
           decision: 'denied',
           rule: verdict.rule,
           reason: verdict.reason,

@@ -27,13 +27,14 @@ export function filteredList(
   line: string,
   untrusted?: (name: string) => boolean,
 ): string {
-  const hiding = state.kind === 'valid' && state.index.policy.hide.length > 0;
+  const hiding = state.kind === 'valid' && (state.index.policy.hide.length > 0 || (state.base?.index.policy.hide.length ?? 0) > 0);
   if (!hiding && untrusted === undefined) return line;
   const { field, key, what } = LISTS[method];
   const result = msg.result;
   if (!isPlainObject(result) || !Array.isArray(result[field])) return line;
   const items = result[field] as unknown[];
-  const hidden = (name: string) => (hiding && state.index.isHidden(name)) || (untrusted !== undefined && untrusted(name));
+  const hidden = (name: string) =>
+    (hiding && (state.index.isHidden(name) || state.base?.index.isHidden(name) === true)) || (untrusted !== undefined && untrusted(name));
   const visible = items.filter((item) => !(isPlainObject(item) && typeof item[key] === 'string' && hidden(item[key])));
   return (
     stringifyOrUndefined({ ...msg, result: { ...result, [field]: visible } }) ??

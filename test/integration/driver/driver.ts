@@ -13,6 +13,8 @@
 // server, waits while the CDP script runs "Guard Existing Servers…" from the warning and confirms the
 // pick, saves the edited files, starts the new guarded server and calls cancel_async_task on every
 // server that offers it.
+// With MCP_GUARD_DRIVER_SCENARIO=terminal (scripts/integration/terminal.mjs) it starts an agent in an
+// integrated terminal (test/fixtures/terminal-agent.cjs) whose guard's approval the CDP script allows.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -280,7 +282,59 @@ export function activate(): void {
     record('denied', { outcomes, guard: await state() });
   }
 
-  const scenarios: Record<string, () => Promise<void>> = { demo: demoScenario, existing: existingScenario };
+  /**
+   * An agent in the integrated terminal (test/fixtures/terminal-agent.cjs) runs `mcp-guard run` in front of the
+   * stand-in; its approval is the editor's modal, which the CDP script answers Allow once.
+   */
+  async function terminalScenario(): Promise<void> {
+    record('activated', { vscodeVersion: vscode.version });
+    const guard = vscode.extensions.getExtension('mcp-guard.mcp-guard');
+    if (!guard) throw new Error('mcp-guard.mcp-guard is not loaded');
+    await guard.activate();
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!folder) throw new Error('no workspace folder');
+    const scratch = process.env.MCP_GUARD_DRIVER_SCRATCH;
+    if (!scratch) throw new Error('MCP_GUARD_DRIVER_SCRATCH is not set');
+    const journal = join(scratch, 'terminal-journal.jsonl');
+    const out = join(scratch, 'terminal-out.json');
+    const root = guard.extensionPath;
+    const terminal = vscode.window.createTerminal({
+      name: 'terminal agent',
+      // No shell: the terminal's process is the agent itself (in desktop VS Code execPath is Electron, run as Node).
+      shellPath: process.execPath,
+      shellArgs: [
+        join(root, 'test', 'fixtures', 'terminal-agent.cjs'),
+        join(root, 'dist', 'mcp-guard.js'),
+        join(folder, '.vscode', 'mcp-policy.yaml'),
+        join(root, 'dist', 'odoo-demo-server.js'),
+        journal,
+        out,
+      ],
+      env: { ELECTRON_RUN_AS_NODE: '1' },
+    });
+    terminal.show();
+    record('started', { terminal: terminal.name });
+    const answeredBy = Date.now() + 90_000;
+    let answer: unknown;
+    while (answer === undefined) {
+      if (Date.now() > answeredBy) throw new Error('the terminal agent wrote no answer within 90 s');
+      try {
+        answer = JSON.parse(readFileSync(out, 'utf8'));
+      } catch {
+        await sleep(250);
+      }
+    }
+    let journaled = '';
+    try {
+      journaled = readFileSync(journal, 'utf8');
+    } catch {
+      // Nothing ran.
+    }
+    record('answered', { answer, journal: journaled, guard: await guardState() });
+    terminal.dispose();
+  }
+
+  const scenarios: Record<string, () => Promise<void>> = { demo: demoScenario, existing: existingScenario, terminal: terminalScenario };
   const run = scenarios[process.env.MCP_GUARD_DRIVER_SCENARIO ?? ''] ?? scenario;
   void run().then(
     () => record('done'),

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, readJsonLines, sleep, waitFor } from './host';
 
-const EXTENSION_ID = 'mcp-guard.mcp-guard';
 const LABEL = 'Odoo (guarded)';
 /** How VS Code names an extension-provided definition: `<extension id, lower case>/<label>`. */
 const DEFINITION_ID = `${EXTENSION_ID}/${LABEL}`;
@@ -16,22 +16,6 @@ interface GuardState {
   lastDecision?: { tool: string; decision: string; rule: string };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function workspace(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the test workspace is open');
@@ -39,12 +23,7 @@ function workspace(): string {
 }
 
 function journal(): { tool: string; arguments: Record<string, unknown> }[] {
-  const path = join(workspace(), 'journal.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
+  return readJsonLines(join(workspace(), 'journal.jsonl'));
 }
 
 function toolNamed(tool: string): vscode.LanguageModelToolInformation | undefined {

@@ -4,73 +4,15 @@
 // becomes the editor's modal, naming the process that asked. Under the harness VS Code refuses every
 // dialog: the modal resolves as dismissed, which denies, so the stand-in's journal stays empty.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'mcp-guard.mcp-guard';
+import { EXTENSION_ID, waitFor } from './host';
 
 interface GuardState {
   lastApproval?: { message: string; detail: string };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/**
- * The agent: starts the guard (stdio JSON-RPC, as an MCP client would), initializes, calls
- * cancel_async_task (the workspace policy asks for approval), writes what it got to `out`, and leaves.
- */
-const AGENT = `
-const { spawn } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
-const [guard, policy, standin, journal, out] = process.argv.slice(2);
-const child = spawn(process.execPath, [guard, 'run', '--policy', policy, '--name=terminal-odoo', '--', process.execPath, standin], {
-  env: { ...process.env, STANDIN_JOURNAL: journal },
-  stdio: ['pipe', 'pipe', 'pipe'],
-});
-let stderr = '';
-child.stderr.on('data', (d) => (stderr += d));
-let buf = '';
-const send = (m) => child.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...m }) + '\\n');
-child.stdout.on('data', (d) => {
-  buf += d;
-  let i;
-  while ((i = buf.indexOf('\\n')) !== -1) {
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    const msg = JSON.parse(line);
-    if (msg.id === 1) {
-      send({ method: 'notifications/initialized' });
-      // Give the guard a moment to be welcomed by the editor's bridge.
-      setTimeout(() => send({ id: 2, method: 'tools/call', params: { name: 'cancel_async_task', arguments: { task_id: 'abcdefabcdef' } } }), 1500);
-    } else if (msg.id === 2) {
-      writeFileSync(out, JSON.stringify({ answer: msg, bridgeEnv: Boolean(process.env.MCP_GUARD_BRIDGE_TOKEN), stderr }));
-      child.stdin.end();
-      setTimeout(() => process.exit(0), 500);
-    }
-  }
-});
-send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'terminal-agent', version: '1' } } });
-setTimeout(() => {
-  writeFileSync(out, JSON.stringify({ timeout: true, stderr }));
-  process.exit(1);
-}, 60000);
-`;
 
 describe('A terminal agent', function () {
   this.timeout(90_000);
@@ -93,10 +35,10 @@ describe('A terminal agent', function () {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);
-    const agent = join(dir, 'terminal-agent.js');
+    // The agent is the project's fixture, found through the extension's folder (the repository).
+    const agent = join(ext.extensionPath, 'test', 'fixtures', 'terminal-agent.cjs');
     const journal = join(dir, 'journal.jsonl');
     const out = join(dir, 'out.json');
-    writeFileSync(agent, AGENT);
     const args = [
       agent,
       join(ext.extensionPath, 'dist', 'mcp-guard.js'),
@@ -116,6 +58,7 @@ describe('A terminal agent', function () {
     const result = await waitFor(
       'the agent’s answer',
       () => existsSync(out) && (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>),
+      30_000,
     );
     const text = JSON.stringify(result);
     assert.equal(result['bridgeEnv'], true, `the terminal got the bridge: ${text}`);
@@ -124,7 +67,7 @@ describe('A terminal agent', function () {
     const s = (await vscode.commands.executeCommand('mcpGuard.state')) as GuardState;
     assert.ok(s.lastApproval, 'an approval dialog was shown');
     assert.equal(s.lastApproval.message, 'MCP Guard: allow cancel_async_task on terminal-odoo? (asked from a terminal)');
-    assert.match(s.lastApproval.detail, /^Asked by a process in an integrated terminal: .*terminal-agent\.js .*\(pid \d+\)/);
+    assert.match(s.lastApproval.detail, /^Asked by a process in an integrated terminal: .*terminal-agent\.cjs .*\(pid \d+\)/);
     const journaled = existsSync(journal) ? readFileSync(journal, 'utf8') : '';
     assert.ok(!journaled.includes('cancel_async_task'), `the denied call never reached the stand-in: ${journaled}`);
   });

@@ -4,10 +4,10 @@
 // reaches the stand-in, and "Remove the Demo Server" takes its tools away again.
 // Runs after guard.test.ts (files run in name order), whose counts and audit rows it would change.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, readJsonLines, waitFor } from './host';
 
-const EXTENSION_ID = 'mcp-guard.mcp-guard';
 const DEMO_LABEL = 'Odoo demo (guarded)';
 const DEMO_DEFINITION_ID = `${EXTENSION_ID}/${DEMO_LABEL}`;
 
@@ -23,22 +23,6 @@ interface GuardState {
   lastDecision?: { server: string; tool: string; decision: string; rule: string };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function mcpTools(): string[] {
   return vscode.lm.tools.filter((t) => t.name.startsWith('mcp_')).map((t) => t.name);
 }
@@ -48,11 +32,7 @@ function textOf(result: vscode.LanguageModelToolResult): string {
 }
 
 function journal(path: string): string[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { tool: string }).tool);
+  return readJsonLines(path).map((l) => (l as { tool: string }).tool);
 }
 
 async function state(): Promise<GuardState> {

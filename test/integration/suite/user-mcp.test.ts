@@ -7,8 +7,8 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, waitFor } from './host';
 
-const EXTENSION_ID = 'mcp-guard.mcp-guard';
 const NAME = 'Odoo here';
 const WARNING = `${NAME} in your mcp.json is not guarded: agents can call cancel_async_task without the policy`;
 
@@ -16,18 +16,6 @@ interface GuardState {
   statusText: string;
   unguarded: string[];
   watchedFiles: string[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function state(): Promise<GuardState> {
@@ -78,10 +66,14 @@ describe('Guard Existing Servers: a server in the user mcp.json', () => {
       userMcp,
       `{\n\t// mine\n\t"servers": {\n\t\t${JSON.stringify(NAME)}: ${JSON.stringify({ command: guarded.command, args: guarded.args })}\n\t}\n}\n`,
     );
-    const s = await waitFor('the warning', async () => {
-      const now = await state();
-      return now.unguarded.includes(WARNING) && now;
-    });
+    const s = await waitFor(
+      'the warning',
+      async () => {
+        const now = await state();
+        return now.unguarded.includes(WARNING) && now;
+      },
+      20_000,
+    );
     assert.match(s.statusText, /\$\(warning\) 1 unguarded/);
   });
 
