@@ -17,7 +17,8 @@ export interface LimitRef {
 }
 
 export type QuotaCheck =
-  | { readonly ok: true }
+  /** `release`, on an answer that took a remote store's round trip: takes the count back (the call did not go ahead after all). */
+  | { readonly ok: true; readonly release?: () => void }
   | {
       readonly ok: false;
       readonly key: string;
@@ -126,9 +127,18 @@ export class RateLimiter {
       const shared = this.shared!.tryConsume(refs.filter(isShared));
       if (shared instanceof Promise) {
         this.count(own, now);
-        return shared.then((answer) => {
-          if (!answer.ok) this.uncount(own, now);
-          return answer;
+        return shared.then((answer): QuotaCheck => {
+          if (!answer.ok) {
+            this.uncount(own, now);
+            return answer;
+          }
+          return {
+            ok: true,
+            release: () => {
+              this.uncount(own, now);
+              answer.release?.();
+            },
+          };
         });
       }
       if (!shared.ok) return shared;

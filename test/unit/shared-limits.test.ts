@@ -257,6 +257,17 @@ describe('shared limits: the Redis store and its Lua script (real redis-server)'
     assert.equal((await s.tryConsume([ref])).ok, true);
   });
 
+  it('release takes a counted call back (a call cancelled while Redis answered)', async () => {
+    const s = open();
+    const ref = shared('tools.r', 1);
+    const q = await s.tryConsume([ref]);
+    assert.ok(q.ok && q.release);
+    q.release();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await redis.command(`ZCARD ${budgetKey('srv', 'tools.r')}`), ':0');
+    assert.equal((await s.tryConsume([ref])).ok, true);
+  });
+
   it('different server names do not share a budget', async () => {
     const a = open('a');
     const b = open('b');
@@ -404,8 +415,10 @@ describe('shared limits: the one gate waits for a remote store only when a share
     const c = call('shared_tool');
     g.gate.admit(c);
     assert.equal(g.gate.cancel(c.key), true);
-    g.pending[1]!({ ok: true });
+    let released = 0;
+    g.pending[1]!({ ok: true, release: () => released++ });
     await settle();
+    assert.equal(released, 1, 'what was counted for it is taken back');
     assert.equal(g.forwarded.length, 1);
     assert.equal(g.responses.length, 0);
     assert.equal(g.records.at(-1)?.decision, 'declined');

@@ -261,13 +261,16 @@ export class Gate {
     const hold = this.hold(subject.key);
     void quota.then((answer) => {
       if (!this.release(subject.key, hold)) return;
-      // The client withdrew the request (or the guard is stopping) meanwhile: it expects no answer.
-      if (hold.signal.aborted)
+      // The client withdrew the request (or the guard is stopping) meanwhile: it expects no answer, and
+      // what was counted for it is taken back.
+      if (hold.signal.aborted) {
+        if (answer.ok) answer.release?.();
         return this.opts.record(
           subject,
           { ...facts, decision: 'declined', reason: 'The request was cancelled while its shared rate limit was counted.' },
           'not_forwarded',
         );
+      }
       this.opts.batched(() => this.afterQuota(subject, answer, facts, onForward));
     });
   }

@@ -219,7 +219,8 @@ export class RedisSharedLimits implements SharedLimits {
       for (const k of keys.slice(1)) this.redis.zrem(k, member).catch(() => undefined);
       return this.unavailableAnswer(refs, (e as Error).message);
     }
-    if (Number(answer[0]) === 1) return QUOTA_OK;
+    if (Number(answer[0]) === 1)
+      return { ok: true, release: () => void Promise.all(keys.map((k) => this.redis.zrem(k, member))).catch(() => undefined) };
     const ref = refs[Number(answer[1]) - 1] ?? refs[0]!;
     const retryAfterMs = Math.max(0, Number(answer[2]) / 1000);
     this.fullUntil.set(ref.key, this.clock() + retryAfterMs);
