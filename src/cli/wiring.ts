@@ -12,7 +12,7 @@ import { JsonlAuditLog, NO_AUDIT } from '../guard/io/audit-log';
 import { LayeredPolicySource, PolicySource, type PolicyHolder } from '../guard/io/policy-source';
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
-import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
+import { RateLimiter, monotonicClock, type SharedLimits } from '../guard/rate-limiter';
 import type { RunOptions as GuardOptions } from './args';
 import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import type { PinsFile } from '../guard/pins/pins-file';
@@ -247,6 +247,8 @@ export interface GuardedUpstreamWiring {
   readonly trustSource?: TrustSource;
   /** Writes the pins file after a person trusted a new definition; returns what went wrong, if anything. */
   readonly savePins?: (pins: PinsFile) => string | undefined;
+  /** Where `scope: shared` limits are counted, one per process (`--state`); without it they count per session. */
+  readonly shared?: SharedLimits;
 }
 
 /** What the proxy needs of its upstream, process or not. */
@@ -286,7 +288,7 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
     toClient: w.toClient,
     policy: w.policy,
     audit,
-    limiter: new RateLimiter(monotonicClock),
+    limiter: new RateLimiter(monotonicClock, w.shared),
     clock: monotonicClock,
     mode: opts.mode,
     serverName: opts.name,

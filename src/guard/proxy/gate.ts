@@ -8,7 +8,7 @@ import type { AuditSink } from '../audit-events';
 import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, type Mode } from '../policy/model';
 import type { Untrusted } from '../pins/trust';
-import type { RateLimiter } from '../rate-limiter';
+import type { LimitRef, QuotaCheck, RateLimiter } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
 import type { BlockKind } from './denial';
 import { blockedAnswer, decideSubject, sessionKey, type GatedSubject } from './subjects';
@@ -108,7 +108,8 @@ export class Gate {
         return this.block(subject, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
     }
     if (mode === 'monitor') {
-      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') opts.limiter.tryConsume(verdict.limits);
+      // Counted, not waited for: monitor mode forwards every call (a remote store's answer never rejects).
+      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') void opts.limiter.consume(verdict.limits);
       return opts.forward(subject, {
         decision: 'monitored',
         would: WOULD[verdict.kind],
@@ -128,8 +129,7 @@ export class Gate {
       case 'rate_limited':
         return this.block(subject, 'rate_limited', { decision: 'rate_limited', rule: verdict.rule, reason: verdict.reason, entries });
       case 'allow':
-        opts.limiter.tryConsume(verdict.limits);
-        return opts.forward(subject, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
+        return this.goAhead(subject, verdict.limits, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
       case 'require_approval':
         return this.approve(subject, verdict, entries);
     }
@@ -232,18 +232,11 @@ export class Gate {
         const unaudited = this.unauditedReason(subject);
         if (unaudited !== undefined)
           return this.block(subject, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
-        // Quota may have run out while the person was deciding.
-        const quota = this.opts.limiter.tryConsume(verdict.limits);
-        if (!quota.ok)
-          return this.block(subject, 'rate_limited', {
-            ...facts,
-            decision: 'rate_limited',
-            rule: quota.key,
-            reason: rateLimitedReason(quota),
-          });
-        if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED)
-          this.sessionAllowed.add(sessionKey(subject));
-        return this.opts.forward(subject, { ...facts, decision: 'approved', reason: verdict.reason });
+        // Quota may have run out while the person was deciding: counted now, and only forwarded if it fits.
+        return this.goAhead(subject, verdict.limits, { ...facts, decision: 'approved', reason: verdict.reason }, () => {
+          if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED)
+            this.sessionAllowed.add(sessionKey(subject));
+        });
       }
       case 'cancelled':
         // The client withdrew the request; it expects no answer.
@@ -255,6 +248,41 @@ export class Gate {
       case 'declined':
         return this.block(subject, 'declined', { ...facts, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
     }
+  }
+
+  /**
+   * The call may go ahead: its quota is counted (the authoritative check), then it is forwarded, or
+   * blocked when a limit ran out or a shared limit's store cannot be reached. Synchronous unless a shared
+   * limit is counted by a remote store; the request is then held until the store answers.
+   */
+  private goAhead(subject: GatedSubject, limits: readonly LimitRef[], facts: AuditFacts, onForward?: () => void): void {
+    const quota = this.opts.limiter.consume(limits);
+    if (!(quota instanceof Promise)) return this.afterQuota(subject, quota, facts, onForward);
+    const hold = this.hold(subject.key);
+    void quota.then((answer) => {
+      if (!this.release(subject.key, hold)) return;
+      // The client withdrew the request (or the guard is stopping) meanwhile: it expects no answer, and
+      // what was counted for it is taken back.
+      if (hold.signal.aborted) {
+        if (answer.ok) answer.release?.();
+        return this.opts.record(
+          subject,
+          { ...facts, decision: 'declined', reason: 'The request was cancelled while its shared rate limit was counted.' },
+          'not_forwarded',
+        );
+      }
+      this.opts.batched(() => this.afterQuota(subject, answer, facts, onForward));
+    });
+  }
+
+  private afterQuota(subject: GatedSubject, quota: QuotaCheck, facts: AuditFacts, onForward?: () => void): void {
+    if (!quota.ok) {
+      if (quota.unavailable !== undefined)
+        return this.block(subject, 'denied', { ...facts, decision: 'denied', rule: quota.key, reason: quota.unavailable });
+      return this.block(subject, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+    }
+    onForward?.();
+    this.opts.forward(subject, facts);
   }
 
   /** Critical-risk tools are asked every time, whatever a person said for the session. */
