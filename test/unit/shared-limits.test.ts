@@ -323,12 +323,15 @@ describe('shared limits: the one gate waits for a remote store only when a share
     '  local_tool: { action: allow, rate_limit: { max: 1, window: 60 } }',
   ].join('\n');
 
+  /** Makes the store's promise reject, which no store should do. */
+  const REJECT = { ok: true } as QuotaCheck;
+
   function setup() {
     const pending: ((q: QuotaCheck) => void)[] = [];
     const remote: SharedLimits = {
       label: 'redis://r:6379/0',
       check: () => ({ ok: true }),
-      tryConsume: () => new Promise<QuotaCheck>((r) => pending.push(r)),
+      tryConsume: () => new Promise<QuotaCheck>((r, reject) => pending.push((q) => (q === REJECT ? reject(new Error('store bug')) : r(q)))),
       close: () => Promise.resolve(),
     };
     const forwarded: AuditFacts[] = [];
@@ -399,6 +402,20 @@ describe('shared limits: the one gate waits for a remote store only when a share
     );
     assert.match(g.responses[0]!, /rate-limited the call to shared_tool/);
     assert.match(g.responses[1]!, /The shared rate-limit store redis:\/\/r:6379\/0 cannot be reached/);
+  });
+
+  it('a store whose promise rejects (which none should) gets the call denied, never forwarded nor held', async () => {
+    const g = setup();
+    g.gate.admit(call('shared_tool'));
+    g.pending[0]!(REJECT);
+    await settle();
+    assert.equal(g.gate.heldCount, 0);
+    assert.equal(g.forwarded.length, 0);
+    assert.deepEqual(
+      g.records.map((r) => [r.decision, r.rule]),
+      [['denied', 'tools.shared_tool']],
+    );
+    assert.match(g.responses[0]!, /could not be counted \(store bug\), so the call is blocked/);
   });
 
   it('an approved call is counted after the approval, and a call cancelled while the store answers is not answered nor forwarded', async () => {

@@ -259,7 +259,15 @@ export class Gate {
     const quota = this.opts.limiter.consume(limits);
     if (!(quota instanceof Promise)) return this.afterQuota(subject, quota, facts, onForward);
     const hold = this.hold(subject.key);
-    void quota.then((answer) => {
+    // Stores answer `unavailable` rather than reject; should one reject all the same, the call is denied, not held for ever.
+    const answered = quota.catch((e: unknown): QuotaCheck => ({
+      ok: false,
+      key: limits[0]!.key,
+      limit: limits[0]!.limit,
+      retryAfterMs: 0,
+      unavailable: `The shared rate limit could not be counted (${e instanceof Error ? e.message : String(e)}), so the call is blocked.`,
+    }));
+    void answered.then((answer) => {
       if (!this.release(subject.key, hold)) return;
       // The client withdrew the request (or the guard is stopping) meanwhile: it expects no answer, and
       // what was counted for it is taken back.
