@@ -3,7 +3,7 @@
  * or block → audit. A tool call and a resource request differ only in what `subjects.ts` says
  * about them (how they are decided, keyed for the session, answered when blocked).
  */
-import { askApproval, type ApprovalResult, type ApprovalScope, type Approver } from '../approval/approver';
+import { askApproval, type ApprovalRequest, type ApprovalResult, type ApprovalScope, type Approver } from '../approval/approver';
 import type { AuditSink } from '../audit-events';
 import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, type Mode } from '../policy/model';
@@ -145,28 +145,9 @@ export class Gate {
     if (this.sessionAllowed.has(sessionKey(subject)) && this.mayAllowForSession(subject)) {
       return this.afterApproval(subject, verdict, entries, { outcome: 'approved', by: 'session', scope: 'once' });
     }
-    const cls = subject.classification;
-    const hold = this.hold(subject.key);
-    void askApproval(
-      this.opts.approvers,
-      {
-        callId: this.opts.approvalId(),
-        server: this.opts.serverName,
-        tool: subject.name,
-        category: cls.category,
-        risk: cls.risk,
-        riskReason: cls.reason,
-        rule: verdict.rule,
-        reason: verdict.reason,
-        args: subject.args,
-        timeoutMs: verdict.timeoutMs,
-      },
-      hold.signal,
-    ).then((result) => {
-      // Withdrawn meanwhile (the guard stopped): nothing more to do.
-      if (!this.release(subject.key, hold)) return;
-      this.opts.batched(() => this.afterApproval(subject, verdict, entries, result));
-    });
+    this.ask(subject, { rule: verdict.rule, reason: verdict.reason, timeoutMs: verdict.timeoutMs }, (result) =>
+      this.afterApproval(subject, verdict, entries, result),
+    );
   }
 
   /** Asks a person to trust the definition (when one may); approved, the call is decided again from the start. */
@@ -176,6 +157,43 @@ export class Gate {
       return this.block(subject, 'untrusted_tool', { ...facts, decision: 'denied', reason: untrusted.reason });
     const policy = this.opts.policy.state;
     const timeoutSeconds = policy.kind === 'valid' ? policy.index.policy.approvalTimeoutSeconds : DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    const change = { rule: facts.rule, reason: untrusted.reason, timeoutMs: timeoutSeconds * 1000, definitionChange: untrusted.change };
+    this.ask(subject, change, (result) => {
+      const withApprover = { ...facts, approver: result.by };
+      switch (result.outcome) {
+        case 'approved':
+          // Trusted, the call is decided like any other (the policy may still ask about the call itself);
+          // if the server changed the tool again meanwhile, the new definition is asked about in turn.
+          this.opts.trustDefinition(untrusted, result.by, result.scope);
+          return this.admit(subject);
+        case 'cancelled':
+          return this.opts.record(subject, { ...withApprover, decision: 'declined', reason: result.detail }, 'not_forwarded');
+        case 'no_approver':
+          return this.block(subject, 'untrusted_tool', {
+            ...withApprover,
+            decision: 'denied',
+            reason: `${untrusted.reason} No person could be asked: ${result.detail}`,
+          });
+        case 'timeout':
+        case 'declined':
+          return this.block(subject, 'untrusted_tool', {
+            ...withApprover,
+            decision: 'declined',
+            reason: `${untrusted.reason} Not trusted: ${result.detail}`,
+          });
+      }
+    });
+  }
+
+  /**
+   * Asks the approvers about a request, holding it meanwhile; `then` runs with the answer (batched with
+   * its writes) unless the request was withdrawn meanwhile (the guard stopped).
+   */
+  private ask(
+    subject: GatedSubject,
+    about: Pick<ApprovalRequest, 'rule' | 'reason' | 'timeoutMs' | 'definitionChange'>,
+    then: (result: ApprovalResult) => void,
+  ): void {
     const cls = subject.classification;
     const hold = this.hold(subject.key);
     void askApproval(
@@ -187,40 +205,13 @@ export class Gate {
         category: cls.category,
         risk: cls.risk,
         riskReason: cls.reason,
-        rule: facts.rule,
-        reason: untrusted.reason,
         args: subject.args,
-        timeoutMs: timeoutSeconds * 1000,
-        definitionChange: untrusted.change,
+        ...about,
       },
       hold.signal,
     ).then((result) => {
       if (!this.release(subject.key, hold)) return;
-      this.opts.batched(() => {
-        const withApprover = { ...facts, approver: result.by };
-        switch (result.outcome) {
-          case 'approved':
-            // Trusted, the call is decided like any other (the policy may still ask about the call itself);
-            // if the server changed the tool again meanwhile, the new definition is asked about in turn.
-            this.opts.trustDefinition(untrusted, result.by, result.scope);
-            return this.admit(subject);
-          case 'cancelled':
-            return this.opts.record(subject, { ...withApprover, decision: 'declined', reason: result.detail }, 'not_forwarded');
-          case 'no_approver':
-            return this.block(subject, 'untrusted_tool', {
-              ...withApprover,
-              decision: 'denied',
-              reason: `${untrusted.reason} No person could be asked: ${result.detail}`,
-            });
-          case 'timeout':
-          case 'declined':
-            return this.block(subject, 'untrusted_tool', {
-              ...withApprover,
-              decision: 'declined',
-              reason: `${untrusted.reason} Not trusted: ${result.detail}`,
-            });
-        }
-      });
+      this.opts.batched(() => then(result));
     });
   }
 
