@@ -175,15 +175,21 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
     const got = failed.found ? `got ${show(failed.actual)}` : `${failed.condition.path} is not in the arguments`;
     lines.push(`  ${entryRule(entry)}${at(entry)}: ${describeCondition(failed.condition)} does not hold (${got})`);
   }
-  if (e.rateLimits.length > 0) {
-    lines.push('Rate limits that count this call:');
-    for (const r of e.rateLimits)
-      lines.push(
-        `  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s${r.scope === 'shared' ? ', shared by every guard on the same state store and server name' : ''} ` +
-          `(a running guard denies the call as rate-limited once exhausted)`,
-      );
-  }
+  lines.push(...rateLimitLines(e.rateLimits, 'call'));
   return lines.join('\n');
+}
+
+/** The rate limits that count a call (or read), as `explain` prints them; none, no lines. */
+function rateLimitLines(limits: Explanation['rateLimits'], what: 'call' | 'read'): string[] {
+  if (limits.length === 0) return [];
+  return [
+    `Rate limits that count this ${what}:`,
+    ...limits.map(
+      (r) =>
+        `  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s${r.scope === 'shared' ? ', shared by every guard on the same state store and server name' : ''} ` +
+        `(a running guard denies the ${what} as rate-limited once exhausted)`,
+    ),
+  ];
 }
 
 /** Why the policy decides a `resources/read` or `resources/subscribe` of a URI as it does. */
@@ -262,14 +268,7 @@ export function formatResourceExplanation(e: ResourceExplanation): string {
     ].filter(Boolean);
     lines.push(`  ${resourceRule(entry)}: ${parts.join(', ') || 'no action'}`);
   }
-  if (e.rateLimits.length > 0) {
-    lines.push('Rate limits that count this read:');
-    for (const r of e.rateLimits)
-      lines.push(
-        `  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s${r.scope === 'shared' ? ', shared by every guard on the same state store and server name' : ''} ` +
-          `(a running guard denies the read as rate-limited once exhausted)`,
-      );
-  }
+  lines.push(...rateLimitLines(e.rateLimits, 'read'));
   return lines.join('\n');
 }
 
