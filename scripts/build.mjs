@@ -65,6 +65,13 @@ const builds = [
     entryPoints: { 'mcp-guard-otlp': 'src/cli/otlp-audit.ts' },
     outdir: 'dist',
   }),
+  // Shared rate limits in Redis (`--state redis://…`) with the Redis client (ioredis), loaded by dist/mcp-guard.js and
+  // dist/mcp-guard-serve.js only with that flag: a guard without it never loads the client.
+  esbuild.build({
+    ...common,
+    entryPoints: { 'mcp-guard-redis': 'src/cli/redis-state.ts' },
+    outdir: 'dist',
+  }),
   // The stand-in Odoo MCP server: the demo's server (STANDIN_DEMO=1) and the tests' (without).
   esbuild.build({
     ...common,

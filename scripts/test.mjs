@@ -1,6 +1,7 @@
 // `npm test`: the unit and end-to-end suites (mocha), then the integration suite in a real VS Code
 // extension host (code-server). Prints one closing line with the totals of both.
 import { spawn } from 'node:child_process';
+import { ensureRedisServer } from './test-deps.mjs';
 
 function run(command, args) {
   return new Promise((resolve) => {
@@ -21,6 +22,13 @@ function counts(out, prefix) {
 }
 
 const onlyFast = process.argv.includes('--no-integration');
+// The shared rate-limit tests start their own redis-server: install Debian's package first when it is missing.
+try {
+  await ensureRedisServer();
+} catch (e) {
+  console.error(`[test] ${e.message}`);
+  process.exit(1);
+}
 const mocha = await run(process.execPath, [
   'node_modules/mocha/bin/mocha.js',
   '--reporter',

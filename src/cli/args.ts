@@ -6,8 +6,11 @@ import { isLoopbackHost } from '../guard/http/access';
 import { MODES, type Mode } from '../guard/policy/model';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 import { otlpEndpointProblem, resolveOtlpEndpoint, type OtlpEndpoint } from '../guard/otlp/endpoint';
+import { parseState, STATE_ENV, StateOptionError, type StateOption } from '../guard/state/state-option';
 
 export class UsageError extends Error {}
+
+export { parseState, STATE_ENV, type StateOption } from '../guard/state/state-option';
 
 export interface RunOptions {
   readonly policy?: string;
@@ -48,6 +51,10 @@ export interface RunOptions {
   readonly otlp?: OtlpEndpoint;
   /** An OTEL_EXPORTER_OTLP_* variable that was set but could not be used (logged at start). */
   readonly otlpProblem?: string;
+  /** --state (else MCP_GUARD_STATE, else memory): where `scope: shared` rate limits are counted. */
+  readonly state: StateOption;
+  /** Present (true) only with --state-fail-open: calls under a shared limit go ahead while the store cannot be reached. */
+  readonly stateFailOpen?: boolean;
 }
 
 /** `mcp-guard pin`: where to write the pins, and the server to read them from. */
@@ -85,6 +92,7 @@ export const USAGE = `Usage:
                 [--max-message-bytes N] [--max-restarts N] [--audit-max-bytes N] [--audit-fail-open]
                 [--catalog auto|odoo-mcp|none] [--scan-results off|flag|redact] [--pins FILE]
                 [--otlp-endpoint URL]
+                [--state memory|redis://HOST:PORT[/DB]] [--state-fail-open]
                 (-- COMMAND [ARGS...] | --upstream-url URL [--upstream-header "NAME: VALUE"]...)
       Start COMMAND (an MCP server over stdio) behind the guard; serve MCP on stdin/stdout. With --upstream-url,
       the server is reached over Streamable HTTP at URL instead; each --upstream-header goes on every request
@@ -93,6 +101,9 @@ export const USAGE = `Usage:
       --catalog: auto (default) applies the odoo-mcp catalog when the server's initialize answer names
       odoo-mcp; odoo-mcp forces it; none treats the server as another one (catalog names only raise classes).
       With --pins, only tools whose definition matches its pin in FILE are listed and callable.
+      --state (or MCP_GUARD_STATE): where rate limits with scope: shared are counted; memory (default) is this
+      process, redis://HOST:PORT/DB one budget for every guard using that Redis with the same --name. While it
+      cannot be reached, calls under a shared limit are denied; --state-fail-open lets them through.
       With --base-policy, the organisation's base policy applies under --policy: each call gets the
       stricter of the two answers, both rate limits count, and a missing or invalid base blocks every call.
       --otlp-endpoint: also send every audit event as an OpenTelemetry log record over OTLP/HTTP to the
@@ -182,6 +193,8 @@ const GUARD_FLAGS = {
   'upstream-url': { type: 'string' },
   'upstream-header': { type: 'string', multiple: true },
   'otlp-endpoint': { type: 'string' },
+  state: { type: 'string' },
+  'state-fail-open': { type: 'boolean', default: false },
 } as const;
 
 const SERVE_FLAGS = {
@@ -213,6 +226,18 @@ function splitCommand(
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')} before --`);
   const [command, ...commandArgs] = argv.slice(dash + 1);
   return { values: values as FlagValues, command: command!, commandArgs };
+}
+
+/** --state, else MCP_GUARD_STATE, else memory; a bad value is a usage error that says what to write. */
+function stateOption(flag: string | undefined, env: string | undefined): StateOption {
+  try {
+    if (flag !== undefined) return parseState(flag);
+    if (env !== undefined && env !== '') return parseState(env, STATE_ENV);
+    return { kind: 'memory' };
+  } catch (e) {
+    if (e instanceof StateOptionError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** The options `run` and `serve` share, from their parsed flags. */
@@ -251,6 +276,8 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     'a whole number of bytes, 0 (never rotate) or at least 1024',
     (n) => Number.isInteger(n) && (n === 0 || n >= 1024),
   );
+  const stateText = text('state');
+  const state = stateOption(stateText, env[STATE_ENV]);
   const policy = text('policy');
   const basePolicy = text('base-policy');
   const audit = text('audit');
@@ -284,6 +311,8 @@ function guardOptions({ values, command, commandArgs, upstreamUrl, upstreamHeade
     ...(upstreamHeaders !== undefined ? { upstreamHeaders } : {}),
     ...(otlp.endpoint !== undefined ? { otlp: otlp.endpoint } : {}),
     ...(otlp.problem !== undefined ? { otlpProblem: otlp.problem } : {}),
+    state,
+    ...(values['state-fail-open'] === true ? { stateFailOpen: true } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { withParent } from '../guard/io/parent-process';
 import { VERSION } from '../guard/version';
 import type { RunOptions } from './args';
 import type { Mode } from '../guard/policy/model';
+import { openSharedLimits } from './state';
 import { guardedUpstream, log, openAudit, openPins, openPolicy, type UpstreamLink, type UpstreamLinkEvents } from './wiring';
 import type * as HttpUpstreamModule from './http-upstream';
 
@@ -33,6 +34,8 @@ export function runGuard(opts: RunOptions): Promise<number> {
   const connect = httpConnector(opts);
   const audit = openAudit(opts);
   const { policy, policyFile, basePolicyFile } = openPolicy(opts, audit);
+  let bridgeClient: EditorBridgeClient | undefined;
+  const shared = openSharedLimits(opts, audit, log, (notice) => bridgeClient?.notifyState(notice));
 
   const pins = openPins(opts);
   const pinsFile = pins.pinsFile;
@@ -46,7 +49,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       bridge?.close();
       policy.close();
       audit.flush();
-      await upstream.stop();
+      await Promise.all([upstream.stop(), shared.close()]);
       audit.write({ event: 'stop', reason });
       // Bounded: a dead or slow OTLP collector delays the exit by at most OTLP_SHUTDOWN_MS.
       await audit.end();
@@ -89,6 +92,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
             log,
           })
         : undefined;
+    bridgeClient = bridge;
     // The upstream must not inherit the bridge's token: only the guard may talk to the editor.
     delete process.env[BRIDGE_TOKEN_ENV];
     delete process.env[BRIDGE_ADDRESS_ENV];
@@ -105,6 +109,7 @@ export function runGuard(opts: RunOptions): Promise<number> {
       onDecision: (e) => bridge?.notifyDecision(e),
       onToolsRead: (tools) => bridge?.notifyTools(tools),
       trustSource: pins.trustSource,
+      shared,
       ...(connect ? { connect } : {}),
       ...(pins.savePins ? { savePins: pins.savePins } : {}),
       // It never came up: a configuration problem, reported as before, by exiting.

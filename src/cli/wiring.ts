@@ -13,7 +13,7 @@ import { LayeredPolicySource, PolicySource, type PolicyHolder } from '../guard/i
 import { DEFAULT_MAX_RESTARTS, RESTART_WINDOW_MS, UpstreamSupervisor } from '../guard/io/upstream';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, GuardProxy } from '../guard/proxy/guard-proxy';
 import type { LineMessage } from '../guard/proxy/channel';
-import { RateLimiter, monotonicClock } from '../guard/rate-limiter';
+import { RateLimiter, monotonicClock, type SharedLimits } from '../guard/rate-limiter';
 import type { RunOptions as GuardOptions } from './args';
 import { commandStartsOdooMcp } from '../guard/catalog/identity';
 import type { PinsFile } from '../guard/pins/pins-file';
@@ -250,6 +250,8 @@ export interface GuardedUpstreamWiring {
   readonly trustSource?: TrustSource;
   /** Writes the pins file after a person trusted a new definition; returns what went wrong, if anything. */
   readonly savePins?: (pins: PinsFile) => string | undefined;
+  /** Where `scope: shared` limits are counted, one per process (`--state`); without it they count per session. */
+  readonly shared?: SharedLimits;
 }
 
 /** What the proxy needs of its upstream, process or not. */
@@ -299,7 +301,7 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
       : {}),
     policy: w.policy,
     audit,
-    limiter: new RateLimiter(monotonicClock),
+    limiter: new RateLimiter(monotonicClock, w.shared),
     clock: monotonicClock,
     mode: opts.mode,
     serverName: opts.name,

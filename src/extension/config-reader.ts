@@ -2,7 +2,14 @@
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
-import { basePolicyFileFrom, parseOtlpEndpoint, parseScanResults, parseServers, type ExtensionSettings } from './settings';
+import {
+  basePolicyFileFrom,
+  parseOtlpEndpoint,
+  parseScanResults,
+  parseServers,
+  parseStateSetting,
+  type ExtensionSettings,
+} from './settings';
 
 export const SECTION = 'mcpGuard';
 
@@ -22,6 +29,10 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
   // User-level only in an untrusted workspace: a cloned repository cannot turn redaction off.
   const scan = parseScanResults(userOnly<unknown>('scanResults', undefined));
   if (scan.problem !== undefined) problems.push(scan.problem);
+  // Machine-scoped: only the user's own value counts, whatever a workspace says.
+  const stateInspect = c.inspect<unknown>('state');
+  const state = parseStateSetting(stateInspect?.globalValue ?? stateInspect?.defaultValue);
+  if (state.problem !== undefined) problems.push(state.problem);
   // Machine-scoped, and read from the user / machine value only, trusted workspace or not (see basePolicyFileFrom).
   const basePolicyFile = basePolicyFileFrom(c.inspect<unknown>('basePolicyFile'), homedir());
   if (basePolicyFile !== undefined && !isAbsolute(basePolicyFile))
@@ -42,6 +53,7 @@ export function readSettings(trusted: boolean): { settings: ExtensionSettings; p
       auditIncludeArguments: c.get<boolean>('audit.includeArguments', false),
       scanResults: scan.mode,
       ...(otlp.endpoint !== undefined ? { auditOtlpEndpoint: otlp.endpoint } : {}),
+      state: state.state,
       odoo: {
         url: c.get<string>('odoo.url', ''),
         db: c.get<string>('odoo.db', ''),

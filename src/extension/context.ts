@@ -144,6 +144,7 @@ export class Ctx implements CommandContext {
       guards: this.hub.guardCount,
       ...(this.hub.lastDecision ? { lastDecision: this.hub.lastDecision } : {}),
       ...(this.hub.auditProblem ? { auditProblem: this.hub.auditProblem } : {}),
+      ...(this.hub.unreachableStore ? { unreachableStore: this.hub.unreachableStore } : {}),
       demo: demoOn(this.extension),
       // Undefined while the constructor draws the first status, before the watch exists.
       ...(this.existing ? { unguarded: this.existing.flagged.map((f) => f.message) } : {}),

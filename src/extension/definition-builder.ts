@@ -24,6 +24,8 @@ export interface LaunchContext {
   readonly approvalTimeoutSeconds: number;
   /** `mcpGuard.scanResults`; left out, the guard's default (`redact`) applies. */
   readonly scanResults?: ScanResultsMode;
+  /** `mcpGuard.state`: where `scope: shared` rate limits are counted (`--state`); left out or `memory`, the guard's default. */
+  readonly state?: string;
   readonly mode: Mode;
   readonly bridge: { readonly address: string; readonly token: string } | undefined;
   readonly extensionVersion: string;
@@ -84,6 +86,8 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     '--approval-timeout',
     String(ctx.approvalTimeoutSeconds),
     ...(ctx.scanResults !== undefined ? ['--scan-results', ctx.scanResults] : []),
+    // One token, so a value that starts with "-" cannot be read as another option.
+    ...(ctx.state !== undefined && ctx.state !== 'memory' ? [`--state=${ctx.state}`] : []),
     '--mode',
     ctx.mode,
     // One token, so a name that starts with "-" cannot be read as another option.
@@ -111,6 +115,7 @@ export function buildGuardLaunch(server: GuardedServerConfig, ctx: LaunchContext
     otlp: ctx.otlpEndpoint,
     timeout: ctx.approvalTimeoutSeconds,
     scan: ctx.scanResults,
+    state: ctx.state,
   });
   return {
     label: guardedLabel(server),

@@ -1,7 +1,7 @@
 /** The window's side of every running guard: the bridge server, approvals, decisions, reported tools, mode changes. */
 import * as vscode from 'vscode';
 import { BridgeServer, type GuardConnection } from '../guard/io/bridge-server';
-import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage } from '../guard/bridge/protocol';
+import type { ApprovalAnswerKind, ApprovalRequestMessage, DecisionMessage, StateMessage } from '../guard/bridge/protocol';
 import type { ToolDefinition } from '../guard/catalog/types';
 import type { Mode } from '../guard/policy/model';
 import { ApprovalQueue } from './approval-queue';
@@ -29,6 +29,8 @@ export class GuardHub implements vscode.Disposable {
   lastApproval: { readonly message: string; readonly detail: string } | undefined;
   /** Set while a guard reports that its audit log cannot be written. */
   auditProblem: string | undefined;
+  /** Guards whose store of shared rate limits cannot be reached, by connection. */
+  private readonly unreachableStores = new Map<number, StateMessage>();
   /** Tool names each running guard reported, by server name. */
   readonly reportedTools = new Map<string, readonly string[]>();
   /** Tool definitions (schemas, annotations) each running guard reported, when they fitted in a message. */
@@ -61,6 +63,7 @@ export class GuardHub implements vscode.Disposable {
       onDisconnect: (conn) => {
         log.info(`guard for "${conn.server}" disconnected (pid ${conn.pid})`);
         hub?.queue.withdrawWhere((item) => item.key.startsWith(`${conn.id}:`));
+        hub?.unreachableStores.delete(conn.id);
         hub?.changed.fire();
       },
       onApprovalRequest: (conn, req) => hub?.enqueue(conn, req),
@@ -76,6 +79,7 @@ export class GuardHub implements vscode.Disposable {
         }
       },
       onDecision: (conn, d) => hub?.record(d, conn.origin === 'editor'),
+      onState: (conn, s) => hub?.recordState(conn.id, s),
       onTools: (conn, server, names, tools) => {
         // A terminal's guard is any process there: its list must not replace what the editor's guards report.
         if (conn.origin === 'terminal') return;
@@ -146,6 +150,23 @@ export class GuardHub implements vscode.Disposable {
     const line = `${d.server}: ${d.tool} ${d.decision} by ${d.rule}`;
     if (BLOCKED_DECISIONS.has(d.decision)) this.log.warn(line);
     else this.log.info(line);
+    this.changed.fire();
+  }
+
+  /** A store of shared rate limits that a running guard cannot reach (the first one), for the status bar. */
+  get unreachableStore(): StateMessage | undefined {
+    return this.unreachableStores.values().next().value;
+  }
+
+  private recordState(connId: number, s: StateMessage): void {
+    const was = this.unreachableStores.has(connId);
+    if (s.reachable) {
+      this.unreachableStores.delete(connId);
+      if (was) this.log.info(`${s.server}: the shared rate-limit store ${s.store} is reachable again`);
+    } else {
+      this.unreachableStores.set(connId, s);
+      if (!was) this.log.warn(`${s.server}: the shared rate-limit store ${s.store} cannot be reached (${s.cause ?? 'unknown'})`);
+    }
     this.changed.fire();
   }
 

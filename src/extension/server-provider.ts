@@ -57,6 +57,7 @@ export class GuardedServerProvider implements vscode.McpServerDefinitionProvider
         ...(settings.auditOtlpEndpoint !== undefined ? { otlpEndpoint: settings.auditOtlpEndpoint } : {}),
         approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
         scanResults: settings.scanResults,
+        state: settings.state,
         mode: this.ctx.mode(),
         bridge: { address: this.ctx.hub.bridge.address, token: this.ctx.hub.bridge.token },
         extensionVersion: String((ext.extension.packageJSON as { version?: string }).version ?? '0.0.0'),

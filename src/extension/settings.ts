@@ -2,6 +2,7 @@
 import { CATALOG_CHOICES, type CatalogChoice } from '../guard/catalog/identity';
 import { DEFAULT_SCAN_RESULTS, SCAN_RESULTS_MODES, type ScanResultsMode } from '../guard/result-secrets';
 import { otlpEndpointProblem } from '../guard/otlp/endpoint';
+import { parseState, StateOptionError } from '../guard/state/state-option';
 
 export interface GuardedServerConfig {
   /** Shown as "NAME (guarded)" among MCP servers. */
@@ -48,6 +49,8 @@ export interface ExtensionSettings {
   readonly scanResults: ScanResultsMode;
   /** `mcpGuard.audit.otlpEndpoint` (user settings only): the guards' `--otlp-endpoint`; absent, none is passed. */
   readonly auditOtlpEndpoint?: string;
+  /** `mcpGuard.state`: the guards' `--state`, where `scope: shared` rate limits are counted; `memory` by default. */
+  readonly state: string;
   readonly odoo: OdooSettings;
   /**
    * `mcpGuard.basePolicyFile`: the organisation's base policy (the guards' `--base-policy`), read from
@@ -75,6 +78,23 @@ export function basePolicyFileFrom(inspected: InspectedSetting<unknown> | undefi
   if (typeof raw !== 'string' || raw.trim() === '') return undefined;
   const path = raw.trim();
   return home !== undefined && path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+}
+
+/**
+ * `mcpGuard.state` as set (trimmed), or `memory`. A value the guard would refuse is named as a problem but
+ * still passed on: the guard then refuses to start, rather than shared budgets quietly becoming per process.
+ */
+export function parseStateSetting(raw: unknown): { state: string; problem?: string } {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return { state: 'memory' };
+  const text = typeof raw === 'string' ? raw.trim() : JSON.stringify(raw);
+  try {
+    parseState(text, 'mcpGuard.state');
+    return { state: text };
+  } catch (e) {
+    if (e instanceof StateOptionError)
+      return { state: text, problem: `${e.message}; the guarded servers will not start until it is fixed` };
+    throw e;
+  }
 }
 
 /** `mcpGuard.scanResults` as set, or `redact` (with a problem named) when it is not one of the three. */

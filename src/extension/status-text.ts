@@ -16,6 +16,8 @@ export interface StatusInput {
   readonly demo?: boolean;
   /** The warnings about MCP servers configured outside the guard (`unguarded.ts`). */
   readonly unguarded?: readonly string[];
+  /** A store of shared rate limits (`mcpGuard.state`) that a running guard cannot reach. */
+  readonly unreachableStore?: { readonly store: string; readonly failOpen: boolean; readonly cause?: string };
 }
 
 export interface StatusView {
@@ -38,7 +40,8 @@ export function statusView(s: StatusInput): StatusView {
     `${icon} ${MODE_LABEL[s.mode]}${s.blocked > 0 ? ` · ${s.blocked} blocked` : ''}` +
     `${secrets > 0 ? ` · $(key) ${secrets}` : ''}` +
     `${s.trusted ? '' : ' · restricted'}${s.auditProblem ? ' · $(warning) audit' : ''}` +
-    `${unguarded > 0 ? ` · $(warning) ${unguarded} unguarded` : ''}`;
+    `${unguarded > 0 ? ` · $(warning) ${unguarded} unguarded` : ''}` +
+    `${s.unreachableStore ? ' · $(warning) shared limits' : ''}`;
   const lines = [
     `MCP Guard: ${MODE_LABEL[s.mode]}`,
     s.mode === 'monitor'
@@ -58,6 +61,15 @@ export function statusView(s: StatusInput): StatusView {
   if (s.lastDecision)
     lines.push(`Last: ${s.lastDecision.tool} ${s.lastDecision.decision} (${s.lastDecision.rule}) at ${s.lastDecision.time.slice(11, 19)}`);
   if (s.auditProblem) lines.push(`Audit: ${s.auditProblem}`);
+  if (s.unreachableStore) {
+    const u = s.unreachableStore;
+    lines.push(
+      `Shared rate limits: ${u.store} cannot be reached${u.cause ? ` (${u.cause})` : ''}; ` +
+        (u.failOpen
+          ? 'calls under a shared limit go ahead uncounted until it is back (fail open).'
+          : 'calls under a shared limit are denied until it is back. The guards reconnect by themselves.'),
+    );
+  }
   if (unguarded > 0) {
     lines.push(
       ...(s.unguarded ?? []),
@@ -69,7 +81,7 @@ export function statusView(s: StatusInput): StatusView {
   return {
     text,
     tooltip: lines.join('\n'),
-    ...(s.mode === 'monitor' || unguarded > 0 ? { background: 'statusBarItem.warningBackground' as const } : {}),
+    ...(s.mode === 'monitor' || unguarded > 0 || s.unreachableStore ? { background: 'statusBarItem.warningBackground' as const } : {}),
     ...(s.mode === 'lockdown' || s.auditProblem ? { background: 'statusBarItem.errorBackground' as const } : {}),
   };
 }

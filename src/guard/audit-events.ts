@@ -103,7 +103,18 @@ export type AuditEvent =
    * Audit records the OpenTelemetry export (`--otlp-endpoint`, best effort) could not deliver: `dropped` since the
    * last such event (`total` since start), because the queue was full or the collector failed (`cause`).
    */
-  | { readonly event: 'otlp_dropped'; readonly dropped: number; readonly total: number; readonly cause: string };
+  | { readonly event: 'otlp_dropped'; readonly dropped: number; readonly total: number; readonly cause: string }
+  /**
+   * The store of shared rate limits (`--state redis://…`): `reachable` (at start, or again) or `unreachable`
+   * (calls under a shared limit are then denied, or with `fail_open` go ahead uncounted).
+   */
+  | {
+      readonly event: 'state_store';
+      readonly store: string;
+      readonly state: 'reachable' | 'unreachable';
+      readonly cause?: string;
+      readonly fail_open?: true;
+    };
 
 export interface AuditSink {
   write(event: AuditEvent): void;

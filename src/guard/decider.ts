@@ -134,8 +134,11 @@ interface PolicyAnswer {
 function fromVerdict<P extends PolicyAnswer>(policy: P, limits: readonly LimitRef[], limiter: RateLimiter): Decision<P> {
   if (policy.action === 'deny') return { kind: 'deny', rule: policy.rule, reason: policy.reason, policy };
   const quota = limiter.check(limits);
-  if (!quota.ok)
+  if (!quota.ok) {
+    // A shared limit's store cannot be reached: the call is denied by that limit's entry (fail closed).
+    if (quota.unavailable !== undefined) return { kind: 'deny', rule: quota.key, reason: quota.unavailable, policy };
     return { kind: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota), retryAfterMs: quota.retryAfterMs, policy };
+  }
   if (policy.action === 'require_approval') {
     return {
       kind: 'require_approval',

@@ -143,6 +143,7 @@ describe('mcp-guard demo', function () {
         'README.md',
         'dist/mcp-guard-demo.js',
         'dist/mcp-guard-http-upstream.js',
+        'dist/mcp-guard-redis.js',
         'dist/mcp-guard-serve.js',
         'dist/mcp-guard.js',
         'dist/odoo-demo-server.js',

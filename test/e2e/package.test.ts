@@ -20,6 +20,7 @@ describe('the packaged extension (.vsix)', function () {
     assert.ok(listed.includes('dist/mcp-guard.js'));
     assert.ok(listed.includes('dist/mcp-guard-http-upstream.js'), 'a mcpGuard.servers entry with a url needs it');
     assert.ok(listed.includes('dist/mcp-guard-otlp.js'), 'mcpGuard.audit.otlpEndpoint needs it');
+    assert.ok(listed.includes('dist/mcp-guard-redis.js'), 'the setting mcpGuard.state (redis://…) needs it');
     assert.ok(listed.includes('dist/odoo-demo-server.js'), 'the demo server ships in the .vsix');
     assert.ok(listed.includes('package.json'));
     assert.ok(listed.includes('README.md'));
@@ -33,7 +34,7 @@ describe('the packaged extension (.vsix)', function () {
       assert.ok(listed.includes(f), f);
     const unexpected = listed.filter(
       (f) =>
-        !/^(dist\/(extension|mcp-guard|mcp-guard-http-upstream|mcp-guard-otlp|odoo-demo-server)\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE|language-configuration\.json|media\/.+|syntaxes\/.+|schemas\/.+)$/.test(
+        !/^(dist\/(extension|mcp-guard|mcp-guard-http-upstream|mcp-guard-otlp|mcp-guard-redis|odoo-demo-server)\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE|language-configuration\.json|media\/.+|syntaxes\/.+|schemas\/.+)$/.test(
           f,
         ),
     );

@@ -94,6 +94,17 @@ describe('extension definition-builder: buildGuardLaunch', () => {
     assert.equal(buildGuardLaunch(SERVER, ctx({ auditIncludeArguments: false })).args.includes('--audit-include-args'), false);
   });
 
+  it('passes mcpGuard.state as --state=URL (one token), and nothing for memory or unset', () => {
+    const args = buildGuardLaunch(SERVER, ctx({ state: 'redis://10.0.0.5:6379/2' })).args;
+    assert.ok(args.includes('--state=redis://10.0.0.5:6379/2'), args.join(' '));
+    assert.ok(args.indexOf('--state=redis://10.0.0.5:6379/2') < args.indexOf('--'), 'before the server command');
+    for (const c of [ctx({ state: 'memory' }), ctx({})])
+      assert.equal(
+        buildGuardLaunch(SERVER, c).args.some((a) => a.startsWith('--state')),
+        false,
+      );
+  });
+
   it('passes --scan-results after the approval timeout when the setting is given', () => {
     const args = buildGuardLaunch(SERVER, ctx({ scanResults: 'off' })).args;
     assert.deepEqual(args.slice(args.indexOf('--approval-timeout'), args.indexOf('--mode')), [
@@ -152,10 +163,16 @@ describe('extension definition-builder: buildGuardLaunch', () => {
   it('its args parse back with the guard CLI parser to the same settings', () => {
     const launch = buildGuardLaunch(
       { ...SERVER, name: 'My Odoo (prod)' },
-      ctx({ auditIncludeArguments: true, mode: 'lockdown', approvalTimeoutSeconds: 7, scanResults: 'flag' }),
+      ctx({
+        auditIncludeArguments: true,
+        mode: 'lockdown',
+        approvalTimeoutSeconds: 7,
+        scanResults: 'flag',
+        state: 'redis://10.1.2.3:6380/4',
+      }),
     );
     assert.equal(launch.args[1], 'run');
-    const opts = parseRunArgs(launch.args.slice(2));
+    const opts = parseRunArgs(launch.args.slice(2), {});
     assert.deepEqual(opts, {
       policy: '/home/u/.vscode/mcp-policy.yaml',
       audit: '/storage/audit.jsonl',
@@ -164,6 +181,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       mode: 'lockdown',
       catalog: 'auto',
       scanResults: 'flag',
+      state: { kind: 'redis', host: '10.1.2.3', port: 6380, db: 4, label: 'redis://10.1.2.3:6380/4' },
       name: 'My Odoo (prod)',
       command: 'uvx',
       commandArgs: ['odoo-mcp', '--verbose'],
@@ -309,6 +327,7 @@ describe('extension definition-builder: buildGuardLaunch', () => {
       ['OTLP endpoint', SERVER, ctx({ otlpEndpoint: 'http://collector:4318' })],
       ['approval timeout', SERVER, ctx({ approvalTimeoutSeconds: 91 })],
       ['scan results', SERVER, ctx({ scanResults: 'off' })],
+      ['state store', SERVER, ctx({ state: 'redis://127.0.0.1:6379/0' })],
       ['extension version', SERVER, ctx({ extensionVersion: '0.2.0' })],
     ];
     for (const [what, server, c] of changes) {

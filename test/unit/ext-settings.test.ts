@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/paths';
-import { DEFAULT_SERVERS, parseOtlpEndpoint, parseScanResults, parseServers } from '../../src/extension/settings';
+import { DEFAULT_SERVERS, parseOtlpEndpoint, parseScanResults, parseServers, parseStateSetting } from '../../src/extension/settings';
 
 describe('extension settings: parseServers', () => {
   it('gives the default Odoo server when the setting is undefined or null', () => {
@@ -309,5 +309,20 @@ describe('extension settings: parseOtlpEndpoint (mcpGuard.audit.otlpEndpoint)', 
     assert.match(parseOtlpEndpoint('http://u:p@c:4318').problem!, /user name or password/);
     assert.equal(parseOtlpEndpoint(4318).endpoint, undefined);
     assert.ok(parseOtlpEndpoint(4318).problem);
+  });
+});
+
+describe('extension settings: parseStateSetting (mcpGuard.state)', () => {
+  it('takes memory and redis URLs; unset or blank is memory', () => {
+    assert.deepEqual(parseStateSetting('redis://127.0.0.1:6379/0'), { state: 'redis://127.0.0.1:6379/0' });
+    assert.deepEqual(parseStateSetting(' redis://redis.internal '), { state: 'redis://redis.internal' });
+    for (const raw of [undefined, null, '', '  ', 'memory']) assert.deepEqual(parseStateSetting(raw), { state: 'memory' });
+  });
+
+  it('names a value the guard would refuse, and still passes it on, so the guard fails closed', () => {
+    const r = parseStateSetting('http://redis:6379');
+    assert.equal(r.state, 'http://redis:6379');
+    assert.match(r.problem ?? '', /^mcpGuard\.state must be memory or redis:\/\/HOST:PORT\[\/DB\].*the scheme http is not supported/);
+    assert.match(parseStateSetting('redis://:secret@redis:6379').problem ?? '', /user name or password/);
   });
 });

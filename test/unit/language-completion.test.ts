@@ -206,7 +206,7 @@ describe('language completion: items', () => {
   });
 
   it('rate_limit keys and condition keys, in block and flow style', () => {
-    assert.deepEqual(labels(complete(15, 27)), ['max', 'window']);
+    assert.deepEqual(labels(complete(15, 27)), ['max', 'window', 'scope']);
     assert.equal(rangeOf(complete(15, 27)[1]!), '15:26-15:27');
     assert.deepEqual(labels(policyCompletions('tools:\n  a:\n    when:\n      - { pa', { line: 3, character: 11 })), [
       'path',

@@ -89,6 +89,6 @@ describe('language resources: completion', () => {
     const text = 'version: 1\nresources:\n  "odoo://record/*":\n    action: \n    \n';
     assert.deepEqual(labels(text, 4, 4), ['reason', 'rate_limit', 'approval_timeout']);
     assert.deepEqual(labels(text, 3, 12), ['allow', 'deny', 'require_approval']);
-    assert.deepEqual(labels('version: 1\nresources:\n  odoo://models:\n    rate_limit:\n      \n', 4, 6), ['max', 'window']);
+    assert.deepEqual(labels('version: 1\nresources:\n  odoo://models:\n    rate_limit:\n      \n', 4, 6), ['max', 'window', 'scope']);
   });
 });

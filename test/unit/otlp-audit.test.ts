@@ -170,6 +170,10 @@ describe('audit to OpenTelemetry: an audit event as a log record', () => {
     assert.equal(severityOf({ event: 'upstream', state: 'down' }), 'ERROR');
     assert.equal(severityOf({ event: 'upstream', state: 'exited' }), 'WARN');
     assert.equal(severityOf({ event: 'otlp_dropped', dropped: 1, total: 1, cause: 'x' }), 'WARN');
+    const down = { event: 'state_store', store: 'redis://127.0.0.1:6390/0', state: 'unreachable', cause: 'ECONNREFUSED' } as const;
+    assert.equal(severityOf(down), 'ERROR');
+    assert.equal(severityOf({ ...down, state: 'reachable' }), 'INFO');
+    assert.equal(auditRecord(down, RUN).attributes['mcp_guard.store'], 'redis://127.0.0.1:6390/0');
     assert.equal(severityOf({ event: 'start', version: '1', mode: 'enforce', policy: null, upstream: 'x', pid: 1 }), 'INFO');
   });
 

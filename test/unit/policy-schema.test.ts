@@ -14,7 +14,14 @@ import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 
 import { RISK_CLASSES } from '../../src/guard/catalog/types';
 import { ODOO_MCP_CATALOG } from '../../src/guard/catalog/odoo-mcp';
 import { ACTIONS, CONDITION_OPS, splitToolKey } from '../../src/guard/policy/model';
-import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, TOP_LEVEL_KEYS, parsePolicy } from '../../src/guard/policy/parse';
+import {
+  CONDITION_KEYS,
+  ENTRY_KEYS,
+  RATE_LIMIT_KEYS,
+  RATE_LIMIT_REQUIRED_KEYS,
+  TOP_LEVEL_KEYS,
+  parsePolicy,
+} from '../../src/guard/policy/parse';
 import { regexProblem } from '../../src/guard/policy/regex';
 import { starterPolicy, type StarterTool } from '../../src/guard/policy/starter';
 
@@ -191,10 +198,10 @@ describe('policy JSON Schema: the words and keys of the validator', () => {
     assert.equal(schema.properties.version.const, 1);
   });
 
-  it('has the entry keys of ENTRY_KEYS, the rate_limit keys of RATE_LIMIT_KEYS (both required), the condition keys of CONDITION_KEYS', () => {
+  it('has the entry keys of ENTRY_KEYS, the rate_limit keys of RATE_LIMIT_KEYS (max and window required), the condition keys of CONDITION_KEYS', () => {
     sameKeys(Object.keys(defs.entry!.properties), ENTRY_KEYS, 'entry keys');
     sameKeys(Object.keys(defs.rate_limit!.properties), RATE_LIMIT_KEYS, 'rate_limit keys');
-    sameKeys(defs.rate_limit!.required, RATE_LIMIT_KEYS, 'rate_limit required keys');
+    sameKeys(defs.rate_limit!.required, RATE_LIMIT_REQUIRED_KEYS, 'rate_limit required keys');
     sameKeys(Object.keys(defs.condition!.properties), CONDITION_KEYS, 'condition keys');
     sameKeys(defs.condition!.required, ['path', 'op'], 'condition required keys');
     for (const [name, s] of [

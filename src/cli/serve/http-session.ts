@@ -17,6 +17,7 @@ import type { PolicyHolder } from '../../guard/io/policy-source';
 import type { LineMessage } from '../../guard/proxy/channel';
 import { isPlainObject, isValidId } from '../../guard/proxy/jsonrpc';
 import type { Mode } from '../../guard/policy/model';
+import type { SharedLimits } from '../../guard/rate-limiter';
 import type { RunOptions } from '../args';
 import { guardedUpstream, type GuardedUpstream, type GuardedUpstreamWiring, type PinsWiring } from '../wiring';
 
@@ -27,6 +28,8 @@ export interface HttpSessionOptions {
   readonly policy: PolicyHolder;
   /** The server's audit log, shared by every session. */
   readonly audit: AuditSink;
+  /** Where `scope: shared` rate limits are counted: one store for every session of this process. */
+  readonly shared: SharedLimits;
   /** The session's number, for logs and audit lines (the id itself is a secret). */
   readonly label: number;
   readonly idleMs: number;
@@ -69,6 +72,7 @@ export class HttpSession {
       ...(o.connect ? { connect: o.connect } : {}),
       ...(o.editor ?? {}),
       trustSource: o.pins.trustSource,
+      shared: o.shared,
       ...(o.pins.savePins ? { savePins: o.pins.savePins } : {}),
     });
     this.idle = new IdleWatch(o.idleMs, () => void this.close(`idle for ${o.idleMs / 1000} s`));

@@ -20,6 +20,7 @@ import { VERSION } from '../../guard/version';
 import { UsageError, type ServeOptions } from '../args';
 import { log, openAudit, openPins, openPolicy, type UpstreamLinkEvents } from '../wiring';
 import { HttpUpstream } from '../http-upstream';
+import { openSharedLimits } from '../state';
 import { HttpSession } from './http-session';
 import { heapAfterCollection } from './heap';
 
@@ -104,6 +105,8 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       for (const s of live) s.resetRateLimits();
     },
   });
+  // One store of shared rate limits for every session: with memory state, `scope: shared` is one budget for all of them.
+  const shared = openSharedLimits(opts, audit, log, (notice) => bridge?.notifyState(notice));
   const editor = bridge
     ? { approvers: [bridge], onDecision: bridge.notifyDecision.bind(bridge), onToolsRead: bridge.notifyTools.bind(bridge) }
     : undefined;
@@ -115,6 +118,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       pins,
       policy,
       audit,
+      shared,
       label: ++sessionsStarted,
       idleMs: opts.sessionIdleSeconds * 1000,
       log,
@@ -242,6 +246,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       server.close();
       server.closeAllConnections();
       await sessions.closeAll(reason);
+      await shared.close();
       bridge?.close();
       policy.close();
       audit.write({ event: 'stop', reason });

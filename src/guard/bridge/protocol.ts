@@ -105,6 +105,20 @@ export interface DecisionMessage {
   readonly resultSecrets?: ResultSecretsNote;
 }
 
+/**
+ * The store of shared rate limits (`--state redis://…`) became reachable or unreachable: while it is not,
+ * calls under a shared limit are denied (or, with `failOpen`, go ahead uncounted). Sent on each change and
+ * again after every welcome.
+ */
+export interface StateMessage {
+  readonly type: 'state';
+  readonly server: string;
+  readonly store: string;
+  readonly reachable: boolean;
+  readonly failOpen: boolean;
+  readonly cause?: string;
+}
+
 export type GuardToEditor =
   | {
       readonly type: 'hello';
@@ -121,6 +135,7 @@ export type GuardToEditor =
   | { readonly type: 'approval_withdrawn'; readonly id: string; readonly why: 'timeout' | 'cancelled' }
   | { readonly type: 'answer_rejected'; readonly id: string; readonly why: 'expired' | 'unknown' }
   | DecisionMessage
+  | StateMessage
   /** The server's tools: their names, and their definitions (schemas, annotations) when those fit in MAX_TOOL_DEFINITIONS_CHARS. */
   | { readonly type: 'tools'; readonly server: string; readonly names: readonly string[]; readonly tools?: readonly ToolDefinition[] };
 
@@ -229,6 +244,14 @@ export function parseGuardMessage(line: string): GuardToEditor | undefined {
         (m['argsSha256'] === undefined || str('argsSha256')) &&
         (m['arguments'] === undefined || isPlainObject(m['arguments'])) &&
         (m['resultSecrets'] === undefined || isResultSecrets(m['resultSecrets']))
+        ? (m as unknown as GuardToEditor)
+        : undefined;
+    case 'state':
+      return str('server') &&
+        str('store') &&
+        typeof m['reachable'] === 'boolean' &&
+        typeof m['failOpen'] === 'boolean' &&
+        (m['cause'] === undefined || str('cause'))
         ? (m as unknown as GuardToEditor)
         : undefined;
     case 'tools':

@@ -14,6 +14,7 @@ import {
   type ApprovalAnswerKind,
   type GuardToEditor,
   type ParentProcess,
+  type StateMessage,
 } from '../bridge/protocol';
 
 /** Arguments larger than this (as JSON) are not sent with a decision: the editor then knows only their hash. */
@@ -58,6 +59,8 @@ export class EditorBridgeClient implements Approver {
   private readonly pending = new Map<string, Pending>();
   /** Ids that were asked and are no longer pending, so a late answer is reported, not applied. */
   private readonly finished = new Set<string>();
+  /** The shared rate-limit store's last reachability, sent again after each welcome. */
+  private lastState: StateMessage | undefined;
 
   constructor(private readonly opts: BridgeClientOptions) {}
 
@@ -128,6 +131,7 @@ export class EditorBridgeClient implements Approver {
         this.welcomed = true;
         this.attempt = 0;
         if (msg.mode !== this.opts.mode()) this.opts.onSetMode(msg.mode);
+        if (this.lastState) this.send(this.lastState);
         settled?.(true);
         return;
       case 'set_mode':
@@ -246,6 +250,12 @@ export class EditorBridgeClient implements Approver {
       redactSecrets(args),
       MAX_DECISION_ARGS_CHARS,
     );
+  }
+
+  /** The shared rate-limit store's reachability changed (`--state redis://…`), for the status bar. */
+  notifyState(notice: { readonly store: string; readonly reachable: boolean; readonly failOpen: boolean; readonly cause?: string }): void {
+    this.lastState = { type: 'state', server: this.opts.server, ...notice };
+    if (this.isAvailable()) this.send(this.lastState);
   }
 
   notifyTools(tools: readonly ToolDefinition[]): void {

@@ -15,6 +15,7 @@ import {
   type BridgeOrigin,
   type ParentProcess,
   type DecisionMessage,
+  type StateMessage,
   type EditorToGuard,
 } from '../bridge/protocol';
 
@@ -41,6 +42,8 @@ export interface BridgeServerHandlers {
   onDecision?(conn: GuardConnection, decision: DecisionMessage): void;
   /** A guard read its server's tool list: the names, and the definitions when they fit in a message. */
   onTools?(conn: GuardConnection, server: string, names: readonly string[], tools?: readonly ToolDefinition[]): void;
+  /** The guard's store of shared rate limits became reachable or unreachable. */
+  onState?(conn: GuardConnection, state: StateMessage): void;
 }
 
 const HELLO_TIMEOUT_MS = 5000;
@@ -149,6 +152,8 @@ export class BridgeServer {
             return this.handlers.onDecision?.(conn, msg);
           case 'tools':
             return this.handlers.onTools?.(conn, msg.server, msg.names, msg.tools);
+          case 'state':
+            return this.handlers.onState?.(conn, msg);
           case 'hello':
             return;
         }

@@ -214,6 +214,7 @@ export function policyCodeActions(
       case 'unknown-key':
       case 'bad-action':
       case 'bad-op':
+      case 'bad-scope':
       case 'unknown-parameter':
         if (d.suggestion !== undefined) out.push(replaceWith(d, `Change to "${d.suggestion}"`, d.suggestion));
         break;

@@ -9,7 +9,7 @@
 import { RISK_CLASSES } from '../catalog/types';
 import type { Position, Range } from '../policy/diagnostics';
 import { isGlob } from '../policy/glob';
-import { ACTIONS, CONDITION_OPS, splitToolKey, toolPattern } from '../policy/model';
+import { ACTIONS, CONDITION_OPS, RATE_LIMIT_SCOPES, splitToolKey, toolPattern } from '../policy/model';
 export { toolPattern } from '../policy/model';
 import { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS, TOP_LEVEL_KEYS, type LineIndex } from '../policy/parse';
 import { recommendedAction } from '../policy/starter';
@@ -21,6 +21,7 @@ import {
   ENTRY_KEY_DOCS,
   OP_DOCS,
   RATE_LIMIT_KEY_DOCS,
+  SCOPE_DOCS,
   RESOURCE_ENTRY_KEY_DOCS,
   RISK_CLASS_DOCS,
   TOP_LEVEL_DOCS,
@@ -337,6 +338,8 @@ export function policyCompletions(document: PolicyDocument | string, position: P
     return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 2 && path[0] === 'resources' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
   if (depth === 2 && path[0] === 'tools' && key === 'action') return enumItems(ctx, ACTIONS, ACTION_DOCS, 'EnumMember', prefix);
+  if (depth === 3 && (path[0] === 'tools' || path[0] === 'resources') && path[2] === 'rate_limit' && key === 'scope')
+    return enumItems(ctx, RATE_LIMIT_SCOPES, SCOPE_DOCS, 'EnumMember', prefix);
   if (depth === 4 && path[0] === 'tools' && path[2] === 'when' && path[3] === '-') {
     if (key === 'op') return enumItems(ctx, CONDITION_OPS, OP_DOCS, 'EnumMember', prefix);
     if (key === 'path') return paramItems(ctx, path[1] === undefined ? undefined : patternOf(path[1]), tools, prefix);

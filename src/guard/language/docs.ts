@@ -3,7 +3,7 @@
  * hovers and completion documentation.
  */
 import type { RiskClass } from '../catalog/types';
-import type { Action, ConditionOp } from '../policy/model';
+import type { Action, ConditionOp, RateLimitScope } from '../policy/model';
 
 export interface KeyDoc {
   /** A short summary, for completion details. */
@@ -118,6 +118,30 @@ export const RESOURCE_ENTRY_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
 export const RATE_LIMIT_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   max: { detail: 'calls (a whole number ≥ 1)', doc: 'How many calls may go ahead within any `window` seconds.' },
   window: { detail: 'seconds (> 0)', doc: 'The length of the sliding window, in seconds.' },
+  scope: {
+    detail: 'session | shared',
+    doc:
+      'Whose budget this is. `session` (the default): one budget per guard session (one agent session). ' +
+      '`shared`: one budget for every guard that uses the same state store (`--state redis://…`, setting `mcpGuard.state`) ' +
+      'and the same server name (`--name`); with the default `memory` state, shared by the sessions of one guard process ' +
+      '(`mcp-guard serve`). While the store cannot be reached, calls under a shared limit are denied (`--state-fail-open` lets them through).',
+  },
+};
+
+/** The values of `rate_limit.scope`. */
+export const SCOPE_DOCS: Readonly<Record<RateLimitScope, KeyDoc>> = {
+  session: {
+    detail: 'one budget per guard session',
+    doc: '`session` (the default): each guard session (one agent session; one MCP session of `mcp-guard serve`) has its own budget, which starts afresh with the session.',
+  },
+  shared: {
+    detail: 'one budget for every guard on the same store and server',
+    doc:
+      '`shared`: one budget for every guard that uses the same state store (`--state redis://HOST:PORT`, setting `mcpGuard.state`) ' +
+      'and the same server name (`--name`), so it holds across agents, windows, restarts and machines. With the default `memory` ' +
+      'state it is shared by the sessions of one guard process only. While the store cannot be reached, calls under it are denied ' +
+      '(`--state-fail-open` lets them through).',
+  },
 };
 
 export const CONDITION_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {

@@ -16,6 +16,7 @@ import {
   ENTRY_KEY_DOCS,
   OP_DOCS,
   RATE_LIMIT_KEY_DOCS,
+  SCOPE_DOCS,
   RESOURCE_ENTRY_KEY_DOCS,
   RISK_CLASS_DOCS,
   TOP_LEVEL_DOCS,
@@ -322,6 +323,10 @@ function valueMarkdown(ref: OutlineValue, entryKey: string | undefined, index: T
   }
   if (ref.scope === 'condition' && ref.key === 'op' && typeof v === 'string' && Object.prototype.hasOwnProperty.call(OP_DOCS, v)) {
     const d = OP_DOCS[v as keyof typeof OP_DOCS];
+    return `**${code(v)}** — ${d.detail}\n\n${d.doc}`;
+  }
+  if (ref.scope === 'rate_limit' && ref.key === 'scope' && (v === 'session' || v === 'shared')) {
+    const d = SCOPE_DOCS[v];
     return `**${code(v)}** — ${d.detail}\n\n${d.doc}`;
   }
   if (ref.scope === 'condition' && ref.key === 'path' && typeof v === 'string') return pathMarkdown(v, entryKey, index);

@@ -75,6 +75,8 @@ export function severityOf(event: AuditEvent): SeverityText {
     case 'tool_definition':
     case 'otlp_dropped':
       return 'WARN';
+    case 'state_store':
+      return event.state === 'unreachable' ? 'ERROR' : 'INFO';
     default:
       return 'INFO';
   }
@@ -102,6 +104,8 @@ function bodyOf(event: AuditEvent): string {
       return `session ${event.session} ${event.state}${event.reason !== undefined ? `: ${event.reason}` : ''}`;
     case 'otlp_dropped':
       return `${event.dropped} audit records dropped by the OTLP export (${event.total} in all): ${event.cause}`;
+    case 'state_store':
+      return `the shared rate-limit store ${event.store} is ${event.state}${event.cause !== undefined ? `: ${event.cause}` : ''}`;
   }
 }
 

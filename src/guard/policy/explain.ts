@@ -31,7 +31,12 @@ export interface Explanation {
   /** When no entry set an action: which fallback decided, and how. */
   readonly fallback?: { readonly kind: 'risk' | 'default'; readonly text: string };
   /** Rate limits that count this call (a running guard may refuse it once one is exhausted). */
-  readonly rateLimits: readonly { readonly rule: string; readonly max: number; readonly windowSeconds: number }[];
+  readonly rateLimits: readonly {
+    readonly rule: string;
+    readonly max: number;
+    readonly windowSeconds: number;
+    readonly scope?: 'shared';
+  }[];
   readonly verdict?: PolicyVerdict;
 }
 
@@ -91,6 +96,7 @@ function explainChecked(index: PolicyIndex, tool: string, args: Args, cls: Class
     rule: entryRule(e),
     max: e.rateLimit!.max,
     windowSeconds: e.rateLimit!.windowSeconds,
+    ...(e.rateLimit!.scope === 'shared' ? { scope: 'shared' as const } : {}),
   }));
   const common = { ...base, applied: verdict.applicable, rateLimits, verdict };
   if (mode === 'lockdown' && !isLockdownSafe(cls)) {
@@ -154,7 +160,9 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
   for (const entry of e.applied) {
     const parts = [
       entry.action ? `action ${entry.action}` : undefined,
-      entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined,
+      entry.rateLimit
+        ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s${entry.rateLimit.scope === 'shared' ? ' (shared)' : ''}`
+        : undefined,
     ].filter(Boolean);
     lines.push(
       `  ${entryRule(entry)}${at(entry)}: ${parts.join(', ') || 'no action'}` +
@@ -167,12 +175,21 @@ export function formatExplanation(e: Explanation, where?: (entry: PolicyEntry) =
     const got = failed.found ? `got ${show(failed.actual)}` : `${failed.condition.path} is not in the arguments`;
     lines.push(`  ${entryRule(entry)}${at(entry)}: ${describeCondition(failed.condition)} does not hold (${got})`);
   }
-  if (e.rateLimits.length > 0) {
-    lines.push('Rate limits that count this call:');
-    for (const r of e.rateLimits)
-      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the call as rate-limited once exhausted)`);
-  }
+  lines.push(...rateLimitLines(e.rateLimits, 'call'));
   return lines.join('\n');
+}
+
+/** The rate limits that count a call (or read), as `explain` prints them; none, no lines. */
+function rateLimitLines(limits: Explanation['rateLimits'], what: 'call' | 'read'): string[] {
+  if (limits.length === 0) return [];
+  return [
+    `Rate limits that count this ${what}:`,
+    ...limits.map(
+      (r) =>
+        `  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s${r.scope === 'shared' ? ', shared by every guard on the same state store and server name' : ''} ` +
+        `(a running guard denies the ${what} as rate-limited once exhausted)`,
+    ),
+  ];
 }
 
 /** Why the policy decides a `resources/read` or `resources/subscribe` of a URI as it does. */
@@ -186,7 +203,12 @@ export interface ResourceExplanation {
   readonly applied: readonly ResourceEntry[];
   /** When no entry set an action: `default` decided (resources have no risk class). */
   readonly fallback?: string;
-  readonly rateLimits: readonly { readonly rule: string; readonly max: number; readonly windowSeconds: number }[];
+  readonly rateLimits: readonly {
+    readonly rule: string;
+    readonly max: number;
+    readonly windowSeconds: number;
+    readonly scope?: 'shared';
+  }[];
 }
 
 /** Static, like `explainCall`: rate-limit counters are not consulted; modes do not apply to resources. */
@@ -222,7 +244,12 @@ export function explainResource(index: PolicyIndex, raw: string): ResourceExplan
     reason: v.reason,
     applied: v.applicable,
     ...(v.rule === 'default' ? { fallback: `no resource entry sets an action, so default applies: ${v.action}` } : {}),
-    rateLimits: v.rateLimited.map((e) => ({ rule: resourceRule(e), max: e.rateLimit!.max, windowSeconds: e.rateLimit!.windowSeconds })),
+    rateLimits: v.rateLimited.map((e) => ({
+      rule: resourceRule(e),
+      max: e.rateLimit!.max,
+      windowSeconds: e.rateLimit!.windowSeconds,
+      ...(e.rateLimit!.scope === 'shared' ? { scope: 'shared' as const } : {}),
+    })),
   };
 }
 
@@ -235,15 +262,13 @@ export function formatResourceExplanation(e: ResourceExplanation): string {
   for (const entry of e.applied) {
     const parts = [
       entry.action ? `action ${entry.action}` : undefined,
-      entry.rateLimit ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s` : undefined,
+      entry.rateLimit
+        ? `rate_limit ${entry.rateLimit.max} per ${entry.rateLimit.windowSeconds} s${entry.rateLimit.scope === 'shared' ? ' (shared)' : ''}`
+        : undefined,
     ].filter(Boolean);
     lines.push(`  ${resourceRule(entry)}: ${parts.join(', ') || 'no action'}`);
   }
-  if (e.rateLimits.length > 0) {
-    lines.push('Rate limits that count this read:');
-    for (const r of e.rateLimits)
-      lines.push(`  ${r.rule}: at most ${r.max} per ${r.windowSeconds} s (a running guard denies the read as rate-limited once exhausted)`);
-  }
+  lines.push(...rateLimitLines(e.rateLimits, 'read'));
   return lines.join('\n');
 }
 

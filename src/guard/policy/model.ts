@@ -33,9 +33,18 @@ export interface Condition {
   readonly test: (args: Readonly<Record<string, unknown>>) => boolean;
 }
 
+/**
+ * Whose budget a rate limit is: `session` (the default) one per guard session (one agent session);
+ * `shared` one for every guard using the same state store (`--state`) and server name (`--name`).
+ */
+export type RateLimitScope = 'session' | 'shared';
+export const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['session', 'shared'];
+
 export interface RateLimit {
   readonly max: number;
   readonly windowSeconds: number;
+  /** Present only as `shared`: absent is `session`, so existing policies and their models are unchanged. */
+  readonly scope?: 'shared';
 }
 
 export interface PolicyEntry {

@@ -24,7 +24,15 @@ import { LineIndex } from './parse/lines';
 import type { DetailedParseResult, ParseOptions, ParseResult } from './parse/types';
 import { parseWhole } from './parse/whole';
 
-export { CONDITION_KEYS, ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS, TEST_KEYS, TOP_LEVEL_KEYS } from './parse/keys';
+export {
+  CONDITION_KEYS,
+  ENTRY_KEYS,
+  RATE_LIMIT_KEYS,
+  RATE_LIMIT_REQUIRED_KEYS,
+  RESOURCE_ENTRY_KEYS,
+  TEST_KEYS,
+  TOP_LEVEL_KEYS,
+} from './parse/keys';
 export { LineIndex, locatorRange, shiftDiagnostic, type Locator } from './parse/lines';
 export { caseOnlyToolMatch } from './parse/tool-names';
 export type { DetailedParseResult, EntryRecord, EntryUnit, ParseOptions, ParseResult, TopUnit } from './parse/types';

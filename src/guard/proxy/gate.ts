@@ -3,12 +3,12 @@
  * or block → audit. A tool call and a resource request differ only in what `subjects.ts` says
  * about them (how they are decided, keyed for the session, answered when blocked).
  */
-import { askApproval, type ApprovalResult, type ApprovalScope, type Approver } from '../approval/approver';
+import { askApproval, type ApprovalRequest, type ApprovalResult, type ApprovalScope, type Approver } from '../approval/approver';
 import type { AuditSink } from '../audit-events';
 import { isLockdownSafe, rateLimitedReason, type Decision, type PolicyState } from '../decider';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, type Mode } from '../policy/model';
 import type { Untrusted } from '../pins/trust';
-import type { RateLimiter } from '../rate-limiter';
+import type { LimitRef, QuotaCheck, RateLimiter } from '../rate-limiter';
 import type { AuditFacts } from './audit-event';
 import type { BlockKind } from './denial';
 import { blockedAnswer, decideSubject, sessionKey, type GatedSubject } from './subjects';
@@ -108,7 +108,8 @@ export class Gate {
         return this.block(subject, 'audit_unwritable', { decision: 'denied', rule: 'audit', reason: unaudited, entries });
     }
     if (mode === 'monitor') {
-      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') opts.limiter.tryConsume(verdict.limits);
+      // Counted, not waited for: monitor mode forwards every call (a remote store's answer never rejects).
+      if (verdict.kind === 'allow' || verdict.kind === 'require_approval') void opts.limiter.consume(verdict.limits);
       return opts.forward(subject, {
         decision: 'monitored',
         would: WOULD[verdict.kind],
@@ -128,8 +129,7 @@ export class Gate {
       case 'rate_limited':
         return this.block(subject, 'rate_limited', { decision: 'rate_limited', rule: verdict.rule, reason: verdict.reason, entries });
       case 'allow':
-        opts.limiter.tryConsume(verdict.limits);
-        return opts.forward(subject, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
+        return this.goAhead(subject, verdict.limits, { decision: 'allowed', rule: verdict.rule, reason: verdict.reason, entries });
       case 'require_approval':
         return this.approve(subject, verdict, entries);
     }
@@ -145,28 +145,9 @@ export class Gate {
     if (this.sessionAllowed.has(sessionKey(subject)) && this.mayAllowForSession(subject)) {
       return this.afterApproval(subject, verdict, entries, { outcome: 'approved', by: 'session', scope: 'once' });
     }
-    const cls = subject.classification;
-    const hold = this.hold(subject.key);
-    void askApproval(
-      this.opts.approvers,
-      {
-        callId: this.opts.approvalId(),
-        server: this.opts.serverName,
-        tool: subject.name,
-        category: cls.category,
-        risk: cls.risk,
-        riskReason: cls.reason,
-        rule: verdict.rule,
-        reason: verdict.reason,
-        args: subject.args,
-        timeoutMs: verdict.timeoutMs,
-      },
-      hold.signal,
-    ).then((result) => {
-      // Withdrawn meanwhile (the guard stopped): nothing more to do.
-      if (!this.release(subject.key, hold)) return;
-      this.opts.batched(() => this.afterApproval(subject, verdict, entries, result));
-    });
+    this.ask(subject, { rule: verdict.rule, reason: verdict.reason, timeoutMs: verdict.timeoutMs }, (result) =>
+      this.afterApproval(subject, verdict, entries, result),
+    );
   }
 
   /** Asks a person to trust the definition (when one may); approved, the call is decided again from the start. */
@@ -176,6 +157,43 @@ export class Gate {
       return this.block(subject, 'untrusted_tool', { ...facts, decision: 'denied', reason: untrusted.reason });
     const policy = this.opts.policy.state;
     const timeoutSeconds = policy.kind === 'valid' ? policy.index.policy.approvalTimeoutSeconds : DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    const change = { rule: facts.rule, reason: untrusted.reason, timeoutMs: timeoutSeconds * 1000, definitionChange: untrusted.change };
+    this.ask(subject, change, (result) => {
+      const withApprover = { ...facts, approver: result.by };
+      switch (result.outcome) {
+        case 'approved':
+          // Trusted, the call is decided like any other (the policy may still ask about the call itself);
+          // if the server changed the tool again meanwhile, the new definition is asked about in turn.
+          this.opts.trustDefinition(untrusted, result.by, result.scope);
+          return this.admit(subject);
+        case 'cancelled':
+          return this.opts.record(subject, { ...withApprover, decision: 'declined', reason: result.detail }, 'not_forwarded');
+        case 'no_approver':
+          return this.block(subject, 'untrusted_tool', {
+            ...withApprover,
+            decision: 'denied',
+            reason: `${untrusted.reason} No person could be asked: ${result.detail}`,
+          });
+        case 'timeout':
+        case 'declined':
+          return this.block(subject, 'untrusted_tool', {
+            ...withApprover,
+            decision: 'declined',
+            reason: `${untrusted.reason} Not trusted: ${result.detail}`,
+          });
+      }
+    });
+  }
+
+  /**
+   * Asks the approvers about a request, holding it meanwhile; `then` runs with the answer (batched with
+   * its writes) unless the request was withdrawn meanwhile (the guard stopped).
+   */
+  private ask(
+    subject: GatedSubject,
+    about: Pick<ApprovalRequest, 'rule' | 'reason' | 'timeoutMs' | 'definitionChange'>,
+    then: (result: ApprovalResult) => void,
+  ): void {
     const cls = subject.classification;
     const hold = this.hold(subject.key);
     void askApproval(
@@ -187,40 +205,13 @@ export class Gate {
         category: cls.category,
         risk: cls.risk,
         riskReason: cls.reason,
-        rule: facts.rule,
-        reason: untrusted.reason,
         args: subject.args,
-        timeoutMs: timeoutSeconds * 1000,
-        definitionChange: untrusted.change,
+        ...about,
       },
       hold.signal,
     ).then((result) => {
       if (!this.release(subject.key, hold)) return;
-      this.opts.batched(() => {
-        const withApprover = { ...facts, approver: result.by };
-        switch (result.outcome) {
-          case 'approved':
-            // Trusted, the call is decided like any other (the policy may still ask about the call itself);
-            // if the server changed the tool again meanwhile, the new definition is asked about in turn.
-            this.opts.trustDefinition(untrusted, result.by, result.scope);
-            return this.admit(subject);
-          case 'cancelled':
-            return this.opts.record(subject, { ...withApprover, decision: 'declined', reason: result.detail }, 'not_forwarded');
-          case 'no_approver':
-            return this.block(subject, 'untrusted_tool', {
-              ...withApprover,
-              decision: 'denied',
-              reason: `${untrusted.reason} No person could be asked: ${result.detail}`,
-            });
-          case 'timeout':
-          case 'declined':
-            return this.block(subject, 'untrusted_tool', {
-              ...withApprover,
-              decision: 'declined',
-              reason: `${untrusted.reason} Not trusted: ${result.detail}`,
-            });
-        }
-      });
+      this.opts.batched(() => then(result));
     });
   }
 
@@ -232,18 +223,11 @@ export class Gate {
         const unaudited = this.unauditedReason(subject);
         if (unaudited !== undefined)
           return this.block(subject, 'audit_unwritable', { ...facts, decision: 'denied', rule: 'audit', reason: unaudited });
-        // Quota may have run out while the person was deciding.
-        const quota = this.opts.limiter.tryConsume(verdict.limits);
-        if (!quota.ok)
-          return this.block(subject, 'rate_limited', {
-            ...facts,
-            decision: 'rate_limited',
-            rule: quota.key,
-            reason: rateLimitedReason(quota),
-          });
-        if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED)
-          this.sessionAllowed.add(sessionKey(subject));
-        return this.opts.forward(subject, { ...facts, decision: 'approved', reason: verdict.reason });
+        // Quota may have run out while the person was deciding: counted now, and only forwarded if it fits.
+        return this.goAhead(subject, verdict.limits, { ...facts, decision: 'approved', reason: verdict.reason }, () => {
+          if (result.scope === 'session' && this.mayAllowForSession(subject) && this.sessionAllowed.size < MAX_SESSION_ALLOWED)
+            this.sessionAllowed.add(sessionKey(subject));
+        });
       }
       case 'cancelled':
         // The client withdrew the request; it expects no answer.
@@ -255,6 +239,49 @@ export class Gate {
       case 'declined':
         return this.block(subject, 'declined', { ...facts, decision: 'declined', reason: `${verdict.reason} ${result.detail}` });
     }
+  }
+
+  /**
+   * The call may go ahead: its quota is counted (the authoritative check), then it is forwarded, or
+   * blocked when a limit ran out or a shared limit's store cannot be reached. Synchronous unless a shared
+   * limit is counted by a remote store; the request is then held until the store answers.
+   */
+  private goAhead(subject: GatedSubject, limits: readonly LimitRef[], facts: AuditFacts, onForward?: () => void): void {
+    const quota = this.opts.limiter.consume(limits);
+    if (!(quota instanceof Promise)) return this.afterQuota(subject, quota, facts, onForward);
+    const hold = this.hold(subject.key);
+    // Stores answer `unavailable` rather than reject; should one reject all the same, the call is denied, not held for ever.
+    const answered = quota.catch((e: unknown): QuotaCheck => ({
+      ok: false,
+      key: limits[0]!.key,
+      limit: limits[0]!.limit,
+      retryAfterMs: 0,
+      unavailable: `The shared rate limit could not be counted (${e instanceof Error ? e.message : String(e)}), so the call is blocked.`,
+    }));
+    void answered.then((answer) => {
+      if (!this.release(subject.key, hold)) return;
+      // The client withdrew the request (or the guard is stopping) meanwhile: it expects no answer, and
+      // what was counted for it is taken back.
+      if (hold.signal.aborted) {
+        if (answer.ok) answer.release?.();
+        return this.opts.record(
+          subject,
+          { ...facts, decision: 'declined', reason: 'The request was cancelled while its shared rate limit was counted.' },
+          'not_forwarded',
+        );
+      }
+      this.opts.batched(() => this.afterQuota(subject, answer, facts, onForward));
+    });
+  }
+
+  private afterQuota(subject: GatedSubject, quota: QuotaCheck, facts: AuditFacts, onForward?: () => void): void {
+    if (!quota.ok) {
+      if (quota.unavailable !== undefined)
+        return this.block(subject, 'denied', { ...facts, decision: 'denied', rule: quota.key, reason: quota.unavailable });
+      return this.block(subject, 'rate_limited', { ...facts, decision: 'rate_limited', rule: quota.key, reason: rateLimitedReason(quota) });
+    }
+    onForward?.();
+    this.opts.forward(subject, facts);
   }
 
   /** Critical-risk tools are asked every time, whatever a person said for the session. */

@@ -6,7 +6,17 @@
  */
 import { isScalar, isSeq, type Node } from 'yaml';
 import { compileNamePattern } from '../glob';
-import { ACTIONS, type Action, type Condition, type PolicyEntry, type RateLimit, type ResourceEntry, type ToolKey } from '../model';
+import {
+  ACTIONS,
+  RATE_LIMIT_SCOPES,
+  type Action,
+  type RateLimitScope,
+  type Condition,
+  type PolicyEntry,
+  type RateLimit,
+  type ResourceEntry,
+  type ToolKey,
+} from '../model';
 import { type Checker, checkKnownPair, eachKnownKey, expectEnum, expectMap, expectPositiveNumber, expectString } from './checker';
 import { checkCondition } from './check-condition';
 import { ENTRY_KEYS, RATE_LIMIT_KEYS, RESOURCE_ENTRY_KEYS } from './keys';
@@ -17,11 +27,15 @@ function checkRateLimit(c: Checker, node: Node | null, at: Offsets): RateLimit |
   if (!map) return undefined;
   let max: number | undefined;
   let windowSeconds: number | undefined;
+  let scope: RateLimitScope | undefined;
   let ok = true;
   eachKnownKey(c, map, RATE_LIMIT_KEYS, 'in rate_limit', (key, value, keyAt) => {
     if (key === 'max') {
       max = expectPositiveNumber(c, value, keyAt, 'rate_limit.max (calls)', true);
       ok &&= max !== undefined;
+    } else if (key === 'scope') {
+      scope = expectEnum(c, value, keyAt, RATE_LIMIT_SCOPES, 'rate_limit.scope', 'bad-scope');
+      ok &&= scope !== undefined;
     } else {
       windowSeconds = expectPositiveNumber(c, value, keyAt, 'rate_limit.window (seconds)', false);
       ok &&= windowSeconds !== undefined;
@@ -30,7 +44,8 @@ function checkRateLimit(c: Checker, node: Node | null, at: Offsets): RateLimit |
   const where = offsetsOf(map, at);
   if (ok && max === undefined) c.error(where, 'missing-key', 'rate_limit needs max: the number of calls allowed per window');
   if (ok && windowSeconds === undefined) c.error(where, 'missing-key', 'rate_limit needs window: the length of the window in seconds');
-  return max !== undefined && windowSeconds !== undefined ? { max, windowSeconds } : undefined;
+  if (!ok || max === undefined || windowSeconds === undefined) return undefined;
+  return scope === 'shared' ? { max, windowSeconds, scope } : { max, windowSeconds };
 }
 
 /** The keys tool and resource entries share: what to do, why, how often, how long to wait. */
