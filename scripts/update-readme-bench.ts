@@ -89,7 +89,8 @@ const lines = [
     ' Every call is checked (no error, no `isError`) and every guarded call has an `allowed` audit decision.' +
     " Policy evaluation is timed in-process on a generated 1,000-entry policy; peak RSS is the guard's VmHWM.",
   '',
-  `Reproduce: \`npm run bench\` (about ${Math.round(((r.sectionSeconds?.raw ?? 0) + (r.sectionSeconds?.sdk ?? 0) + (r.sectionSeconds?.policy ?? 0) + (r.sectionSeconds?.serve ?? 0)) / 10) * 10 || 'a hundred'} s; all figures in \`bench-results/latest.json\`),` +
+  `Reproduce: \`npm run bench\` (its proxy part, these figures, about ${Math.round(((r.sectionSeconds?.raw ?? 0) + (r.sectionSeconds?.sdk ?? 0) + (r.sectionSeconds?.policy ?? 0) + (r.sectionSeconds?.serve ?? 0)) / 10) * 10 || 'a hundred'} s, all in \`bench-results/latest.json\`;` +
+    ' then the policy language, the OTLP export and the shared rate limits, some eight minutes in all),' +
     ' then `npx tsx scripts/update-readme-bench.ts` to rewrite this section.',
 ];
 
