@@ -58,7 +58,7 @@ export interface ExistingServers {
   sources(): ConfigSource[];
   /** The servers warned about as of the last look (the files change, the watch looks again): what the status bar shows. */
   readonly flagged: readonly Flagged[];
-  /** What the files say now, and which servers deserve a warning. */
+  /** What the saved files say now (what VS Code runs), and which servers deserve a warning. */
   scan(): { servers: ExistingServer[]; flagged: Flagged[] };
   /** A file's text as the editor has it (unsaved changes included); `undefined` when it does not exist. */
   read(path: string): string | undefined;

@@ -92,20 +92,18 @@ export class ExistingServersWatch implements ExistingServers, vscode.Disposable 
     ];
   }
 
+  /** A file's text as the editor has it, what the edits are planned from and applied to. */
   read(path: string): string | undefined {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === path);
     if (open) return open.getText();
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
-    }
+    return readSaved(path);
   }
 
   scan(): { servers: ExistingServer[]; flagged: Flagged[] } {
     const servers: ExistingServer[] = [];
     for (const source of this.sources()) {
-      const found = serversIn(this.read(source.path), source);
+      // What VS Code runs is what is saved; an editor's document may be unsaved, or linger after its file is gone.
+      const found = serversIn(readSaved(source.path), source);
       servers.push(...found.servers);
       if (found.problem && !this.problemsSeen.has(found.problem)) {
         this.problemsSeen.add(found.problem);
@@ -141,20 +139,44 @@ export class ExistingServersWatch implements ExistingServers, vscode.Disposable 
       // Created empty (on disk, harmless); what goes in them is an unsaved edit like the rest.
       const create = new vscode.WorkspaceEdit();
       for (const f of missing) create.createFile(vscode.Uri.file(f.path), { ignoreIfExists: true });
-      if (!(await vscode.workspace.applyEdit(create))) return false;
+      if (!(await vscode.workspace.applyEdit(create))) {
+        this.log.warn(`Guard Existing Servers: VS Code did not create ${missing.map((f) => f.path).join(', ')}`);
+        return false;
+      }
     }
+    // VS Code now and then refuses an edit of a document it is still loading (the user settings, say): once more, a moment later.
+    let docs = await this.applyOnce(files);
+    if (docs === 'refused') {
+      await new Promise((r) => setTimeout(r, 500));
+      docs = await this.applyOnce(files);
+    }
+    if (docs === 'refused') {
+      this.log.warn(`Guard Existing Servers: VS Code did not apply the edits to ${files.map((f) => f.path).join(', ')}`);
+      return false;
+    }
+    if (docs === 'changed') return false;
+    for (const doc of docs) await vscode.window.showTextDocument(doc, { preview: false });
+    return true;
+  }
+
+  /** The edits as one WorkspaceEdit on the documents as they are; `changed` when one no longer holds the planned text. */
+  private async applyOnce(files: readonly FileChange[]): Promise<vscode.TextDocument[] | 'changed' | 'refused'> {
     const edit = new vscode.WorkspaceEdit();
     const docs: vscode.TextDocument[] = [];
     for (const f of files) {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(f.path));
       // The plan was made from this text: anything else would put the edit in the wrong place.
-      if (doc.getText() !== f.before) return false;
+      if (doc.getText() !== f.before) {
+        this.log.warn(`Guard Existing Servers: ${f.path} changed while the edits were prepared${doc.isDirty ? ' (unsaved edits)' : ''}`);
+        return 'changed';
+      }
       edit.replace(doc.uri, new vscode.Range(doc.positionAt(f.edit.offset), doc.positionAt(f.edit.offset + f.edit.length)), f.edit.content);
       docs.push(doc);
     }
-    if (!(await vscode.workspace.applyEdit(edit))) return false;
-    for (const doc of docs) await vscode.window.showTextDocument(doc, { preview: false });
-    return true;
+    if (await vscode.workspace.applyEdit(edit)) return docs;
+    // applyEdit has answered false although it applied the edits (the user settings, now and then): the text says.
+    if (files.every((f, i) => docs[i]!.getText() === f.after)) return docs;
+    return files.every((f, i) => docs[i]!.getText() === f.before) ? 'refused' : 'changed';
   }
 
   private schedule(delayMs = 300): void {
@@ -187,5 +209,14 @@ export class ExistingServersWatch implements ExistingServers, vscode.Disposable 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** A file's saved text; undefined when it cannot be read (gone, say). */
+function readSaved(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
