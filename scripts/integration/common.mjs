@@ -1,5 +1,6 @@
 // Shared helpers for the integration harness: paths, pinned versions, bounded child processes.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -163,4 +164,20 @@ export function killTree(child, graceMs = 3000) {
     child.once('exit', finish);
     killGroup('SIGTERM');
   });
+}
+
+/** The JSON lines of a file another process appends to; none before it exists. */
+export function readLines(path) {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  // The last line may be half-written: only complete lines count.
+  return text
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }

@@ -3,12 +3,12 @@
 // the driver plays the agent (and the person at the palette) and writes one JSON line per step; this
 // script plays the person over CDP (playwright-core on the headless Debian chromium launch() started),
 // checking each step and answering each dialog.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import { ROOT, log, onExitCleanup } from './common.mjs';
+import { ROOT, log, onExitCleanup, readLines } from './common.mjs';
 import { firstPage } from './cdp-smoke.mjs';
 import { launch } from './launch.mjs';
 
@@ -31,21 +31,6 @@ export async function buildDriver() {
     logLevel: 'warning',
     external: ['vscode'],
   });
-}
-
-export function readLines(path) {
-  let text;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  // The last line may be half-written: only complete lines count.
-  return text
-    .split('\n')
-    .slice(0, -1)
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
 }
 
 /** The first dialog not yet answered by this script, read; undefined when none is showing. */

@@ -1,8 +1,9 @@
 // The workspace both launch modes open: its settings run the stand-in Odoo server (bundled by
 // run.mjs to out/integration/standin.js) behind the guard, and its policy asks for approval before
 // cancel_async_task. The stand-in appends one line per call it executed to journal.jsonl.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readLines } from './common.mjs';
 import { TESTS_DIR } from './launch.mjs';
 
 export const STANDIN = join(TESTS_DIR, 'standin.js');
@@ -72,14 +73,5 @@ export function readJournal(ws) {
 
 /** The calls a stand-in journaled to `path` (STANDIN_JOURNAL), oldest first ([] before the first). */
 export function readJournalAt(path) {
-  let text;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
+  return readLines(path);
 }
