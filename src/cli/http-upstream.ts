@@ -10,6 +10,7 @@
 import { StreamableHttpClient, type StreamableHttpError } from '../guard/http/streamable-client';
 import type { LineMessage } from '../guard/proxy/channel';
 import { isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
+import { forEachLine } from '../guard/util/line-splitter';
 import type { UpstreamLink, UpstreamLinkEvents } from './wiring';
 
 /** The JSON-RPC code the guard answers a request with when the server cannot be reached. */
@@ -65,14 +66,7 @@ export class HttpUpstream implements UpstreamLink {
   start(): void {}
 
   write(data: string): void {
-    let start = 0;
-    while (start < data.length) {
-      let end = data.indexOf('\n', start);
-      if (end === -1) end = data.length;
-      const line = data.slice(start, end);
-      start = end + 1;
-      if (line !== '') this.writeLine(line, undefined);
-    }
+    forEachLine(data, (line) => this.writeLine(line, undefined));
   }
 
   /** One message of the proxy: `msg` tells its id and method when the proxy has them, else the line is read for them. */

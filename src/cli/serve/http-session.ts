@@ -16,6 +16,7 @@ import { asLine, type WireMessage } from '../../guard/http/wire';
 import type { PolicyHolder } from '../../guard/io/policy-source';
 import type { LineMessage } from '../../guard/proxy/channel';
 import { isPlainObject, isValidId } from '../../guard/proxy/jsonrpc';
+import { forEachLine } from '../../guard/util/line-splitter';
 import type { Mode } from '../../guard/policy/model';
 import type { SharedLimits } from '../../guard/rate-limiter';
 import type { RunOptions } from '../args';
@@ -167,14 +168,7 @@ export class HttpSession {
 
   /** The proxy's lines for the client (outside a batch, when it wrote text), each sent on the stream the routing picks. */
   private toClient(data: string): void {
-    let start = 0;
-    while (start < data.length) {
-      let end = data.indexOf('\n', start);
-      if (end === -1) end = data.length;
-      const line = data.slice(start, end);
-      start = end + 1;
-      if (line !== '') this.toClientLine(line, undefined);
-    }
+    forEachLine(data, (line) => this.toClientLine(line, undefined));
   }
 
   /** One message for the client; `msg` is what the proxy knows of it (the line is parsed for routing only without it). */

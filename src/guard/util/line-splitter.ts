@@ -15,6 +15,17 @@ export interface LineSplitterOptions {
   readonly onOversize?: () => OversizeSink;
 }
 
+/** Each non-empty line of text the proxy wrote whole (newline-terminated lines, no partial ones to keep). */
+export function forEachLine(text: string, fn: (line: string) => void): void {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (end > start) fn(text.slice(start, end));
+    start = end + 1;
+  }
+}
+
 const NO_SINK: OversizeSink = { feed: () => {}, end: () => {} };
 
 /**
