@@ -17,10 +17,12 @@ async function main(): Promise<void> {
     const load = os.loadavg().map((x) => x.toFixed(2));
     const r = await runServeBench({
       root: ROOT,
-      guard: join(ROOT, 'dist', 'mcp-guard.js'),
+      // BENCH_GUARD: another build of the guard (or a stand-in speaking the same flags), for comparisons.
+      guard: process.env['BENCH_GUARD'] ?? join(ROOT, 'dist', 'mcp-guard.js'),
       policyFile,
       auditFile: join(tmp, 'audit.jsonl'),
       guardNodeArgs: (process.env['BENCH_GUARD_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== ''),
+      relayNodeArgs: (process.env['BENCH_RELAY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== ''),
       progress: (text) => process.stderr.write(`  ${text}\n`),
     });
     process.stdout.write(`${serveReport(r)}\n`);

@@ -22,3 +22,5 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stderr.write(`listening on http://127.0.0.1:${server.address().port}\n`));
+// Exits cleanly on SIGTERM, so a --cpu-prof profile (BENCH_RELAY_NODE_ARGS) is written.
+process.on('SIGTERM', () => process.exit(0));

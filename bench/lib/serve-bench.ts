@@ -259,6 +259,8 @@ export async function runServeBench(opts: {
   policyFile: string;
   auditFile: string;
   guardNodeArgs?: readonly string[];
+  /** Node flags for the relay process (a profile of the reference hop, for comparison with the guard's). */
+  relayNodeArgs?: readonly string[];
   progress?: (text: string) => void;
 }): Promise<ServeBenchResult> {
   const progress = opts.progress ?? (() => {});
@@ -268,7 +270,7 @@ export async function runServeBench(opts: {
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
   try {
     const relay = await startProc(
-      [join(opts.root, 'bench', 'lib', 'http-relay.mjs'), new URL(upstream.url).origin],
+      [...(opts.relayNodeArgs ?? []), join(opts.root, 'bench', 'lib', 'http-relay.mjs'), new URL(upstream.url).origin],
       opts.root,
       /listening on (http:\/\/\S+)/,
     );

@@ -117,7 +117,11 @@ export type AuditEvent =
     };
 
 export interface AuditSink {
-  write(event: AuditEvent): void;
+  /**
+   * `session`: the number of the `serve` session the event belongs to, written as the line's `session`
+   * field (unless the event names one itself); passed apart so the event need not be copied to add it.
+   */
+  write(event: AuditEvent, session?: number): void;
   /** Writes out what is buffered; the proxy calls it before answering, so the log leads. */
   flush(): void;
   close(): void;

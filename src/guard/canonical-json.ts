@@ -1,5 +1,5 @@
 /** Canonical JSON (sorted keys) and the SHA-256 of arguments the audit log keeps instead of the arguments themselves. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A piece of output text on the work stack, as opposed to a value still to be written. */
 class Text {
@@ -143,7 +143,8 @@ export function canonicalJsonOfParsed(value: unknown): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // One-shot (Node >= 20.12): no Hash object per call, a few times faster on every decision's digest.
+  return hash('sha256', text, 'hex');
 }
 
 export function argumentsDigest(args: unknown): string {

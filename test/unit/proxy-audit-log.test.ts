@@ -92,6 +92,22 @@ describe('proxy audit log: JsonlAuditLog durability', () => {
     );
   });
 
+  it("labels a serve session's line with its number: time first, session last, never twice", () => {
+    const path = join(dir, 'a.jsonl');
+    const log = new JsonlAuditLog(path);
+    log.write(event(1), 7);
+    log.write({ event: 'session', state: 'started', session: 7 } as never, 7);
+    log.write(event(2));
+    log.flush();
+    const text = fs.readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.match(text[0]!, /^\{"time":"[^"]+","event":"stop","reason":"r1","session":7\}$/);
+    assert.equal(text[1]!.match(/"session":/g)?.length, 1, text[1]);
+    assert.deepEqual(
+      lines(path).map(({ time: _time, ...rest }) => rest),
+      [{ event: 'stop', reason: 'r1', session: 7 }, { event: 'session', state: 'started', session: 7 }, { event: 'stop', reason: 'r2' }],
+    );
+  });
+
   it('cannot open the file: reports the problem and retries, and does not throw', () => {
     const problems: (string | undefined)[] = [];
     const log = new JsonlAuditLog('/dev/null/x/audit.jsonl', { onProblem: (p) => problems.push(p) });

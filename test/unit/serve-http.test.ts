@@ -151,14 +151,27 @@ describe('serve: sessions (sessions.ts, session-audit.ts)', () => {
     w.stop();
   });
 
+  it('counts idleness from the last request, not from when its timer was set (one timer, re-armed lazily)', async () => {
+    let idle = 0;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const w = new IdleWatch(100, () => idle++);
+    await sleep(60);
+    w.begin()(); // a quick request at ~60 ms: idle no sooner than ~160 ms
+    await sleep(60);
+    assert.equal(idle, 0, 'the timer set at the start fired at ~100 ms and slept again');
+    await sleep(100);
+    assert.equal(idle, 1);
+    w.stop();
+  });
+
   it("labels each audit line with the session's number and never closes the shared log", () => {
-    const lines: AuditEvent[] = [];
+    const lines: [AuditEvent, number | undefined][] = [];
     let closes = 0;
-    const shared: AuditSink = { write: (e) => void lines.push(e), flush: () => {}, close: () => void closes++, problem: 'disk full' };
+    const shared: AuditSink = { write: (e, s) => void lines.push([e, s]), flush: () => {}, close: () => void closes++, problem: 'disk full' };
     const audit = sessionAudit(shared, 7);
     audit.write({ event: 'mode_change', mode: 'monitor' });
     audit.close();
-    assert.deepEqual(lines, [{ event: 'mode_change', mode: 'monitor', session: 7 }]);
+    assert.deepEqual(lines, [[{ event: 'mode_change', mode: 'monitor' }, 7]]);
     assert.equal(closes, 0);
     assert.equal(audit.problem, 'disk full');
   });

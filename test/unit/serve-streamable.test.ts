@@ -217,6 +217,39 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
     assert.match(r.body, /data: \{"jsonrpc":"2.0","id":9,"result":\{"ok":9\}\}/);
   });
 
+  it('upgrades each held request at its own time; one answered in time stays JSON (one timer for all)', async () => {
+    const started = Date.now();
+    const s = await sessionServer({ upgradeAfterMs: 80, keepAliveMs: 0 }, (messages, wire) => {
+      const m = messages[0]!;
+      if (m.kind !== 'request') return;
+      // 1: answered in time; 2 and 3: answered late, so each must have become a stream.
+      const delay = m.id === 1 ? 20 : 200;
+      setTimeout(() => wire.respond(m.id, answer(m.id)), delay);
+    });
+    servers.push(s.server);
+    const headersAt: Record<number, number> = {};
+    const post = (id: number) =>
+      new Promise<{ type: string | undefined; at: number }>((resolve) => {
+        const r = request(s.url, { method: 'POST', headers: H }, (res) => {
+          headersAt[id] = Date.now() - started;
+          res.resume();
+          res.on('end', () => resolve({ type: res.headers['content-type'], at: headersAt[id]! }));
+        });
+        r.end(req(id));
+      });
+    const first = post(1);
+    const second = post(2);
+    await new Promise((r) => setTimeout(r, 50));
+    const third = post(3);
+    const [a, b, c] = await Promise.all([first, second, third]);
+    assert.equal(a.type, 'application/json');
+    assert.equal(b.type, 'text/event-stream');
+    assert.equal(c.type, 'text/event-stream');
+    // The third came 50 ms after the second: its stream opened later, not with the second's.
+    assert.ok(c.at - b.at >= 30, `second upgraded at ${b.at} ms, third at ${c.at} ms`);
+    assert.ok(b.at >= 75, `second upgraded at ${b.at} ms`);
+  });
+
   it('opens one GET stream per session (409 for a second), sends messages tied to no request there, replays nothing for Last-Event-ID', async () => {
     const s = await sessionServer({}, () => {});
     servers.push(s.server);

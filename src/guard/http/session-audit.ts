@@ -3,11 +3,11 @@
  * the session's number so an audit reader can tell the sessions apart. The number, never the
  * Mcp-Session-Id: the id is a credential for the session and stays out of files.
  */
-import type { AuditEvent, AuditSink } from '../audit-events';
+import type { AuditSink } from '../audit-events';
 
 export function sessionAudit(shared: AuditSink, session: number): AuditSink {
   return {
-    write: (event) => shared.write({ ...event, session } as AuditEvent),
+    write: (event) => shared.write(event, session),
     flush: () => shared.flush(),
     // The shared log outlives every session: the server closes it once, when it stops.
     close: () => {},

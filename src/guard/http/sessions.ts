@@ -52,43 +52,61 @@ export class SessionRegistry<S extends Closable> {
 /**
  * Ends a session that has had no open HTTP request for `idleMs`: a client holding its GET stream open
  * is not idle; one that went away without DELETE is, once its last connection closed.
+ *
+ * One timer, armed lazily: a request only moves the "last active" time, and the timer, when it
+ * fires, sleeps again for what is left. A session serving calls back to back thus sets no timer per
+ * call (serve's hot path), and still ends `idleMs` after its last request, give or take the timer's
+ * own lateness.
  */
 export class IdleWatch {
   private open = 0;
+  private lastActive: number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
     private readonly idleMs: number,
     private readonly onIdle: () => void,
+    private readonly now: () => number = () => performance.now(),
   ) {
-    this.arm();
+    this.lastActive = now();
+    this.arm(idleMs);
   }
 
   /** A request of the session started; call the returned function once it has ended. */
   begin(): () => void {
     this.open++;
-    clearTimeout(this.timer);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.open--;
-      this.arm();
+      if (this.open === 0) {
+        this.lastActive = this.now();
+        if (this.timer === undefined) this.arm(this.idleMs);
+      }
     };
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
-  private arm(): void {
-    if (this.stopped || this.open > 0) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      if (!this.stopped && this.open === 0) this.onIdle();
-    }, this.idleMs);
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.check(), Math.max(1, Math.ceil(delayMs)));
     this.timer.unref();
+  }
+
+  private check(): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    // A request is open: the timer is set again when the last one ends.
+    if (this.open > 0) return;
+    const left = this.lastActive + this.idleMs - this.now();
+    if (left > 0) return this.arm(left);
+    this.onIdle();
   }
 }

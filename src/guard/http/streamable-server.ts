@@ -31,12 +31,13 @@ class Exchange {
   stream = false;
   done = false;
   keepAlive: NodeJS.Timeout | undefined;
-  upgrade: NodeJS.Timeout | undefined;
 
   constructor(
     readonly res: ServerResponse,
     readonly batch: boolean,
     keys: readonly string[],
+    /** When the POST came (performance.now()), for turning it into a stream after `upgradeAfterMs`. */
+    readonly since: number,
   ) {
     this.waiting = new Set(keys);
   }
@@ -55,6 +56,12 @@ export class StreamableServerSession {
   /** Open requests (idKey) → the POST that carried them. */
   private readonly byRequest = new Map<string, Exchange>();
   private standalone: { res: ServerResponse; keepAlive: NodeJS.Timeout | undefined } | undefined;
+  /**
+   * POSTs still answered as JSON, oldest first, and one timer for the oldest: calls answered within
+   * `upgradeAfterMs` (nearly all) set no timer of their own.
+   */
+  private readonly heldJson = new Set<Exchange>();
+  private upgradeTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly upgradeAfterMs: number;
   private readonly keepAliveMs: number;
@@ -76,7 +83,7 @@ export class StreamableServerSession {
       deliver();
       return;
     }
-    const ex = new Exchange(res, batch, keys);
+    const ex = new Exchange(res, batch, keys, performance.now());
     for (const key of keys) {
       // A client reusing the id of a request still open: the older POST will not get that answer,
       // and when it waited for nothing else it ends now rather than never.
@@ -86,8 +93,8 @@ export class StreamableServerSession {
     }
     res.on('close', () => this.finish(ex));
     if (this.upgradeAfterMs > 0) {
-      ex.upgrade = setTimeout(() => this.openStream(ex), this.upgradeAfterMs);
-      ex.upgrade.unref();
+      this.heldJson.add(ex);
+      if (this.upgradeTimer === undefined) this.armUpgrade(this.upgradeAfterMs);
     }
     deliver();
   }
@@ -170,6 +177,8 @@ export class StreamableServerSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.upgradeTimer);
+    this.upgradeTimer = undefined;
     const open = new Set(this.byRequest.values());
     this.byRequest.clear();
     for (const ex of open) this.abandon(ex);
@@ -198,6 +207,22 @@ export class StreamableServerSession {
     this.end(ex);
   }
 
+  private armUpgrade(delayMs: number): void {
+    this.upgradeTimer = setTimeout(() => this.upgradeDue(), Math.max(1, Math.ceil(delayMs)));
+    this.upgradeTimer.unref();
+  }
+
+  /** Turns every POST held longer than `upgradeAfterMs` into a stream; sleeps again until the next one is due. */
+  private upgradeDue(): void {
+    this.upgradeTimer = undefined;
+    const now = performance.now();
+    for (const ex of this.heldJson) {
+      const left = ex.since + this.upgradeAfterMs - now;
+      if (left > 0) return this.armUpgrade(left);
+      this.openStream(ex);
+    }
+  }
+
   private keepAliveTimer(res: ServerResponse): NodeJS.Timeout | undefined {
     if (this.keepAliveMs <= 0) return undefined;
     const t = setInterval(() => res.write(SSE_KEEPALIVE), this.keepAliveMs);
@@ -209,7 +234,7 @@ export class StreamableServerSession {
   private openStream(ex: Exchange): void {
     if (ex.stream || ex.done) return;
     ex.stream = true;
-    clearTimeout(ex.upgrade);
+    this.heldJson.delete(ex);
     ex.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.o.sessionId });
     ex.res.flushHeaders();
     for (const answer of ex.answers) ex.res.write(sseMessage(answer));
@@ -226,7 +251,7 @@ export class StreamableServerSession {
   private finish(ex: Exchange): void {
     if (ex.done) return;
     ex.done = true;
-    clearTimeout(ex.upgrade);
+    this.heldJson.delete(ex);
     clearInterval(ex.keepAlive);
     for (const key of ex.waiting) if (this.byRequest.get(key) === ex) this.byRequest.delete(key);
   }

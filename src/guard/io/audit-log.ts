@@ -116,11 +116,13 @@ export class JsonlAuditLog implements AuditSink {
     return true;
   }
 
-  write(event: AuditEvent): void {
+  write(event: AuditEvent, session?: number): void {
     if (this.closed) return;
-    // `time` first, without copying the event into a new object on every decision.
+    // `time` first and `session` last, without copying the event into a new object on every decision.
     const body = JSON.stringify(event);
-    this.pending.push(`{"time":"${new Date().toISOString()}"${body.length > 2 ? `,${body.slice(1)}` : '}'}\n`);
+    const fields = body.length > 2 ? `,${body.slice(1, -1)}` : '';
+    const tail = session === undefined || 'session' in event ? '' : `,"session":${session}`;
+    this.pending.push(`{"time":"${new Date().toISOString()}"${fields}${tail}}\n`);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
