@@ -21,6 +21,9 @@ export class HttpUpstream implements UpstreamLink {
   private readonly client: StreamableHttpClient;
   /** Notifications are sent in order, and before anything written after them (initialized before the first request). */
   private barrier: Promise<unknown> = Promise.resolve();
+  /** Notifications whose POST has not ended, and messages waiting behind them: with neither, a message is sent at once. */
+  private notificationsInFlight = 0;
+  private waiting = 0;
   private initializeId: JsonRpcId | undefined;
   private stopping = false;
   private down = false;
@@ -42,7 +45,7 @@ export class HttpUpstream implements UpstreamLink {
       onMessage: (json) => {
         // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
         if (this.initializeId !== undefined) this.readInitializeAnswer(json);
-        events.onData(`${json}\n`);
+        events.onLine(json);
       },
       onError: (e) => {
         if (!this.stopping) log(`the server at ${label}: ${e.message}`);
@@ -86,14 +89,24 @@ export class HttpUpstream implements UpstreamLink {
     const isNotification = typeof method === 'string' && !('id' in message);
     // The proxy's line is the body as it is: one JSON text it built or checked.
     const send = () => this.client.post(line, isRequest ? message.id : undefined);
-    const sent = this.barrier.then(send);
+    let sent: Promise<void>;
+    if (this.notificationsInFlight === 0 && this.waiting === 0) sent = send();
+    else {
+      this.waiting++;
+      sent = this.barrier.then(() => {
+        this.waiting--;
+        return send();
+      });
+    }
     if (isNotification) {
+      this.notificationsInFlight++;
       this.barrier = sent.then(
         () => {
+          this.notificationsInFlight--;
           // After the client's `initialized`, the server may send its own messages on the GET stream.
           if (method === 'notifications/initialized') this.client.openGetStream();
         },
-        () => {},
+        () => void this.notificationsInFlight--,
       );
     }
     sent.catch((e: StreamableHttpError) => this.failed(message, e));
@@ -110,7 +123,7 @@ export class HttpUpstream implements UpstreamLink {
         id: message.id,
         error: { code: UNREACHABLE, message: `the MCP server could not be reached: ${e.message}` },
       };
-      this.events.onData(`${JSON.stringify(answer)}\n`);
+      this.events.onLine(JSON.stringify(answer));
     }
     // 404: the server forgot the session (restarted, expired); nothing sent later can succeed.
     if (e.code === 404) this.goDown('the server ended its session (404)');

@@ -269,6 +269,8 @@ export interface UpstreamLink {
 export interface UpstreamLinkEvents {
   /** Newline-terminated messages from the server. */
   onData(chunk: string): void;
+  /** One whole message from the server, on one line without its line break (an HTTP upstream's): as onData(`${line}\n`), uncopied. */
+  onLine(line: string): void;
   /** The server cannot be reached any more: every request now gets an error naming `cause`. */
   onDown(cause: string): void;
 }
@@ -327,6 +329,7 @@ export function guardedUpstream(w: GuardedUpstreamWiring): GuardedUpstream {
   const upstream: UpstreamLink = w.connect
     ? w.connect({
         onData: (chunk) => proxy.onUpstreamData(chunk),
+        onLine: (line) => proxy.onUpstreamMessageLine(line),
         onDown: (cause) => {
           if (w.finished()) return;
           w.log(`${cause}. Every request now gets an error; start a new session to try again.`);

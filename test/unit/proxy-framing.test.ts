@@ -6,7 +6,8 @@ import { jsonEqual } from '../../src/guard/policy/conditions';
 import { TopLevelIdScanner, mayNestDeeperThan, nestsDeeperThan } from '../../src/guard/proxy/jsonrpc';
 import { LineSplitter } from '../../src/guard/util/line-splitter';
 
-function split(chunks: string[], max?: number): { lines: string[]; oversize: { text: string; bytes: number }[] } {
+/** Each piece goes to push, or, as `{ line }`, to pushLine (a whole message its transport delivered). */
+function split(chunks: (string | { line: string })[], max?: number): { lines: string[]; oversize: { text: string; bytes: number }[] } {
   const lines: string[] = [];
   const oversize: { text: string; bytes: number }[] = [];
   const s = new LineSplitter((l) => lines.push(l), {
@@ -19,7 +20,10 @@ function split(chunks: string[], max?: number): { lines: string[]; oversize: { t
       };
     },
   });
-  for (const c of chunks) s.push(c);
+  for (const c of chunks) {
+    if (typeof c === 'string') s.push(c);
+    else s.pushLine(c.line);
+  }
   s.end();
   return { lines, oversize };
 }
@@ -53,6 +57,22 @@ describe('proxy framing: LineSplitter with a size limit', () => {
     const r = split(['x'.repeat(50)], 10);
     assert.deepEqual(r.lines, []);
     assert.equal(r.oversize[0]!.bytes, 50);
+  });
+
+  it('pushLine takes a whole line exactly as push(line + newline) would: limit, CR, blanks, a partial line before it', () => {
+    const cases: [(string | { line: string })[], number | undefined][] = [
+      [[{ line: 'a' }, { line: 'b\r' }, { line: '  ' }, { line: 'c' }], undefined],
+      [[{ line: 'x'.repeat(40) }, { line: 'after' }], 32],
+      [[{ line: '€'.repeat(11) }, { line: '€'.repeat(12) }], 33],
+      // A partial line still buffered (or being discarded) is joined as push would join it.
+      [['par', { line: 'tial' }, { line: 'next' }], undefined],
+      [['x'.repeat(40), { line: 'tail' }, { line: 'next' }], 32],
+    ];
+    for (const [pieces, max] of cases) {
+      const asText = pieces.map((p) => (typeof p === 'string' ? p : `${p.line}\n`));
+      assert.deepEqual(split(pieces, max), split(asText, max), JSON.stringify(pieces));
+    }
+    assert.deepEqual(split([{ line: 'x'.repeat(40) }, { line: 'after' }], 32).oversize, [{ text: 'x'.repeat(40), bytes: 40 }]);
   });
 
   it('memory stays bounded: what is fed past the limit is not kept', () => {

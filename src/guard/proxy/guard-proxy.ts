@@ -235,6 +235,11 @@ export class GuardProxy {
     this.channel.batched(() => this.upstreamLines.push(chunk));
   }
 
+  /** One whole message from the upstream on one line, without its line break: as onUpstreamData(`${line}\n`), without copying it. */
+  onUpstreamMessageLine(line: string): void {
+    this.channel.batched(() => this.upstreamLines.pushLine(line));
+  }
+
   onClientEnd(): void {
     this.channel.batched(() => this.clientLines.end());
   }

@@ -72,19 +72,33 @@ export class LineSplitter {
         this.buffer = '';
         this.bufferBytes = 0;
       }
-      // Fewer than max/3 UTF-16 code units can never exceed max UTF-8 bytes: no count needed.
-      if (line.length * 3 > this.max) {
-        const bytes = Buffer.byteLength(line, 'utf8');
-        if (bytes > this.max) {
-          const sink = this.options.onOversize?.() ?? NO_SINK;
-          sink.feed(line);
-          sink.end(bytes);
-          continue;
-        }
-      }
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.trim() !== '') this.onLine(line);
+      this.complete(line);
     }
+  }
+
+  /**
+   * One whole line, without its line break (a message its transport delivered whole): what
+   * push(`${line}\n`) would do with it, without copying it. `line` must hold no `\n`.
+   */
+  pushLine(line: string): void {
+    if (this.buffer !== '' || this.oversize) return this.push(`${line}\n`);
+    this.complete(line);
+  }
+
+  /** A line whose end was seen: kept to its limit, its trailing `\r` dropped, skipped when blank. */
+  private complete(line: string): void {
+    // Fewer than max/3 UTF-16 code units can never exceed max UTF-8 bytes: no count needed.
+    if (line.length * 3 > this.max) {
+      const bytes = Buffer.byteLength(line, 'utf8');
+      if (bytes > this.max) {
+        const sink = this.options.onOversize?.() ?? NO_SINK;
+        sink.feed(line);
+        sink.end(bytes);
+        return;
+      }
+    }
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.trim() !== '') this.onLine(text);
   }
 
   /** A piece with no newline yet: kept, unless the line it belongs to is now over the limit. */
