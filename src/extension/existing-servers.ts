@@ -155,8 +155,28 @@ export class ExistingServersWatch implements ExistingServers, vscode.Disposable 
       return false;
     }
     if (docs === 'changed') return false;
-    for (const doc of docs) await vscode.window.showTextDocument(doc, { preview: false });
+    for (const doc of docs) await this.show(doc);
     return true;
+  }
+
+  /**
+   * Shows an edited document. The edit is made whether or not it can be shown: VS Code refuses to open
+   * an editor when another one opens at the same moment ("another editor opened in the meantime"), so
+   * it is tried once more, then only logged.
+   */
+  private async show(doc: vscode.TextDocument): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await vscode.window.showTextDocument(doc, { preview: false });
+        return;
+      } catch (e) {
+        if (attempt >= 2) {
+          this.log.warn(`Guard Existing Servers: edited ${doc.uri.fsPath} but could not show it: ${(e as Error).message}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   /** The edits as one WorkspaceEdit on the documents as they are; `changed` when one no longer holds the planned text. */
