@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessCheck, corsHeaders, isLoopbackHost, preflightHeaders } from '../../guard/http/access';
-import { readCappedBody } from '../../guard/http/body';
+import { readBody, type BodyResult } from '../../guard/http/body';
 import { getRefusal, parseBody, postRefusal, protocolVersionRefusal } from '../../guard/http/wire';
 import { SessionRegistry } from '../../guard/http/sessions';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../guard/proxy/jsonrpc';
@@ -144,7 +144,8 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
     return session;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  // Synchronous up to the body, then a callback: no promise or async frame per request (serve's hot path).
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const { origin } = req.headers;
     const preflight = req.method === 'OPTIONS' && origin !== undefined;
     const refusal = access.refusal({ authorization: req.headers.authorization, origin, host: req.headers.host }, preflight);
@@ -203,40 +204,49 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
 
     const wrong = postRefusal(req.headers.accept, req.headers['content-type']);
     if (wrong !== undefined) return httpError(res, wrong.status, wrong.code, wrong.message);
-    const read = await readCappedBody(req, maxBodyBytes);
-    if (read.kind === 'aborted') return;
-    if (read.kind === 'too-large') {
-      // The rest of the body is not read: the connection goes with the answer.
-      httpError(res, 413, -32000, `Payload too large: over ${maxBodyBytes} bytes (--max-message-bytes)`, { Connection: 'close' });
-      res.on('finish', () => req.destroy());
-      return;
-    }
-    const parsed = parseBody(read.text);
-    if (parsed.kind === 'refused') return httpError(res, parsed.refusal.status, parsed.refusal.code, parsed.refusal.message);
-    const { messages, batch } = parsed;
-    const initialize = messages.find((m) => m.kind === 'request' && m.method === 'initialize');
-    if (sessionHeader !== undefined) {
-      if (session === undefined) return unknownSession();
-      if (initialize !== undefined) return httpError(res, 400, -32600, 'Invalid Request: Server already initialized');
-      const version = protocolVersionRefusal(req.headers['mcp-protocol-version']);
-      if (version !== undefined) return httpError(res, version.status, version.code, version.message);
-      return session.post(res, messages, batch, batch ? undefined : read.text);
-    }
-    if (initialize === undefined) return unknownSession();
-    if (messages.length > 1) return httpError(res, 400, -32600, 'Invalid Request: Only one initialization request is allowed');
-    if (!sessions.reserve())
-      return httpError(res, 503, -32000, `Service unavailable: ${opts.maxSessions} sessions are open (--max-sessions)`, {
-        'Retry-After': '5',
-      });
-    newSession().initialize(res, initialize, read.text);
+    const afterBody = (read: BodyResult): void => {
+      if (read.kind === 'aborted') return;
+      if (read.kind === 'too-large') {
+        // The rest of the body is not read: the connection goes with the answer.
+        httpError(res, 413, -32000, `Payload too large: over ${maxBodyBytes} bytes (--max-message-bytes)`, { Connection: 'close' });
+        res.on('finish', () => req.destroy());
+        return;
+      }
+      const parsed = parseBody(read.text);
+      if (parsed.kind === 'refused') return httpError(res, parsed.refusal.status, parsed.refusal.code, parsed.refusal.message);
+      const { messages, batch } = parsed;
+      const initialize = messages.find((m) => m.kind === 'request' && m.method === 'initialize');
+      if (sessionHeader !== undefined) {
+        if (session === undefined) return unknownSession();
+        if (initialize !== undefined) return httpError(res, 400, -32600, 'Invalid Request: Server already initialized');
+        const version = protocolVersionRefusal(req.headers['mcp-protocol-version']);
+        if (version !== undefined) return httpError(res, version.status, version.code, version.message);
+        return session.post(res, messages, batch, batch ? undefined : read.text);
+      }
+      if (initialize === undefined) return unknownSession();
+      if (messages.length > 1) return httpError(res, 400, -32600, 'Invalid Request: Only one initialization request is allowed');
+      if (!sessions.reserve())
+        return httpError(res, 503, -32000, `Service unavailable: ${opts.maxSessions} sessions are open (--max-sessions)`, {
+          'Retry-After': '5',
+        });
+      newSession().initialize(res, initialize, read.text);
+    };
+    // Defined first: a body announced too large is refused at once, before any byte is read.
+    readBody(req, maxBodyBytes, (read) => guarded(req, res, () => afterBody(read)));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: Error) => {
-      log(`internal error answering ${req.method} ${req.url}: ${e.stack ?? e.message}`);
-      httpError(res, 500, -32603, 'Internal error');
-    });
-  });
+  /** Runs one step of answering a request; a bug in it is a 500 for that request, not a crash of the guard. */
+  const guarded = (req: IncomingMessage, res: ServerResponse, step: () => void): void => {
+    try {
+      step();
+    } catch (e) {
+      log(`internal error answering ${req.method} ${req.url}: ${(e as Error).stack ?? (e as Error).message}`);
+      if (!res.headersSent) httpError(res, 500, -32603, 'Internal error');
+      else res.destroy();
+    }
+  };
+
+  const server = createServer((req, res) => guarded(req, res, () => handle(req, res)));
 
   return new Promise<number>((done) => {
     let finished = false;

@@ -8,33 +8,43 @@ export type BodyResult =
   { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large'; readonly bytes: number } | { readonly kind: 'aborted' };
 
 export function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  return new Promise((resolve) => readBody(req, maxBytes, resolve));
+}
+
+/** readCappedBody with a callback, called once: what serve's request handler uses (no promise per request). */
+export function readBody(req: IncomingMessage, maxBytes: number, done: (result: BodyResult) => void): void {
   const announced = Number(req.headers['content-length']);
   if (Number.isFinite(announced) && announced > maxBytes) {
     // Not a byte of it is read: the caller answers 413 and closes the connection.
-    return Promise.resolve({ kind: 'too-large', bytes: announced });
+    return done({ kind: 'too-large', bytes: announced });
   }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let done = false;
-    const finish = (result: BodyResult) => {
-      if (done) return;
-      done = true;
-      resolve(result);
-    };
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      bytes += chunk.length;
-      if (bytes > maxBytes) {
-        chunks.length = 0;
-        req.pause();
-        finish({ kind: 'too-large', bytes });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => finish({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
-    req.on('error', () => finish({ kind: 'aborted' }));
-    req.on('close', () => finish({ kind: 'aborted' }));
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let bytes = 0;
+  let finished = false;
+  const finish = (result: BodyResult) => {
+    if (finished) return;
+    finished = true;
+    done(result);
+  };
+  req.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    bytes += chunk.length;
+    if (bytes > maxBytes) {
+      first = undefined;
+      chunks = undefined;
+      req.pause();
+      finish({ kind: 'too-large', bytes });
+      return;
+    }
+    // Most bodies come in one chunk: no array for them.
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
   });
+  req.on('end', () => {
+    const body = chunks !== undefined ? Buffer.concat(chunks) : first;
+    finish({ kind: 'ok', text: body === undefined ? '' : body.toString('utf8') });
+  });
+  req.on('error', () => finish({ kind: 'aborted' }));
+  req.on('close', () => finish({ kind: 'aborted' }));
 }

@@ -56,14 +56,23 @@ function mediaType(res: IncomingMessage): string {
   return (res.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-function readText(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(new StreamableHttpError(-1, 'the answer was cut off')));
+/** Reads an answer's body to its end; `done` is called once, with the text or what went wrong. */
+function collectText(res: IncomingMessage, done: (e: Error | undefined, text: string) => void): void {
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let finished = false;
+  const finish = (e: Error | undefined, text: string) => {
+    if (finished) return;
+    finished = true;
+    done(e, text);
+  };
+  res.on('data', (c: Buffer) => {
+    if (first === undefined) first = c;
+    else (chunks ??= [first]).push(c);
   });
+  res.on('end', () => finish(undefined, chunks !== undefined ? Buffer.concat(chunks).toString('utf8') : (first?.toString('utf8') ?? '')));
+  res.on('error', (e) => finish(e, ''));
+  res.on('aborted', () => finish(new StreamableHttpError(-1, 'the answer was cut off'), ''));
 }
 
 /** The `id` of a response, read with a full parse only when the text may be one (a request or notification has a method). */
@@ -112,50 +121,70 @@ export class StreamableHttpClient {
    * One HTTP request; resolves with the answer once its headers are in. A kept-alive socket the server
    * closed just as it was reused is retried once on a fresh one (the request never reached it).
    */
-  private request(method: string, headers: OutgoingHttpHeaders, body?: string, url = this.o.url, hops = 0): Promise<IncomingMessage> {
-    if (this.closed) return Promise.reject(new StreamableHttpError(-1, 'the connection to the server is closed'));
-    return new Promise((resolve, reject) => {
-      const https = url.protocol === 'https:';
-      const send = (retry: boolean) => {
-        const req = (https ? httpsRequest : httpRequest)(
-          {
-            protocol: url.protocol,
-            hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-            port: url.port,
-            path: `${url.pathname}${url.search}`,
-            method,
-            headers,
-            agent: https ? agents.https : agents.http,
-          },
-          (res) => {
-            const status = res.statusCode ?? 0;
-            if ((status === 307 || status === 308) && typeof res.headers.location === 'string') {
-              res.resume();
-              this.open.delete(req);
-              const next = new URL(res.headers.location, url);
-              if (next.origin !== this.o.url.origin || hops >= MAX_REDIRECTS)
-                return reject(
-                  new StreamableHttpError(
-                    status,
-                    `redirected to ${next.origin}${next.pathname}: not followed (another origin, or too many)`,
-                  ),
-                );
-              return resolve(this.request(method, headers, body, next, hops + 1));
-            }
-            res.on('close', () => this.open.delete(req));
-            resolve(res);
-          },
-        );
-        this.open.add(req);
-        req.on('error', (e: NodeJS.ErrnoException) => {
-          this.open.delete(req);
-          if (retry && req.reusedSocket && e.code === 'ECONNRESET' && !this.closed) return send(false);
-          reject(this.closed ? new StreamableHttpError(-1, 'the connection to the server is closed') : e);
-        });
-        req.end(body);
-      };
-      send(true);
-    });
+  private request(method: string, headers: OutgoingHttpHeaders, body?: string): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => this.send(method, headers, body, (e, res) => (e === undefined ? resolve(res!) : reject(e))));
+  }
+
+  /** `request` with a callback, called once: the POST of every call uses it (no promise per call). */
+  private send(
+    method: string,
+    headers: OutgoingHttpHeaders,
+    body: string | undefined,
+    done: (e: Error | undefined, res?: IncomingMessage) => void,
+    url = this.o.url,
+    hops = 0,
+  ): void {
+    if (this.closed) return done(new StreamableHttpError(-1, 'the connection to the server is closed'));
+    // Once answered (or failed), a later error of the same request neither answers again nor resends it.
+    let settled = false;
+    const resolve = (res: IncomingMessage) => {
+      if (settled) return;
+      settled = true;
+      done(undefined, res);
+    };
+    const reject = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      done(e);
+    };
+    const https = url.protocol === 'https:';
+    const send = (retry: boolean) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method,
+          headers,
+          agent: https ? agents.https : agents.http,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if ((status === 307 || status === 308) && typeof res.headers.location === 'string') {
+            res.resume();
+            this.open.delete(req);
+            const next = new URL(res.headers.location, url);
+            if (next.origin !== this.o.url.origin || hops >= MAX_REDIRECTS)
+              return reject(
+                new StreamableHttpError(status, `redirected to ${next.origin}${next.pathname}: not followed (another origin, or too many)`),
+              );
+            settled = true;
+            return this.send(method, headers, body, done, next, hops + 1);
+          }
+          res.on('close', () => this.open.delete(req));
+          resolve(res);
+        },
+      );
+      this.open.add(req);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        this.open.delete(req);
+        if (retry && !settled && req.reusedSocket && e.code === 'ECONNRESET' && !this.closed) return send(false);
+        reject(this.closed ? new StreamableHttpError(-1, 'the connection to the server is closed') : e);
+      });
+      req.end(body);
+    };
+    send(true);
   }
 
   /**
@@ -163,7 +192,7 @@ export class StreamableHttpClient {
    * once the answer is read (for an event stream: once it carried the answer and ended); rejects with
    * a StreamableHttpError for an HTTP error, or when no answer came.
    */
-  async post(json: string, answerId?: unknown): Promise<void> {
+  post(json: string, answerId?: unknown): Promise<void> {
     let cached = this.postHeaders;
     if (cached === undefined || cached.sessionId !== this.sessionId || cached.version !== this.protocolVersion) {
       cached = {
@@ -173,29 +202,58 @@ export class StreamableHttpClient {
       };
       this.postHeaders = cached;
     }
-    // node:http copies the headers it is given, and sets Content-Length from the body given to end().
-    const res = await this.request('POST', cached.headers, json);
+    const headers = cached.headers;
+    // Callbacks, not awaits, for the usual answer (one JSON body): one promise per call, no async frames.
+    return new Promise((resolve, reject) => {
+      // node:http copies the headers it is given, and sets Content-Length from the body given to end().
+      this.send('POST', headers, json, (e, res) => {
+        if (e !== undefined) return reject(e);
+        try {
+          this.postAnswered(res!, answerId, resolve, reject);
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+  }
+
+  private postAnswered(res: IncomingMessage, answerId: unknown, resolve: () => void, reject: (e: Error) => void): void {
     const sid = res.headers['mcp-session-id'];
     if (typeof sid === 'string' && sid !== '') this.sessionId = sid;
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
-      const text = await readText(res).catch(() => '');
-      throw new StreamableHttpError(status, `Error POSTing to endpoint (HTTP ${status}): ${text.slice(0, 500)}`);
+      return collectText(res, (_e, text) =>
+        reject(new StreamableHttpError(status, `Error POSTing to endpoint (HTTP ${status}): ${text.slice(0, 500)}`)),
+      );
     }
-    if (status === 202 || answerId === undefined) return void res.resume();
+    if (status === 202 || answerId === undefined) {
+      res.resume();
+      return resolve();
+    }
     const type = mediaType(res);
     if (type === 'application/json') {
-      const text = await readText(res);
-      const start = text.trimStart();
-      if (start.startsWith('[')) {
-        for (const m of JSON.parse(start) as unknown[]) this.o.onMessage(JSON.stringify(m));
-      } else if (start !== '') this.o.onMessage(oneLine(text));
-      return;
+      return collectText(res, (e, text) => {
+        if (e !== undefined) return reject(e);
+        try {
+          const start = text.trimStart();
+          if (start.startsWith('[')) {
+            for (const m of JSON.parse(start) as unknown[]) this.o.onMessage(JSON.stringify(m));
+          } else if (start !== '') this.o.onMessage(oneLine(text));
+        } catch (err) {
+          return reject(err as Error);
+        }
+        resolve();
+      });
     }
     if (type !== 'text/event-stream') {
       res.resume();
-      throw new StreamableHttpError(-1, `Unexpected content type: ${res.headers['content-type'] ?? '(none)'}`);
+      return reject(new StreamableHttpError(-1, `Unexpected content type: ${res.headers['content-type'] ?? '(none)'}`));
     }
+    this.postStream(res, answerId).then(resolve, reject);
+  }
+
+  /** The rest of a POST answered as an event stream: read to its end, resumed when it ends first with event ids. */
+  private async postStream(res: IncomingMessage, answerId: unknown): Promise<void> {
     const { answered, lastEventId } = await this.readStream(res, answerId);
     if (answered) return;
     // The stream ended first: resumable only if the server numbered its events.
