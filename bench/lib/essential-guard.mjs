@@ -77,23 +77,26 @@ const server = createServer((req, res) => {
     }
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     for (const h of ['mcp-session-id', 'mcp-protocol-version']) if (req.headers[h] !== undefined) headers[h] = req.headers[h];
-    const out = request({ hostname: upstream.hostname, port: upstream.port, path: upstream.pathname, method: 'POST', headers, agent }, (up) => {
-      const answer = [];
-      up.on('data', (c) => answer.push(c));
-      up.on('end', () => {
-        const body = Buffer.concat(answer).toString('utf8');
-        if (call !== undefined && body !== '') {
-          const parsed = JSON.parse(body);
-          const texts = (parsed.result?.content ?? []).filter((c) => typeof c.text === 'string');
-          const outcome = texts.some((c) => SECRET.test(c.text)) ? 'flagged' : 'ok';
-          writeSync(audit, decisionLine(msg.params.name, call.entry, call.digest, call.started, outcome));
-        }
-        const h = { 'Content-Type': up.headers['content-type'] ?? 'application/json', 'Content-Length': Buffer.byteLength(body) };
-        if (up.headers['mcp-session-id'] !== undefined) h['mcp-session-id'] = up.headers['mcp-session-id'];
-        res.writeHead(up.statusCode ?? 502, h);
-        res.end(body);
-      });
-    });
+    const out = request(
+      { hostname: upstream.hostname, port: upstream.port, path: upstream.pathname, method: 'POST', headers, agent },
+      (up) => {
+        const answer = [];
+        up.on('data', (c) => answer.push(c));
+        up.on('end', () => {
+          const body = Buffer.concat(answer).toString('utf8');
+          if (call !== undefined && body !== '') {
+            const parsed = JSON.parse(body);
+            const texts = (parsed.result?.content ?? []).filter((c) => typeof c.text === 'string');
+            const outcome = texts.some((c) => SECRET.test(c.text)) ? 'flagged' : 'ok';
+            writeSync(audit, decisionLine(msg.params.name, call.entry, call.digest, call.started, outcome));
+          }
+          const h = { 'Content-Type': up.headers['content-type'] ?? 'application/json', 'Content-Length': Buffer.byteLength(body) };
+          if (up.headers['mcp-session-id'] !== undefined) h['mcp-session-id'] = up.headers['mcp-session-id'];
+          res.writeHead(up.statusCode ?? 502, h);
+          res.end(body);
+        });
+      },
+    );
     out.end(forward);
   });
 });

@@ -104,7 +104,11 @@ describe('proxy audit log: JsonlAuditLog durability', () => {
     assert.equal(text[1]!.match(/"session":/g)?.length, 1, text[1]);
     assert.deepEqual(
       lines(path).map(({ time: _time, ...rest }) => rest),
-      [{ event: 'stop', reason: 'r1', session: 7 }, { event: 'session', state: 'started', session: 7 }, { event: 'stop', reason: 'r2' }],
+      [
+        { event: 'stop', reason: 'r1', session: 7 },
+        { event: 'session', state: 'started', session: 7 },
+        { event: 'stop', reason: 'r2' },
+      ],
     );
   });
 

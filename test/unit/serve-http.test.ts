@@ -167,7 +167,12 @@ describe('serve: sessions (sessions.ts, session-audit.ts)', () => {
   it("labels each audit line with the session's number and never closes the shared log", () => {
     const lines: [AuditEvent, number | undefined][] = [];
     let closes = 0;
-    const shared: AuditSink = { write: (e, s) => void lines.push([e, s]), flush: () => {}, close: () => void closes++, problem: 'disk full' };
+    const shared: AuditSink = {
+      write: (e, s) => void lines.push([e, s]),
+      flush: () => {},
+      close: () => void closes++,
+      problem: 'disk full',
+    };
     const audit = sessionAudit(shared, 7);
     audit.write({ event: 'mode_change', mode: 'monitor' });
     audit.close();
