@@ -394,6 +394,58 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     c.close();
   });
 
+  it('follows a 307/308 to the same origin with the same method and body; refuses another origin and a loop', async () => {
+    const other = await upstream((_req, _body, res) => void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
+    servers.push(other.server);
+    const bodies: string[] = [];
+    const u = await upstream((req, body, res) => {
+      bodies.push(`${req.method} ${req.url} ${body}`);
+      if (req.url === '/mcp') return void res.writeHead(307, { Location: '/moved' }).end();
+      if (req.url === '/moved')
+        return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":{}}');
+      if (req.url === '/away') return void res.writeHead(308, { Location: other.url.href }).end();
+      res.writeHead(307, { Location: req.url === '/loop1' ? '/loop2' : '/loop1' }).end();
+    });
+    servers.push(u.server);
+    const got: string[] = [];
+    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    await c.post('{"jsonrpc":"2.0","id":1,"method":"x"}', 1);
+    assert.deepEqual(got, ['{"jsonrpc":"2.0","id":1,"result":{}}']);
+    assert.deepEqual(bodies, ['POST /mcp {"jsonrpc":"2.0","id":1,"method":"x"}', 'POST /moved {"jsonrpc":"2.0","id":1,"method":"x"}']);
+    c.close();
+    const away = new StreamableHttpClient({ url: new URL('/away', u.url), onMessage: () => {}, onError: () => {} });
+    await assert.rejects(
+      away.post('{"jsonrpc":"2.0","id":2,"method":"x"}', 2),
+      /redirected to http:\/\/127\.0\.0\.1:\d+\/mcp: not followed/,
+    );
+    away.close();
+    const loop = new StreamableHttpClient({ url: new URL('/loop1', u.url), onMessage: () => {}, onError: () => {} });
+    bodies.length = 0;
+    await assert.rejects(loop.post('{"jsonrpc":"2.0","id":3,"method":"x"}', 3), /not followed \(another origin, or too many\)/);
+    assert.equal(bodies.length, 4, 'the first request and three redirects, no more');
+    loop.close();
+  });
+
+  it('hands each message of a JSON batch answer on; after the server closed its kept-alive connection, the next request reaches it once', async () => {
+    let posts = 0;
+    const u = await upstream((_req, _body, res) => {
+      posts++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('[{"jsonrpc":"2.0","method":"notifications/progress","params":{}},{"jsonrpc":"2.0","id":5,"result":{}}]');
+    });
+    servers.push(u.server);
+    const got: string[] = [];
+    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    await c.post('{"jsonrpc":"2.0","id":5,"method":"x"}', 5);
+    assert.deepEqual(got, ['{"jsonrpc":"2.0","method":"notifications/progress","params":{}}', '{"jsonrpc":"2.0","id":5,"result":{}}']);
+    // The server drops its idle kept-alive connections; the next request finds its socket closed.
+    u.server.closeIdleConnections();
+    await new Promise((r) => setTimeout(r, 50));
+    await c.post('{"jsonrpc":"2.0","id":6,"method":"x"}', 6);
+    assert.equal(posts, 2, 'each request reached the server once');
+    c.close();
+  });
+
   it('resumes a POST stream that had event ids with a GET carrying Last-Event-ID', async () => {
     const gets: (string | undefined)[] = [];
     const u = await upstream((req, _body, res) => {
