@@ -5,6 +5,9 @@
  *   direct  the upstream itself;
  *   relay   a bare HTTP relay (bench/lib/http-relay.mjs: forwards bytes, parses nothing), the cost
  *           of any extra HTTP hop on this machine;
+ *   essential  bench/lib/essential-guard.mjs: the least any HTTP guard must do per call (parse, look up,
+ *           re-serialise, digest, scan, one audit line), on node:http: a yardstick for `serve`'s own
+ *           overhead, not a target;
  *   serve   `mcp-guard serve --upstream-url` (policy and audit on, as in the stdio sections).
  * The client is a minimal Streamable HTTP client on node:http with kept-alive connections
  * (RawHttpSession below): it reads JSON and SSE answers alike and costs little, so the hops weigh.
@@ -226,18 +229,23 @@ async function pipelinedBlock(s: RawHttpSession, n: number, depth: number): Prom
   return n / (Number(process.hrtime.bigint() - t) / 1e9);
 }
 
-const NAMES = ['direct', 'relay', 'serve'] as const;
+const NAMES = ['direct', 'relay', 'essential', 'serve'] as const;
 type Name = (typeof NAMES)[number];
 
 export interface ServeBenchResult {
   config: typeof SERVE_CONFIG;
   targets: typeof SERVE_TARGETS;
-  sequential: Record<Name, { p50: number; p99: number }> & { addedP50OverRelayMs: number; addedP50OverDirectMs: number };
-  pipelined: Record<Name, { callsPerSec: number; blocks: number[] }> & { depth: number; serveVsRelay: number };
-  /** CPU of the hop itself (the relay process, the guard process) per call, over the sequential and pipelined blocks; /proc at 10 ms resolution. */
-  hopCpuUsPerCall: { relay: number; serve: number; calls: number };
-  /** Read and write system calls per call of the hop process (the audit log's writes included for serve). */
-  hopSyscallsPerCall: { relay: { reads: number; writes: number }; serve: { reads: number; writes: number } };
+  sequential: Record<Name, { p50: number; p99: number }> & {
+    addedP50OverRelayMs: number;
+    addedP50OverDirectMs: number;
+    /** The essential guard's, for comparison (no target). */
+    essentialAddedP50OverRelayMs: number;
+  };
+  pipelined: Record<Name, { callsPerSec: number; blocks: number[] }> & { depth: number; serveVsRelay: number; essentialVsRelay: number };
+  /** CPU of the hop itself (the relay process, the essential guard, the guard process) per call, over the sequential and pipelined blocks; /proc at 10 ms resolution. */
+  hopCpuUsPerCall: { relay: number; essential: number; serve: number; calls: number };
+  /** Read and write system calls per call of the hop process (the audit log's writes included for the guards). */
+  hopSyscallsPerCall: Record<'relay' | 'essential' | 'serve', { reads: number; writes: number }>;
   scale: {
     sessions: number;
     callsPerSession: number;
@@ -275,6 +283,12 @@ export async function runServeBench(opts: {
       /listening on (http:\/\/\S+)/,
     );
     procs.push(relay);
+    const essential = await startProc(
+      [join(opts.root, 'bench', 'lib', 'essential-guard.mjs'), '--upstream-url', upstream.url, '--audit', `${opts.auditFile}.essential`],
+      opts.root,
+      /\[mcp-guard\] listening on (http:\/\/\S+)/,
+    );
+    procs.push(essential);
     const guard = await startProc(
       [
         ...(opts.guardNodeArgs ?? []),
@@ -300,6 +314,7 @@ export async function runServeBench(opts: {
     const urls: Record<Name, URL> = {
       direct: new URL(upstream.url),
       relay: new URL(new URL(upstream.url).pathname, relay.url),
+      essential: new URL(essential.url),
       serve: new URL(guard.url),
     };
     const guardPid = guard.proc.pid!;
@@ -332,12 +347,13 @@ export async function runServeBench(opts: {
     const sessions = Object.fromEntries(NAMES.map((n) => [n, new RawHttpSession(urls[n], agent)])) as Record<Name, RawHttpSession>;
     for (const n of NAMES) await sessions[n].initialize();
     for (const n of NAMES) await sequentialBlock(sessions[n], cfg.warmupSequential);
-    const seq: Record<Name, Float64Array[]> = { direct: [], relay: [], serve: [] };
-    const hopPid: Partial<Record<Name, number>> = { relay: relay.proc.pid!, serve: guardPid };
-    const hopCpuMs: Record<Name, number> = { direct: 0, relay: 0, serve: 0 };
+    const seq: Record<Name, Float64Array[]> = { direct: [], relay: [], essential: [], serve: [] };
+    const hopPid: Partial<Record<Name, number>> = { relay: relay.proc.pid!, essential: essential.proc.pid!, serve: guardPid };
+    const hopCpuMs: Record<Name, number> = { direct: 0, relay: 0, essential: 0, serve: 0 };
     const hopSys: Record<Name, { reads: number; writes: number }> = {
       direct: { reads: 0, writes: 0 },
       relay: { reads: 0, writes: 0 },
+      essential: { reads: 0, writes: 0 },
       serve: { reads: 0, writes: 0 },
     };
     let hopCalls = 0;
@@ -364,7 +380,7 @@ export async function runServeBench(opts: {
       sampleRss();
     }
     for (const n of NAMES) await pipelinedBlock(sessions[n], cfg.warmupPipelined, cfg.depth);
-    const pipe: Record<Name, number[]> = { direct: [], relay: [], serve: [] };
+    const pipe: Record<Name, number[]> = { direct: [], relay: [], essential: [], serve: [] };
     for (let b = 0; b < cfg.pipelinedBlocks; b++) {
       progress(`serve: ${cfg.depth} in flight, block ${b + 1}/${cfg.pipelinedBlocks}`);
       for (let k = 0; k < NAMES.length; k++) {
@@ -407,21 +423,27 @@ export async function runServeBench(opts: {
     const sequential = {
       direct: summary('direct'),
       relay: summary('relay'),
+      essential: summary('essential'),
       serve: summary('serve'),
       addedP50OverRelayMs: 0,
       addedP50OverDirectMs: 0,
+      essentialAddedP50OverRelayMs: 0,
     };
     sequential.addedP50OverRelayMs = round(sequential.serve.p50 - sequential.relay.p50, 4);
+    sequential.essentialAddedP50OverRelayMs = round(sequential.essential.p50 - sequential.relay.p50, 4);
     sequential.addedP50OverDirectMs = round(sequential.serve.p50 - sequential.direct.p50, 4);
     const medianOf = (xs: number[]) => summarize(xs).p50;
     const pipelined = {
       depth: cfg.depth,
       direct: { callsPerSec: Math.round(medianOf(pipe.direct)), blocks: pipe.direct.map(Math.round) },
       relay: { callsPerSec: Math.round(medianOf(pipe.relay)), blocks: pipe.relay.map(Math.round) },
+      essential: { callsPerSec: Math.round(medianOf(pipe.essential)), blocks: pipe.essential.map(Math.round) },
       serve: { callsPerSec: Math.round(medianOf(pipe.serve)), blocks: pipe.serve.map(Math.round) },
       serveVsRelay: 0,
+      essentialVsRelay: 0,
     };
     pipelined.serveVsRelay = round(pipelined.serve.callsPerSec / pipelined.relay.callsPerSec, 3);
+    pipelined.essentialVsRelay = round(pipelined.essential.callsPerSec / pipelined.relay.callsPerSec, 3);
     const scale = {
       sessions: SERVE_TARGETS.sessions,
       callsPerSession: SERVE_TARGETS.callsPerSession,
@@ -444,11 +466,13 @@ export async function runServeBench(opts: {
       pipelined,
       hopCpuUsPerCall: {
         relay: round((hopCpuMs.relay * 1000) / hopCalls, 1),
+        essential: round((hopCpuMs.essential * 1000) / hopCalls, 1),
         serve: round((hopCpuMs.serve * 1000) / hopCalls, 1),
         calls: hopCalls,
       },
       hopSyscallsPerCall: {
         relay: { reads: round(hopSys.relay.reads / hopCalls, 2), writes: round(hopSys.relay.writes / hopCalls, 2) },
+        essential: { reads: round(hopSys.essential.reads / hopCalls, 2), writes: round(hopSys.essential.writes / hopCalls, 2) },
         serve: { reads: round(hopSys.serve.reads / hopCalls, 2), writes: round(hopSys.serve.writes / hopCalls, 2) },
       },
       scale,
@@ -521,7 +545,8 @@ export function serveReport(r: ServeBenchResult): string {
       ],
     ),
     `serve added p50 over direct: ${ms(r.sequential.addedP50OverDirectMs)}; guard peak RSS ${mb(r.guardPeakRssKb)}`,
-    `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, guard process ${r.hopCpuUsPerCall.serve} µs; system calls per call (/proc/PID/io): relay ${r.hopSyscallsPerCall.relay.reads} reads + ${r.hopSyscallsPerCall.relay.writes} writes, guard ${r.hopSyscallsPerCall.serve.reads} + ${r.hopSyscallsPerCall.serve.writes}`,
+    `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, essential guard ${r.hopCpuUsPerCall.essential} µs, guard process ${r.hopCpuUsPerCall.serve} µs; system calls per call (/proc/PID/io): relay ${r.hopSyscallsPerCall.relay.reads} reads + ${r.hopSyscallsPerCall.relay.writes} writes, essential ${r.hopSyscallsPerCall.essential.reads} + ${r.hopSyscallsPerCall.essential.writes}, guard ${r.hopSyscallsPerCall.serve.reads} + ${r.hopSyscallsPerCall.serve.writes}`,
+    `yardstick, not a target: the essential guard (bench/lib/essential-guard.mjs: parse, look up, re-serialise, digest, scan, one audit write per call; no sessions, approvals, limits or pins) added ${ms(r.sequential.essentialAddedP50OverRelayMs)} p50 over the relay and kept ${(r.pipelined.essentialVsRelay * 100).toFixed(1)} % of its throughput`,
   ];
   return lines.join('\n');
 }
