@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { request, type IncomingMessage } from 'node:http';
 import { SseParser } from '../../src/guard/http/sse';
 import { serve, type Served } from '../support/served';
+import { httpRequest } from '../support/http-request';
 
 /**
  * `serve`'s own Streamable HTTP server, byte by byte (raw node:http): which answer kind each request
@@ -17,27 +18,8 @@ afterEach(async () => {
 const ACCEPT = 'application/json, text/event-stream';
 const MCP = { 'Content-Type': 'application/json', Accept: ACCEPT };
 
-interface Answer {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-function http(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function initialize(url: string, capabilities: Record<string, unknown> = {}): Promise<Record<string, string>> {
-  const init = await http(
+  const init = await httpRequest(
     url,
     'POST',
     MCP,
@@ -53,7 +35,7 @@ async function initialize(url: string, capabilities: Record<string, unknown> = {
   const sid = init.headers['mcp-session-id'];
   assert.equal(typeof sid, 'string');
   const session = { ...MCP, 'Mcp-Session-Id': sid as string, 'MCP-Protocol-Version': '2025-06-18' };
-  const done = await http(url, 'POST', session, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+  const done = await httpRequest(url, 'POST', session, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
   assert.equal(done.status, 202);
   return session;
 }
@@ -67,13 +49,13 @@ describe('mcp-guard serve: its Streamable HTTP wire (raw HTTP → serve → stan
     const s = await serve();
     servers.push(s);
     const session = await initialize(s.url);
-    const r = await http(s.url, 'POST', session, call(1));
+    const r = await httpRequest(s.url, 'POST', session, call(1));
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'application/json');
     const m = JSON.parse(r.body) as { id: number; result: { isError?: boolean } };
     assert.equal(m.id, 1);
     assert.notEqual(m.result.isError, true);
-    const b = await http(s.url, 'POST', session, `[${call(2)},${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' })}]`);
+    const b = await httpRequest(s.url, 'POST', session, `[${call(2)},${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' })}]`);
     assert.equal(b.headers['content-type'], 'application/json');
     assert.deepEqual((JSON.parse(b.body) as { id: number }[]).map((x) => x.id).sort(), [2, 3]);
     assert.equal(s.journal().length, 2);
@@ -93,7 +75,7 @@ describe('mcp-guard serve: its Streamable HTTP wire (raw HTTP → serve → stan
           seen.push(m);
           if (m.method === 'elicitation/create') {
             // The answer goes in a POST of its own: 202, and the call goes on.
-            void http(
+            void httpRequest(
               s.url,
               'POST',
               session,
@@ -122,7 +104,7 @@ describe('mcp-guard serve: its Streamable HTTP wire (raw HTTP → serve → stan
     servers.push(s);
     const session = await initialize(s.url);
     const status = async (headers: Record<string, string>, body: string, method = 'POST') =>
-      (await http(s.url, method, headers, body)).status;
+      (await httpRequest(s.url, method, headers, body)).status;
     assert.equal(await status({ ...session, Accept: 'application/json' }, call(1)), 406);
     assert.equal(await status({ ...session, 'Content-Type': 'text/plain' }, call(1)), 415);
     assert.equal(await status(session, '{"jsonrpc":'), 400);
@@ -142,7 +124,7 @@ describe('mcp-guard serve: its Streamable HTTP wire (raw HTTP → serve → stan
     assert.equal(await status({ ...session, Accept: 'application/json' }, '', 'GET'), 406);
     assert.equal(s.journal().length, 0);
     // The session still works.
-    assert.equal((await http(s.url, 'POST', session, call(2))).status, 200);
+    assert.equal((await httpRequest(s.url, 'POST', session, call(2))).status, 200);
   });
 
   it('opens the GET stream (one per session: 409), resumes nothing for Last-Event-ID, and DELETE ends it all', async () => {
@@ -159,11 +141,11 @@ describe('mcp-guard serve: its Streamable HTTP wire (raw HTTP → serve → stan
     assert.equal(stream.headers['content-type'], 'text/event-stream');
     const ended = new Promise((r) => stream.on('close', r));
     stream.resume();
-    assert.equal((await http(s.url, 'GET', { ...plain, Accept: 'text/event-stream' })).status, 409);
+    assert.equal((await httpRequest(s.url, 'GET', { ...plain, Accept: 'text/event-stream' })).status, 409);
     assert.match(s.stderr(), /session 1: a GET asked to resume a stream: no events are stored/);
-    assert.equal((await http(s.url, 'DELETE', plain)).status, 200);
+    assert.equal((await httpRequest(s.url, 'DELETE', plain)).status, 200);
     await ended;
-    assert.equal((await http(s.url, 'POST', session, call(1))).status, 404);
-    assert.equal((await http(s.url, 'GET', { ...plain, Accept: 'text/event-stream' })).status, 404);
+    assert.equal((await httpRequest(s.url, 'POST', session, call(1))).status, 404);
+    assert.equal((await httpRequest(s.url, 'GET', { ...plain, Accept: 'text/event-stream' })).status, 404);
   });
 });

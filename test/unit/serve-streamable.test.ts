@@ -5,6 +5,7 @@ import { SseParser, sseMessage, type SseEvent } from '../../src/guard/http/sse';
 import { StreamableServerSession } from '../../src/guard/http/streamable-server';
 import { StreamableHttpClient, type StreamableHttpError } from '../../src/guard/http/streamable-client';
 import { asLine, getRefusal, parseBody, postRefusal, protocolVersionRefusal, type WireMessage } from '../../src/guard/http/wire';
+import { httpRequest } from '../support/http-request';
 
 const ACCEPT = 'application/json, text/event-stream';
 
@@ -99,25 +100,6 @@ describe('serve: Server-Sent Events (sse.ts)', () => {
   });
 });
 
-interface Answer {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** One StreamableServerSession behind a node:http server; `onPost` sees every POST's messages. */
 async function sessionServer(
   options: Partial<ConstructorParameters<typeof StreamableServerSession>[0]>,
@@ -158,12 +140,12 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
       for (const m of [...messages].reverse()) if (m.kind === 'request') setImmediate(() => wire.respond(m.id, answer(m.id)));
     });
     servers.push(s.server);
-    const one = await send(s.url, 'POST', H, req(1));
+    const one = await httpRequest(s.url, 'POST', H, req(1));
     assert.equal(one.status, 200);
     assert.equal(one.headers['content-type'], 'application/json');
     assert.equal(one.headers['mcp-session-id'], 'sid-1');
     assert.deepEqual(JSON.parse(one.body), { jsonrpc: '2.0', id: 1, result: { ok: 1 } });
-    const batch = await send(s.url, 'POST', H, `[${req(2)},{"jsonrpc":"2.0","method":"notifications/x"},${req('3')}]`);
+    const batch = await httpRequest(s.url, 'POST', H, `[${req(2)},{"jsonrpc":"2.0","method":"notifications/x"},${req('3')}]`);
     assert.equal(batch.headers['content-type'], 'application/json');
     assert.deepEqual((JSON.parse(batch.body) as { id: unknown }[]).map((m) => m.id).sort(), [2, '3']);
   });
@@ -176,7 +158,7 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
       setTimeout(() => wire.respond(m.id, answer(m.id)), 20);
     });
     servers.push(s.server);
-    const r = await send(s.url, 'POST', H, req(5));
+    const r = await httpRequest(s.url, 'POST', H, req(5));
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/event-stream');
     assert.equal(r.headers['mcp-session-id'], 'sid-1');
@@ -199,7 +181,7 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
     let delivered = 0;
     const s = await sessionServer({}, () => delivered++);
     servers.push(s.server);
-    const r = await send(s.url, 'POST', H, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    const r = await httpRequest(s.url, 'POST', H, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
     assert.equal(r.status, 202);
     assert.equal(r.body, '');
     assert.equal(delivered, 1);
@@ -211,7 +193,7 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
       if (m.kind === 'request') setTimeout(() => wire.respond(m.id, answer(m.id)), 120);
     });
     servers.push(s.server);
-    const r = await send(s.url, 'POST', H, req(9));
+    const r = await httpRequest(s.url, 'POST', H, req(9));
     assert.equal(r.headers['content-type'], 'text/event-stream');
     assert.match(r.body, /^: keepalive\n\n/m);
     assert.match(r.body, /data: \{"jsonrpc":"2.0","id":9,"result":\{"ok":9\}\}/);
@@ -265,7 +247,7 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'text/event-stream');
     assert.match(s.logged.join('\n'), /no events are stored, a fresh stream is opened/);
-    const second = await send(s.url, 'GET', { Accept: 'text/event-stream' });
+    const second = await httpRequest(s.url, 'GET', { Accept: 'text/event-stream' });
     assert.equal(second.status, 409);
     assert.equal(s.wire.sendStandalone('{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}'), true);
     // A related message whose request is no longer open goes there too.
@@ -291,9 +273,9 @@ describe('serve: which HTTP answer carries a message back (streamable-server.ts)
       if (m.kind === 'request' && ++posts === 2) setImmediate(() => wire.respond(m.id, answer(m.id)));
     });
     servers.push(s.server);
-    const first = send(s.url, 'POST', H, req(4));
+    const first = httpRequest(s.url, 'POST', H, req(4));
     await new Promise((r) => setTimeout(r, 50));
-    const second = await send(s.url, 'POST', H, req(4));
+    const second = await httpRequest(s.url, 'POST', H, req(4));
     assert.deepEqual(JSON.parse(second.body), { jsonrpc: '2.0', id: 4, result: { ok: 4 } });
     const r = await first;
     assert.equal(r.headers['content-type'], 'text/event-stream');
