@@ -178,12 +178,7 @@ function explainResourceCommand(
       JSON.stringify(
         {
           resource: e.uri,
-          decision: e.decision,
-          rule: e.rule,
-          reason: e.reason,
-          applied: e.applied.map((x) => x.key),
-          fallback: e.fallback ?? null,
-          rateLimits: e.rateLimits,
+          ...layerJson(e),
           ...(layered
             ? { layers: { base: { file: baseFile, ...layerJson(layered.base) }, policy: { file: policy, ...layerJson(layered.policy) } } }
             : {}),
