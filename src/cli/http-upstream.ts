@@ -9,9 +9,18 @@
  */
 import { StreamableHttpClient, type StreamableHttpError } from '../guard/http/streamable-client';
 import type { LineMessage } from '../guard/proxy/channel';
-import { isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
+import { DEFAULT_MAX_MESSAGE_BYTES, isPlainObject, isValidId, type JsonRpcId } from '../guard/proxy/jsonrpc';
 import { forEachLine } from '../guard/util/line-splitter';
 import type { UpstreamLink, UpstreamLinkEvents } from './wiring';
+
+/** Where the upstream is: `label` names it in logs (the URL without its query); `headers` go on every request (never logged). */
+export interface HttpUpstreamTarget {
+  readonly url: URL;
+  readonly label: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** --max-message-bytes: the longest answer or event read from the server (default DEFAULT_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
+}
 
 /** The JSON-RPC code the guard answers a request with when the server cannot be reached. */
 const UNREACHABLE = -32603;
@@ -33,7 +42,7 @@ export class HttpUpstream implements UpstreamLink {
    * `label` names the server in logs (the URL without its query); `headers` go on every request (never logged).
    */
   constructor(
-    target: { readonly url: URL; readonly label: string; readonly headers?: Readonly<Record<string, string>> },
+    target: HttpUpstreamTarget,
     private readonly events: UpstreamLinkEvents,
     private readonly log: (message: string) => void,
   ) {
@@ -42,6 +51,7 @@ export class HttpUpstream implements UpstreamLink {
     this.client = new StreamableHttpClient({
       url,
       ...(target.headers !== undefined ? { headers: target.headers } : {}),
+      maxBodyBytes: target.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       onMessage: (json) => {
         // The version the server chose goes on every later request (MCP-Protocol-Version), as the spec asks.
         if (this.initializeId !== undefined) this.readInitializeAnswer(json);
@@ -151,10 +161,6 @@ export class HttpUpstream implements UpstreamLink {
 }
 
 /** What `run` requires from dist/mcp-guard-http-upstream.js. */
-export function connectHttpUpstream(
-  target: { readonly url: URL; readonly label: string; readonly headers?: Readonly<Record<string, string>> },
-  events: UpstreamLinkEvents,
-  log: (message: string) => void,
-): UpstreamLink {
+export function connectHttpUpstream(target: HttpUpstreamTarget, events: UpstreamLinkEvents, log: (message: string) => void): UpstreamLink {
   return new HttpUpstream(target, events, log);
 }

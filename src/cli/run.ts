@@ -25,6 +25,7 @@ function httpConnector(opts: RunOptions): ((events: UpstreamLinkEvents) => Upstr
     url: new URL(opts.upstreamUrl),
     label: opts.command,
     ...(opts.upstreamHeaders !== undefined ? { headers: opts.upstreamHeaders } : {}),
+    ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
   };
   return (events) => http.connectHttpUpstream(target, events, log);
 }

@@ -313,6 +313,9 @@ async function upstream(handle: (req: IncomingMessage, body: string, res: Server
   return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`), server };
 }
 
+/** The client's answer cap in these tests (the guard passes --max-message-bytes). */
+const CAP = 1 << 20;
+
 describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts)', () => {
   const servers: Server[] = [];
   afterEach(() => {
@@ -339,7 +342,13 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     });
     servers.push(u.server);
     const got: string[] = [];
-    const c = new StreamableHttpClient({ url: u.url, headers: { 'X-Token': 't' }, onMessage: (j) => got.push(j), onError: () => {} });
+    const c = new StreamableHttpClient({
+      maxBodyBytes: CAP,
+      url: u.url,
+      headers: { 'X-Token': 't' },
+      onMessage: (j) => got.push(j),
+      onError: () => {},
+    });
     await c.post('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}', 1);
     assert.equal(c.sessionId, 'up-1');
     c.protocolVersion = '2025-06-18';
@@ -370,7 +379,7 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
       res.end(sseMessage('{"jsonrpc":"2.0","method":"notifications/message","params":{}}'));
     });
     servers.push(u.server);
-    const c = new StreamableHttpClient({ url: u.url, onMessage: () => {}, onError: () => {} });
+    const c = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: () => {}, onError: () => {} });
     await assert.rejects(c.post('{"jsonrpc":"2.0","id":"gone","method":"x"}', 'gone'), (e: StreamableHttpError) => e.code === 404);
     await assert.rejects(c.post('{"jsonrpc":"2.0","id":3,"method":"x"}', 3), /ended its event stream before answering/);
     c.close();
@@ -390,18 +399,18 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     });
     servers.push(u.server);
     const got: string[] = [];
-    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    const c = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
     await c.post('{"jsonrpc":"2.0","id":1,"method":"x"}', 1);
     assert.deepEqual(got, ['{"jsonrpc":"2.0","id":1,"result":{}}']);
     assert.deepEqual(bodies, ['POST /mcp {"jsonrpc":"2.0","id":1,"method":"x"}', 'POST /moved {"jsonrpc":"2.0","id":1,"method":"x"}']);
     c.close();
-    const away = new StreamableHttpClient({ url: new URL('/away', u.url), onMessage: () => {}, onError: () => {} });
+    const away = new StreamableHttpClient({ maxBodyBytes: CAP, url: new URL('/away', u.url), onMessage: () => {}, onError: () => {} });
     await assert.rejects(
       away.post('{"jsonrpc":"2.0","id":2,"method":"x"}', 2),
       /redirected to http:\/\/127\.0\.0\.1:\d+\/mcp: not followed/,
     );
     away.close();
-    const loop = new StreamableHttpClient({ url: new URL('/loop1', u.url), onMessage: () => {}, onError: () => {} });
+    const loop = new StreamableHttpClient({ maxBodyBytes: CAP, url: new URL('/loop1', u.url), onMessage: () => {}, onError: () => {} });
     bodies.length = 0;
     await assert.rejects(loop.post('{"jsonrpc":"2.0","id":3,"method":"x"}', 3), /not followed \(another origin, or too many\)/);
     assert.equal(bodies.length, 4, 'the first request and three redirects, no more');
@@ -417,7 +426,7 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     });
     servers.push(u.server);
     const got: string[] = [];
-    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    const c = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
     await c.post('{"jsonrpc":"2.0","id":5,"method":"x"}', 5);
     assert.deepEqual(got, ['{"jsonrpc":"2.0","method":"notifications/progress","params":{}}', '{"jsonrpc":"2.0","id":5,"result":{}}']);
     // The server drops its idle kept-alive connections; the next request finds its socket closed.
@@ -425,6 +434,43 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     await new Promise((r) => setTimeout(r, 50));
     await c.post('{"jsonrpc":"2.0","id":6,"method":"x"}', 6);
     assert.equal(posts, 2, 'each request reached the server once');
+    c.close();
+  });
+
+  it('reads no answer past its cap (--max-message-bytes): a JSON body or an SSE event over it fails the request', async () => {
+    const big = 'x'.repeat(64 * 1024);
+    let sent = 0;
+    const u = await upstream((_req, body, res) => {
+      if (body.includes('"json"')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        // Streamed without end: the client must stop reading on its own, not wait for the whole body.
+        const more = () => {
+          while (sent < 64 && res.write(`${big}`)) sent++;
+          if (sent < 64) res.once('drain', more);
+        };
+        res.write('{"jsonrpc":"2.0","id":"json","result":{"text":"');
+        return more();
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`data: ${big}`);
+    });
+    servers.push(u.server);
+    const errors: string[] = [];
+    const got: string[] = [];
+    const c = new StreamableHttpClient({
+      maxBodyBytes: 16 * 1024,
+      url: u.url,
+      onMessage: (j) => got.push(j),
+      onError: (e) => errors.push(e.message),
+    });
+    await assert.rejects(
+      c.post('{"jsonrpc":"2.0","id":"json","method":"x"}', 'json'),
+      /over 16384 bytes \(--max-message-bytes\): not read/,
+    );
+    assert.ok(sent < 64, `the server was still writing when the client let go (${sent} of 64 chunks)`);
+    await assert.rejects(c.post('{"jsonrpc":"2.0","id":"sse","method":"x"}', 'sse'), /ended its event stream before answering/);
+    assert.deepEqual(got, []);
+    assert.match(errors.join('\n'), /an event of the server's stream is over 16384 bytes \(--max-message-bytes\): the stream was cut off/);
     c.close();
   });
 
@@ -440,7 +486,7 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     });
     servers.push(u.server);
     const got: string[] = [];
-    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    const c = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
     await c.post('{"jsonrpc":"2.0","id":4,"method":"x"}', 4);
     assert.deepEqual(gets, ['e1']);
     assert.deepEqual(got, ['{"jsonrpc":"2.0","id":4,"result":{}}']);
@@ -461,11 +507,11 @@ describe('serve --upstream-url: the Streamable HTTP client (streamable-client.ts
     });
     servers.push(u.server);
     const got: string[] = [];
-    const c = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    const c = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
     c.sessionId = 's';
     c.openGetStream();
     await new Promise((r) => setTimeout(r, 50));
-    const d = new StreamableHttpClient({ url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
+    const d = new StreamableHttpClient({ maxBodyBytes: CAP, url: u.url, onMessage: (j) => got.push(j), onError: () => {} });
     getStatus = 200;
     d.sessionId = 's';
     d.openGetStream();

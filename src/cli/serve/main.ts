@@ -132,7 +132,12 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
         ? {
             connect: (events: UpstreamLinkEvents) =>
               new HttpUpstream(
-                { url: upstreamUrl, label: opts.command, ...(opts.upstreamHeaders ? { headers: opts.upstreamHeaders } : {}) },
+                {
+                  url: upstreamUrl,
+                  label: opts.command,
+                  ...(opts.upstreamHeaders ? { headers: opts.upstreamHeaders } : {}),
+                  ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+                },
                 events,
                 log,
               ),

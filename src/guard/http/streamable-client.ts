@@ -41,6 +41,11 @@ export interface StreamableClientOptions {
   readonly onMessage: (json: string) => void;
   /** A problem that is no request's failure (the GET stream could not be opened, an event that is not JSON). */
   readonly onError: (e: Error) => void;
+  /**
+   * The longest answer body (JSON) or event (SSE) read, in bytes (the guard's --max-message-bytes): past
+   * it the answer is cut off and its request fails, so no server can make the guard buffer more.
+   */
+  readonly maxBodyBytes: number;
   /** Reconnection of the GET stream: tries and first delay (grown 1.5 times each try). */
   readonly reconnect?: { readonly tries: number; readonly delayMs: number };
 }
@@ -56,10 +61,17 @@ function mediaType(res: IncomingMessage): string {
   return (res.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-/** Reads an answer's body to its end; `done` is called once, with the text or what went wrong. */
-function collectText(res: IncomingMessage, done: (e: Error | undefined, text: string) => void): void {
+/** The longest error body read for the message of an HTTP error (only its start is shown). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads an answer's body to its end; `done` is called once, with the text or what went wrong. A body
+ * over `maxBytes` is not kept: the answer is destroyed and `done` gets an error.
+ */
+function collectText(res: IncomingMessage, maxBytes: number, done: (e: Error | undefined, text: string) => void): void {
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
+  let bytes = 0;
   let finished = false;
   const finish = (e: Error | undefined, text: string) => {
     if (finished) return;
@@ -67,6 +79,15 @@ function collectText(res: IncomingMessage, done: (e: Error | undefined, text: st
     done(e, text);
   };
   res.on('data', (c: Buffer) => {
+    if (finished) return;
+    bytes += c.length;
+    if (bytes > maxBytes) {
+      first = undefined;
+      chunks = undefined;
+      // Said first: destroying the answer reports it as cut off.
+      finish(new StreamableHttpError(-1, `the server's answer is over ${maxBytes} bytes (--max-message-bytes): not read`), '');
+      return void res.destroy();
+    }
     if (first === undefined) first = c;
     else (chunks ??= [first]).push(c);
   });
@@ -222,7 +243,7 @@ export class StreamableHttpClient {
     if (typeof sid === 'string' && sid !== '') this.sessionId = sid;
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
-      return collectText(res, (_e, text) =>
+      return collectText(res, MAX_ERROR_BODY_BYTES, (_e, text) =>
         reject(new StreamableHttpError(status, `Error POSTing to endpoint (HTTP ${status}): ${text.slice(0, 500)}`)),
       );
     }
@@ -232,7 +253,7 @@ export class StreamableHttpClient {
     }
     const type = mediaType(res);
     if (type === 'application/json') {
-      return collectText(res, (e, text) => {
+      return collectText(res, this.o.maxBodyBytes, (e, text) => {
         if (e !== undefined) return reject(e);
         try {
           const start = text.trimStart();
@@ -265,14 +286,30 @@ export class StreamableHttpClient {
   private readStream(res: IncomingMessage, answerId?: unknown): Promise<{ answered: boolean; lastEventId: string | undefined }> {
     return new Promise((resolve) => {
       let answered = false;
+      // Characters received since the last event: one event longer than the cap is cut off with its stream.
+      let pending = 0;
       const parser = new SseParser((event) => {
+        pending = 0;
         if (event.event !== 'message') return;
         const json = oneLine(event.data);
         if (answerId !== undefined && !answered && responseId(json) === answerId) answered = true;
         this.o.onMessage(json);
       });
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => parser.push(chunk));
+      res.on('data', (chunk: string) => {
+        pending += chunk.length;
+        if (pending > this.o.maxBodyBytes) {
+          res.destroy();
+          this.o.onError(
+            new StreamableHttpError(
+              -1,
+              `an event of the server's stream is over ${this.o.maxBodyBytes} bytes (--max-message-bytes): the stream was cut off`,
+            ),
+          );
+          return;
+        }
+        parser.push(chunk);
+      });
       const done = () => {
         if (parser.retryMs !== undefined) this.retryMs = parser.retryMs;
         resolve({ answered, lastEventId: parser.lastEventId });
