@@ -363,11 +363,15 @@ const RESERVED_HEADERS = new Set([
   'connection',
   'content-length',
   'content-type',
+  // undici, the HTTP client, refuses these: the connection is its business.
+  'expect',
   'host',
+  'keep-alive',
   'last-event-id',
   'mcp-protocol-version',
   'mcp-session-id',
   'transfer-encoding',
+  'upgrade',
 ]);
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `--upstream-url` (`run` and `serve`): the upstream is an MCP server that itself speaks Streamable HTTP. Each guard
  * session (`run`'s one, each of `serve`'s) is one session of that server, through the lean client of
- * guard/http/streamable-client.ts (node:http, kept-alive connections): the proxy's lines go out as
+ * guard/http/streamable-client.ts (undici's dispatcher, kept-alive connections): the proxy's lines go out as
  * POST bodies as they are, the server's messages (answers, its requests, the GET stream) come back as lines.
  * There is no process to restart: when the server cannot be reached, the session's upstream is down.
  * `serve` bundles this file; `run` loads it from its own bundle (dist/mcp-guard-http-upstream.js), so a stdio

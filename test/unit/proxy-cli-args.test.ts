@@ -167,6 +167,10 @@ describe('CLI: run --upstream-url URL [--upstream-header "Name: value"]...', () 
         /\$\{env:TOKEN\} is not an environment variable reference/,
       ],
       [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Mcp-Session-Id: s3cret'], /sets that header itself/],
+      // The HTTP client (undici) refuses these: a usage error rather than every request failing.
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Expect: s3cret'], /sets that header itself/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Keep-Alive: s3cret'], /sets that header itself/],
+      [['--upstream-url', 'http://x/mcp', '--upstream-header', 'Upgrade: s3cret'], /sets that header itself/],
       [['--upstream-url', 'http://x/mcp', '--upstream-header', 'X-A: 1', '--upstream-header', 'x-a: s3cret'], /x-a is given twice/],
     ];
     for (const [argv, message] of cases) {
