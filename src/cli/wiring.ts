@@ -119,8 +119,8 @@ export function openAudit(opts: GuardOptions, transport: 'pipe' | 'tcp' = 'pipe'
     opts.otlp === undefined || otlpModule === undefined ? undefined : startOtlp(otlpModule, opts.otlp, transport, (e) => audit.write(e));
   let closed = false;
   const audit: GuardAudit = {
-    write: (event, session, json) => {
-      file.write(event, session, json);
+    write: (event, session) => {
+      file.write(event, session);
       otlp?.write(session === undefined || 'session' in event ? event : ({ ...event, session } as unknown as AuditEvent), Date.now());
     },
     flush: () => file.flush(),

@@ -120,10 +120,8 @@ export interface AuditSink {
   /**
    * `session`: the number of the `serve` session the event belongs to, written as the line's `session`
    * field (unless the event names one itself); passed apart so the event need not be copied to add it.
-   * `json`: JSON.stringify(event), when the caller has it already (a decision drafted while the server
-   * worked): a sink that writes JSON uses it as it is.
    */
-  write(event: AuditEvent, session?: number, json?: string): void;
+  write(event: AuditEvent, session?: number): void;
   /** Writes out what is buffered; the proxy calls it before answering, so the log leads. */
   flush(): void;
   close(): void;

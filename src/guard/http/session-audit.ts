@@ -7,7 +7,7 @@ import type { AuditSink } from '../audit-events';
 
 export function sessionAudit(shared: AuditSink, session: number): AuditSink {
   return {
-    write: (event, _session, json) => shared.write(event, session, json),
+    write: (event) => shared.write(event, session),
     flush: () => shared.flush(),
     // The shared log outlives every session: the server closes it once, when it stops.
     close: () => {},

@@ -116,10 +116,10 @@ export class JsonlAuditLog implements AuditSink {
     return true;
   }
 
-  write(event: AuditEvent, session?: number, json?: string): void {
+  write(event: AuditEvent, session?: number): void {
     if (this.closed) return;
     // `time` first and `session` last, without copying the event into a new object on every decision.
-    const body = json ?? JSON.stringify(event);
+    const body = JSON.stringify(event);
     const fields = body.length > 2 ? `,${body.slice(1, -1)}` : '';
     const tail = session === undefined || 'session' in event ? '' : `,"session":${session}`;
     this.pending.push(`{"time":"${new Date().toISOString()}"${fields}${tail}}\n`);

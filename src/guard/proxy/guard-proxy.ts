@@ -13,7 +13,7 @@ import type { Mode } from '../policy/model';
 import { normaliseResourceUri } from '../policy/resource-uri';
 import { redactSecretsInText } from '../secrets';
 import type { UpstreamOutcome } from '../audit-events';
-import { completeDecision, decisionEvent, decisionNotice, draftDecision, type AuditFacts, type DecisionDraft } from './audit-event';
+import { decisionEvent, decisionNotice, type AuditFacts } from './audit-event';
 import { Channel, type UpstreamState } from './channel';
 import { readClientMessage } from './client-message';
 import { Gate } from './gate';
@@ -38,7 +38,7 @@ import {
 import { LineSplitter, type OversizeSink } from '../util/line-splitter';
 import { filteredList, stringifyOrUndefined } from './list-filter';
 import { OwnRequests } from './own-requests';
-import { idFromKey, PendingRequests, type GatedRequest, type PendingRequest, type SessionChange } from './pending';
+import { idFromKey, PendingRequests, type PendingRequest, type SessionChange } from './pending';
 import { describeSecrets, scanAnswer, type ResultScanConfig, type ResultSecrets, type ScannedAnswer } from './result-scan';
 import { classified, readResourceRequest, readToolCall, serverGoneAnswer, type GatedSubject, type UnclassifiedCall } from './subjects';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, type GuardProxyOptions } from './options';
@@ -74,9 +74,6 @@ export class GuardProxy {
   private catalog: CatalogBinding;
   private serverIdentified = false;
   private readonly resultScan: ResultScanConfig;
-  /** Forwarded requests whose audit draft is still to be made (see draftWhileWaiting). */
-  private toDraft: GatedRequest[] = [];
-  private draftScheduled = false;
 
   constructor(private readonly opts: GuardProxyOptions) {
     this.mode = opts.mode;
@@ -92,7 +89,7 @@ export class GuardProxy {
       clock: opts.clock,
       callTimeoutMs: opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_SECONDS * 1000,
       log: opts.log,
-      record: (subject, facts, outcome, secrets, draft) => this.record(subject, facts, outcome, secrets, draft),
+      record: (subject, facts, outcome, secrets) => this.record(subject, facts, outcome, secrets),
       answerFor: (request, msg, line) => this.answerFor(request, msg, line),
       onAccepted: (request, msg) => this.onAccepted(request, msg),
     });
@@ -476,32 +473,7 @@ export class GuardProxy {
       return;
     }
     const method = subject.kind === 'tool' ? 'tools/call' : subject.method;
-    const request: GatedRequest = { kind: 'gated', subject, facts };
-    if (this.pending.forward(subject.key, request, subject.line, { id: subject.id, method })) this.draftWhileWaiting(request);
-  }
-
-  /**
-   * The request's audit event is drafted (digest, every field but latency and outcome) once this turn of
-   * the event loop is done, i.e. while the server works on it: the answer then only completes it, and
-   * the client gets it that much sooner. An answer that comes first is recorded without a draft.
-   */
-  private draftWhileWaiting(request: GatedRequest): void {
-    this.toDraft.push(request);
-    if (this.draftScheduled) return;
-    this.draftScheduled = true;
-    setImmediate(() => {
-      this.draftScheduled = false;
-      const requests = this.toDraft;
-      this.toDraft = [];
-      for (const r of requests) {
-        if (!this.pending.waits(r.subject.key, r)) continue;
-        r.draft = draftDecision(r.subject, r.facts, argumentsDigest(r.subject.args), {
-          serverName: this.opts.serverName,
-          mode: this.mode,
-          includeArgs: this.opts.auditIncludeArgs === true,
-        });
-      }
-    });
+    this.pending.forward(subject.key, { kind: 'gated', subject, facts }, subject.line, { id: subject.id, method });
   }
 
   /** What the client gets for a server's answer: lists filtered by `hide`, decided requests' answers searched for secrets. */
@@ -514,15 +486,10 @@ export class GuardProxy {
     return answer;
   }
 
-  private record(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, secrets?: ResultSecrets, draft?: DecisionDraft): void {
+  private record(subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, secrets?: ResultSecrets): void {
     const { audit } = this.opts;
-    const digest = draft?.digest ?? argumentsDigest(subject.args);
+    const digest = argumentsDigest(subject.args);
     this.opts.onDecision?.(decisionNotice(subject, facts, digest, audit.problem, secrets));
-    // A draft made in another mode is not used: the line names the mode the call was settled in.
-    if (draft !== undefined && draft.mode === this.mode) {
-      const { event, json } = completeDecision(draft, subject, outcome, secrets, this.opts.clock());
-      return audit.write(event, undefined, json);
-    }
     audit.write(
       decisionEvent(subject, facts, outcome, digest, secrets, {
         serverName: this.opts.serverName,

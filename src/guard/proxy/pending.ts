@@ -5,7 +5,7 @@
  */
 import type { UpstreamOutcome } from '../audit-events';
 import type { Clock } from '../rate-limiter';
-import type { AuditFacts, DecisionDraft } from './audit-event';
+import type { AuditFacts } from './audit-event';
 import { MAX_QUEUED_WHILE_RESTARTING, type Channel, type LineMessage } from './channel';
 import {
   errorLine,
@@ -25,16 +25,8 @@ export type SessionChange = { readonly level: string } | { readonly subscribe: s
 
 export type ListMethod = 'tools/list' | 'resources/list' | 'resources/templates/list';
 
-/** A forwarded request the gate decided; `draft`: its audit event as far as known, once made (see DecisionDraft). */
-export interface GatedRequest {
-  readonly kind: 'gated';
-  readonly subject: GatedSubject;
-  readonly facts: AuditFacts;
-  draft?: DecisionDraft;
-}
-
 export type PendingRequest =
-  | GatedRequest
+  | { readonly kind: 'gated'; readonly subject: GatedSubject; readonly facts: AuditFacts }
   | { readonly kind: 'initialize' }
   | { readonly kind: 'list'; readonly method: ListMethod }
   | { readonly kind: 'other'; readonly method: string; readonly sets?: SessionChange };
@@ -57,13 +49,7 @@ export interface PendingDeps {
   /** 0 waits forever. */
   readonly callTimeoutMs: number;
   readonly log: (message: string) => void;
-  readonly record: (
-    subject: GatedSubject,
-    facts: AuditFacts,
-    outcome: UpstreamOutcome,
-    secrets?: ResultSecrets,
-    draft?: DecisionDraft,
-  ) => void;
+  readonly record: (subject: GatedSubject, facts: AuditFacts, outcome: UpstreamOutcome, secrets?: ResultSecrets) => void;
   /**
    * An answer the server gave, as the client should get it (lists filtered by `hide`, results
    * searched for secrets), or why it cannot be passed on.
@@ -92,11 +78,6 @@ export class PendingRequests {
 
   has(key: string): boolean {
     return this.forwarded.has(key);
-  }
-
-  /** Whether this very request is still waiting for its answer. */
-  waits(key: string, request: PendingRequest): boolean {
-    return this.forwarded.get(key) === request;
   }
 
   isAbandoned(key: string): boolean {
@@ -169,7 +150,6 @@ export class PendingRequests {
             gated.facts,
             'error' in msg ? 'protocol_error' : call && isPlainObject(msg.result) && msg.result['isError'] === true ? 'isError' : 'ok',
             answer.secrets,
-            gated.draft,
           );
         return;
       }
