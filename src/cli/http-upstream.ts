@@ -97,6 +97,14 @@ export class HttpUpstream implements UpstreamLink {
     const isRequest = typeof method === 'string' && isValidId(message.id);
     if (method === 'initialize' && isRequest) this.initializeId = message.id as JsonRpcId;
     const isNotification = typeof method === 'string' && !('id' in message);
+    if (!isNotification && this.notificationsInFlight === 0 && this.waiting === 0) {
+      // The usual message (a request, with nothing ahead of it): sent at once, its outcome by callback, no promise.
+      this.client.postThen(line, isRequest ? message.id : undefined, (e) => {
+        // Never within the proxy's own write (a client already closed fails at once): a failure answers later, as it always did.
+        if (e !== undefined) queueMicrotask(() => this.failed(message, e));
+      });
+      return;
+    }
     // The proxy's line is the body as it is: one JSON text it built or checked.
     const send = () => this.client.post(line, isRequest ? message.id : undefined);
     let sent: Promise<void>;

@@ -52,6 +52,10 @@ describe('serve: who may connect (access.ts)', () => {
       assert.equal(check.refusal({ host }), undefined, host);
     for (const host of [undefined, 'evil.example', 'evil.example:8080', '127.0.0.1.evil.example:80', '[::2]:80'])
       assert.equal(check.refusal({ host })?.status, 403, String(host));
+    // The last good Host is remembered: neither a first request without one nor a foreign one between good ones gets through.
+    assert.equal(new AccessCheck({ allowOrigins: [], loopback: true }).refusal({})?.status, 403, 'no Host on a fresh check');
+    for (const host of ['localhost:1', 'evil.example:1', 'localhost:1', undefined, 'localhost:1', 'LOCALHOST.evil.example'])
+      assert.equal(check.refusal({ host })?.status, host === 'localhost:1' ? undefined : 403, String(host));
     // Off loopback the token is the guard (the Host is whatever name the machine is reached by).
     assert.equal(
       new AccessCheck({ token: TOKEN, allowOrigins: [], loopback: false }).refusal({

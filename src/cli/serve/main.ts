@@ -158,7 +158,7 @@ export async function serveGuard(opts: ServeOptions): Promise<number> {
       return httpError(res, refusal.status, -32000, refusal.message, refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
     }
     // From here on the origin (if any) is allowed: a browser page of it may read the answers.
-    for (const [name, value] of Object.entries(corsHeaders(origin))) res.setHeader(name, value);
+    if (origin !== undefined) for (const [name, value] of Object.entries(corsHeaders(origin))) res.setHeader(name, value);
     if (preflight) {
       res.writeHead(204, preflightHeaders(origin));
       return void res.end();

@@ -56,6 +56,8 @@ function hostName(host: string): string {
 export class AccessCheck {
   private readonly tokenDigest: Buffer | undefined;
   private readonly origins: ReadonlySet<string>;
+  /** The last Host header found to name this machine: a client sends the same one on every request. */
+  private loopbackHostSeen: string | undefined;
 
   constructor(private readonly rules: AccessRules) {
     this.tokenDigest = rules.token === undefined ? undefined : digest(rules.token);
@@ -69,8 +71,11 @@ export class AccessCheck {
   refusal(headers: RequestHeaders, preflight = false): Refusal | undefined {
     if (headers.origin !== undefined && !this.origins.has(headers.origin))
       return { status: 403, message: `Forbidden: origin ${JSON.stringify(headers.origin)} is not allowed (--allow-origin)` };
-    if (this.rules.loopback && (headers.host === undefined || !isLoopbackHost(hostName(headers.host))))
-      return { status: 403, message: 'Forbidden: the Host header must name this machine (localhost, 127.0.0.1 or [::1])' };
+    if (this.rules.loopback && (headers.host === undefined || headers.host !== this.loopbackHostSeen)) {
+      if (headers.host === undefined || !isLoopbackHost(hostName(headers.host)))
+        return { status: 403, message: 'Forbidden: the Host header must name this machine (localhost, 127.0.0.1 or [::1])' };
+      this.loopbackHostSeen = headers.host;
+    }
     if (this.tokenDigest === undefined || preflight) return undefined;
     const m = /^Bearer +(\S+) *$/i.exec(headers.authorization ?? '');
     // Digest whatever was sent (or nothing) so a missing header takes as long as a wrong one.

@@ -275,6 +275,11 @@ export class StreamableHttpClient {
    * a StreamableHttpError for an HTTP error, or when no answer came.
    */
   post(json: string, answerId?: unknown): Promise<void> {
+    return new Promise((resolve, reject) => this.postThen(json, answerId, (e) => (e === undefined ? resolve() : reject(e))));
+  }
+
+  /** `post` with a callback, called once: what the guard's usual message uses (no promise per call). */
+  postThen(json: string, answerId: unknown, done: (e: Error | undefined) => void): void {
     let cached = this.postHeaders;
     if (cached === undefined || cached.sessionId !== this.sessionId || cached.version !== this.protocolVersion) {
       cached = {
@@ -284,19 +289,21 @@ export class StreamableHttpClient {
       };
       this.postHeaders = cached;
     }
-    const headers = cached.headers;
-    // Callbacks, not awaits, for the usual answer (one JSON body): one promise per call, no async frames.
-    return new Promise((resolve, reject) => {
-      // undici sets Content-Length from the body, and copies the headers it is given.
-      this.send('POST', headers, json, (e, head) => {
-        if (e !== undefined) return void reject(e);
-        try {
-          return this.postAnswered(head!, answerId, resolve, reject);
-        } catch (err) {
-          reject(err as Error);
-          return undefined;
-        }
-      });
+    let settled = false;
+    const finish = (e?: Error): void => {
+      if (settled) return;
+      settled = true;
+      done(e);
+    };
+    // undici sets Content-Length from the body, and copies the headers it is given.
+    this.send('POST', cached.headers, json, (e, head) => {
+      if (e !== undefined) return void finish(e);
+      try {
+        return this.postAnswered(head!, answerId, finish, finish);
+      } catch (err) {
+        finish(err as Error);
+        return undefined;
+      }
     });
   }
 
