@@ -7,7 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { textOf } from '../support/guarded';
 import { readJsonLines } from '../support/jsonl';
-import { GUARD } from '../support/paths';
+import { GUARD, ROOT } from '../support/paths';
 import { connectHttp, everythingOverHttp, serve } from '../support/served';
 import { tempDir } from '../support/temp';
 
@@ -207,6 +207,33 @@ describe('mcp-guard run --upstream-url: what it logs and refuses', function () {
       } finally {
         await fronted.stop();
       }
+    } finally {
+      await everything.stop();
+    }
+  });
+
+  it('reaches an HTTPS server whose certificate it trusts (NODE_EXTRA_CA_CERTS), and calls nothing on one it does not', async () => {
+    // A self-signed certificate for 127.0.0.1 made for these tests (test/fixtures/tls, valid until 2126).
+    const tls = {
+      cert: join(ROOT, 'test', 'fixtures', 'tls', 'localhost-cert.pem'),
+      key: join(ROOT, 'test', 'fixtures', 'tls', 'localhost-key.pem'),
+    };
+    const everything = await everythingOverHttp({ tls });
+    try {
+      assert.match(everything.url, /^https:\/\/127\.0\.0\.1:\d+\/mcp$/);
+      const trusted = await RUN.start('version: 1\ndefault: allow\n', everything.url, { env: { NODE_EXTRA_CA_CERTS: tls.cert } });
+      try {
+        const echo = await trusted.client.callTool({ name: 'echo', arguments: { message: 'over TLS' } });
+        assert.match(textOf(echo), /over TLS/);
+      } finally {
+        await trusted.stop();
+      }
+      // Unverified, the server is not reached at all: the session does not start and nothing runs.
+      await assert.rejects(RUN.start('version: 1\ndefault: allow\n', everything.url, {}), /could not be reached: .*certificate/);
+      assert.deepEqual(
+        everything.journal().map((j) => j.tool),
+        ['echo'],
+      );
     } finally {
       await everything.stop();
     }

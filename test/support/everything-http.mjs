@@ -3,9 +3,11 @@
 // does. Prints `listening on http://127.0.0.1:PORT/mcp` on stderr. With EVERYTHING_JOURNAL=file, every
 // tools/call that reaches the server is appended there as one JSON line, before it runs. With
 // EVERYTHING_HEADERS=file, the headers of every HTTP request it gets are appended there as one JSON line.
+// With EVERYTHING_TLS_CERT and EVERYTHING_TLS_KEY (PEM files), it serves HTTPS (`listening on https://…`).
 import { randomUUID } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createServer } from '@modelcontextprotocol/server-everything/dist/server/index.js';
 
@@ -13,7 +15,12 @@ const journal = process.env.EVERYTHING_JOURNAL;
 const headersFile = process.env.EVERYTHING_HEADERS;
 const transports = new Map();
 
-const http = createHttpServer(async (req, res) => {
+const tls =
+  process.env.EVERYTHING_TLS_CERT && process.env.EVERYTHING_TLS_KEY
+    ? { cert: readFileSync(process.env.EVERYTHING_TLS_CERT), key: readFileSync(process.env.EVERYTHING_TLS_KEY) }
+    : undefined;
+
+const handler = async (req, res) => {
   if (headersFile) appendFileSync(headersFile, `${JSON.stringify({ method: req.method, headers: req.headers })}\n`);
   const chunks = [];
   for await (const c of req) chunks.push(c);
@@ -43,5 +50,6 @@ const http = createHttpServer(async (req, res) => {
     };
   }
   await transport.handleRequest(req, res, body);
-});
-http.listen(0, '127.0.0.1', () => process.stderr.write(`listening on http://127.0.0.1:${http.address().port}/mcp\n`));
+};
+const http = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+http.listen(0, '127.0.0.1', () => process.stderr.write(`listening on ${tls ? 'https' : 'http'}://127.0.0.1:${http.address().port}/mcp\n`));

@@ -133,7 +133,7 @@ export function alive(pid: number): boolean {
  * @modelcontextprotocol/server-everything over Streamable HTTP on 127.0.0.1 (test/support/everything-http.mjs),
  * journalling every tools/call it gets and the headers of every HTTP request.
  */
-export async function everythingOverHttp(): Promise<{
+export async function everythingOverHttp(options: { tls?: { cert: string; key: string } } = {}): Promise<{
   url: string;
   journal(): { tool: string; arguments: unknown }[];
   requests(): { method: string; headers: Record<string, string> }[];
@@ -143,13 +143,18 @@ export async function everythingOverHttp(): Promise<{
   const journalPath = join(dir, 'journal.jsonl');
   const headersPath = join(dir, 'headers.jsonl');
   const proc = spawn(process.execPath, [join(__dirname, 'everything-http.mjs')], {
-    env: { ...(process.env as Record<string, string>), EVERYTHING_JOURNAL: journalPath, EVERYTHING_HEADERS: headersPath },
+    env: {
+      ...(process.env as Record<string, string>),
+      EVERYTHING_JOURNAL: journalPath,
+      EVERYTHING_HEADERS: headersPath,
+      ...(options.tls ? { EVERYTHING_TLS_CERT: options.tls.cert, EVERYTHING_TLS_KEY: options.tls.key } : {}),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  const url = await waitFor('server-everything to listen', () => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 10_000);
+  const url = await waitFor('server-everything to listen', () => /listening on (https?:\/\/\S+)/.exec(stderr)?.[1], 10_000);
   return {
     url,
     journal: () => readJsonLines(journalPath),
