@@ -46,6 +46,10 @@ describe('canonicalJson', () => {
     assert.equal(sha256Hex('abc'), createHash('sha256').update('abc').digest('hex'));
     assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     assert.notEqual(argumentsDigest({ ids: [1, 2] }), argumentsDigest({ ids: [2, 1] }));
+    // No arguments: the digest worked out once is the one of `{}`, and nothing else gets it.
+    assert.equal(argumentsDigest({}), createHash('sha256').update('{}').digest('hex'));
+    assert.equal(argumentsDigest({}), '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+    assert.notEqual(argumentsDigest({ a: undefined, b: null }), argumentsDigest({}));
   });
 });
 
