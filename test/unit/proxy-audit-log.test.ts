@@ -112,6 +112,23 @@ describe('proxy audit log: JsonlAuditLog durability', () => {
     );
   });
 
+  it('writes the time each line was written, in ISO form (formatted once per millisecond)', async () => {
+    const path = join(dir, 'a.jsonl');
+    const log = new JsonlAuditLog(path);
+    const before = Date.now();
+    log.write(event(1));
+    log.write(event(2));
+    const between = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    const after = Date.now();
+    log.write(event(3));
+    log.flush();
+    const times = lines(path).map((e) => Date.parse(e.time));
+    for (const t of times) assert.match(new Date(t).toISOString(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(before <= times[0]! && times[0]! <= times[1]! && times[1]! <= between, JSON.stringify(times));
+    assert.ok(times[2]! >= after, 'a later line gets its own, later time');
+  });
+
   it('cannot open the file: reports the problem and retries, and does not throw', () => {
     const problems: (string | undefined)[] = [];
     const log = new JsonlAuditLog('/dev/null/x/audit.jsonl', { onProblem: (p) => problems.push(p) });

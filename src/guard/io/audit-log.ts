@@ -122,11 +122,24 @@ export class JsonlAuditLog implements AuditSink {
     const body = JSON.stringify(event);
     const fields = body.length > 2 ? `,${body.slice(1, -1)}` : '';
     const tail = session === undefined || 'session' in event ? '' : `,"session":${session}`;
-    this.pending.push(`{"time":"${new Date().toISOString()}"${fields}${tail}}\n`);
+    this.pending.push(`{"time":"${this.isoNow()}"${fields}${tail}}\n`);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  private isoMs = -1;
+  private iso = '';
+
+  /** The time as the lines write it: formatted once per millisecond (busy guards write several lines in one). */
+  private isoNow(): string {
+    const ms = Date.now();
+    if (ms !== this.isoMs) {
+      this.isoMs = ms;
+      this.iso = new Date(ms).toISOString();
+    }
+    return this.iso;
   }
 
   /** Writes what is buffered now; called once per loop turn, and on close. */
