@@ -97,7 +97,8 @@ export class HttpUpstream implements UpstreamLink {
     const isRequest = typeof method === 'string' && isValidId(message.id);
     if (method === 'initialize' && isRequest) this.initializeId = message.id as JsonRpcId;
     const isNotification = typeof method === 'string' && !('id' in message);
-    if (!isNotification && this.notificationsInFlight === 0 && this.waiting === 0) {
+    const nothingAhead = this.notificationsInFlight === 0 && this.waiting === 0;
+    if (!isNotification && nothingAhead) {
       // The usual message (a request, with nothing ahead of it): sent at once, its outcome by callback, no promise.
       this.client.postThen(line, isRequest ? message.id : undefined, (e) => {
         // Never within the proxy's own write (a client already closed fails at once): a failure answers later, as it always did.
@@ -108,7 +109,7 @@ export class HttpUpstream implements UpstreamLink {
     // The proxy's line is the body as it is: one JSON text it built or checked.
     const send = () => this.client.post(line, isRequest ? message.id : undefined);
     let sent: Promise<void>;
-    if (this.notificationsInFlight === 0 && this.waiting === 0) sent = send();
+    if (nothingAhead) sent = send();
     else {
       this.waiting++;
       sent = this.barrier.then(() => {

@@ -3,6 +3,7 @@
  * refused as soon as that is known, so no client can make the guard buffer more than the cap.
  */
 import type { IncomingMessage } from 'node:http';
+import { CappedChunks } from '../util/capped-chunks';
 
 export type BodyResult =
   { readonly kind: 'ok'; readonly text: string } | { readonly kind: 'too-large'; readonly bytes: number } | { readonly kind: 'aborted' };
@@ -18,9 +19,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (result: 
     // Not a byte of it is read: the caller answers 413 and closes the connection.
     return done({ kind: 'too-large', bytes: announced });
   }
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let bytes = 0;
+  const body = new CappedChunks(maxBytes);
   let finished = false;
   const finish = (result: BodyResult) => {
     if (finished) return;
@@ -28,23 +27,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, done: (result: 
     done(result);
   };
   req.on('data', (chunk: Buffer) => {
-    if (finished) return;
-    bytes += chunk.length;
-    if (bytes > maxBytes) {
-      first = undefined;
-      chunks = undefined;
-      req.pause();
-      finish({ kind: 'too-large', bytes });
-      return;
-    }
-    // Most bodies come in one chunk: no array for them.
-    if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
+    if (finished || body.add(chunk)) return;
+    req.pause();
+    finish({ kind: 'too-large', bytes: body.bytes });
   });
-  req.on('end', () => {
-    const body = chunks !== undefined ? Buffer.concat(chunks) : first;
-    finish({ kind: 'ok', text: body === undefined ? '' : body.toString('utf8') });
-  });
+  req.on('end', () => finish({ kind: 'ok', text: body.text() }));
   req.on('error', () => finish({ kind: 'aborted' }));
   req.on('close', () => finish({ kind: 'aborted' }));
 }

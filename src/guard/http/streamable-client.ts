@@ -21,6 +21,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import UndiciAgent from 'undici/lib/dispatcher/agent.js';
+import { CappedChunks } from '../util/capped-chunks';
 import { SseParser } from './sse';
 
 /**
@@ -106,9 +107,7 @@ const closedError = () => new StreamableHttpError(-1, 'the connection to the ser
  * over `maxBytes` is not kept: the answer is aborted and `done` gets an error.
  */
 function collectText(head: AnswerHead, maxBytes: number, done: (e: Error | undefined, text: string) => void): AnswerReader {
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let bytes = 0;
+  const body = new CappedChunks(maxBytes);
   let finished = false;
   const finish = (e: Error | undefined, text: string) => {
     if (finished) return;
@@ -117,19 +116,12 @@ function collectText(head: AnswerHead, maxBytes: number, done: (e: Error | undef
   };
   return {
     data(c) {
-      if (finished) return;
-      bytes += c.length;
-      if (bytes > maxBytes) {
-        first = undefined;
-        chunks = undefined;
-        const e = new StreamableHttpError(-1, `the server's answer is over ${maxBytes} bytes (--max-message-bytes): not read`);
-        finish(e, '');
-        return head.abort(e);
-      }
-      if (first === undefined) first = c;
-      else (chunks ??= [first]).push(c);
+      if (finished || body.add(c)) return;
+      const e = new StreamableHttpError(-1, `the server's answer is over ${maxBytes} bytes (--max-message-bytes): not read`);
+      finish(e, '');
+      head.abort(e);
     },
-    end: () => finish(undefined, chunks !== undefined ? Buffer.concat(chunks).toString('utf8') : (first?.toString('utf8') ?? '')),
+    end: () => finish(undefined, body.text()),
     error: (e) => finish(e, ''),
   };
 }
