@@ -546,7 +546,7 @@ export function serveReport(r: ServeBenchResult): string {
     ),
     `serve added p50 over direct: ${ms(r.sequential.addedP50OverDirectMs)}; guard peak RSS ${mb(r.guardPeakRssKb)}`,
     `CPU per call of the hop itself (${r.hopCpuUsPerCall.calls} calls each, /proc at 10 ms resolution): relay process ${r.hopCpuUsPerCall.relay} µs, essential guard ${r.hopCpuUsPerCall.essential} µs, guard process ${r.hopCpuUsPerCall.serve} µs; system calls per call (/proc/PID/io): relay ${r.hopSyscallsPerCall.relay.reads} reads + ${r.hopSyscallsPerCall.relay.writes} writes, essential ${r.hopSyscallsPerCall.essential.reads} + ${r.hopSyscallsPerCall.essential.writes}, guard ${r.hopSyscallsPerCall.serve.reads} + ${r.hopSyscallsPerCall.serve.writes}`,
-    `yardstick, not a target: the essential guard (bench/lib/essential-guard.mjs: parse, look up, re-serialise, digest, scan, one audit write per call; no sessions, approvals, limits or pins) added ${ms(r.sequential.essentialAddedP50OverRelayMs)} p50 over the relay and kept ${(r.pipelined.essentialVsRelay * 100).toFixed(1)} % of its throughput`,
+    `yardstick, not a target: the essential guard (bench/lib/essential-guard.mjs: parse, look up, re-serialise, digest, scan, one audit write per call; no sessions, approvals, limits or pins) added ${ms(r.sequential.essentialAddedP50OverRelayMs)} p50 over the relay and kept ${(r.pipelined.essentialVsRelay * 100).toFixed(1)} % of its throughput (against serve's targets: p50 ${r.sequential.essentialAddedP50OverRelayMs <= t.addedP50OverRelayMs ? 'within' : 'over'}, throughput ${r.pipelined.essentialVsRelay >= t.throughputVsRelay ? 'within' : 'under'}; the floor's own misses are this machine's noise)`,
   ];
   return lines.join('\n');
 }
