@@ -5,8 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 import { USAGE, UsageError, parsePinArgs, parseRunArgs, parseServeArgs, type ServeOptions } from './args';
 
 // Almost everything the guard allocates dies with its message. Without this, V8 doubles the
-// young generation under load and the guard's peak memory grows from ~58 MB to ~95 MB
-// (npm run bench); with it, the peak stays under 60 MB at no measurable CPU cost.
+// young generation under load and the guard's peak memory grew from ~58 MB to ~95 MB
+// (npm run bench, when this was written); setting it cost no measurable CPU.
 setFlagsFromString('--semi-space-growth-factor=1');
 // What does survive (the objects of calls in flight when a scavenge comes) fills the old generation
 // until V8's next full collection, which V8 places at up to 4x the live heap (~8 MB here, mostly the
