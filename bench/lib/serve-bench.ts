@@ -272,10 +272,8 @@ export interface ServeBenchResult {
     rssKbBefore: number;
     rssKbAfter: number;
     rssPerSessionKb: number;
-    /** The JS heap after a full collection (GET /healthz?heap=1); undefined for a BENCH_GUARD without it. */
-    heapKbBefore: number | undefined;
-    heapKbAfter: number | undefined;
-    heapPerSessionKb: number | undefined;
+    /** The JS heap after a full collection (GET /healthz?heap=1); absent for a BENCH_GUARD without it. */
+    heap?: { kbBefore: number; kbAfter: number; perSessionKb: number };
     /** The larger of the two per-session figures: what the target judges. */
     perSessionKb: number;
   };
@@ -480,20 +478,21 @@ export async function runServeBench(opts: {
       exact: answered === expected && reachedUpstream === expected && auditedAllowed === expected,
       seconds: round(seconds, 2),
     };
-    const idleFigures = {
+    const rssPerSessionKb = round((rssKbAfter - rssKbBefore) / cfg.idleSessions, 1);
+    const heap =
+      heapKbBefore === undefined || heapKbAfter === undefined
+        ? undefined
+        : { kbBefore: heapKbBefore, kbAfter: heapKbAfter, perSessionKb: round((heapKbAfter - heapKbBefore) / cfg.idleSessions, 1) };
+    const idleFigures: ServeBenchResult['idle'] = {
       sessions: cfg.idleSessions,
       rssKbBefore,
       rssKbAfter,
-      rssPerSessionKb: round((rssKbAfter - rssKbBefore) / cfg.idleSessions, 1),
-      heapKbBefore,
-      heapKbAfter,
-      heapPerSessionKb:
-        heapKbBefore === undefined || heapKbAfter === undefined ? undefined : round((heapKbAfter - heapKbBefore) / cfg.idleSessions, 1),
-      perSessionKb: 0,
+      rssPerSessionKb,
+      ...(heap !== undefined ? { heap } : {}),
+      // RSS moves with the allocator and with whichever full collection happens to fall in between (it can even fall);
+      // the heap after a collection is what the sessions hold. The larger of the two is the figure judged.
+      perSessionKb: Math.max(rssPerSessionKb, heap?.perSessionKb ?? -Infinity),
     };
-    // RSS moves with the allocator and with whichever full collection happens to fall in between (it can even fall);
-    // the heap after a collection is what the sessions hold. The larger of the two is the figure judged.
-    idleFigures.perSessionKb = Math.max(idleFigures.rssPerSessionKb, idleFigures.heapPerSessionKb ?? -Infinity);
     return {
       config: cfg,
       targets: SERVE_TARGETS,
@@ -575,9 +574,9 @@ export function serveReport(r: ServeBenchResult): string {
           `guard memory per idle session (${r.idle.sessions} sessions)`,
           `<= ${mb(t.idleSessionKb)}`,
           `${r.idle.perSessionKb} KB (RSS ${r.idle.rssPerSessionKb} KB: ${mb(r.idle.rssKbBefore)} -> ${mb(r.idle.rssKbAfter)}${
-            r.idle.heapPerSessionKb === undefined || r.idle.heapKbBefore === undefined || r.idle.heapKbAfter === undefined
+            r.idle.heap === undefined
               ? ''
-              : `; heap after GC ${r.idle.heapPerSessionKb} KB: ${mb(r.idle.heapKbBefore)} -> ${mb(r.idle.heapKbAfter)}`
+              : `; heap after GC ${r.idle.heap.perSessionKb} KB: ${mb(r.idle.heap.kbBefore)} -> ${mb(r.idle.heap.kbAfter)}`
           })`,
           met(r.met.idle),
         ],
